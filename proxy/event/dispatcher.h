@@ -1,0 +1,60 @@
+#pragma once
+
+// File: proxy/event/dispatcher.h
+//
+// The time and scheduling seams of the proxy core. Everything in proxy/ and sim/ reads time
+// from a TimeSource and schedules work on a Dispatcher; nothing calls the wall clock or sleeps.
+// Two implementations exist: VirtualDispatcher (discrete events on virtual time, for
+// simulation) and, for real-network mode, one on a Boost.Asio io_context.
+//
+// Contract shared by every implementation: callbacks are never invoked inline from the call
+// that schedules them, so re-entrancy is identical on both backends.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace meshsim::proxy {
+
+// A point on the dispatcher's monotonic clock. In simulation this is the virtual-time epoch
+// (zero) plus the virtual offset.
+using MonotonicTime = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::nanoseconds;
+
+class TimeSource {
+public:
+  virtual ~TimeSource() = default;
+  // Returns the current time of this source. Never decreases.
+  virtual MonotonicTime monotonicTime() const = 0;
+};
+
+// A one-shot timer owned by its creator. Destroying a Timer cancels it.
+class Timer {
+public:
+  virtual ~Timer() = default;
+  // Arms the timer to fire `delay` from now on its dispatcher. Re-arms if already enabled.
+  // The callback runs on the dispatcher, never inline.
+  virtual void enable(Duration delay) = 0;
+  // Cancels a pending firing; a no-op when not enabled.
+  virtual void disable() = 0;
+  virtual bool enabled() const = 0;
+};
+using TimerPtr = std::unique_ptr<Timer>;
+
+class Dispatcher {
+public:
+  virtual ~Dispatcher() = default;
+  virtual TimeSource& timeSource() = 0;
+  MonotonicTime now() { return timeSource().monotonicTime(); }
+  // Creates a disabled timer that runs `cb` when it fires. The dispatcher must outlive it.
+  virtual TimerPtr createTimer(std::function<void()> cb) = 0;
+  // Runs `cb` later on this dispatcher, after the work already posted for the current time;
+  // never inline.
+  virtual void post(std::function<void()> cb) = 0;
+  // Runs `cb` once `delay` has passed. Equivalent to a timer that cannot be cancelled,
+  // without the allocation of one.
+  virtual void postAfter(Duration delay, std::function<void()> cb) = 0;
+};
+
+}  // namespace meshsim::proxy

@@ -1,0 +1,82 @@
+#pragma once
+
+// File: proxy/http/message.h
+//
+// HTTP messages as the proxy core handles them. In-process hops hand these objects from one
+// proxy to the next (no serialization); the HTTP/1.1 codec in codec.h turns them into bytes
+// and back for real sockets and for wire-exact checks.
+//
+// Header names are stored lower-cased (HTTP/2 style); lookups are case-insensitive because
+// callers pass lower-case names. Pseudo-headers (:method, :path, :authority, :scheme) are
+// separate fields, not entries of the map.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace meshsim::proxy::http {
+
+class HeaderMap {
+public:
+  using Entry = std::pair<std::string, std::string>;
+
+  // Returns the first value of `name` (lower-case), or nullptr.
+  const std::string* get(std::string_view name) const;
+  // Replaces every value of `name` with `value`.
+  void set(std::string_view name, std::string_view value);
+  // Appends a value, keeping existing ones (like Envoy's addCopy).
+  void add(std::string_view name, std::string_view value);
+  // Removes every value of `name`; returns how many were removed.
+  size_t remove(std::string_view name);
+  bool has(std::string_view name) const { return get(name) != nullptr; }
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  void clear() { entries_.clear(); }
+  auto begin() const { return entries_.begin(); }
+  auto end() const { return entries_.end(); }
+  void reserve(size_t n) { entries_.reserve(n); }
+
+  friend bool operator==(const HeaderMap& a, const HeaderMap& b) { return a.entries_ == b.entries_; }
+
+private:
+  std::vector<Entry> entries_;
+};
+
+// Lower-cases ASCII letters of `s`.
+std::string toLower(std::string_view s);
+// Whether `a` and `b` are equal ignoring ASCII case.
+bool equalsIgnoreCase(std::string_view a, std::string_view b);
+
+struct Request {
+  std::string method = "GET";
+  std::string scheme = "http";
+  // The Host header / :authority, possibly with a port.
+  std::string authority;
+  // Path and query, e.g. "/api?x=1".
+  std::string path = "/";
+  HeaderMap headers;
+  std::string body;
+  // An opaque value that whoever created the request may set; proxies pass it along
+  // untouched. The simulator uses it to tie requests to traffic streams.
+  uint64_t tag = 0;
+};
+using RequestPtr = std::unique_ptr<Request>;
+
+struct Response {
+  int status = 200;
+  HeaderMap headers;
+  std::string body;
+  // Set by whoever produced the response (an app; 0 for a proxy's local reply) and passed
+  // back unchanged by every proxy on the way, so the simulator knows which pod served it.
+  uint64_t origin = 0;
+};
+using ResponsePtr = std::unique_ptr<Response>;
+
+// The reason phrase for a status code ("OK", "Not Found", ...); "Unknown" if none is defined.
+std::string_view reasonPhrase(int status);
+
+}  // namespace meshsim::proxy::http

@@ -1,0 +1,2 @@
+#pragma once
+#include "sim/k8s/world.h"
