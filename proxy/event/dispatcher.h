@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 
+#include "proxy/core/unique_function.h"
+
 namespace meshsim::proxy {
 
 // A point on the dispatcher's monotonic clock. In simulation this is the virtual-time epoch
@@ -51,10 +53,10 @@ public:
   virtual TimerPtr createTimer(std::function<void()> cb) = 0;
   // Runs `cb` later on this dispatcher, after the work already posted for the current time;
   // never inline.
-  virtual void post(std::function<void()> cb) = 0;
+  virtual void post(UniqueFunction<void()> cb) = 0;
   // Runs `cb` once `delay` has passed. Equivalent to a timer that cannot be cancelled,
   // without the allocation of one.
-  virtual void postAfter(Duration delay, std::function<void()> cb) = 0;
+  virtual void postAfter(Duration delay, UniqueFunction<void()> cb) = 0;
 };
 
 }  // namespace meshsim::proxy

@@ -1,7 +1,5 @@
 #include "proxy/event/virtual_dispatcher.h"
 
-#include "proxy/core/assert.h"
-
 namespace meshsim::proxy {
 
 // A timer's pending firing is an Event that remembers the arming generation. Disabling or re-arming
@@ -19,15 +17,13 @@ public:
     enabled_ = true;
     std::weak_ptr<bool> alive = alive_;
     const uint64_t generation = generation_;
-    loop_.schedule(
-        loop_.now_ + delay,
-        [this, alive, generation] {
-          if (alive.expired() || generation != generation_ || !enabled_) {
-            return;
-          }
-          enabled_ = false;
-          cb_();
-        });
+    loop_.schedule(loop_.now_ + delay, [this, alive, generation] {
+      if (alive.expired() || generation != generation_ || !enabled_) {
+        return;
+      }
+      enabled_ = false;
+      cb_();
+    });
   }
   void disable() override {
     ++generation_;
@@ -47,21 +43,30 @@ TimerPtr VirtualDispatcher::createTimer(std::function<void()> cb) {
   return std::make_unique<TimerImpl>(*this, std::move(cb));
 }
 
-void VirtualDispatcher::schedule(MonotonicTime when, std::function<void()> cb) {
-  MESHSIM_ASSERT(when >= now_);
+void VirtualDispatcher::schedule(MonotonicTime when, UniqueFunction<void()> cb) {
+  if (when <= now_) {
+    ready_.push_back(std::move(cb));
+    return;
+  }
   queue_.push(Event{when, next_sequence_++, std::move(cb)});
 }
 
 bool VirtualDispatcher::runOne() {
-  if (queue_.empty()) {
+  if (!queue_.empty() && (ready_.empty() || queue_.top().when == now_)) {
+    // priority_queue::top() is const; move the callback out before popping. Safe: the element
+    // is removed at once and the ordering does not look at `cb`.
+    auto& top = const_cast<Event&>(queue_.top());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    UniqueFunction<void()> cb = std::move(top.cb);
+    now_ = top.when;
+    queue_.pop();
+    cb();
+    return true;
+  }
+  if (ready_.empty()) {
     return false;
   }
-  // priority_queue::top() is const; move the callback out before popping. The const_cast is
-  // safe because the element is removed immediately and ordering does not depend on `cb`.
-  auto& top = const_cast<Event&>(queue_.top());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-  std::function<void()> cb = std::move(top.cb);
-  now_ = top.when;
-  queue_.pop();
+  UniqueFunction<void()> cb = std::move(ready_.front());
+  ready_.pop_front();
   cb();
   return true;
 }
@@ -76,7 +81,7 @@ uint64_t VirtualDispatcher::runUntilIdle() {
 
 uint64_t VirtualDispatcher::runUntil(MonotonicTime deadline) {
   uint64_t n = 0;
-  while (!queue_.empty() && queue_.top().when <= deadline) {
+  while (!ready_.empty() || (!queue_.empty() && queue_.top().when <= deadline)) {
     runOne();
     ++n;
   }

@@ -12,6 +12,7 @@
 //   timer->enable(std::chrono::seconds(30));
 //   loop.runUntilIdle();   // returns at once in wall time; loop.now() is 30 s later
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <queue>
 #include <vector>
@@ -32,8 +33,8 @@ public:
   // proxy::Dispatcher
   TimeSource& timeSource() override { return *this; }
   TimerPtr createTimer(std::function<void()> cb) override;
-  void post(std::function<void()> cb) override { schedule(now_, std::move(cb)); }
-  void postAfter(Duration delay, std::function<void()> cb) override {
+  void post(UniqueFunction<void()> cb) override { schedule(now_, std::move(cb)); }
+  void postAfter(Duration delay, UniqueFunction<void()> cb) override {
     schedule(now_ + delay, std::move(cb));
   }
 
@@ -44,14 +45,14 @@ public:
   uint64_t runFor(Duration d) { return runUntil(now_ + d); }
   // Virtual time elapsed since the epoch.
   Duration elapsed() const { return now_.time_since_epoch(); }
-  size_t pendingEvents() const { return queue_.size(); }
+  size_t pendingEvents() const { return queue_.size() + ready_.size(); }
 
 private:
   class TimerImpl;
   struct Event {
     MonotonicTime when;
     uint64_t sequence;
-    std::function<void()> cb;
+    UniqueFunction<void()> cb;
   };
   struct Later {
     bool operator()(const Event& a, const Event& b) const {
@@ -59,12 +60,17 @@ private:
     }
   };
 
-  void schedule(MonotonicTime when, std::function<void()> cb);
+  void schedule(MonotonicTime when, UniqueFunction<void()> cb);
   bool runOne();
 
   MonotonicTime now_{};
   uint64_t next_sequence_ = 0;
+  // Events due later than now, by (time, sequence).
   std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  // Events due now, in scheduling order. Every queued event due now was scheduled at an
+  // earlier time, so it precedes all of these; keeping them apart spares the heap the most
+  // common case (post) without changing the (time, sequence) order.
+  std::deque<UniqueFunction<void()>> ready_;
 };
 
 }  // namespace meshsim::proxy

@@ -1,0 +1,277 @@
+#include "proxy/proxy.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace meshsim::proxy {
+
+namespace {
+
+using stats::ResponseFlag;
+using stats::ResponseFlags;
+
+// Envoy's local-reply bodies (see the reference, "Local replies and their codes").
+constexpr std::string_view kNoHealthyUpstream = "no healthy upstream";
+constexpr std::string_view kConnectFailure =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+constexpr std::string_view kRemoteReset =
+    "upstream connect error or disconnect/reset before headers. reset reason: remote reset";
+constexpr std::string_view kTimeout = "upstream request timeout";
+constexpr std::string_view kOverflow =
+    "upstream connect error or disconnect/reset before headers. reset reason: overflow";
+
+const std::string kNoCluster;
+
+uint64_t wholeMillis(Duration d) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+}  // namespace
+
+const char* toString(ResetReason r) {
+  switch (r) {
+    case ResetReason::None:
+      return "none";
+    case ResetReason::ConnectFailure:
+      return "connection failure";
+    case ResetReason::RemoteReset:
+      return "remote reset";
+    case ResetReason::Timeout:
+      return "timeout";
+    case ResetReason::Overflow:
+      return "overflow";
+  }
+  return "unknown";
+}
+
+std::string generateRequestId(RandomGenerator& random) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const uint64_t hi = random.random();
+  const uint64_t lo = random.random();
+  uint8_t bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+  }
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      out += '-';
+    }
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+// One listener: the HTTP connection manager plus the router, for one port.
+class Proxy::ListenerImpl : public RequestHandler {
+public:
+  ListenerImpl(Proxy& proxy, const config::Listener& listener,
+               router::RouteTableConstSharedPtr routes)
+      : proxy_(proxy), listener_(listener), routes_(std::move(routes)) {}
+
+  // proxy::RequestHandler
+  void onRequest(const ConnectionInfo& connection, http::RequestPtr request,
+                 ResponseCallback done) override {
+    Exchange x{connection, proxy_.dispatcher_.now(), std::move(done), nullptr, nullptr, false};
+    prepareRequest(connection, *request);
+
+    const config::Route* route = routes_->route(*request);
+    if (route == nullptr) {
+      localReply(std::move(x), 404, "", ResponseFlags{} | ResponseFlag::NoRouteFound);
+      return;
+    }
+    upstream::ClusterState* cluster = proxy_.clusters_.find(pickCluster(route->action));
+    if (cluster == nullptr) {
+      localReply(std::move(x), 503, "", ResponseFlags{} | ResponseFlag::NoClusterFound);
+      return;
+    }
+    x.service = cluster->config().service;
+    const int index = cluster->pickEndpoint();
+    if (index < 0) {
+      localReply(std::move(x), 503, kNoHealthyUpstream,
+                 ResponseFlags{} | ResponseFlag::NoHealthyUpstream);
+      return;
+    }
+    const config::Endpoint* endpoint = &cluster->endpoint(index);
+    if (isOutbound()) {
+      x.upstream_workload = endpoint->workload;
+      x.upstream_mtls = endpoint->mtls;
+    }
+    request->headers.set("x-envoy-attempt-count", "1");
+    cluster->onRequestStart(index);
+
+    ConnectionInfo upstream{config::Address{proxy_.config_.ip, 0}, endpoint->address,
+                            proxy_.config_.workload, endpoint->mtls};
+    const MonotonicTime sent = proxy_.dispatcher_.now();
+    proxy_.transport_.send(upstream, endpoint->address, std::move(request),
+                           [this, x = std::move(x), sent, cluster, index](
+                               http::ResponsePtr response, ResetReason reset) mutable {
+                             cluster->onRequestEnd(index);
+                             onUpstreamResult(std::move(x), sent, std::move(response), reset);
+                           });
+  }
+
+private:
+  // What the listener remembers about one downstream request while it is upstream.
+  struct Exchange {
+    ConnectionInfo downstream;
+    MonotonicTime start;
+    ResponseCallback done;
+    config::ServiceInfoConstSharedPtr service;
+    config::WorkloadInfoConstSharedPtr upstream_workload;
+    bool upstream_mtls = false;
+  };
+
+  // The route's cluster, or a weighted random choice among its clusters (made once per
+  // request, as Envoy does).
+  const std::string& pickCluster(const config::RouteAction& action) {
+    if (action.clusters.size() == 1) {
+      return action.clusters.front().name;
+    }
+    const uint32_t total = action.total_weight();
+    if (total == 0) {
+      return kNoCluster;
+    }
+    uint64_t pick = proxy_.random_.uniform(total);
+    for (const auto& c : action.clusters) {
+      if (pick < c.weight) {
+        return c.name;
+      }
+      pick -= c.weight;
+    }
+    return action.clusters.back().name;
+  }
+
+  bool isOutbound() const { return listener_.direction == config::TrafficDirection::Outbound; }
+
+  void prepareRequest(const ConnectionInfo& connection, http::Request& request) {
+    if (listener_.use_remote_address) {
+      // Edge proxy: the peer is the client; its x-forwarded-* and x-request-id are not trusted.
+      const std::string peer = config::ipToString(connection.source.ip);
+      if (const std::string* xff = request.headers.get("x-forwarded-for")) {
+        request.headers.set("x-forwarded-for", *xff + "," + peer);
+      } else {
+        request.headers.set("x-forwarded-for", peer);
+      }
+      request.headers.set("x-envoy-external-address", peer);
+      request.headers.remove("x-envoy-internal");
+      request.headers.set("x-forwarded-proto", request.scheme);
+      request.headers.set("x-request-id", generateRequestId(proxy_.random_));
+    } else if (!request.headers.has("x-request-id")) {
+      request.headers.set("x-request-id", generateRequestId(proxy_.random_));
+    }
+  }
+
+  void onUpstreamResult(Exchange x, MonotonicTime sent, http::ResponsePtr response,
+                        ResetReason reset) {
+    if (response == nullptr) {
+      switch (reset) {
+        case ResetReason::Timeout:
+          localReply(std::move(x), 504, kTimeout,
+                     ResponseFlags{} | ResponseFlag::UpstreamRequestTimeout);
+          return;
+        case ResetReason::Overflow:
+          localReply(std::move(x), 503, kOverflow,
+                     ResponseFlags{} | ResponseFlag::UpstreamOverflow);
+          return;
+        case ResetReason::RemoteReset:
+          localReply(std::move(x), 503, kRemoteReset,
+                     ResponseFlags{} | ResponseFlag::UpstreamRemoteReset);
+          return;
+        case ResetReason::ConnectFailure:
+        case ResetReason::None:
+          localReply(std::move(x), 503, kConnectFailure,
+                     ResponseFlags{} | ResponseFlag::UpstreamConnectionFailure);
+          return;
+      }
+    }
+    const MonotonicTime now = proxy_.dispatcher_.now();
+    response->headers.set("x-envoy-upstream-service-time", std::to_string(wholeMillis(now - sent)));
+    finish(std::move(x), std::move(response), 0);
+  }
+
+  void localReply(Exchange x, int status, std::string_view body, ResponseFlags flags) {
+    auto response = std::make_unique<http::Response>();
+    response->status = status;
+    response->body.assign(body);
+    if (!body.empty()) {
+      response->headers.set("content-type", "text/plain");
+    }
+    finish(std::move(x), std::move(response), flags);
+  }
+
+  void finish(Exchange x, http::ResponsePtr response, ResponseFlags flags) {
+    response->headers.set("server", listener_.server_name);
+    stats::RequestRecord record;
+    record.reporter = isOutbound() ? stats::Reporter::Source : stats::Reporter::Destination;
+    record.peer = isOutbound() ? std::move(x.upstream_workload) : x.downstream.peer;
+    record.service = std::move(x.service);
+    record.response_code = response->status;
+    record.flags = flags;
+    // The hop whose peer identity the labels describe: upstream for a client-side proxy.
+    record.mtls = isOutbound() ? x.upstream_mtls : x.downstream.mtls;
+    record.duration_ms = wholeMillis(proxy_.dispatcher_.now() - x.start);
+    proxy_.stats_.record(record);
+    x.done(std::move(response), ResetReason::None);
+  }
+
+  Proxy& proxy_;
+  const config::Listener& listener_;
+  router::RouteTableConstSharedPtr routes_;
+};
+
+Proxy::Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,
+             RandomGenerator& random)
+    : config_(std::move(config)),
+      dispatcher_(dispatcher),
+      transport_(transport),
+      random_(random),
+      clusters_(config_.clusters, random),
+      stats_(config_.workload) {}
+
+Proxy::~Proxy() = default;
+
+StatusOr<std::unique_ptr<Proxy>> Proxy::create(config::ProxyConfig config, Dispatcher& dispatcher,
+                                               UpstreamTransport& transport,
+                                               RandomGenerator& random) {
+  std::unique_ptr<Proxy> proxy(new Proxy(std::move(config), dispatcher, transport, random));
+  std::unordered_map<std::string, router::RouteTableConstSharedPtr> tables;
+  for (const auto& rc : proxy->config_.route_configs) {
+    MESHSIM_ASSIGN_OR_RETURN(auto table, router::RouteTable::create(rc));
+    tables[rc.name] = std::move(table);
+  }
+  for (const auto& l : proxy->config_.listeners) {
+    auto it = tables.find(l.route_config_name);
+    if (it == tables.end()) {
+      return invalidArgumentError("proxy " + proxy->config_.node_id + ": listener " + l.name +
+                                  " names missing route configuration " + l.route_config_name);
+    }
+    if (proxy->listeners_.count(l.port) != 0) {
+      return invalidArgumentError("proxy " + proxy->config_.node_id + ": two listeners on port " +
+                                  std::to_string(l.port));
+    }
+    proxy->listeners_[l.port] = std::make_unique<ListenerImpl>(*proxy, l, it->second);
+  }
+  return proxy;
+}
+
+RequestHandler* Proxy::listener(uint16_t port) {
+  auto it = listeners_.find(port);
+  return it == listeners_.end() ? nullptr : it->second.get();
+}
+
+std::vector<uint16_t> Proxy::listenerPorts() const {
+  std::vector<uint16_t> ports;
+  for (const auto& [port, l] : listeners_) {
+    ports.push_back(port);
+  }
+  std::sort(ports.begin(), ports.end());
+  return ports;
+}
+
+}  // namespace meshsim::proxy

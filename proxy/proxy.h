@@ -1,0 +1,67 @@
+#pragma once
+
+// File: proxy/proxy.h
+//
+// One proxy instance (one Envoy): a gateway or a sidecar. It owns its listeners, compiled route
+// tables, clusters and Istio stats, and forwards requests through an UpstreamTransport. The
+// same class runs on virtual time in the simulator and on real sockets.
+//
+// Example:
+//   auto proxy = Proxy::create(std::move(config), dispatcher, transport, random).value();
+//   network.listen(address, *proxy->listener(8080));
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/core/random.h"
+#include "proxy/core/status.h"
+#include "proxy/event/dispatcher.h"
+#include "proxy/router/route_table.h"
+#include "proxy/stats/istio_stats.h"
+#include "proxy/upstream/cluster_manager.h"
+#include "proxy/upstream/transport.h"
+
+namespace meshsim::proxy {
+
+class Proxy {
+public:
+  // Compiles `config`. Fails when a listener names a missing route configuration or a route
+  // configuration is invalid (see RouteTable::create). `dispatcher`, `transport` and `random`
+  // must outlive the proxy.
+  static StatusOr<std::unique_ptr<Proxy>> create(config::ProxyConfig config, Dispatcher& dispatcher,
+                                                 UpstreamTransport& transport,
+                                                 RandomGenerator& random);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Returns the handler of the listener on `port`, or nullptr when there is none. The handler
+  // lives as long as the proxy.
+  RequestHandler* listener(uint16_t port);
+  std::vector<uint16_t> listenerPorts() const;
+
+  const config::ProxyConfig& config() const { return config_; }
+  const stats::IstioStats& stats() const { return stats_; }
+
+private:
+  class ListenerImpl;
+
+  Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,
+        RandomGenerator& random);
+
+  config::ProxyConfig config_;
+  Dispatcher& dispatcher_;
+  UpstreamTransport& transport_;
+  RandomGenerator& random_;
+  upstream::ClusterManager clusters_;
+  stats::IstioStats stats_;
+  std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> listeners_;
+};
+
+// A random UUID version 4 ("f81d4fae-7dec-41d0-a765-00a0c91e6bf6") drawn from `random`, as
+// Envoy generates for x-request-id.
+std::string generateRequestId(RandomGenerator& random);
+
+}  // namespace meshsim::proxy

@@ -1,0 +1,103 @@
+#pragma once
+
+// File: proxy/stats/istio_stats.h
+//
+// Istio's standard HTTP metrics as one proxy records them: istio_requests_total and
+// istio_request_duration_milliseconds, with the standard label set. Recording a request is one
+// hash lookup on a small key of interned pointers and integers; label strings are produced only
+// when the metrics are read (exposition, queries).
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/stats/response_flags.h"
+
+namespace meshsim::proxy::stats {
+
+enum class Reporter : uint8_t { Source, Destination };
+
+// Istio's default histogram buckets (Envoy defaults), in milliseconds; +Inf is implicit.
+inline constexpr std::array<double, 19> kDurationBuckets = {
+    0.5,  1,    5,     10,    25,    50,     100,    250,     500,    1000,
+    2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
+
+// One completed downstream request, as the stats filter sees it at access-log time.
+struct RequestRecord {
+  Reporter reporter = Reporter::Source;
+  // The other workload: the destination for reporter=source (from endpoint metadata), the
+  // source for reporter=destination (from the peer's metadata). Null: "unknown".
+  config::WorkloadInfoConstSharedPtr peer;
+  // The selected cluster's service; null when no cluster was selected ("unknown").
+  config::ServiceInfoConstSharedPtr service;
+  int response_code = 0;
+  ResponseFlags flags = 0;
+  bool mtls = false;
+  // Request start to last byte sent downstream, in whole milliseconds (Istio truncates).
+  uint64_t duration_ms = 0;
+};
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+struct CounterSample {
+  Labels labels;
+  uint64_t value = 0;
+};
+struct HistogramSample {
+  Labels labels;
+  // Cumulative counts per bucket of kDurationBuckets, then +Inf (== count).
+  std::array<uint64_t, kDurationBuckets.size() + 1> cumulative{};
+  double sum = 0;
+  uint64_t count = 0;
+};
+
+class IstioStats {
+public:
+  // `local` is the workload this proxy belongs to.
+  explicit IstioStats(config::WorkloadInfoConstSharedPtr local) : local_(std::move(local)) {}
+
+  void record(const RequestRecord& r);
+
+  // Every istio_requests_total series, in first-recorded order (deterministic for a
+  // deterministic run), with labels in Istio's emission order.
+  std::vector<CounterSample> requestsTotal() const;
+  std::vector<HistogramSample> requestDuration() const;
+
+  // Total of all istio_requests_total series; cheap.
+  uint64_t totalRequests() const { return total_; }
+
+  // The standard label set for `r` as this proxy reports it.
+  Labels labelsFor(const RequestRecord& r) const;
+
+private:
+  struct Key {
+    const config::WorkloadInfo* peer;
+    const config::ServiceInfo* service;
+    int response_code;
+    ResponseFlags flags;
+    Reporter reporter;
+    bool mtls;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  struct Entry {
+    RequestRecord exemplar;  // keeps the interned peer/service alive
+    uint64_t count = 0;
+    std::array<uint64_t, kDurationBuckets.size()> buckets{};  // non-cumulative
+    uint64_t sum_ms = 0;
+  };
+
+  config::WorkloadInfoConstSharedPtr local_;
+  std::unordered_map<Key, size_t, KeyHash> index_;
+  std::vector<Entry> entries_;
+  uint64_t total_ = 0;
+};
+
+}  // namespace meshsim::proxy::stats

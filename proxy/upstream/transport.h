@@ -1,0 +1,60 @@
+#pragma once
+
+// File: proxy/upstream/transport.h
+//
+// How requests travel between proxies and apps. The simulation implements these seams with a
+// virtual network that hands message objects from hop to hop; real-network mode implements
+// them with sockets and the HTTP/1.1 codec.
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/core/unique_function.h"
+#include "proxy/http/message.h"
+
+namespace meshsim::proxy {
+
+// Why an exchange ended without response headers (Envoy's StreamResetReason, trimmed).
+enum class ResetReason {
+  None,
+  ConnectFailure,  // nothing listens at the address, or the connection was refused
+  RemoteReset,     // the peer reset the stream before answering
+  Timeout,
+  Overflow,
+};
+const char* toString(ResetReason r);
+
+// What a receiver knows about the connection a request came in on.
+struct ConnectionInfo {
+  config::Address source;
+  config::Address destination;
+  // The peer's identity, as mTLS and Istio's metadata exchange reveal it; null for a client
+  // outside the mesh or without a sidecar.
+  config::WorkloadInfoConstSharedPtr peer;
+  // Whether the hop is Istio mutual TLS (both ends have a proxy).
+  bool mtls = false;
+};
+
+// Receives the outcome of one exchange: a response, or a reset reason with a null response.
+using ResponseCallback = UniqueFunction<void(http::ResponsePtr, ResetReason)>;
+
+// Something that accepts HTTP requests at an address: a proxy listener or an app.
+class RequestHandler {
+public:
+  virtual ~RequestHandler() = default;
+  // Handles one request. `done` must be called exactly once, from a later dispatcher event
+  // or inline (the transport that delivered the request guarantees its own caller is never
+  // called back inline).
+  virtual void onRequest(const ConnectionInfo& connection, http::RequestPtr request,
+                         ResponseCallback done) = 0;
+};
+
+class UpstreamTransport {
+public:
+  virtual ~UpstreamTransport() = default;
+  // Sends `request` from `from` to `to`. `done` runs exactly once on the caller's dispatcher,
+  // never inline: with the response, or with a reset reason (ConnectFailure when nothing
+  // listens at `to`).
+  virtual void send(const ConnectionInfo& from, config::Address to, http::RequestPtr request,
+                    ResponseCallback done) = 0;
+};
+
+}  // namespace meshsim::proxy

@@ -1,0 +1,43 @@
+#pragma once
+
+// File: sim/istio/translate.h
+//
+// What istiod does: turns the world (pods, services, endpoints) and the Istio resources into
+// one proxy configuration per gateway pod and per sidecar. The rules follow
+// reference/istio-semantics.md sections 1 (Gateway), 2 (VirtualService) and 7.
+
+#include <string>
+#include <vector>
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/core/status.h"
+#include "sim/istio/resources.h"
+#include "sim/k8s/world.h"
+
+namespace meshsim::sim::istio {
+
+struct ProxyPlan {
+  size_t pod;  // index into World::pods()
+  proxy::config::ProxyConfig config;
+};
+
+struct Translation {
+  std::vector<ProxyPlan> proxies;
+  // Things istioctl analyze would warn about ("file:line: Warning [IST0101] ...").
+  std::vector<std::string> warnings;
+};
+
+StatusOr<Translation> translate(const k8s::World& world, const Resources& istio);
+
+// Resolves a VirtualService or DestinationRule host as Istio does: a name without a dot becomes
+// "<name>.<namespace>.svc.cluster.local"; anything with a dot (and "*") is taken literally.
+std::string resolveHost(const std::string& host, const std::string& namespace_name);
+
+// Whether host pattern `a` covers `b` (Istio's host.Name rules: "*" covers everything, "*X"
+// covers whatever ends in X, otherwise equality).
+bool hostCovers(std::string_view a, std::string_view b);
+
+// Istio's cluster name: "outbound|80|v1|hello.default.svc.cluster.local".
+std::string outboundClusterName(int port, const std::string& subset, const std::string& host);
+
+}  // namespace meshsim::sim::istio

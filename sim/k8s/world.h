@@ -1,0 +1,96 @@
+#pragma once
+
+// File: sim/k8s/world.h
+//
+// The Kubernetes side of the virtual world, built from resources the way a cluster would:
+// Deployments expanded into Pods (NAME-0 .. NAME-N-1, template labels), pod and Service IPs,
+// Endpoints from selectors (named target ports resolved per pod), cluster DNS and sidecar
+// injection (the webhook's rules, see the reference section 7.3).
+//
+// Addresses: pods get 10.1.0.10 and up in creation order, Services 10.96.0.10 and up,
+// LoadBalancer Services an external address 192.0.2.10 and up (TEST-NET-1).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/core/status.h"
+#include "sim/k8s/resources.h"
+
+namespace meshsim::sim::k8s {
+
+struct PodState {
+  std::string name;
+  std::string namespace_name;
+  Labels labels;
+  Labels annotations;
+  PodSpec spec;
+  // The owning Deployment's name, or the pod's own name for a bare Pod.
+  std::string workload;
+  uint32_t ip = 0;
+  bool sidecar = false;  // an istio-proxy was injected
+  bool gateway = false;  // the pod is an Istio gateway proxy (label "istio", e.g. ingressgateway)
+  bool ready = true;
+  yaml::Location location;
+  proxy::config::WorkloadInfoConstSharedPtr info;
+
+  std::string id() const { return namespace_name + "/" + name; }
+};
+
+struct EndpointAddress {
+  size_t pod;  // index into World::pods()
+  uint16_t port;
+};
+
+struct ServiceState {
+  Service spec;
+  std::string fqdn;  // hello.default.svc.cluster.local
+  uint32_t cluster_ip = 0;
+  uint32_t external_ip = 0;  // LoadBalancer only
+  proxy::config::ServiceInfoConstSharedPtr info;
+};
+
+class World {
+public:
+  // Builds the world. Fails on duplicate names and impossible references.
+  static StatusOr<World> build(const Resources& resources);
+
+  const std::vector<PodState>& pods() const { return pods_; }
+  const std::vector<ServiceState>& services() const { return services_; }
+  const Resources& resources() const { return resources_; }
+
+  const ServiceState* findService(std::string_view namespace_name, std::string_view name) const;
+  // Finds a service by its FQDN ("hello.default.svc.cluster.local").
+  const ServiceState* findServiceByHost(std::string_view fqdn) const;
+  // Resolves a DNS name as a pod in `from_namespace` would (search path
+  // "<ns>.svc.cluster.local svc.cluster.local cluster.local"): "hello", "hello.default",
+  // "hello.default.svc", the FQDN. Returns nullptr when no Service has that name.
+  const ServiceState* resolve(std::string_view name, std::string_view from_namespace) const;
+  const PodState* findPod(std::string_view namespace_name, std::string_view name) const;
+
+  // Ready endpoints of `port` of `service`: pods in the service's namespace whose labels contain
+  // the selector, with the target port resolved for each pod.
+  std::vector<EndpointAddress> endpoints(const ServiceState& service,
+                                         const ServicePort& port) const;
+  // Services in the pod's namespace that select it.
+  std::vector<const ServiceState*> servicesOf(const PodState& pod) const;
+
+private:
+  Resources resources_;
+  std::vector<PodState> pods_;
+  std::vector<ServiceState> services_;
+};
+
+// Whether the injection webhook would add a sidecar to a pod with these labels and annotations
+// in a namespace with `namespace_labels`.
+bool sidecarInjected(const Labels& namespace_labels, std::string_view namespace_name,
+                     const Labels& pod_labels, const Labels& pod_annotations, bool host_network);
+
+// Builds the workload identity Istio derives for a pod (canonical service/revision, principal).
+proxy::config::WorkloadInfoConstSharedPtr workloadInfo(const PodState& pod);
+
+inline constexpr std::string_view kClusterDomain = "cluster.local";
+
+}  // namespace meshsim::sim::k8s

@@ -1,0 +1,297 @@
+#include "sim/scenario/runner.h"
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "sim/mesh.h"
+
+namespace meshsim::sim::scenario {
+
+namespace {
+
+std::string percent(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f%%", share * 100.0);
+  return buf;
+}
+
+std::string number(double v) {
+  char buf[64];
+  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.6g", v);
+  }
+  return buf;
+}
+
+// Drives one traffic stream on the mesh's loop.
+class StreamDriver {
+public:
+  StreamDriver(Mesh& mesh, const TrafficSpec& spec, proxy::config::Address to, Url url,
+               TrafficResult& result)
+      : mesh_(mesh), spec_(spec), to_(to), url_(std::move(url)), result_(result) {}
+
+  void start() {
+    auto& loop = mesh_.loop();
+    if (spec_.rate > 0) {
+      // Open loop: request i leaves at start + i / rate, whatever is in flight.
+      for (int64_t i = 0; i < spec_.count; ++i) {
+        const auto at = spec_.start + std::chrono::nanoseconds(static_cast<int64_t>(
+                                          static_cast<double>(i) * 1e9 / spec_.rate));
+        loop.postAfter(at, [this] { sendOne(); });
+      }
+      return;
+    }
+    // Closed loop: `concurrency` clients, each sending its next request when the last ends.
+    const int64_t workers = std::min(spec_.concurrency, spec_.count);
+    for (int64_t i = 0; i < workers; ++i) {
+      loop.postAfter(spec_.start, [this] { sendOne(); });
+    }
+  }
+
+private:
+  proxy::http::RequestPtr makeRequest() const {
+    auto r = std::make_unique<proxy::http::Request>();
+    r->method = spec_.request.method;
+    r->scheme = url_.scheme;
+    r->authority = url_.explicit_port ? url_.host + ":" + std::to_string(url_.port) : url_.host;
+    r->path = url_.path;
+    for (const auto& [k, v] : spec_.request.headers) {
+      if (k == "host") {
+        r->authority = v;
+      } else {
+        r->headers.add(k, v);
+      }
+    }
+    r->body = spec_.request.body;
+    if (!r->body.empty()) {
+      r->headers.set("content-length", std::to_string(r->body.size()));
+    }
+    return r;
+  }
+
+  void sendOne() {
+    if (static_cast<int64_t>(result_.sent) >= spec_.count) {
+      return;
+    }
+    ++result_.sent;
+    const auto sent_at = mesh_.loop().now();
+    mesh_.sendFromOutside(to_, makeRequest(),
+                          [this, sent_at](proxy::http::ResponsePtr response, proxy::ResetReason) {
+                            onDone(sent_at, std::move(response));
+                          });
+  }
+
+  void onDone(proxy::MonotonicTime sent_at, proxy::http::ResponsePtr response) {
+    const auto latency = mesh_.loop().now() - sent_at;
+    result_.latencies_us.push_back(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
+    if (response == nullptr) {
+      ++result_.status_counts[0];
+    } else {
+      ++result_.status_counts[response->status];
+      const k8s::PodState* pod = mesh_.podForOrigin(response->origin);
+      ++result_.served_by[pod == nullptr ? "" : pod->id()];
+    }
+    if (spec_.rate <= 0) {
+      sendOne();
+    }
+  }
+
+  Mesh& mesh_;
+  const TrafficSpec& spec_;
+  proxy::config::Address to_;
+  Url url_;
+  TrafficResult& result_;
+};
+
+ExpectationResult newResult(const yaml::Location& at, std::string what) {
+  ExpectationResult r;
+  r.location = at;
+  r.what = std::move(what);
+  return r;
+}
+
+// Parses a servedBy key: "hello-v1" (a deployment) or "version=v2,app=hello" (labels).
+bool podMatchesKey(const k8s::PodState& pod, const std::string& key) {
+  if (key.find('=') == std::string::npos) {
+    return pod.workload == key || pod.id() == key || pod.name == key;
+  }
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find(',', start);
+    if (end == std::string::npos) {
+      end = key.size();
+    }
+    const std::string part = key.substr(start, end - start);
+    const size_t eq = part.find('=');
+    if (eq == std::string::npos) {
+      return false;
+    }
+    auto it = pod.labels.find(part.substr(0, eq));
+    if (it == pod.labels.end() || it->second != part.substr(eq + 1)) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+std::string statusSummary(const TrafficResult& t) {
+  std::string out;
+  for (const auto& [code, n] : t.status_counts) {
+    if (!out.empty()) {
+      out += ", ";
+    }
+    out +=
+        (code == 0 ? std::string("no response") : std::to_string(code)) + " x " + std::to_string(n);
+  }
+  return out.empty() ? "no responses" : out;
+}
+
+void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh,
+                  std::vector<ExpectationResult>& out) {
+  const uint64_t total = t.completed();
+  if (e.status) {
+    ExpectationResult r =
+        newResult(e.location, "traffic " + t.name + ": status " + std::to_string(*e.status));
+    const auto it = t.status_counts.find(*e.status);
+    r.passed = total > 0 && it != t.status_counts.end() && it->second == total;
+    r.detail = "saw " + statusSummary(t);
+    out.push_back(std::move(r));
+  }
+  for (const auto& [code, cmp] : e.status_distribution) {
+    ExpectationResult r = newResult(e.location, "traffic " + t.name + ": status " +
+                                                    std::to_string(code) + " share " + cmp.text);
+    const auto it = t.status_counts.find(code);
+    const uint64_t n = it == t.status_counts.end() ? 0 : it->second;
+    const double share = total == 0 ? 0 : static_cast<double>(n) / static_cast<double>(total);
+    r.passed = total > 0 && cmp.holds(share);
+    r.detail = "saw " + percent(share) + " (" + std::to_string(n) + " of " + std::to_string(total) +
+               "; " + statusSummary(t) + ")";
+    out.push_back(std::move(r));
+  }
+  if (e.served_by.empty()) {
+    return;
+  }
+  // Served-by counts per key, from the pods that produced the responses.
+  std::string seen;
+  for (const auto& [pod, n] : t.served_by) {
+    if (!seen.empty()) {
+      seen += ", ";
+    }
+    seen += (pod.empty() ? std::string("(local reply)") : pod) + " x " + std::to_string(n);
+  }
+  for (const auto& sb : e.served_by) {
+    uint64_t n = 0;
+    for (const auto& [pod_id, count] : t.served_by) {
+      const size_t slash = pod_id.find('/');
+      if (slash == std::string::npos) {
+        continue;
+      }
+      const k8s::PodState* pod =
+          mesh.world().findPod(pod_id.substr(0, slash), pod_id.substr(slash + 1));
+      if (pod != nullptr && podMatchesKey(*pod, sb.key)) {
+        n += count;
+      }
+    }
+    const double share = total == 0 ? 0 : static_cast<double>(n) / static_cast<double>(total);
+    const double tol = e.tolerance.value_or(defaultTolerance(sb.share, total));
+    ExpectationResult r = newResult(
+        e.location, "traffic " + t.name + ": servedBy " + sb.key + " " + percent(sb.share));
+    r.passed = total > 0 && std::fabs(share - sb.share) <= tol + 1e-9;
+    r.detail = "saw " + percent(share) + " (" + std::to_string(n) + " of " + std::to_string(total) +
+               "), allowed " + percent(sb.share) + " +/- " + percent(tol) +
+               (e.tolerance ? "" : " (99.9% binomial interval)") + "; served by " + seen;
+    out.push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
+uint64_t TrafficResult::completed() const {
+  uint64_t n = 0;
+  for (const auto& [code, count] : status_counts) {
+    n += count;
+  }
+  return n;
+}
+
+bool RunResult::passed() const {
+  for (const auto& e : expectations) {
+    if (!e.passed) {
+      return false;
+    }
+  }
+  return true;
+}
+
+double defaultTolerance(double p, uint64_t n) {
+  if (n == 0) {
+    return 0;
+  }
+  constexpr double kZ999 = 3.2905;
+  return kZ999 * std::sqrt(p * (1 - p) / static_cast<double>(n));
+}
+
+StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& options) {
+  RunResult result;
+  result.file = scenario.file;
+  result.name = scenario.name;
+  result.description = scenario.description;
+  result.seed = options.seed.value_or(scenario.seed);
+
+  MeshOptions mesh_options;
+  mesh_options.seed = result.seed;
+  mesh_options.workloads = scenario.workloads;
+  MESHSIM_ASSIGN_OR_RETURN(auto mesh, Mesh::create(scenario.manifests, mesh_options));
+  result.warnings = mesh->warnings();
+
+  result.traffic.resize(scenario.traffic.size());
+  std::vector<std::unique_ptr<StreamDriver>> drivers;
+  for (size_t i = 0; i < scenario.traffic.size(); ++i) {
+    const TrafficSpec& spec = scenario.traffic[i];
+    TrafficResult& tr = result.traffic[i];
+    tr.name = spec.name;
+    tr.from = spec.from;
+    tr.url = spec.request.url;
+    MESHSIM_ASSIGN_OR_RETURN(Url url, parseUrl(spec.request.url));
+    const std::string gateway = spec.from == "ingress" ? "" : spec.from.substr(8);
+    auto to = mesh->ingressAddress(gateway, url.port);
+    if (!to.ok()) {
+      return yaml::errorAt(spec.location, "from", to.status().message());
+    }
+    drivers.push_back(std::make_unique<StreamDriver>(*mesh, spec, *to, std::move(url), tr));
+    drivers.back()->start();
+  }
+  mesh->loop().runUntilIdle();
+  result.virtual_time = mesh->loop().elapsed();
+
+  const std::vector<telemetry::Sample> samples = mesh->metrics();
+  for (const auto& e : scenario.expect) {
+    if (!e.metric.empty()) {
+      auto q = telemetry::MetricQuery::parse(e.metric);
+      ExpectationResult r = newResult(e.location, "metric " + e.metric + " " + e.value->text);
+      if (!q.ok()) {
+        r.detail = q.status().message();
+      } else if (auto v = q->evaluateScalar(samples); !v.ok()) {
+        r.detail = v.status().message();
+      } else {
+        r.passed = e.value->holds(*v);
+        r.detail = "saw " + number(*v);
+      }
+      result.expectations.push_back(std::move(r));
+      continue;
+    }
+    for (const auto& t : result.traffic) {
+      if (t.name == e.traffic) {
+        judgeTraffic(e, t, *mesh, result.expectations);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace meshsim::sim::scenario

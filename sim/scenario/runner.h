@@ -1,0 +1,65 @@
+#pragma once
+
+// File: sim/scenario/runner.h
+//
+// Runs a scenario: builds the mesh, drives every traffic stream on the virtual clock, then
+// judges the expectations. Same scenario and seed, same result, byte for byte.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/core/status.h"
+#include "sim/scenario/scenario.h"
+
+namespace meshsim::sim::scenario {
+
+struct TrafficResult {
+  std::string name;
+  std::string from;
+  std::string url;
+  uint64_t sent = 0;
+  // Status code -> responses; 0 counts requests that got no response (connection refused).
+  std::map<int, uint64_t> status_counts;
+  // "namespace/pod" -> responses it produced; "" for a proxy's local reply.
+  std::map<std::string, uint64_t> served_by;
+  // Per-request latency in microseconds of virtual time, in completion order.
+  std::vector<uint64_t> latencies_us;
+  uint64_t completed() const;
+};
+
+struct ExpectationResult {
+  yaml::Location location;
+  std::string what;  // "traffic hello: status 200"
+  bool passed = false;
+  std::string detail;  // what was seen; for distributions the counts and the interval
+};
+
+struct RunResult {
+  std::string file;
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  std::vector<std::string> warnings;
+  std::vector<TrafficResult> traffic;
+  std::vector<ExpectationResult> expectations;
+  std::chrono::nanoseconds virtual_time{0};
+  bool passed() const;
+};
+
+struct RunOptions {
+  std::optional<uint64_t> seed;  // overrides the scenario's seed
+};
+
+// Runs `scenario`. Fails (exit 2 territory) when the mesh cannot be built from its manifests or
+// a traffic stream cannot be started; a failed expectation is a result, not an error.
+StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& options = {});
+
+// The default tolerance for an expected share `p` over `n` requests: the half-width of the
+// 99.9% normal-approximation binomial interval, z * sqrt(p (1 - p) / n) with z = 3.29.
+double defaultTolerance(double p, uint64_t n);
+
+}  // namespace meshsim::sim::scenario

@@ -1,0 +1,490 @@
+#include "sim/scenario/scenario.h"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace meshsim::sim::scenario {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
+    s.remove_suffix(1);
+  }
+  return std::string(s);
+}
+
+bool parseNumber(std::string_view s, double* out) {
+  const std::string t = trim(s);
+  if (t.empty()) {
+    return false;
+  }
+  char* end = nullptr;
+  *out = std::strtod(t.c_str(), &end);
+  return end == t.c_str() + t.size() && std::isfinite(*out);
+}
+
+// The indentation of the first non-blank line at or after `line` (1-based) of `path`.
+int blockIndent(const std::string& path, int& line) {
+  std::ifstream in(path);
+  std::string text;
+  for (int n = 1; std::getline(in, text); ++n) {
+    if (n < line) {
+      continue;
+    }
+    const size_t first = text.find_first_not_of(' ');
+    if (first != std::string::npos) {
+      line = n;
+      return static_cast<int>(first);
+    }
+  }
+  return 0;
+}
+
+// Fields of the contract that this version does not implement yet: an honest error.
+Status rejectUnimplemented(yaml::Reader& r, std::initializer_list<std::string_view> fields) {
+  for (auto f : fields) {
+    if (r.has(f)) {
+      return r.error(f,
+                     "part of the scenario format, but not implemented by this version of "
+                     "meshsim yet");
+    }
+  }
+  return okStatus();
+}
+
+StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, YAML::Node node,
+                                       const std::string& path) {
+  yaml::Reader r(doc, node, path);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  MESHSIM_RETURN_IF_ERROR(
+      rejectUnimplemented(r, {"latency", "errorRate", "errorStatus", "sequence", "calls"}));
+  apps::Behavior b;
+  MESHSIM_ASSIGN_OR_RETURN(int64_t status, r.integer("status", 200));
+  if (status < 100 || status > 599) {
+    return r.error("status", "must be an HTTP status in [100, 599]");
+  }
+  b.status = static_cast<int>(status);
+  if (r.has("body")) {
+    MESHSIM_ASSIGN_OR_RETURN(b.body, r.string("body"));
+  }
+  MESHSIM_ASSIGN_OR_RETURN(b.headers, r.stringMap("headers"));
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return b;
+}
+
+StatusOr<TrafficSpec> parseTraffic(const yaml::Document& doc, YAML::Node node,
+                                   const std::string& path) {
+  TrafficSpec t;
+  yaml::Reader r(doc, node, path);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  t.location = r.location();
+  MESHSIM_ASSIGN_OR_RETURN(t.name, r.requiredString("name"));
+  MESHSIM_ASSIGN_OR_RETURN(t.from, r.string("from", "ingress"));
+  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(r, {"namespace"}));
+  if (t.from != "ingress" && !t.from.starts_with("ingress/")) {
+    return r.error("from",
+                   "traffic from inside the mesh (pod/..., deployment/...) is part of the "
+                   "scenario format, but not implemented by this version of meshsim yet");
+  }
+  if (t.from.starts_with("ingress/") && std::count(t.from.begin(), t.from.end(), '/') != 2) {
+    return r.error("from", "expected ingress or ingress/NAMESPACE/SERVICE");
+  }
+  yaml::Reader req(doc, r.child("request"), r.pathOf("request"));
+  MESHSIM_RETURN_IF_ERROR(req.expectMap());
+  MESHSIM_ASSIGN_OR_RETURN(t.request.url, req.requiredString("url"));
+  if (auto url = parseUrl(t.request.url); !url.ok()) {
+    return req.error("url", url.status().message());
+  }
+  MESHSIM_ASSIGN_OR_RETURN(t.request.method, req.string("method", "GET"));
+  MESHSIM_ASSIGN_OR_RETURN(auto headers, req.stringMap("headers"));
+  for (auto& [k, v] : headers) {
+    t.request.headers.emplace_back(proxy::http::toLower(k), v);
+  }
+  MESHSIM_ASSIGN_OR_RETURN(t.request.body, req.string("body"));
+  MESHSIM_RETURN_IF_ERROR(req.finish());
+  MESHSIM_ASSIGN_OR_RETURN(t.count, r.integer("count", 1));
+  if (t.count < 1 || t.count > 100000000) {
+    return r.error("count", "must be in [1, 100000000]");
+  }
+  MESHSIM_ASSIGN_OR_RETURN(t.concurrency, r.integer("concurrency", 1));
+  if (t.concurrency < 1 || t.concurrency > 100000) {
+    return r.error("concurrency", "must be in [1, 100000]");
+  }
+  if (r.has("rate")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string rate, r.string("rate"));
+    const size_t slash = rate.find('/');
+    double n = 0;
+    const std::string unit = slash == std::string::npos ? "" : trim(rate.substr(slash + 1));
+    if (slash == std::string::npos || !parseNumber(rate.substr(0, slash), &n) || n <= 0 ||
+        (unit != "s" && unit != "m")) {
+      return r.error("rate", "expected N/s or N/m with N > 0, got \"" + rate + "\"");
+    }
+    t.rate = unit == "m" ? n / 60.0 : n;
+  }
+  if (r.has("start")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string start, r.string("start"));
+    auto d = parseDuration(start);
+    if (!d.ok()) {
+      return r.error("start", d.status().message());
+    }
+    t.start = *d;
+  }
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return t;
+}
+
+StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node node,
+                                       const std::string& path) {
+  Expectation e;
+  yaml::Reader r(doc, node, path);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  e.location = r.location();
+  e.path = path;
+  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(
+      r, {"upstream", "response", "error", "attempts", "responseFlags", "latency", "slo"}));
+  if (r.has("metric")) {
+    MESHSIM_ASSIGN_OR_RETURN(e.metric, r.string("metric"));
+    auto q = telemetry::MetricQuery::parse(e.metric);
+    if (!q.ok()) {
+      return r.error("metric", q.status().message());
+    }
+    if (!r.has("value")) {
+      return r.error("value", "a metric expectation needs a value");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(std::string value, r.string("value"));
+    auto c = parseComparison(value, /*percent=*/false);
+    if (!c.ok()) {
+      return r.error("value", c.status().message());
+    }
+    e.value = *c;
+    if (r.has("traffic") || r.has("status") || r.has("servedBy")) {
+      return r.errorHere("an expectation is either about traffic or about a metric, not both");
+    }
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    return e;
+  }
+  MESHSIM_ASSIGN_OR_RETURN(e.traffic, r.requiredString("traffic"));
+  YAML::Node status = r.child("status");
+  if (status.IsDefined() && !status.IsNull()) {
+    if (status.IsScalar()) {
+      MESHSIM_ASSIGN_OR_RETURN(int64_t code, r.integer("status"));
+      if (code < 100 || code > 599) {
+        return r.error("status", "must be an HTTP status in [100, 599]");
+      }
+      e.status = static_cast<int>(code);
+    } else if (status.IsMap()) {
+      for (const auto& kv : status) {
+        int code = 0;
+        const std::string& k = kv.first.Scalar();
+        auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), code);
+        if (ec != std::errc() || end != k.data() + k.size() || code < 100 || code > 599) {
+          return yaml::errorAt(doc.locate(kv.first), r.pathOf("status"),
+                               "keys must be HTTP status codes, got \"" + k + "\"");
+        }
+        if (!kv.second.IsScalar()) {
+          return yaml::errorAt(doc.locate(kv.second), r.pathOf("status") + "." + k,
+                               "expected a share like \">= 99%\"");
+        }
+        auto c = parseComparison(kv.second.Scalar(), /*percent=*/true);
+        if (!c.ok()) {
+          return yaml::errorAt(doc.locate(kv.second), r.pathOf("status") + "." + k,
+                               c.status().message());
+        }
+        e.status_distribution.emplace_back(code, *c);
+      }
+    } else {
+      return r.error("status", "expected a status code or a distribution {200: \">= 99%\"}");
+    }
+  }
+  YAML::Node served = r.child("servedBy");
+  if (served.IsDefined() && !served.IsNull()) {
+    if (!served.IsMap()) {
+      return r.error("servedBy", "expected a mapping {deployment-or-selector: share}");
+    }
+    for (const auto& kv : served) {
+      if (!kv.second.IsScalar()) {
+        return yaml::errorAt(doc.locate(kv.second), r.pathOf("servedBy"), "expected a share");
+      }
+      auto share = parseShare(kv.second.Scalar());
+      if (!share.ok()) {
+        return yaml::errorAt(doc.locate(kv.second), r.pathOf("servedBy") + "." + kv.first.Scalar(),
+                             share.status().message());
+      }
+      e.served_by.push_back({kv.first.Scalar(), *share});
+    }
+  }
+  if (r.has("tolerance")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string tol, r.string("tolerance"));
+    auto t = parseShare(tol);
+    if (!t.ok()) {
+      return r.error("tolerance", t.status().message());
+    }
+    e.tolerance = *t;
+  }
+  if (!e.status && e.status_distribution.empty() && e.served_by.empty()) {
+    return r.errorHere("a traffic expectation needs at least one of status or servedBy");
+  }
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return e;
+}
+
+}  // namespace
+
+bool Comparison::holds(double x) const {
+  // Shares and counts come from integers; compare with a little slack for float noise.
+  constexpr double kEps = 1e-9;
+  switch (op) {
+    case Op::Lt:
+      return x < value - kEps;
+    case Op::Le:
+      return x <= value + kEps;
+    case Op::Gt:
+      return x > value + kEps;
+    case Op::Ge:
+      return x >= value - kEps;
+    case Op::Eq:
+      return std::fabs(x - value) <= kEps;
+  }
+  return false;
+}
+
+StatusOr<Comparison> parseComparison(const std::string& text, bool percent) {
+  Comparison c;
+  c.text = trim(text);
+  std::string_view s = c.text;
+  if (s.starts_with("<=")) {
+    c.op = Comparison::Op::Le;
+    s.remove_prefix(2);
+  } else if (s.starts_with(">=")) {
+    c.op = Comparison::Op::Ge;
+    s.remove_prefix(2);
+  } else if (s.starts_with("==")) {
+    c.op = Comparison::Op::Eq;
+    s.remove_prefix(2);
+  } else if (s.starts_with("<")) {
+    c.op = Comparison::Op::Lt;
+    s.remove_prefix(1);
+  } else if (s.starts_with(">")) {
+    c.op = Comparison::Op::Gt;
+    s.remove_prefix(1);
+  }
+  std::string number = trim(s);
+  bool is_percent = false;
+  if (!number.empty() && number.back() == '%') {
+    number.pop_back();
+    is_percent = true;
+  }
+  if (is_percent && !percent) {
+    return invalidArgumentError("a percentage is not allowed here: \"" + c.text + "\"");
+  }
+  if (!parseNumber(number, &c.value)) {
+    return invalidArgumentError(
+        "expected a comparison like \"> 990\", \"<= 1%\" or a number, got \"" + c.text + "\"");
+  }
+  if (is_percent) {
+    c.value /= 100.0;
+  }
+  return c;
+}
+
+StatusOr<double> parseShare(const std::string& text) {
+  std::string t = trim(text);
+  double v = 0;
+  bool is_percent = false;
+  if (!t.empty() && t.back() == '%') {
+    t.pop_back();
+    is_percent = true;
+  }
+  if (!parseNumber(t, &v)) {
+    return invalidArgumentError("expected a percentage like 90% or a fraction like 0.9, got \"" +
+                                text + "\"");
+  }
+  if (is_percent) {
+    v /= 100.0;
+  }
+  if (v < 0 || v > 1) {
+    return invalidArgumentError("a share must be between 0% and 100%, got \"" + text + "\"");
+  }
+  return v;
+}
+
+StatusOr<std::chrono::nanoseconds> parseDuration(const std::string& text) {
+  const std::string t = trim(text);
+  size_t unit_start = t.size();
+  while (unit_start > 0 && std::isalpha(static_cast<unsigned char>(t[unit_start - 1])) != 0) {
+    --unit_start;
+  }
+  const std::string unit = t.substr(unit_start);
+  double n = 0;
+  if (!parseNumber(t.substr(0, unit_start), &n) || n < 0) {
+    return invalidArgumentError("expected a duration like 250ms, 1.5s or 2m, got \"" + text + "\"");
+  }
+  double ns = 0;
+  if (unit == "ms") {
+    ns = n * 1e6;
+  } else if (unit == "s") {
+    ns = n * 1e9;
+  } else if (unit == "m") {
+    ns = n * 60e9;
+  } else {
+    return invalidArgumentError("expected a duration like 250ms, 1.5s or 2m, got \"" + text + "\"");
+  }
+  if (ns > 1e18) {
+    return invalidArgumentError("duration \"" + text + "\" is too long");
+  }
+  return std::chrono::nanoseconds(static_cast<int64_t>(ns));
+}
+
+bool isScenarioFile(const std::string& path) {
+  auto docs = yaml::parseFile(path);
+  if (!docs.ok() || docs->empty()) {
+    return false;
+  }
+  const YAML::Node kind = yaml::get(docs->front().root, "kind");
+  return kind.IsScalar() && kind.Scalar() == "Scenario";
+}
+
+namespace {
+
+StatusOr<Scenario> loadScenarioUnguarded(const std::string& path);
+
+}  // namespace
+
+StatusOr<Scenario> loadScenario(const std::string& path) {
+  // The readers never let yaml-cpp throw; this is the boundary that guarantees it.
+  try {
+    return loadScenarioUnguarded(path);
+  } catch (const YAML::Exception& e) {
+    return internalError(path + ": unexpected YAML error: " + e.what());
+  }
+}
+
+namespace {
+
+StatusOr<Scenario> loadScenarioUnguarded(const std::string& path) {
+  MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseFile(path));
+  if (docs.size() != 1) {
+    return invalidArgumentError(path + ": a scenario file holds exactly one YAML document, found " +
+                                std::to_string(docs.size()));
+  }
+  const yaml::Document& doc = docs.front();
+  Scenario s;
+  s.file = path;
+  yaml::Reader top(doc, doc.root, "");
+  MESHSIM_RETURN_IF_ERROR(top.expectMap());
+  MESHSIM_ASSIGN_OR_RETURN(std::string api, top.requiredString("apiVersion"));
+  if (api != "meshsim.io/v1alpha1") {
+    return top.error("apiVersion", "expected meshsim.io/v1alpha1, got \"" + api + "\"");
+  }
+  MESHSIM_ASSIGN_OR_RETURN(std::string kind, top.requiredString("kind"));
+  if (kind != "Scenario") {
+    return top.error("kind", "expected Scenario, got \"" + kind + "\"");
+  }
+  yaml::Reader meta(doc, top.child("metadata"), "metadata");
+  MESHSIM_RETURN_IF_ERROR(meta.expectMap());
+  MESHSIM_ASSIGN_OR_RETURN(s.name, meta.requiredString("name"));
+  MESHSIM_ASSIGN_OR_RETURN(s.description, meta.string("description"));
+  MESHSIM_RETURN_IF_ERROR(meta.finish());
+
+  yaml::Reader spec(doc, top.child("spec"), "spec");
+  MESHSIM_RETURN_IF_ERROR(spec.expectMap());
+  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(spec, {"events"}));
+  MESHSIM_ASSIGN_OR_RETURN(int64_t seed, spec.integer("seed", 1));
+  if (seed < 0) {
+    return spec.error("seed", "must not be negative");
+  }
+  s.seed = static_cast<uint64_t>(seed);
+  MESHSIM_ASSIGN_OR_RETURN(s.istio_version, spec.string("istioVersion"));
+  static const std::set<std::string> kVersions = {"",     "1.24", "1.25", "1.26",
+                                                  "1.27", "1.28", "1.29", "1.30"};
+  if (kVersions.count(s.istio_version) == 0) {
+    return spec.error("istioVersion",
+                      "known Istio releases are 1.24 to 1.30, got \"" + s.istio_version + "\"");
+  }
+
+  const fs::path base = fs::path(path).parent_path();
+  MESHSIM_ASSIGN_OR_RETURN(auto includes, spec.stringList("include"));
+  YAML::Node include_node = spec.child("include");
+  for (size_t i = 0; i < includes.size(); ++i) {
+    const std::string file = (base / includes[i]).lexically_normal().string();
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+      return yaml::errorAt(doc.locate(include_node[i]), spec.pathOf("include", i),
+                           "no such file or folder: " + file);
+    }
+    MESHSIM_RETURN_IF_ERROR(addPath(file, s.manifests));
+  }
+  if (spec.has("resources")) {
+    YAML::Node res = spec.child("resources");
+    if (!res.IsScalar()) {
+      return spec.error("resources", "expected a block of YAML text (use resources: |)");
+    }
+    // A literal block starts on the line after its indicator; its indentation is that of its
+    // first non-blank line.
+    int first_line = doc.locate(res).line + 1;
+    const int indent = blockIndent(path, first_line);
+    MESHSIM_RETURN_IF_ERROR(addText(res.Scalar(), path, first_line, s.manifests, indent));
+  }
+
+  YAML::Node workloads = spec.child("workloads");
+  if (workloads.IsDefined() && !workloads.IsNull() && !workloads.IsSequence()) {
+    return spec.error("workloads", "expected a list");
+  }
+  for (size_t i = 0; workloads.IsSequence() && i < workloads.size(); ++i) {
+    yaml::Reader w(doc, workloads[i], spec.pathOf("workloads", i));
+    MESHSIM_RETURN_IF_ERROR(w.expectMap());
+    WorkloadBehavior wb;
+    MESHSIM_ASSIGN_OR_RETURN(wb.selector, w.stringMap("selector"));
+    if (wb.selector.empty()) {
+      return w.error("selector", "a workload needs a label selector, e.g. {app: hello}");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(wb.namespace_name, w.string("namespace"));
+    MESHSIM_ASSIGN_OR_RETURN(wb.behavior,
+                             parseBehavior(doc, w.child("behavior"), w.pathOf("behavior")));
+    MESHSIM_RETURN_IF_ERROR(w.finish());
+    s.workloads.push_back(std::move(wb));
+  }
+
+  YAML::Node traffic = spec.child("traffic");
+  if (traffic.IsDefined() && !traffic.IsNull() && !traffic.IsSequence()) {
+    return spec.error("traffic", "expected a list");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; traffic.IsSequence() && i < traffic.size(); ++i) {
+    MESHSIM_ASSIGN_OR_RETURN(auto t, parseTraffic(doc, traffic[i], spec.pathOf("traffic", i)));
+    if (!names.insert(t.name).second) {
+      return yaml::errorAt(t.location, spec.pathOf("traffic", i),
+                           "two traffic streams are named \"" + t.name + "\"");
+    }
+    s.traffic.push_back(std::move(t));
+  }
+
+  YAML::Node expect = spec.child("expect");
+  if (expect.IsDefined() && !expect.IsNull() && !expect.IsSequence()) {
+    return spec.error("expect", "expected a list");
+  }
+  for (size_t i = 0; expect.IsSequence() && i < expect.size(); ++i) {
+    MESHSIM_ASSIGN_OR_RETURN(auto e, parseExpectation(doc, expect[i], spec.pathOf("expect", i)));
+    if (!e.traffic.empty() && names.count(e.traffic) == 0) {
+      return yaml::errorAt(e.location, spec.pathOf("expect", i) + ".traffic",
+                           "no traffic stream is named \"" + e.traffic + "\"");
+    }
+    s.expect.push_back(std::move(e));
+  }
+  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  MESHSIM_RETURN_IF_ERROR(top.finish());
+  return s;
+}
+
+}  // namespace
+
+}  // namespace meshsim::sim::scenario

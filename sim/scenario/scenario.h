@@ -1,0 +1,95 @@
+#pragma once
+
+// File: sim/scenario/scenario.h
+//
+// Scenario files (../shared/SCENARIO-FORMAT.md): the mesh to build, the traffic to send and the
+// expectations to judge. Loading checks every field: unknown fields, wrong types and bad values
+// are errors naming file:line and the field path.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proxy/core/status.h"
+#include "sim/manifests.h"
+#include "sim/mesh.h"
+#include "sim/yaml/document.h"
+
+namespace meshsim::sim::scenario {
+
+// "< 10", ">= 99%", "== 0": a comparison against a number (percentages as fractions).
+struct Comparison {
+  enum class Op { Lt, Le, Gt, Ge, Eq };
+  Op op = Op::Eq;
+  double value = 0;
+  std::string text;  // as written
+  bool holds(double x) const;
+};
+// Parses a comparison; a bare number means "==". With `percent`, "99%" means 0.99.
+StatusOr<Comparison> parseComparison(const std::string& text, bool percent);
+// Parses "90%" or "0.9" into a fraction in [0, 1].
+StatusOr<double> parseShare(const std::string& text);
+// Parses "250ms", "1.5s", "2m".
+StatusOr<std::chrono::nanoseconds> parseDuration(const std::string& text);
+
+struct RequestSpec {
+  std::string url;
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct TrafficSpec {
+  std::string name;
+  std::string from = "ingress";
+  RequestSpec request;
+  int64_t count = 1;
+  // Requests per second; 0: back to back (closed loop with `concurrency` in flight).
+  double rate = 0;
+  int64_t concurrency = 1;
+  std::chrono::nanoseconds start{0};
+  yaml::Location location;
+};
+
+struct ServedByShare {
+  std::string key;  // a deployment name, or a label selector "version=v2[,app=x]"
+  double share = 0;
+};
+
+struct Expectation {
+  yaml::Location location;
+  std::string path;  // "spec.expect[2]"
+  // Traffic expectations
+  std::string traffic;
+  std::optional<int> status;
+  std::vector<std::pair<int, Comparison>> status_distribution;
+  std::vector<ServedByShare> served_by;
+  std::optional<double> tolerance;  // absolute, as a fraction
+  // Metric expectations
+  std::string metric;
+  std::optional<Comparison> value;
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  std::string istio_version;
+  Manifests manifests;
+  std::vector<WorkloadBehavior> workloads;
+  std::vector<TrafficSpec> traffic;
+  std::vector<Expectation> expect;
+};
+
+// Loads a scenario file and the manifests it includes.
+StatusOr<Scenario> loadScenario(const std::string& path);
+
+// Whether a YAML file is a scenario (kind: Scenario) rather than manifests.
+bool isScenarioFile(const std::string& path);
+
+}  // namespace meshsim::sim::scenario

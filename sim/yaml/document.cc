@@ -1,0 +1,253 @@
+#include "sim/yaml/document.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace meshsim::sim::yaml {
+
+std::string Location::toString() const {
+  if (line <= 0) {
+    return file;
+  }
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+Location Document::locate(const YAML::Node& node) const {
+  if (!node.IsDefined()) {
+    return {file, 0, 0};
+  }
+  const YAML::Mark m = node.Mark();
+  if (m.is_null()) {
+    return {file, 0, 0};
+  }
+  return {file, m.line + line_offset, m.column + column_offset};
+}
+
+StatusOr<std::vector<Document>> parseString(const std::string& text, const std::string& file,
+                                            int first_line, int indent) {
+  std::vector<Document> docs;
+  try {
+    for (YAML::Node& n : YAML::LoadAll(text)) {
+      if (n.IsNull()) {
+        continue;  // an empty document between '---' separators
+      }
+      docs.push_back(Document{file, first_line, indent + 1, n});
+    }
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 0 : e.mark.line + first_line;
+    const int col = e.mark.is_null() ? 0 : e.mark.column + 1 + indent;
+    return invalidArgumentError(Location{file, line, col}.toString() +
+                                ": malformed YAML: " + e.msg);
+  }
+  return docs;
+}
+
+StatusOr<std::vector<Document>> parseFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return notFoundError(path + ": cannot read file");
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parseString(buf.str(), path);
+}
+
+Status errorAt(const Location& at, std::string_view path, std::string_view message) {
+  std::string m = at.toString() + ": ";
+  if (!path.empty()) {
+    m += std::string(path) + ": ";
+  }
+  m += message;
+  return invalidArgumentError(std::move(m));
+}
+
+StatusOr<std::string> scalarString(const Document& doc, const YAML::Node& node,
+                                   std::string_view path, std::string_view context) {
+  if (!node.IsScalar()) {
+    std::string m = std::string(context.empty() ? "" : std::string(context) + ": ");
+    return errorAt(doc.locate(node), path, m + "expected a scalar value");
+  }
+  return node.Scalar();
+}
+
+YAML::Node get(const YAML::Node& node, std::string_view key) {
+  if (!node.IsDefined() || !node.IsMap()) {
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  const YAML::Node& n = node;
+  YAML::Node c = n[std::string(key)];
+  if (!c.IsDefined()) {
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  return c;
+}
+
+Reader::Reader(const Document& doc, YAML::Node node, std::string path, std::string context)
+    : doc_(doc),
+      node_(node.IsDefined() ? std::move(node) : YAML::Node(YAML::NodeType::Undefined)),
+      path_(std::move(path)),
+      context_(std::move(context)) {}
+
+Status Reader::expectMap(bool optional) const {
+  if (!node_.IsDefined() || node_.IsNull()) {
+    return optional ? okStatus() : errorHere("required field is missing");
+  }
+  if (!node_.IsMap()) {
+    return errorHere("expected a mapping");
+  }
+  return okStatus();
+}
+
+bool Reader::has(std::string_view key) const {
+  const YAML::Node c = get(node_, key);
+  return c.IsDefined() && !c.IsNull();
+}
+
+YAML::Node Reader::child(std::string_view key) {
+  known_.emplace(key);
+  return get(node_, key);
+}
+
+std::string Reader::pathOf(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+std::string Reader::pathOf(std::string_view key, size_t index) const {
+  return pathOf(key) + "[" + std::to_string(index) + "]";
+}
+
+Location Reader::location(std::string_view key) const {
+  const YAML::Node c = get(node_, key);
+  return doc_.locate(c.IsDefined() ? c : node_);
+}
+
+Status Reader::error(std::string_view key, std::string_view message) const {
+  std::string m = context_.empty() ? std::string(message) : context_ + ": " + std::string(message);
+  return errorAt(location(key), pathOf(key), m);
+}
+
+Status Reader::errorHere(std::string_view message) const {
+  std::string m = context_.empty() ? std::string(message) : context_ + ": " + std::string(message);
+  return errorAt(location(), path_, m);
+}
+
+StatusOr<std::string> Reader::string(std::string_view key, std::string def) {
+  YAML::Node n = child(key);
+  if (!n.IsDefined() || n.IsNull()) {
+    return def;
+  }
+  if (!n.IsScalar()) {
+    return error(key, "expected a string");
+  }
+  return n.Scalar();
+}
+
+StatusOr<std::string> Reader::requiredString(std::string_view key) {
+  YAML::Node n = child(key);
+  if (!n.IsDefined() || n.IsNull()) {
+    return error(key, "required field is missing");
+  }
+  if (!n.IsScalar()) {
+    return error(key, "expected a string");
+  }
+  return n.Scalar();
+}
+
+StatusOr<int64_t> Reader::integer(std::string_view key, int64_t def) {
+  YAML::Node n = child(key);
+  if (!n.IsDefined() || n.IsNull()) {
+    return def;
+  }
+  if (!n.IsScalar()) {
+    return error(key, "expected an integer");
+  }
+  const std::string& s = n.Scalar();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return error(key, "expected an integer, got \"" + s + "\"");
+  }
+  return v;
+}
+
+StatusOr<bool> Reader::boolean(std::string_view key, bool def) {
+  YAML::Node n = child(key);
+  if (!n.IsDefined() || n.IsNull()) {
+    return def;
+  }
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (s == "true" || s == "True" || s == "TRUE") {
+      return true;
+    }
+    if (s == "false" || s == "False" || s == "FALSE") {
+      return false;
+    }
+  }
+  return error(key, "expected true or false");
+}
+
+StatusOr<std::map<std::string, std::string>> Reader::stringMap(std::string_view key) {
+  YAML::Node n = child(key);
+  std::map<std::string, std::string> out;
+  if (!n.IsDefined() || n.IsNull()) {
+    return out;
+  }
+  if (!n.IsMap()) {
+    return error(key, "expected a mapping of strings");
+  }
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+      return errorAt(doc_.locate(kv.first), pathOf(key), "expected string keys and values");
+    }
+    out[kv.first.Scalar()] = kv.second.Scalar();
+  }
+  return out;
+}
+
+StatusOr<std::vector<std::string>> Reader::stringList(std::string_view key) {
+  YAML::Node n = child(key);
+  std::vector<std::string> out;
+  if (!n.IsDefined() || n.IsNull()) {
+    return out;
+  }
+  if (!n.IsSequence()) {
+    return error(key, "expected a list of strings");
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) {
+      return errorAt(doc_.locate(n[i]), pathOf(key, i), "expected a string");
+    }
+    out.push_back(n[i].Scalar());
+  }
+  return out;
+}
+
+void Reader::ignore(std::initializer_list<std::string_view> keys) {
+  for (auto k : keys) {
+    known_.emplace(k);
+  }
+}
+
+Status Reader::finish() const {
+  if (ignore_all_ || !node_.IsMap()) {
+    return okStatus();
+  }
+  for (const auto& kv : node_) {
+    if (!kv.first.IsScalar()) {
+      return errorAt(doc_.locate(kv.first), path_, "keys must be strings");
+    }
+    const std::string& key = kv.first.Scalar();
+    if (known_.find(key) == known_.end()) {
+      std::string m = "unknown field \"" + key + "\"";
+      if (!context_.empty()) {
+        m = context_ + ": " + m;
+      }
+      return errorAt(doc_.locate(kv.first), pathOf(key), m);
+    }
+  }
+  return okStatus();
+}
+
+}  // namespace meshsim::sim::yaml

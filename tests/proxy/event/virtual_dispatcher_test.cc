@@ -1,0 +1,91 @@
+#include "proxy/event/virtual_dispatcher.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace meshsim::proxy {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(VirtualDispatcherTest, TimersFireInTimeOrderAndAdvanceVirtualTime) {
+  VirtualDispatcher loop;
+  std::vector<std::string> order;
+  auto late =
+      loop.createTimer([&] { order.push_back("30s@" + std::to_string(loop.elapsed().count())); });
+  auto early = loop.createTimer([&] { order.push_back("1s"); });
+  late->enable(seconds(30));
+  early->enable(seconds(1));
+  EXPECT_EQ(loop.runUntilIdle(), 2u);
+  ASSERT_EQ(order.size(), 2u);
+  EXPECT_EQ(order[0], "1s");
+  EXPECT_EQ(order[1], "30s@30000000000");
+  EXPECT_EQ(loop.elapsed(), seconds(30));
+}
+
+TEST(VirtualDispatcherTest, SameTimeEventsRunInSchedulingOrder) {
+  VirtualDispatcher loop;
+  std::string trace;
+  loop.postAfter(milliseconds(5), [&] { trace += "a"; });
+  loop.postAfter(milliseconds(5), [&] {
+    trace += "b";
+    loop.post([&] { trace += "d"; });  // now: after everything already due now
+  });
+  loop.postAfter(milliseconds(5), [&] { trace += "c"; });
+  loop.post([&] { trace += "0"; });
+  loop.runUntilIdle();
+  EXPECT_EQ(trace, "0abcd");
+}
+
+TEST(VirtualDispatcherTest, PostIsNeverInline) {
+  VirtualDispatcher loop;
+  bool ran = false;
+  loop.post([&] { ran = true; });
+  EXPECT_FALSE(ran);
+  loop.runUntilIdle();
+  EXPECT_TRUE(ran);
+}
+
+TEST(VirtualDispatcherTest, DisabledOrDestroyedTimersDoNotFire) {
+  VirtualDispatcher loop;
+  int fired = 0;
+  auto a = loop.createTimer([&] { ++fired; });
+  auto b = loop.createTimer([&] { ++fired; });
+  a->enable(seconds(1));
+  b->enable(seconds(1));
+  a->disable();
+  EXPECT_FALSE(a->enabled());
+  b.reset();
+  loop.runUntilIdle();
+  EXPECT_EQ(fired, 0);
+}
+
+TEST(VirtualDispatcherTest, ReEnablingMovesTheDeadline) {
+  VirtualDispatcher loop;
+  std::vector<int64_t> fired_at;
+  TimerPtr t = loop.createTimer([&] { fired_at.push_back(loop.elapsed().count()); });
+  t->enable(seconds(1));
+  loop.postAfter(milliseconds(500), [&] { t->enable(seconds(2)); });
+  loop.runUntilIdle();
+  ASSERT_EQ(fired_at.size(), 1u);
+  EXPECT_EQ(fired_at[0], std::chrono::nanoseconds(milliseconds(2500)).count());
+}
+
+TEST(VirtualDispatcherTest, RunUntilStopsAtTheDeadline) {
+  VirtualDispatcher loop;
+  int fired = 0;
+  loop.postAfter(seconds(1), [&] { ++fired; });
+  loop.postAfter(seconds(3), [&] { ++fired; });
+  loop.runFor(seconds(2));
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(loop.elapsed(), seconds(2));
+  EXPECT_EQ(loop.pendingEvents(), 1u);
+  loop.runUntilIdle();
+  EXPECT_EQ(fired, 2);
+}
+
+}  // namespace
+}  // namespace meshsim::proxy

@@ -1,0 +1,208 @@
+#include "proxy/proxy.h"
+
+#include <gtest/gtest.h>
+
+#include "proxy/event/virtual_dispatcher.h"
+
+namespace meshsim::proxy {
+namespace {
+
+using stats::ResponseFlag;
+
+// A transport that records what the proxy sends and answers as the test says: a fixed
+// status from the "upstream", or a reset.
+class FakeTransport : public UpstreamTransport {
+public:
+  explicit FakeTransport(Dispatcher& d) : dispatcher_(d) {}
+  // proxy::UpstreamTransport
+  void send(const ConnectionInfo& from, config::Address to, http::RequestPtr request,
+            ResponseCallback done) override {
+    sent.push_back({from, to, *request});
+    dispatcher_.post([this, done = std::move(done)]() mutable {
+      if (reset != ResetReason::None) {
+        done(nullptr, reset);
+        return;
+      }
+      auto r = std::make_unique<http::Response>();
+      r->status = status;
+      r->headers.set("server", "app");
+      r->origin = 42;
+      done(std::move(r), ResetReason::None);
+    });
+  }
+  struct Sent {
+    ConnectionInfo from;
+    config::Address to;
+    http::Request request;
+  };
+  std::vector<Sent> sent;
+  int status = 200;
+  ResetReason reset = ResetReason::None;
+
+private:
+  Dispatcher& dispatcher_;
+};
+
+class ProxyTest : public ::testing::Test {
+protected:
+  ProxyTest() : transport_(loop_), random_(1) {}
+
+  // A gateway with one listener on 8080: hello.com -> cluster "hello" (or the given cluster).
+  void build(std::vector<config::Endpoint> endpoints, std::string route_cluster = "hello") {
+    config::ProxyConfig c;
+    c.node_id = "gw";
+    c.ip = config::ipv4(10, 1, 0, 10);
+    auto me = std::make_shared<config::WorkloadInfo>();
+    me->workload = "istio-ingressgateway";
+    me->namespace_name = "istio-system";
+    c.workload = me;
+    config::Listener l;
+    l.name = "0.0.0.0_8080";
+    l.port = 8080;
+    l.route_config_name = "http.8080";
+    l.use_remote_address = true;
+    c.listeners.push_back(l);
+    config::RouteConfiguration rc;
+    rc.name = "http.8080";
+    config::VirtualHost vh;
+    vh.name = "hello.com:80";
+    vh.domains = {"hello.com"};
+    config::Route r;
+    r.action.clusters.push_back({route_cluster, 100});
+    vh.routes.push_back(r);
+    rc.virtual_hosts.push_back(vh);
+    c.route_configs.push_back(rc);
+    config::Cluster cl;
+    cl.name = "hello";
+    cl.service = std::make_shared<config::ServiceInfo>(
+        config::ServiceInfo{"hello.default.svc.cluster.local", "hello", "default"});
+    cl.endpoints = std::move(endpoints);
+    c.clusters.push_back(cl);
+    auto p = Proxy::create(std::move(c), loop_, transport_, random_);
+    ASSERT_TRUE(p.ok()) << p.status().toString();
+    proxy_ = std::move(*p);
+  }
+
+  http::ResponsePtr request(const std::string& host, const std::string& path = "/") {
+    auto req = std::make_unique<http::Request>();
+    req->authority = host;
+    req->path = path;
+    req->headers.set("x-request-id", "client-chosen");
+    http::ResponsePtr out;
+    ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false};
+    proxy_->listener(8080)->onRequest(
+        from, std::move(req), [&](http::ResponsePtr r, ResetReason) { out = std::move(r); });
+    loop_.runUntilIdle();
+    return out;
+  }
+
+  std::string onlyFlags() const {
+    const auto series = proxy_->stats().requestsTotal();
+    EXPECT_EQ(series.size(), 1u);
+    for (const auto& [k, v] : series.front().labels) {
+      if (k == "response_flags") {
+        return v;
+      }
+    }
+    return "";
+  }
+
+  VirtualDispatcher loop_;
+  FakeTransport transport_;
+  SeededRandom random_;
+  std::unique_ptr<Proxy> proxy_;
+};
+
+config::Endpoint endpoint(uint8_t last) {
+  auto w = std::make_shared<config::WorkloadInfo>();
+  w->workload = "hello";
+  return config::Endpoint{{config::ipv4(10, 1, 0, last), 8080}, w, true};
+}
+
+TEST_F(ProxyTest, ForwardsToAnEndpointAndOverwritesServer) {
+  build({endpoint(11)});
+  auto r = request("hello.com");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->origin, 42u);
+  EXPECT_EQ(*r->headers.get("server"), "istio-envoy");
+  EXPECT_NE(r->headers.get("x-envoy-upstream-service-time"), nullptr);
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  const auto& sent = transport_.sent.front();
+  EXPECT_EQ(sent.to, (config::Address{config::ipv4(10, 1, 0, 11), 8080}));
+  EXPECT_TRUE(sent.from.mtls);
+  EXPECT_EQ(*sent.request.headers.get("x-forwarded-for"), "198.51.100.1");
+  EXPECT_EQ(*sent.request.headers.get("x-forwarded-proto"), "http");
+  EXPECT_EQ(*sent.request.headers.get("x-envoy-attempt-count"), "1");
+  // An edge proxy does not trust the client's request id.
+  EXPECT_NE(*sent.request.headers.get("x-request-id"), "client-chosen");
+  EXPECT_EQ(sent.request.headers.get("x-request-id")->size(), 36u);
+  EXPECT_EQ(onlyFlags(), "-");
+}
+
+TEST_F(ProxyTest, UnknownHostIs404NoRoute) {
+  build({endpoint(11)});
+  auto r = request("goodbye.com");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_TRUE(r->body.empty());
+  EXPECT_EQ(*r->headers.get("server"), "istio-envoy");
+  EXPECT_TRUE(transport_.sent.empty());
+  EXPECT_EQ(onlyFlags(), "NR");
+}
+
+TEST_F(ProxyTest, NoEndpointsIs503NoHealthyUpstream) {
+  build({});
+  auto r = request("hello.com");
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, "no healthy upstream");
+  EXPECT_EQ(onlyFlags(), "UH");
+}
+
+TEST_F(ProxyTest, MissingClusterIs503NoCluster) {
+  build({endpoint(11)}, "outbound|80|v9|hello.default.svc.cluster.local");
+  auto r = request("hello.com");
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(onlyFlags(), "NC");
+}
+
+TEST_F(ProxyTest, ConnectFailureIs503UpstreamFailure) {
+  build({endpoint(11)});
+  transport_.reset = ResetReason::ConnectFailure;
+  auto r = request("hello.com");
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(r->body.find("connection failure"), std::string::npos);
+  EXPECT_EQ(onlyFlags(), "UF");
+}
+
+TEST_F(ProxyTest, UpstreamStatusPassesThroughWithoutFlags) {
+  build({endpoint(11)});
+  transport_.status = 503;
+  auto r = request("hello.com");
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(onlyFlags(), "-");
+}
+
+TEST(RequestIdTest, IsAVersion4Uuid) {
+  SeededRandom random(9);
+  const std::string id = generateRequestId(random);
+  ASSERT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[8], '-');
+  EXPECT_EQ(id[14], '4');
+  EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b');
+}
+
+TEST(ResponseFlagsTest, PrintsInEnvoyOrderAndParses) {
+  stats::ResponseFlags f = 0;
+  EXPECT_EQ(stats::responseFlagsToString(f), "-");
+  f = f | ResponseFlag::UpstreamRetryLimitExceeded;
+  f = f | ResponseFlag::UpstreamConnectionFailure;
+  EXPECT_EQ(stats::responseFlagsToString(f), "UF,URX");
+  stats::ResponseFlags parsed = 0;
+  ASSERT_TRUE(stats::parseResponseFlags("UF,URX", &parsed));
+  EXPECT_EQ(parsed, f);
+  EXPECT_FALSE(stats::parseResponseFlags("XX", &parsed));
+}
+
+}  // namespace
+}  // namespace meshsim::proxy

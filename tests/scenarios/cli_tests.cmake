@@ -1,0 +1,30 @@
+# The meshsim binary on bad input: exit 2 with file:line naming the problem; on a failed
+# expectation: exit 1 with what was expected and seen. Each test checks the output (regex) and,
+# through a wrapper, the exit code.
+set(bad ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/bad)
+set(expect_exit ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/expect_exit.sh)
+
+function(meshsim_cli_test name code regex)
+  add_test(NAME cli.${name} COMMAND ${expect_exit} ${code} $<TARGET_FILE:meshsim> ${ARGN})
+  set_tests_properties(cli.${name} PROPERTIES LABELS "cli" PASS_REGULAR_EXPRESSION "${regex}")
+endfunction()
+
+meshsim_cli_test(unknown_field 2 "unknown-field.yaml:13:7: spec.traffic\\[0\\].cuont: unknown field \"cuont\".*exit 2"
+                 run ${bad}/unknown-field.yaml)
+meshsim_cli_test(missing_include 2 "missing-include.yaml:8:7: spec.include\\[1\\]: no such file or folder.*exit 2"
+                 run ${bad}/missing-include.yaml)
+meshsim_cli_test(malformed_yaml 2 "malformed.yaml:[0-9]+:[0-9]+: malformed YAML.*exit 2"
+                 run ${bad}/malformed.yaml)
+meshsim_cli_test(bad_manifest_line 2 "bad-manifest.yaml:16:24: spec.servers\\[0\\].port.number: Gateway default/gw: expected an integer, got \"eighty\".*exit 2"
+                 run ${bad}/bad-manifest.yaml)
+meshsim_cli_test(unknown_traffic 2 "unknown-traffic.yaml:10:7: spec.expect\\[0\\].traffic: no traffic stream is named \"helo\".*exit 2"
+                 run ${bad}/unknown-traffic.yaml)
+meshsim_cli_test(missing_file 2 "cannot read file.*exit 2" run ${bad}/does-not-exist.yaml)
+meshsim_cli_test(failed_expectation 1 "FAIL  .*failing.yaml:15:7  traffic hello: status 503.*saw 200 x 20.*exit 1"
+                 run ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
+meshsim_cli_test(usage 2 "exit 2" run)
+meshsim_cli_test(validate_hello 0 "0 problems|no problems found.*exit 0"
+                 validate ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+meshsim_cli_test(run_folder 0 "PASS  hello-ingress.*PASS  unknown-host.*exit 0"
+                 run ${PROJECT_SOURCE_DIR}/scenarios)
+meshsim_cli_test(version 0 "meshsim [0-9]+\\.[0-9]+\\.[0-9]+.*exit 0" --version)

@@ -1,0 +1,157 @@
+#include "sim/k8s/world.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sim/manifests.h"
+#include "sim/testing/matchers.h"
+
+namespace meshsim::sim::k8s {
+namespace {
+
+using ::meshsim::testing::IsOk;
+using ::meshsim::testing::StatusIs;
+using ::testing::HasSubstr;
+
+World build(const std::string& yaml) {
+  Manifests m;
+  auto s = addText(yaml, "test.yaml", 1, m);
+  EXPECT_THAT(s, IsOk());
+  auto w = World::build(m.k8s);
+  EXPECT_THAT(w, IsOk());
+  return std::move(w).value();
+}
+
+constexpr const char* kTwoVersions = R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web-v1, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web, version: v1}}
+  template:
+    metadata: {labels: {app: web, version: v1}}
+    spec:
+      containers: [{name: web, ports: [{containerPort: 9000, name: http-web}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web-v2, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web, version: v2}}
+  template:
+    metadata: {labels: {app: web, version: v2, sidecar.istio.io/inject: "false"}}
+    spec:
+      containers: [{name: web, ports: [{containerPort: 9100, name: http-web}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http-web}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-v1-only, namespace: shop}
+spec:
+  selector: {app: web, version: v1}
+  ports: [{name: http, port: 8000, targetPort: 9000}]
+)";
+
+TEST(WorldTest, DeploymentsExpandIntoNumberedPodsWithTemplateLabels) {
+  const World w = build(kTwoVersions);
+  ASSERT_EQ(w.pods().size(), 3u);
+  EXPECT_EQ(w.pods()[0].name, "web-v1-0");
+  EXPECT_EQ(w.pods()[1].name, "web-v1-1");
+  EXPECT_EQ(w.pods()[2].name, "web-v2-0");
+  EXPECT_EQ(w.pods()[1].labels.at("version"), "v1");
+  EXPECT_EQ(w.pods()[1].workload, "web-v1");
+  EXPECT_NE(w.pods()[0].ip, w.pods()[1].ip);
+}
+
+TEST(WorldTest, EndpointsFollowSelectorsAndResolveNamedPortsPerPod) {
+  const World w = build(kTwoVersions);
+  const ServiceState* web = w.findService("shop", "web");
+  ASSERT_NE(web, nullptr);
+  const auto eps = w.endpoints(*web, web->spec.ports[0]);
+  ASSERT_EQ(eps.size(), 3u);
+  EXPECT_EQ(eps[0].port, 9000);
+  EXPECT_EQ(eps[2].port, 9100);  // the same port name resolves differently on v2
+  const ServiceState* v1 = w.findService("shop", "web-v1-only");
+  ASSERT_NE(v1, nullptr);
+  EXPECT_EQ(w.endpoints(*v1, v1->spec.ports[0]).size(), 2u);
+}
+
+TEST(WorldTest, InjectionFollowsNamespaceLabelAndPodOptOut) {
+  const World w = build(kTwoVersions);
+  EXPECT_TRUE(w.pods()[0].sidecar);
+  EXPECT_FALSE(w.pods()[2].sidecar);  // sidecar.istio.io/inject: "false"
+}
+
+TEST(WorldTest, InjectionRules) {
+  const Labels none;
+  const Labels enabled{{"istio-injection", "enabled"}};
+  const Labels disabled{{"istio-injection", "disabled"}};
+  const Labels rev{{"istio.io/rev", "canary"}};
+  const Labels pod_true{{"sidecar.istio.io/inject", "true"}};
+  const Labels pod_false{{"sidecar.istio.io/inject", "false"}};
+  const Labels annotation_true{{"sidecar.istio.io/inject", "true"}};
+  const Labels annotation_false{{"sidecar.istio.io/inject", "false"}};
+  EXPECT_TRUE(sidecarInjected(enabled, "default", none, none, false));
+  EXPECT_FALSE(sidecarInjected(enabled, "default", pod_false, none, false));
+  EXPECT_FALSE(sidecarInjected(enabled, "default", none, annotation_false, false));
+  EXPECT_FALSE(sidecarInjected(disabled, "default", pod_true, none, false));
+  EXPECT_TRUE(sidecarInjected(rev, "default", none, none, false));
+  EXPECT_TRUE(sidecarInjected(none, "default", pod_true, none, false));
+  // The deprecated annotation alone does not invoke the webhook.
+  EXPECT_FALSE(sidecarInjected(none, "default", none, annotation_true, false));
+  EXPECT_FALSE(sidecarInjected(none, "default", none, none, false));
+  EXPECT_FALSE(sidecarInjected(enabled, "kube-system", none, none, false));
+  EXPECT_FALSE(sidecarInjected(enabled, "default", none, none, /*host_network=*/true));
+}
+
+TEST(WorldTest, DnsSearchPath) {
+  const World w = build(kTwoVersions);
+  const ServiceState* web = w.findService("shop", "web");
+  EXPECT_EQ(w.resolve("web", "shop"), web);
+  EXPECT_EQ(w.resolve("web.shop", "default"), web);
+  EXPECT_EQ(w.resolve("web.shop.svc", "default"), web);
+  EXPECT_EQ(w.resolve("web.shop.svc.cluster.local", "default"), web);
+  EXPECT_EQ(w.resolve("web", "default"), nullptr);  // short names are namespace-local
+  EXPECT_EQ(web->fqdn, "web.shop.svc.cluster.local");
+}
+
+TEST(WorldTest, WorkloadIdentityFollowsIstioLabelRules) {
+  const World w = build(kTwoVersions);
+  const auto& info = *w.pods()[0].info;
+  EXPECT_EQ(info.canonical_service, "web");
+  EXPECT_EQ(info.canonical_revision, "v1");
+  EXPECT_EQ(info.principal, "spiffe://cluster.local/ns/shop/sa/default");
+}
+
+TEST(WorldTest, DuplicateNamesAreErrors) {
+  Manifests m;
+  ASSERT_THAT(addText(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: a}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: a}
+spec: {ports: [{port: 81}]}
+)",
+                      "dup.yaml", 1, m),
+              IsOk());
+  EXPECT_THAT(World::build(m.k8s), StatusIs(StatusCode::InvalidArgument,
+                                            HasSubstr("Service default/a is defined twice")));
+}
+
+}  // namespace
+}  // namespace meshsim::sim::k8s

@@ -1,0 +1,152 @@
+#include "sim/mesh.h"
+
+#include <map>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sim/testing/matchers.h"
+
+namespace meshsim::sim {
+namespace {
+
+using ::meshsim::testing::IsOk;
+using ::testing::HasSubstr;
+
+class HelloMeshTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    Manifests m;
+    const std::string root = MESHSIM_SOURCE_DIR;
+    ASSERT_THAT(addPath(root + "/fixtures/istio/ingressgateway.yaml", m), IsOk());
+    ASSERT_THAT(addPath(root + "/fixtures/hello", m), IsOk());
+    auto mesh = Mesh::create(std::move(m), {});
+    ASSERT_THAT(mesh, IsOk());
+    mesh_ = std::move(mesh).value();
+  }
+
+  proxy::http::ResponsePtr get(const std::string& host, const std::string& path = "/") {
+    auto req = std::make_unique<proxy::http::Request>();
+    req->authority = host;
+    req->path = path;
+    auto to = mesh_->ingressAddress("", 80);
+    EXPECT_THAT(to, IsOk());
+    proxy::http::ResponsePtr out;
+    mesh_->sendFromOutside(
+        *to, std::move(req),
+        [&](proxy::http::ResponsePtr r, proxy::ResetReason) { out = std::move(r); });
+    mesh_->loop().runUntilIdle();
+    return out;
+  }
+
+  std::map<std::string, std::string> labelsOf(const std::string& reporter) {
+    for (const auto& s : mesh_->metrics()) {
+      if (s.name != "istio_requests_total") {
+        continue;
+      }
+      std::map<std::string, std::string> m(s.labels.begin(), s.labels.end());
+      if (m["reporter"] == reporter) {
+        return m;
+      }
+    }
+    return {};
+  }
+
+  std::unique_ptr<Mesh> mesh_;
+};
+
+TEST_F(HelloMeshTest, HelloComReachesTheEchoAppThroughGatewayAndSidecar) {
+  auto r = get("hello.com", "/api?x=1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(*r->headers.get("server"), "istio-envoy");
+  EXPECT_THAT(r->body, HasSubstr("\"pod\": \"hello-0\""));
+  EXPECT_THAT(r->body, HasSubstr("\"host\": \"hello.com\""));
+  EXPECT_THAT(r->body, HasSubstr("\"path\": \"/api?x=1\""));
+  EXPECT_THAT(r->body, HasSubstr("\"x-forwarded-for\": \"198.51.100.1\""));
+  const k8s::PodState* pod = mesh_->podForOrigin(r->origin);
+  ASSERT_NE(pod, nullptr);
+  EXPECT_EQ(pod->id(), "default/hello-0");
+  EXPECT_EQ(mesh_->app("default", "hello-0")->received(), 1u);
+}
+
+TEST_F(HelloMeshTest, GatewayAndSidecarReportIstioLabels) {
+  ASSERT_EQ(get("hello.com")->status, 200);
+  // The reference's worked example (section 5.3), adapted to this fixture's names.
+  auto gw = labelsOf("source");
+  EXPECT_EQ(gw["source_workload"], "istio-ingressgateway");
+  EXPECT_EQ(gw["source_workload_namespace"], "istio-system");
+  EXPECT_EQ(gw["source_principal"],
+            "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account");
+  EXPECT_EQ(gw["source_app"], "istio-ingressgateway");
+  EXPECT_EQ(gw["source_version"], "");
+  EXPECT_EQ(gw["source_canonical_revision"], "latest");
+  EXPECT_EQ(gw["destination_workload"], "hello");
+  EXPECT_EQ(gw["destination_principal"], "spiffe://cluster.local/ns/default/sa/hello");
+  EXPECT_EQ(gw["destination_version"], "v1");
+  EXPECT_EQ(gw["destination_service"], "hello.default.svc.cluster.local");
+  EXPECT_EQ(gw["destination_service_name"], "hello");
+  EXPECT_EQ(gw["destination_service_namespace"], "default");
+  EXPECT_EQ(gw["destination_canonical_service"], "hello");
+  EXPECT_EQ(gw["response_code"], "200");
+  EXPECT_EQ(gw["response_flags"], "-");
+  EXPECT_EQ(gw["connection_security_policy"], "unknown");
+  EXPECT_EQ(gw["namespace"], "istio-system");
+
+  auto sc = labelsOf("destination");
+  EXPECT_EQ(sc["source_workload"], "istio-ingressgateway");
+  EXPECT_EQ(sc["source_version"], "unknown");  // a peer's missing label
+  EXPECT_EQ(sc["destination_workload"], "hello");
+  EXPECT_EQ(sc["destination_service"], "hello.default.svc.cluster.local");
+  EXPECT_EQ(sc["connection_security_policy"], "mutual_tls");
+  EXPECT_EQ(sc["pod"], "hello-0");
+}
+
+TEST_F(HelloMeshTest, UnknownHostIs404NrWithUnknownDestination) {
+  auto r = get("goodbye.com");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(mesh_->podForOrigin(r->origin), nullptr);
+  auto gw = labelsOf("source");
+  EXPECT_EQ(gw["response_flags"], "NR");
+  EXPECT_EQ(gw["destination_service"], "unknown");
+  EXPECT_EQ(gw["destination_workload"], "unknown");
+  EXPECT_EQ(gw["destination_service_namespace"], "unknown");
+  EXPECT_TRUE(labelsOf("destination").empty());
+}
+
+TEST_F(HelloMeshTest, PortInHostIsIgnoredForVirtualHostSelection) {
+  EXPECT_EQ(get("hello.com:80")->status, 200);
+  EXPECT_EQ(get("HELLO.COM")->status, 200);
+}
+
+TEST_F(HelloMeshTest, NothingListensOnAnUnopenedGatewayPort) {
+  auto to = mesh_->ingressAddress("", 8443);
+  ASSERT_THAT(to, IsOk());
+  bool reset = false;
+  mesh_->sendFromOutside(*to, std::make_unique<proxy::http::Request>(),
+                         [&](proxy::http::ResponsePtr r, proxy::ResetReason why) {
+                           reset = r == nullptr && why == proxy::ResetReason::ConnectFailure;
+                         });
+  mesh_->loop().runUntilIdle();
+  EXPECT_TRUE(reset);
+}
+
+TEST(UrlTest, ParsesSchemeHostPortPath) {
+  auto u = parseUrl("http://hello.com:8080/api?x=1");
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->host, "hello.com");
+  EXPECT_EQ(u->port, 8080);
+  EXPECT_TRUE(u->explicit_port);
+  EXPECT_EQ(u->path, "/api?x=1");
+  auto bare = parseUrl("https://hello.com");
+  ASSERT_THAT(bare, IsOk());
+  EXPECT_EQ(bare->port, 443);
+  EXPECT_EQ(bare->path, "/");
+  EXPECT_FALSE(parseUrl("hello.com/").ok());
+  EXPECT_FALSE(parseUrl("http://hello.com:99999/").ok());
+  EXPECT_FALSE(parseUrl("ftp://hello.com/").ok());
+}
+
+}  // namespace
+}  // namespace meshsim::sim

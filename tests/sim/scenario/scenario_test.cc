@@ -1,0 +1,129 @@
+#include "sim/scenario/scenario.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sim/scenario/report.h"
+#include "sim/scenario/runner.h"
+#include "sim/testing/matchers.h"
+
+namespace meshsim::sim::scenario {
+namespace {
+
+using ::meshsim::testing::IsOk;
+using ::meshsim::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string path(const std::string& rel) {
+  return std::string(MESHSIM_SOURCE_DIR) + "/" + rel;
+}
+
+TEST(ScenarioTest, LoadsTheHelloScenario) {
+  auto s = loadScenario(path("scenarios/hello.yaml"));
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->name, "hello-ingress");
+  EXPECT_EQ(s->seed, 7u);
+  ASSERT_EQ(s->traffic.size(), 1u);
+  EXPECT_EQ(s->traffic[0].count, 100);
+  EXPECT_EQ(s->traffic[0].from, "ingress");
+  EXPECT_EQ(s->manifests.istio.gateways.size(), 1u);
+  EXPECT_EQ(s->manifests.istio.virtual_services.size(), 1u);
+  ASSERT_EQ(s->expect.size(), 3u);
+  EXPECT_EQ(*s->expect[0].status, 200);
+  EXPECT_EQ(s->expect[0].served_by[0].key, "hello");
+  EXPECT_DOUBLE_EQ(s->expect[0].served_by[0].share, 1.0);
+  EXPECT_EQ(s->expect[0].location.line, 18);
+}
+
+TEST(ScenarioTest, BadFilesNameFileLineAndField) {
+  EXPECT_THAT(loadScenario(path("tests/scenarios/bad/unknown-field.yaml")),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("unknown-field.yaml:13:7: spec.traffic[0].cuont: unknown field")));
+  EXPECT_THAT(loadScenario(path("tests/scenarios/bad/missing-include.yaml")),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("missing-include.yaml:8:7")));
+  EXPECT_THAT(loadScenario(path("tests/scenarios/bad/malformed.yaml")),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("malformed YAML")));
+  EXPECT_THAT(loadScenario(path("tests/scenarios/bad/bad-manifest.yaml")),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("bad-manifest.yaml:16:24")));
+  EXPECT_THAT(loadScenario(path("tests/scenarios/bad/unknown-traffic.yaml")),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("no traffic stream is named")));
+  EXPECT_THAT(loadScenario(path("tests/scenarios/bad/nope.yaml")),
+              StatusIs(StatusCode::NotFound, HasSubstr("cannot read file")));
+}
+
+TEST(ScenarioTest, Units) {
+  EXPECT_EQ(*parseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(*parseDuration("1.5s"), std::chrono::milliseconds(1500));
+  EXPECT_EQ(*parseDuration("2m"), std::chrono::minutes(2));
+  EXPECT_FALSE(parseDuration("5 parsecs").ok());
+  EXPECT_FALSE(parseDuration("-1s").ok());
+  EXPECT_DOUBLE_EQ(*parseShare("90%"), 0.9);
+  EXPECT_DOUBLE_EQ(*parseShare("0.25"), 0.25);
+  EXPECT_FALSE(parseShare("120%").ok());
+  EXPECT_FALSE(parseShare("lots").ok());
+}
+
+TEST(ScenarioTest, Comparisons) {
+  auto ge = parseComparison(">= 99%", true);
+  ASSERT_THAT(ge, IsOk());
+  EXPECT_TRUE(ge->holds(0.99));
+  EXPECT_FALSE(ge->holds(0.98));
+  auto lt = parseComparison("< 10", false);
+  ASSERT_THAT(lt, IsOk());
+  EXPECT_TRUE(lt->holds(9));
+  EXPECT_FALSE(lt->holds(10));
+  auto eq = parseComparison("1000", false);
+  ASSERT_THAT(eq, IsOk());
+  EXPECT_TRUE(eq->holds(1000));
+  EXPECT_FALSE(eq->holds(999));
+  EXPECT_FALSE(parseComparison("> 5%", false).ok());
+  EXPECT_FALSE(parseComparison("about 5", false).ok());
+}
+
+TEST(RunnerTest, DefaultToleranceIsTheBinomialInterval) {
+  EXPECT_DOUBLE_EQ(defaultTolerance(1.0, 100), 0.0);
+  EXPECT_NEAR(defaultTolerance(0.1, 10000), 3.2905 * 0.003, 1e-9);
+  EXPECT_NEAR(defaultTolerance(0.5, 100), 3.2905 * 0.05, 1e-9);
+}
+
+TEST(RunnerTest, HelloScenarioPassesAndNamesThePod) {
+  auto s = loadScenario(path("scenarios/hello.yaml"));
+  ASSERT_THAT(s, IsOk());
+  auto r = runScenario(*s);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->passed());
+  ASSERT_EQ(r->traffic.size(), 1u);
+  EXPECT_EQ(r->traffic[0].status_counts.at(200), 100u);
+  EXPECT_EQ(r->traffic[0].served_by.at("default/hello-0"), 100u);
+  const std::string report = textReport(*r);
+  EXPECT_THAT(report, HasSubstr("pod default/hello-0"));
+  EXPECT_THAT(report, HasSubstr("PASS  hello-ingress: 4 of 4 expectations held"));
+}
+
+TEST(RunnerTest, SameSeedSameReportByteForByte) {
+  auto s = loadScenario(path("scenarios/hello.yaml"));
+  ASSERT_THAT(s, IsOk());
+  const std::string a = textReport(*runScenario(*s));
+  const std::string b = textReport(*runScenario(*s));
+  EXPECT_EQ(a, b);
+}
+
+TEST(RunnerTest, FailedExpectationSaysWhatWasSeen) {
+  auto s = loadScenario(path("tests/scenarios/failing.yaml"));
+  ASSERT_THAT(s, IsOk());
+  auto r = runScenario(*s);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_FALSE(r->passed());
+  ASSERT_EQ(r->expectations.size(), 1u);
+  EXPECT_EQ(r->expectations[0].detail, "saw 200 x 20");
+  EXPECT_EQ(r->expectations[0].location.line, 15);
+}
+
+TEST(ReportTest, PercentilesAreNearestRank) {
+  EXPECT_EQ(percentileUs({}, 0.5), 0u);
+  EXPECT_EQ(percentileUs({5, 1, 3, 2, 4}, 0.5), 3u);
+  EXPECT_EQ(percentileUs({5, 1, 3, 2, 4}, 0.99), 5u);
+}
+
+}  // namespace
+}  // namespace meshsim::sim::scenario
