@@ -1,161 +1,35 @@
-// The meshsim command line: run and validate scenarios.
+// The meshsim command line. Each subcommand lives in its own file (see commands.h).
 //
 // Exit codes: 0 every expectation held, 1 an expectation failed, 2 invalid input or usage.
 
-#include <algorithm>
-#include <filesystem>
-#include <iostream>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "sim/manifests.h"
-#include "sim/mesh.h"
-#include "sim/scenario/report.h"
-#include "sim/scenario/runner.h"
-#include "sim/scenario/scenario.h"
-
-namespace {
-
-namespace fs = std::filesystem;
-using meshsim::sim::scenario::isScenarioFile;
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitInvalid = 2;
-
-// Expands folders into the scenario files below them, in name order. Files are kept as given.
-std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& paths) {
-  std::vector<std::string> out;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    if (!fs::is_directory(p, ec)) {
-      out.push_back(p);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(p, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const auto ext = it->path().extension();
-      if (it->is_regular_file(ec) && (ext == ".yaml" || ext == ".yml") &&
-          isScenarioFile(it->path().string())) {
-        found.push_back(it->path().string());
-      }
-    }
-    std::sort(found.begin(), found.end());
-    out.insert(out.end(), found.begin(), found.end());
-  }
-  return out;
-}
-
-int runCommand(const std::vector<std::string>& paths, std::optional<uint64_t> seed) {
-  int exit_code = kExitOk;
-  const auto files = expandScenarioPaths(paths);
-  if (files.empty()) {
-    std::cerr << "meshsim run: no scenario files found in the given paths\n";
-    return kExitInvalid;
-  }
-  bool first = true;
-  for (const auto& file : files) {
-    if (!first) {
-      std::cout << "\n";
-    }
-    first = false;
-    auto scenario = meshsim::sim::scenario::loadScenario(file);
-    if (!scenario.ok()) {
-      std::cerr << "error: " << scenario.status().message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    meshsim::sim::scenario::RunOptions options;
-    options.seed = seed;
-    auto result = meshsim::sim::scenario::runScenario(*scenario, options);
-    if (!result.ok()) {
-      std::cerr << "error: " << result.status().message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    std::cout << meshsim::sim::scenario::textReport(*result);
-    if (!result->passed() && exit_code == kExitOk) {
-      exit_code = kExitFailed;
-    }
-  }
-  return exit_code;
-}
-
-int validateCommand(const std::vector<std::string>& paths) {
-  int exit_code = kExitOk;
-  for (const auto& path : paths) {
-    std::error_code ec;
-    meshsim::sim::Manifests manifests;
-    if (!fs::exists(path, ec)) {
-      std::cerr << "error: " << path << ": no such file or folder\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    if (!fs::is_directory(path, ec) && isScenarioFile(path)) {
-      auto scenario = meshsim::sim::scenario::loadScenario(path);
-      if (!scenario.ok()) {
-        std::cerr << "error: " << scenario.status().message() << "\n";
-        exit_code = kExitInvalid;
-        continue;
-      }
-      manifests = std::move(scenario->manifests);
-    } else if (auto s = meshsim::sim::addPath(path, manifests); !s.ok()) {
-      std::cerr << "error: " << s.message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    auto mesh = meshsim::sim::Mesh::create(std::move(manifests));
-    if (!mesh.ok()) {
-      std::cerr << "error: " << mesh.status().message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    for (const auto& w : (*mesh)->warnings()) {
-      std::cout << w << "\n";
-    }
-    std::cout << path << ": " << (*mesh)->world().pods().size() << " pods, "
-              << (*mesh)->world().services().size() << " services, " << (*mesh)->proxies().size()
-              << " proxies; "
-              << ((*mesh)->warnings().empty() ? "no problems found" : "see the notes above")
-              << "\n";
-  }
-  return exit_code;
-}
-
-}  // namespace
+#include "tools/meshsim/commands.h"
 
 int main(int argc, char** argv) {
+  using meshsim::cli::kExitInvalid;
   CLI::App app{"meshsim: a sidecar-plus-gateway service-mesh simulator and test harness"};
   app.set_version_flag("--version", std::string("meshsim ") + MESHSIM_VERSION);
   app.require_subcommand(1);
 
-  std::vector<std::string> run_paths;
-  std::optional<uint64_t> seed;
-  CLI::App* run = app.add_subcommand("run", "Run scenario files (or every scenario in a folder)");
-  run->add_option("paths", run_paths, "Scenario files or folders")->required();
-  run->add_option("--seed", seed, "Override every scenario's seed");
-
-  std::vector<std::string> validate_paths;
-  CLI::App* validate =
-      app.add_subcommand("validate", "Load and check manifests or scenarios without running them");
-  validate->add_option("paths", validate_paths, "Scenario files, manifest files or folders")
-      ->required();
+  const std::vector<meshsim::cli::Command> commands = {
+      meshsim::cli::addRunCommand(app),
+      meshsim::cli::addValidateCommand(app),
+  };
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitInvalid;
+    return code == 0 ? meshsim::cli::kExitOk : kExitInvalid;
   }
-  if (*run) {
-    return runCommand(run_paths, seed);
-  }
-  if (*validate) {
-    return validateCommand(validate_paths);
+  for (const auto& command : commands) {
+    if (const int code = command(); code >= 0) {
+      return code;
+    }
   }
   return kExitInvalid;
 }
