@@ -40,9 +40,12 @@ public:
   auto end() const { return entries_.end(); }
   void reserve(size_t n) { entries_.reserve(n); }
 
-  friend bool operator==(const HeaderMap& a, const HeaderMap& b) { return a.entries_ == b.entries_; }
+  friend bool operator==(const HeaderMap& a, const HeaderMap& b) {
+    return a.entries_ == b.entries_;
+  }
 
 private:
+  static constexpr size_t kInitialCapacity = 12;
   std::vector<Entry> entries_;
 };
 

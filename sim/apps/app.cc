@@ -23,9 +23,9 @@ void App::onRequest(const proxy::ConnectionInfo&, proxy::http::RequestPtr reques
   done(std::move(response), proxy::ResetReason::None);
 }
 
-std::string App::echoDocument(const proxy::http::Request& request) const {
-  std::string out;
-  out.reserve(512);
+App::App(const k8s::PodState& pod, uint64_t origin, Behavior behavior)
+    : pod_(pod), origin_(origin), behavior_(std::move(behavior)) {
+  std::string& out = echo_prefix_;
   out += "{\"pod\": ";
   appendJsonString(out, pod_.name);
   out += ", \"namespace\": ";
@@ -46,13 +46,19 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
   out += "}, \"ip\": ";
   appendJsonString(out, proxy::config::ipToString(pod_.ip));
   out += ", \"request\": {\"method\": ";
+}
+
+std::string App::echoDocument(const proxy::http::Request& request) const {
+  std::string out;
+  out.reserve(echo_prefix_.size() + 256 + request.path.size());
+  out += echo_prefix_;
   appendJsonString(out, request.method);
   out += ", \"host\": ";
   appendJsonString(out, request.authority);
   out += ", \"path\": ";
   appendJsonString(out, request.path);
   out += ", \"headers\": {";
-  first = true;
+  bool first = true;
   for (const auto& [k, v] : request.headers) {
     if (!first) {
       out += ", ";

@@ -26,8 +26,7 @@ struct Behavior {
 class App : public proxy::RequestHandler {
 public:
   // `origin` is stamped on every response so the simulator can tell which pod answered.
-  App(const k8s::PodState& pod, uint64_t origin, Behavior behavior)
-      : pod_(pod), origin_(origin), behavior_(std::move(behavior)) {}
+  App(const k8s::PodState& pod, uint64_t origin, Behavior behavior);
 
   // proxy::RequestHandler. Answers inline; the network delivers the answer as a later event.
   void onRequest(const proxy::ConnectionInfo& connection, proxy::http::RequestPtr request,
@@ -43,6 +42,8 @@ private:
   const k8s::PodState& pod_;
   uint64_t origin_;
   Behavior behavior_;
+  // The echo document up to the request part, which does not change between requests.
+  std::string echo_prefix_;
   uint64_t received_ = 0;
 };
 

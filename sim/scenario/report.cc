@@ -65,7 +65,7 @@ std::string textReport(const RunResult& r) {
     failed += e.passed ? 0 : 1;
     out += std::string(e.passed ? "  PASS  " : "  FAIL  ") + e.location.toString() + "  " + e.what +
            "\n";
-    if (!e.passed || e.detail.find("interval") != std::string::npos) {
+    if (!e.detail.empty()) {
       out += "        " + e.detail + "\n";
     }
   }

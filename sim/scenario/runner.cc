@@ -273,7 +273,10 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
   for (const auto& e : scenario.expect) {
     if (!e.metric.empty()) {
       auto q = telemetry::MetricQuery::parse(e.metric);
-      ExpectationResult r = newResult(e.location, "metric " + e.metric + " " + e.value->text);
+      const std::string& cmp = e.value->text;
+      const bool has_op = !cmp.empty() && (cmp[0] == '<' || cmp[0] == '>' || cmp[0] == '=');
+      ExpectationResult r =
+          newResult(e.location, "metric " + e.metric + (has_op ? " " : " == ") + cmp);
       if (!q.ok()) {
         r.detail = q.status().message();
       } else if (auto v = q->evaluateScalar(samples); !v.ok()) {

@@ -206,3 +206,16 @@ TEST(ResponseFlagsTest, PrintsInEnvoyOrderAndParses) {
 
 }  // namespace
 }  // namespace meshsim::proxy
+
+namespace meshsim::proxy::config {
+namespace {
+
+TEST(AddressTest, PrintsDottedQuadAndPort) {
+  EXPECT_EQ(ipToString(ipv4(10, 1, 0, 7)), "10.1.0.7");
+  EXPECT_EQ(ipToString(ipv4(198, 51, 100, 255)), "198.51.100.255");
+  EXPECT_EQ(ipToString(0), "0.0.0.0");
+  EXPECT_EQ(toString(Address{kLoopback, 8080}), "127.0.0.1:8080");
+}
+
+}  // namespace
+}  // namespace meshsim::proxy::config
