@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+
+#include "proxy/router/route_actions.h"
 
 namespace meshsim::proxy {
 
@@ -19,8 +22,6 @@ constexpr std::string_view kRemoteReset =
 constexpr std::string_view kTimeout = "upstream request timeout";
 constexpr std::string_view kOverflow =
     "upstream connect error or disconnect/reset before headers. reset reason: overflow";
-
-const std::string kNoCluster;
 
 uint64_t wholeMillis(Duration d) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
@@ -77,41 +78,126 @@ public:
   // proxy::RequestHandler
   void onRequest(const ConnectionInfo& connection, http::RequestPtr request,
                  ResponseCallback done) override {
-    Exchange x{connection, proxy_.dispatcher_.now(), std::move(done), nullptr, nullptr, false};
+    Exchange x;
+    x.downstream = connection;
+    x.start = proxy_.dispatcher_.now();
+    x.done = std::move(done);
+    x.request_bytes = stats::wireSize(*request);  // as received, before our header changes
     prepareRequest(connection, *request);
+    if (proxy_.access_log_.enabled()) {
+      x.log = std::make_unique<stats::AccessLogEntry>(
+          stats::beginAccessLogEntry(x.start, *request, config::toString(connection.destination),
+                                     config::toString(connection.source)));
+    }
 
-    const config::Route* route = routes_->route(*request);
+    const config::VirtualHost* vhost = routes_->findVirtualHost(request->authority);
+    if (vhost == nullptr) {
+      localReply(std::move(x), 404, "", ResponseFlags{} | ResponseFlag::NoRouteFound);
+      return;
+    }
+    if (vhost->require_tls && request->scheme != "https") {
+      auto r = std::make_unique<http::Response>();
+      r->status = 301;
+      r->headers.set("location", router::httpsRedirectLocation(*request));
+      finish(std::move(x), std::move(r), 0);
+      return;
+    }
+    const config::Route* route = router::RouteTable::findRoute(*vhost, *request);
     if (route == nullptr) {
       localReply(std::move(x), 404, "", ResponseFlags{} | ResponseFlag::NoRouteFound);
       return;
     }
-    upstream::ClusterState* cluster = proxy_.clusters_.find(pickCluster(route->action));
+    if (x.log != nullptr) {
+      x.log->route_name = route->name;
+    }
+    x.route = route;
+    if (route->cors) {
+      x.cors_origin = router::allowedOrigin(*route->cors, *request);
+      if (x.cors_origin && router::isCorsPreflight(*request)) {
+        // Answered by the CORS filter; never forwarded.
+        auto r = router::corsPreflightResponse(*route->cors, *x.cors_origin);
+        x.cors_origin.reset();
+        finish(std::move(x), std::move(r), 0);
+        return;
+      }
+    }
+    if (route->kind == config::Route::Kind::Redirect) {
+      auto r = std::make_unique<http::Response>();
+      r->status = route->redirect.response_code;
+      r->headers.set("location", router::redirectLocation(route->redirect, *request));
+      finish(std::move(x), std::move(r), 0);
+      return;
+    }
+    if (route->kind == config::Route::Kind::DirectResponse) {
+      auto r = std::make_unique<http::Response>();
+      r->status = route->direct_response.status;
+      r->body = route->direct_response.body;
+      if (!r->body.empty()) {
+        r->headers.set("content-type", "text/plain");
+      }
+      finish(std::move(x), std::move(r), 0);
+      return;
+    }
+
+    x.weighted = pickCluster(route->action);
+    if (x.weighted != nullptr) {
+      router::applyHeaderOperations(x.weighted->request_headers, request->headers);
+    }
+    router::applyHeaderOperations(route->request_headers, request->headers);
+    router::applyRewrites(*route, *request);
+    upstream::ClusterState* cluster =
+        x.weighted == nullptr ? nullptr : proxy_.clusters_.find(x.weighted->name);
     if (cluster == nullptr) {
       localReply(std::move(x), 503, "", ResponseFlags{} | ResponseFlag::NoClusterFound);
       return;
     }
-    x.service = cluster->config().service;
-    const int index = cluster->pickEndpoint();
-    if (index < 0) {
-      localReply(std::move(x), 503, kNoHealthyUpstream,
-                 ResponseFlags{} | ResponseFlag::NoHealthyUpstream);
-      return;
+    for (const auto& mirror : route->action.mirrors) {
+      if (mirror.fraction >= 1.0 || proxy_.random_.unit() < mirror.fraction) {
+        sendMirror(mirror, *request);
+      }
     }
-    const config::Endpoint* endpoint = &cluster->endpoint(index);
+    x.service = cluster->config().service;
+    if (x.log != nullptr) {
+      x.log->upstream_cluster = cluster->config().name;
+    }
+    // PassthroughCluster: to wherever the client connected, no load balancing.
+    config::Endpoint original_destination;
+    int index = -1;
+    const config::Endpoint* endpoint = &original_destination;
+    if (cluster->config().original_destination) {
+      original_destination.address = x.downstream.destination;
+      x.service = passthroughService(*request);
+    } else {
+      index = cluster->pickEndpoint();
+      if (index < 0) {
+        localReply(std::move(x), 503, kNoHealthyUpstream,
+                   ResponseFlags{} | ResponseFlag::NoHealthyUpstream);
+        return;
+      }
+      endpoint = &cluster->endpoint(index);
+    }
     if (isOutbound()) {
       x.upstream_workload = endpoint->workload;
       x.upstream_mtls = endpoint->mtls;
     }
     request->headers.set("x-envoy-attempt-count", "1");
-    cluster->onRequestStart(index);
+    if (index >= 0) {
+      cluster->onRequestStart(index);
+    }
 
     ConnectionInfo upstream{config::Address{proxy_.config_.ip, 0}, endpoint->address,
                             proxy_.config_.workload, endpoint->mtls};
+    if (x.log != nullptr) {
+      x.log->upstream_host = config::toString(endpoint->address);
+      x.log->upstream_local_address = config::toString(upstream.source);
+    }
     const MonotonicTime sent = proxy_.dispatcher_.now();
     proxy_.transport_.send(upstream, endpoint->address, std::move(request),
                            [this, x = std::move(x), sent, cluster, index](
                                http::ResponsePtr response, ResetReason reset) mutable {
-                             cluster->onRequestEnd(index);
+                             if (index >= 0) {
+                               cluster->onRequestEnd(index);
+                             }
                              onUpstreamResult(std::move(x), sent, std::move(response), reset);
                            });
   }
@@ -125,26 +211,64 @@ private:
     config::ServiceInfoConstSharedPtr service;
     config::WorkloadInfoConstSharedPtr upstream_workload;
     bool upstream_mtls = false;
+    // The matched route and chosen cluster, for response header operations.
+    const config::Route* route = nullptr;
+    const config::WeightedCluster* weighted = nullptr;
+    // The request's Origin when the route's CORS policy allows it.
+    std::optional<std::string> cors_origin;
+    uint64_t request_bytes = 0;
+    // Set only while the access log is enabled; completed and logged in finish().
+    std::unique_ptr<stats::AccessLogEntry> log;
   };
 
   // The route's cluster, or a weighted random choice among its clusters (made once per
-  // request, as Envoy does).
-  const std::string& pickCluster(const config::RouteAction& action) {
+  // request, as Envoy does); nullptr when no cluster has weight.
+  const config::WeightedCluster* pickCluster(const config::RouteAction& action) {
     if (action.clusters.size() == 1) {
-      return action.clusters.front().name;
+      return &action.clusters.front();
     }
     const uint32_t total = action.total_weight();
     if (total == 0) {
-      return kNoCluster;
+      return nullptr;
     }
     uint64_t pick = proxy_.random_.uniform(total);
     for (const auto& c : action.clusters) {
       if (pick < c.weight) {
-        return c.name;
+        return &c;
       }
       pick -= c.weight;
     }
-    return action.clusters.back().name;
+    return &action.clusters.back();
+  }
+
+  // Sends a fire-and-forget copy of `request` to the mirror cluster; its response is dropped
+  // and it is not counted in this proxy's metrics (Envoy shadows outside the filter chain).
+  void sendMirror(const config::MirrorPolicy& mirror, const http::Request& request) {
+    upstream::ClusterState* cluster = proxy_.clusters_.find(mirror.cluster);
+    if (cluster == nullptr) {
+      return;
+    }
+    const int index = cluster->pickEndpoint();
+    if (index < 0) {
+      return;
+    }
+    const config::Endpoint& endpoint = cluster->endpoint(index);
+    auto copy = std::make_unique<http::Request>(request);
+    if (mirror.shadow_host_suffix) {
+      copy->authority = router::shadowAuthority(copy->authority);
+    }
+    ConnectionInfo from{config::Address{proxy_.config_.ip, 0}, endpoint.address,
+                        proxy_.config_.workload, endpoint.mtls};
+    proxy_.transport_.send(from, endpoint.address, std::move(copy),
+                           [](http::ResponsePtr, ResetReason) {});
+  }
+
+  // The service label values of a passthrough request: the Host (outbound sidecars fall back to
+  // it) and Istio's special service name.
+  static config::ServiceInfoConstSharedPtr passthroughService(const http::Request& request) {
+    std::string host = request.authority.substr(0, request.authority.rfind(':'));
+    return std::make_shared<config::ServiceInfo>(
+        config::ServiceInfo{std::move(host), "PassthroughCluster", "unknown"});
   }
 
   bool isOutbound() const { return listener_.direction == config::TrafficDirection::Outbound; }
@@ -206,6 +330,15 @@ private:
   }
 
   void finish(Exchange x, http::ResponsePtr response, ResponseFlags flags) {
+    if (x.weighted != nullptr) {
+      router::applyHeaderOperations(x.weighted->response_headers, response->headers);
+    }
+    if (x.route != nullptr) {
+      router::applyHeaderOperations(x.route->response_headers, response->headers);
+      if (x.cors_origin) {
+        router::addCorsResponseHeaders(*x.route->cors, *x.cors_origin, *response);
+      }
+    }
     response->headers.set("server", listener_.server_name);
     stats::RequestRecord record;
     record.reporter = isOutbound() ? stats::Reporter::Source : stats::Reporter::Destination;
@@ -216,7 +349,13 @@ private:
     // The hop whose peer identity the labels describe: upstream for a client-side proxy.
     record.mtls = isOutbound() ? x.upstream_mtls : x.downstream.mtls;
     record.duration_ms = wholeMillis(proxy_.dispatcher_.now() - x.start);
+    record.request_bytes = x.request_bytes;
+    record.response_bytes = stats::wireSize(*response);  // as sent, with our header changes
     proxy_.stats_.record(record);
+    if (x.log != nullptr) {
+      stats::completeAccessLogEntry(*x.log, *response, flags, record.duration_ms);
+      proxy_.access_log_.log(std::move(*x.log));
+    }
     x.done(std::move(response), ResetReason::None);
   }
 
@@ -251,11 +390,12 @@ StatusOr<std::unique_ptr<Proxy>> Proxy::create(config::ProxyConfig config, Dispa
       return invalidArgumentError("proxy " + proxy->config_.node_id + ": listener " + l.name +
                                   " names missing route configuration " + l.route_config_name);
     }
-    if (proxy->listeners_.count(l.port) != 0) {
+    auto& listeners = l.bind_to_port ? proxy->listeners_ : proxy->outbound_listeners_;
+    if (listeners.count(l.port) != 0) {
       return invalidArgumentError("proxy " + proxy->config_.node_id + ": two listeners on port " +
                                   std::to_string(l.port));
     }
-    proxy->listeners_[l.port] = std::make_unique<ListenerImpl>(*proxy, l, it->second);
+    listeners[l.port] = std::make_unique<ListenerImpl>(*proxy, l, it->second);
   }
   return proxy;
 }
@@ -263,6 +403,11 @@ StatusOr<std::unique_ptr<Proxy>> Proxy::create(config::ProxyConfig config, Dispa
 RequestHandler* Proxy::listener(uint16_t port) {
   auto it = listeners_.find(port);
   return it == listeners_.end() ? nullptr : it->second.get();
+}
+
+RequestHandler* Proxy::outboundListener(uint16_t port) {
+  auto it = outbound_listeners_.find(port);
+  return it == outbound_listeners_.end() ? nullptr : it->second.get();
 }
 
 std::vector<uint16_t> Proxy::listenerPorts() const {

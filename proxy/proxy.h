@@ -19,6 +19,7 @@
 #include "proxy/core/status.h"
 #include "proxy/event/dispatcher.h"
 #include "proxy/router/route_table.h"
+#include "proxy/stats/access_log.h"
 #include "proxy/stats/istio_stats.h"
 #include "proxy/upstream/cluster_manager.h"
 #include "proxy/upstream/transport.h"
@@ -37,13 +38,19 @@ public:
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
 
-  // Returns the handler of the listener on `port`, or nullptr when there is none. The handler
-  // lives as long as the proxy.
+  // Returns the handler of the listener bound to `port` of the proxy's own address (a gateway's
+  // listeners, a sidecar's inbound ones), or nullptr. The handler lives as long as the proxy.
   RequestHandler* listener(uint16_t port);
   std::vector<uint16_t> listenerPorts() const;
+  // Returns the handler of the sidecar outbound listener (bind_to_port: false) that captures what
+  // the pod's app sends to `port`, or nullptr.
+  RequestHandler* outboundListener(uint16_t port);
 
   const config::ProxyConfig& config() const { return config_; }
   const stats::IstioStats& stats() const { return stats_; }
+  // The proxy's access log; disabled (and free) until enabled.
+  stats::AccessLog& accessLog() { return access_log_; }
+  const stats::AccessLog& accessLog() const { return access_log_; }
 
 private:
   class ListenerImpl;
@@ -57,7 +64,9 @@ private:
   RandomGenerator& random_;
   upstream::ClusterManager clusters_;
   stats::IstioStats stats_;
+  stats::AccessLog access_log_;
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> listeners_;
+  std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> outbound_listeners_;
 };
 
 // A random UUID version 4 ("f81d4fae-7dec-41d0-a765-00a0c91e6bf6") drawn from `random`, as

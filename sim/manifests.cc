@@ -67,6 +67,9 @@ Status addDocument(const yaml::Document& doc, Manifests& out) {
   } else if (isIstioNetworking(api_version) && kind == "VirtualService") {
     MESHSIM_ASSIGN_OR_RETURN(auto vs, istio::parseVirtualService(doc, std::move(meta)));
     out.istio.virtual_services.push_back(std::move(vs));
+  } else if (isIstioNetworking(api_version) && kind == "DestinationRule") {
+    MESHSIM_ASSIGN_OR_RETURN(auto dr, istio::parseDestinationRule(doc, std::move(meta)));
+    out.istio.destination_rules.push_back(std::move(dr));
   } else if (isIstioNetworking(api_version)) {
     return top.error("kind",
                      kind + " " + meta.id() +

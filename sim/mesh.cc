@@ -51,7 +51,10 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions op
   std::unique_ptr<Mesh> mesh(new Mesh(options.seed));
   mesh->warnings_ = std::move(manifests.warnings);
   MESHSIM_ASSIGN_OR_RETURN(mesh->world_, k8s::World::build(manifests.k8s));
-  MESHSIM_ASSIGN_OR_RETURN(mesh->translation_, istio::translate(mesh->world_, manifests.istio));
+  istio::TranslateOptions translate_options;
+  translate_options.istio_minor = options.istio_minor;
+  MESHSIM_ASSIGN_OR_RETURN(mesh->translation_,
+                           istio::translate(mesh->world_, manifests.istio, translate_options));
   for (const auto& w : mesh->translation_.warnings) {
     mesh->warnings_.push_back(w);
   }
@@ -163,6 +166,39 @@ void Mesh::sendFromOutside(proxy::config::Address to, proxy::http::RequestPtr re
                            proxy::ResponseCallback done) {
   proxy::ConnectionInfo from{{kClientIp, 0}, to, nullptr, false};
   network_.send(from, to, std::move(request), std::move(done));
+}
+
+proxy::Proxy* Mesh::proxyOf(size_t pod) {
+  for (size_t i = 0; i < proxy_pods_.size(); ++i) {
+    if (proxy_pods_[i] == pod) {
+      return proxies_[i].get();
+    }
+  }
+  return nullptr;
+}
+
+void Mesh::sendFromPod(size_t pod, proxy::config::Address to, proxy::http::RequestPtr request,
+                       proxy::ResponseCallback done) {
+  const k8s::PodState& p = world_.pods()[pod];
+  proxy::ConnectionInfo from{{p.ip, 0}, to, nullptr, false};
+  proxy::Proxy* sidecar = p.sidecar ? proxyOf(pod) : nullptr;
+  proxy::RequestHandler* captured =
+      sidecar == nullptr ? nullptr : sidecar->outboundListener(to.port);
+  if (captured == nullptr) {
+    network_.send(from, to, std::move(request), std::move(done));
+    return;
+  }
+  // iptables hands the connection to the sidecar; as on the network, one event later, and the
+  // answer comes back one event after the sidecar gives it.
+  loop_.post(
+      [this, captured, from, request = std::move(request), done = std::move(done)]() mutable {
+        captured->onRequest(from, std::move(request),
+                            [this, done = std::move(done)](proxy::http::ResponsePtr response,
+                                                           proxy::ResetReason reset) mutable {
+                              loop_.post([done = std::move(done), response = std::move(response),
+                                          reset]() mutable { done(std::move(response), reset); });
+                            });
+      });
 }
 
 const k8s::PodState* Mesh::podForOrigin(uint64_t origin) const {

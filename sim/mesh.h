@@ -38,6 +38,8 @@ struct WorkloadBehavior {
 
 struct MeshOptions {
   uint64_t seed = 1;
+  // The Istio minor release (24..30) whose defaults apply where they changed.
+  int istio_minor = 30;
   // App behaviours; the first entry selecting a pod applies, pods without one run the echo app.
   std::vector<WorkloadBehavior> workloads;
 };
@@ -71,6 +73,14 @@ public:
   // Sends `request` from a client outside the cluster to `to`. `done` runs on the loop, later.
   void sendFromOutside(proxy::config::Address to, proxy::http::RequestPtr request,
                        proxy::ResponseCallback done);
+
+  // Sends `request` from the app of `pod` (an index into world().pods()) to `to`, as a process
+  // in that pod would: through its sidecar's outbound listener for the port when it has one
+  // (traffic capture), else straight onto the network. `done` runs on the loop, later.
+  void sendFromPod(size_t pod, proxy::config::Address to, proxy::http::RequestPtr request,
+                   proxy::ResponseCallback done);
+  // The proxy of a pod (gateway or sidecar), or nullptr.
+  proxy::Proxy* proxyOf(size_t pod);
 
   // The pod whose app produced a response with this origin; nullptr for a proxy's local reply.
   const k8s::PodState* podForOrigin(uint64_t origin) const;

@@ -9,8 +9,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}  // namespace re2
 
 namespace meshsim::proxy::config {
 
@@ -73,6 +79,9 @@ struct Cluster {
   ServiceInfoConstSharedPtr service;
   LbPolicy lb_policy = LbPolicy::LeastRequest;
   std::vector<Endpoint> endpoints;
+  // Envoy ORIGINAL_DST (Istio's PassthroughCluster): forward to the address the client
+  // connected to; `endpoints` is unused.
+  bool original_destination = false;
 };
 
 // Where a piece of configuration came from, for `explain` and error messages:
@@ -81,22 +90,79 @@ struct SourceRef {
   std::string description;
 };
 
+// How a string (a header value, a query parameter, the path) is compared.
+struct StringMatcher {
+  enum class Kind { Exact, Prefix, Regex };
+  Kind kind = Kind::Exact;
+  std::string value;
+  bool ignore_case = false;  // exact and prefix only
+  // Compiled by RouteTable::create for Kind::Regex; RE2 full match (implicitly anchored).
+  std::shared_ptr<const re2::RE2> regex;
+};
+
+struct HeaderMatcher {
+  std::string name;  // lower case; ":method", ":scheme", ":authority" address pseudo-headers
+  // Absent: the header only has to be present.
+  std::optional<StringMatcher> value;
+  // Matches when the inner test fails (Istio withoutHeaders).
+  bool invert = false;
+  // A missing header is compared as "" instead of failing (withoutHeaders value matchers).
+  bool treat_missing_as_empty = false;
+};
+
+struct QueryParameterMatcher {
+  std::string name;
+  // Absent: the parameter only has to be present.
+  std::optional<StringMatcher> value;
+};
+
 struct RouteMatch {
-  // Path prefix of the full :path including the query; "/" matches everything. Used when
-  // `path` is empty.
+  // Exactly one path rule applies: `path` (exact, without the query) if set, else `regex` (full
+  // match of the path without the query) if set, else `prefix` (of the full path and query).
   std::string prefix = "/";
-  // Exact path, compared with the :path without its query string.
   std::string path;
+  std::string regex;
+  bool case_sensitive = true;  // exact and prefix only
+  std::vector<HeaderMatcher> headers;
+  std::vector<QueryParameterMatcher> query_parameters;
+  std::shared_ptr<const re2::RE2> compiled_regex;  // set by RouteTable::create
+};
+
+// Header edits: removals first, then `set` (replace), then `add` (append), as Envoy applies them.
+struct HeaderOperations {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::pair<std::string, std::string>> add;
+  std::vector<std::string> remove;
+  bool empty() const { return set.empty() && add.empty() && remove.empty(); }
 };
 
 struct WeightedCluster {
   std::string name;
   uint32_t weight = 0;
+  // Applied before the route's own operations (so a route-level set wins).
+  HeaderOperations request_headers;
+  HeaderOperations response_headers;
+};
+
+struct MirrorPolicy {
+  std::string cluster;
+  double fraction = 1.0;  // of requests, in [0, 1]
+  // Envoy appends "-shadow" to the mirrored request's host (Istio 1.27 and earlier).
+  bool shadow_host_suffix = false;
 };
 
 struct RouteAction {
   // One cluster, or a weighted choice made once per request.
   std::vector<WeightedCluster> clusters;
+  // Replaces the matched prefix (or the whole path for exact and regex matches).
+  std::optional<std::string> prefix_rewrite;
+  // Replaces every match of `regex_rewrite_pattern` in the path (not the query).
+  std::string regex_rewrite_pattern;
+  std::string regex_rewrite_substitution;
+  std::shared_ptr<const re2::RE2> compiled_regex_rewrite;  // set by RouteTable::create
+  std::string host_rewrite;
+  std::vector<MirrorPolicy> mirrors;
+
   uint32_t total_weight() const {
     uint32_t t = 0;
     for (const auto& c : clusters) {
@@ -106,15 +172,48 @@ struct RouteAction {
   }
 };
 
+struct RedirectAction {
+  std::string scheme;  // empty: keep
+  std::string host;    // empty: keep
+  // 0: keep the request's port (dropped when the scheme changes away from its default port).
+  // -1: drop any port.
+  int port = 0;
+  std::string path;  // empty: keep; a '?' in it replaces the query
+  int response_code = 301;
+};
+
+struct DirectResponse {
+  int status = 200;
+  std::string body;
+};
+
+struct CorsPolicy {
+  std::vector<StringMatcher> allow_origins;
+  std::string allow_methods;
+  std::string allow_headers;
+  std::string expose_headers;
+  std::string max_age;
+  std::optional<bool> allow_credentials;
+};
+
 struct Route {
+  enum class Kind { Route, Redirect, DirectResponse };
   std::string name;
   RouteMatch match;
+  Kind kind = Kind::Route;
   RouteAction action;
+  RedirectAction redirect;
+  DirectResponse direct_response;
+  HeaderOperations request_headers;
+  HeaderOperations response_headers;
+  std::optional<CorsPolicy> cors;
   SourceRef source;
 };
 
 struct VirtualHost {
   std::string name;
+  // Istio httpsRedirect: a request that did not arrive over TLS gets a 301 to https.
+  bool require_tls = false;
   // Envoy domain syntax: exact "hello.com", suffix "*.example.com", prefix "foo.*", or "*".
   std::vector<std::string> domains;
   std::vector<Route> routes;
@@ -143,6 +242,9 @@ struct Listener {
   // Edge behaviour of a gateway (use_remote_address: true): append the peer to
   // x-forwarded-for, overwrite x-forwarded-proto, replace x-request-id.
   bool use_remote_address = false;
+  // False for a sidecar's outbound listeners: they take traffic the pod's app sends to that
+  // port anywhere (iptables capture), not connections to the proxy's own address.
+  bool bind_to_port = true;
 };
 
 // One proxy's whole configuration (one Envoy: a gateway or a sidecar).

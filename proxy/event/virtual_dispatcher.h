@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <queue>
 #include <vector>
 
@@ -46,6 +47,18 @@ public:
   // Virtual time elapsed since the epoch.
   Duration elapsed() const { return now_.time_since_epoch(); }
   size_t pendingEvents() const { return queue_.size() + ready_.size(); }
+  // The time of the next event to run (now() when one is due now); nullopt when none is
+  // pending. Lets a caller stop at points in between without moving the clock past the last
+  // event (runUntil() always advances it to its deadline).
+  std::optional<MonotonicTime> nextEventTime() const {
+    if (!ready_.empty()) {
+      return now_;
+    }
+    if (!queue_.empty()) {
+      return queue_.top().when;
+    }
+    return std::nullopt;
+  }
 
 private:
   class TimerImpl;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+
+#include <re2/re2.h>
 
 namespace meshsim::proxy::router {
 
@@ -35,20 +38,166 @@ std::string_view stripPort(std::string_view host) {
   return host.substr(0, colon);
 }
 
-bool routeMatches(const config::RouteMatch& match, const http::Request& request) {
-  const std::string_view path = request.path;
-  if (!match.path.empty()) {
-    return path.substr(0, path.find('?')) == match.path;
+// The value of a header or pseudo-header of `request`, or nullptr.
+const std::string* headerValue(const http::Request& request, const std::string& name) {
+  if (!name.empty() && name[0] == ':') {
+    if (name == ":method") {
+      return &request.method;
+    }
+    if (name == ":scheme") {
+      return &request.scheme;
+    }
+    if (name == ":authority") {
+      return &request.authority;
+    }
+    if (name == ":path") {
+      return &request.path;
+    }
+    return nullptr;
   }
-  return path.starts_with(match.prefix);
+  if (name == "host") {
+    return &request.authority;
+  }
+  return request.headers.get(name);
+}
+
+bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && http::equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+// Finds query parameter `name` in `query` (the text after '?'); values are compared as they
+// appear on the wire (not percent-decoded).
+std::optional<std::string_view> queryParameter(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+bool routeMatches(const config::RouteMatch& match, const http::Request& request) {
+  const std::string_view full = request.path;
+  const size_t q = full.find('?');
+  const std::string_view path = full.substr(0, q);
+  if (!match.path.empty()) {
+    if (match.case_sensitive ? path != match.path : !http::equalsIgnoreCase(path, match.path)) {
+      return false;
+    }
+  } else if (match.compiled_regex != nullptr) {
+    if (!re2::RE2::FullMatch(re2::StringPiece(path.data(), path.size()), *match.compiled_regex)) {
+      return false;
+    }
+  } else if (match.case_sensitive ? !full.starts_with(match.prefix)
+                                  : !startsWithIgnoreCase(full, match.prefix)) {
+    return false;
+  }
+  for (const auto& h : match.headers) {
+    if (!headerMatches(h, request)) {
+      return false;
+    }
+  }
+  const std::string_view query = q == std::string_view::npos ? "" : full.substr(q + 1);
+  for (const auto& p : match.query_parameters) {
+    const auto value = queryParameter(query, p.name);
+    if (!value || (p.value && !stringMatches(*p.value, *value))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status compile(config::StringMatcher& m, const std::string& where) {
+  if (m.kind != config::StringMatcher::Kind::Regex) {
+    return okStatus();
+  }
+  auto re = std::make_shared<re2::RE2>(m.value, re2::RE2::Quiet);
+  if (!re->ok()) {
+    return invalidArgumentError(where + ": invalid regular expression \"" + m.value +
+                                "\": " + re->error());
+  }
+  m.regex = std::move(re);
+  return okStatus();
+}
+
+Status compileRoute(config::Route& route, const std::string& where) {
+  auto& match = route.match;
+  if (!match.regex.empty()) {
+    auto re = std::make_shared<re2::RE2>(match.regex, re2::RE2::Quiet);
+    if (!re->ok()) {
+      return invalidArgumentError(where + ": invalid regular expression \"" + match.regex +
+                                  "\": " + re->error());
+    }
+    match.compiled_regex = std::move(re);
+  }
+  for (auto& h : match.headers) {
+    if (h.value) {
+      MESHSIM_RETURN_IF_ERROR(compile(*h.value, where));
+    }
+  }
+  for (auto& p : match.query_parameters) {
+    if (p.value) {
+      MESHSIM_RETURN_IF_ERROR(compile(*p.value, where));
+    }
+  }
+  if (!route.action.regex_rewrite_pattern.empty()) {
+    auto re = std::make_shared<re2::RE2>(route.action.regex_rewrite_pattern, re2::RE2::Quiet);
+    if (!re->ok()) {
+      return invalidArgumentError(where + ": invalid rewrite regular expression \"" +
+                                  route.action.regex_rewrite_pattern + "\": " + re->error());
+    }
+    route.action.compiled_regex_rewrite = std::move(re);
+  }
+  if (route.cors) {
+    for (auto& o : route.cors->allow_origins) {
+      MESHSIM_RETURN_IF_ERROR(compile(o, where));
+    }
+  }
+  return okStatus();
 }
 
 }  // namespace
 
+bool stringMatches(const config::StringMatcher& m, std::string_view value) {
+  switch (m.kind) {
+    case config::StringMatcher::Kind::Exact:
+      return m.ignore_case ? http::equalsIgnoreCase(value, m.value) : value == m.value;
+    case config::StringMatcher::Kind::Prefix:
+      return m.ignore_case ? startsWithIgnoreCase(value, m.value) : value.starts_with(m.value);
+    case config::StringMatcher::Kind::Regex:
+      return m.regex != nullptr &&
+             re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *m.regex);
+  }
+  return false;
+}
+
+bool headerMatches(const config::HeaderMatcher& h, const http::Request& request) {
+  const std::string* v = headerValue(request, h.name);
+  bool result = false;
+  if (v == nullptr) {
+    result = h.value && h.treat_missing_as_empty && stringMatches(*h.value, "");
+  } else {
+    result = !h.value || stringMatches(*h.value, *v);
+  }
+  return h.invert ? !result : result;
+}
+
 StatusOr<RouteTableConstSharedPtr> RouteTable::create(config::RouteConfiguration config) {
   std::shared_ptr<RouteTable> table(new RouteTable(std::move(config)));
   std::unordered_map<std::string, std::string> seen;  // domain -> vhost name
-  for (const auto& vhost : table->config_.virtual_hosts) {
+  for (auto& vhost : table->config_.virtual_hosts) {
+    for (size_t i = 0; i < vhost.routes.size(); ++i) {
+      MESHSIM_RETURN_IF_ERROR(
+          compileRoute(vhost.routes[i], "route configuration " + table->config_.name + ": " +
+                                            vhost.name + " route " + std::to_string(i)));
+    }
     for (const auto& raw : vhost.domains) {
       const std::string domain = http::toLower(raw);
       if (domain.empty()) {

@@ -26,7 +26,8 @@ namespace meshsim::proxy::router {
 class RouteTable {
 public:
   // Compiles `config`. Fails on a domain that is empty, has a wildcard anywhere but at one
-  // end, or appears in two virtual hosts (Envoy rejects such a route configuration).
+  // end, or appears in two virtual hosts, and on a regex RE2 cannot compile (Envoy rejects such
+  // a route configuration).
   static StatusOr<std::shared_ptr<const RouteTable>> create(config::RouteConfiguration config);
 
   // Returns the virtual host for `authority` (a Host header value, possibly with a port), or
@@ -59,5 +60,11 @@ private:
   const config::VirtualHost* catch_all_ = nullptr;
 };
 using RouteTableConstSharedPtr = std::shared_ptr<const RouteTable>;
+
+// Whether `value` satisfies `m` (a regex matcher must have been compiled by RouteTable::create).
+bool stringMatches(const config::StringMatcher& m, std::string_view value);
+// Whether `request` satisfies header matcher `h` (":method", ":scheme", ":authority" and "host"
+// read the request's fields).
+bool headerMatches(const config::HeaderMatcher& h, const http::Request& request);
 
 }  // namespace meshsim::proxy::router

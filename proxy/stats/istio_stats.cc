@@ -1,6 +1,7 @@
 #include "proxy/stats/istio_stats.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace meshsim::proxy::stats {
 
@@ -29,7 +30,62 @@ constexpr FlagName kFlagNames[] = {
 
 const std::string kUnknown = "unknown";
 
+// Digits of `n` in decimal.
+uint64_t decimalDigits(uint64_t n) {
+  uint64_t digits = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++digits;
+  }
+  return digits;
+}
+
+bool isFramingField(std::string_view name) {
+  return name == "content-length" || name == "transfer-encoding";
+}
+
+// "name: value\r\n" per entry, as the codec writes them (it lower-cases names; ours already are).
+uint64_t headerBytes(const http::HeaderMap& headers, bool skip_host) {
+  uint64_t n = 0;
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || isFramingField(name) || (skip_host && name == "host")) {
+      continue;
+    }
+    n += name.size() + 2 + value.size() + 2;
+  }
+  return n;
+}
+
+constexpr std::string_view kContentLength = "content-length: ";
+constexpr std::string_view kHttp11 = "HTTP/1.1";
+
 }  // namespace
+
+uint64_t wireSize(const http::Request& request) {
+  // "METHOD SP path SP HTTP/1.1 CRLF" "host: authority CRLF"
+  uint64_t n = (request.method.empty() ? 3 : request.method.size()) + 1 +
+               (request.path.empty() ? 1 : request.path.size()) + 1 + kHttp11.size() + 2;
+  n += 6 + request.authority.size() + 2;
+  n += headerBytes(request.headers, /*skip_host=*/true);
+  const bool carries_body =
+      request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (!request.body.empty() || carries_body) {
+    n += kContentLength.size() + decimalDigits(request.body.size()) + 2;
+  }
+  return n + 2 + request.body.size();
+}
+
+uint64_t wireSize(const http::Response& response) {
+  const int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
+  // "HTTP/1.1 SP 200 SP reason CRLF"
+  uint64_t n = kHttp11.size() + 1 + 3 + 1 + http::reasonPhrase(status).size() + 2;
+  n += headerBytes(response.headers, /*skip_host=*/false);
+  const bool no_body = status / 100 == 1 || status == 204 || status == 304;
+  if (!no_body) {
+    n += kContentLength.size() + decimalDigits(response.body.size()) + 2 + response.body.size();
+  }
+  return n + 2;
+}
 
 std::string responseFlagsToString(ResponseFlags flags) {
   std::string out;
@@ -75,21 +131,29 @@ size_t IstioStats::KeyHash::operator()(const Key& k) const {
   return h;
 }
 
+void IstioStats::Buckets::add(uint64_t value) {
+  sum += value;
+  // Prometheus buckets are upper-inclusive (le): 0.5 ms and 0 ms both land in le="0.5".
+  const auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(),
+                                       static_cast<double>(value));
+  if (bucket != kDurationBuckets.end()) {
+    ++counts[bucket - kDurationBuckets.begin()];
+  }
+}
+
 void IstioStats::record(const RequestRecord& r) {
   const Key key{r.peer.get(), r.service.get(), r.response_code, r.flags, r.reporter, r.mtls};
   auto [it, inserted] = index_.try_emplace(key, entries_.size());
   if (inserted) {
-    entries_.push_back(Entry{r});
+    entries_.emplace_back();
+    entries_.back().exemplar = r;
   }
   Entry& e = entries_[it->second];
   ++e.count;
   ++total_;
-  e.sum_ms += r.duration_ms;
-  const auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(),
-                                       static_cast<double>(r.duration_ms));
-  if (bucket != kDurationBuckets.end()) {
-    ++e.buckets[bucket - kDurationBuckets.begin()];
-  }
+  e.duration_ms.add(r.duration_ms);
+  e.request_bytes.add(r.request_bytes);
+  e.response_bytes.add(r.response_bytes);
 }
 
 Labels IstioStats::labelsFor(const RequestRecord& r) const {
@@ -176,20 +240,33 @@ std::vector<CounterSample> IstioStats::requestsTotal() const {
   return out;
 }
 
-std::vector<HistogramSample> IstioStats::requestDuration() const {
+std::vector<HistogramSample> IstioStats::histogram(Buckets Entry::*which) const {
   std::vector<HistogramSample> out;
   out.reserve(entries_.size());
   for (const auto& e : entries_) {
-    HistogramSample h{labelsFor(e.exemplar), {}, static_cast<double>(e.sum_ms), e.count};
+    const Buckets& b = e.*which;
+    HistogramSample h{labelsFor(e.exemplar), {}, static_cast<double>(b.sum), e.count};
     uint64_t running = 0;
-    for (size_t i = 0; i < e.buckets.size(); ++i) {
-      running += e.buckets[i];
+    for (size_t i = 0; i < b.counts.size(); ++i) {
+      running += b.counts[i];
       h.cumulative[i] = running;
     }
     h.cumulative.back() = e.count;
     out.push_back(std::move(h));
   }
   return out;
+}
+
+std::vector<HistogramSample> IstioStats::requestDuration() const {
+  return histogram(&Entry::duration_ms);
+}
+
+std::vector<HistogramSample> IstioStats::requestBytes() const {
+  return histogram(&Entry::request_bytes);
+}
+
+std::vector<HistogramSample> IstioStats::responseBytes() const {
+  return histogram(&Entry::response_bytes);
 }
 
 }  // namespace meshsim::proxy::stats

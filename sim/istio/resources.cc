@@ -1,6 +1,12 @@
 #include "sim/istio/resources.h"
 
 #include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <re2/re2.h>
+
+#include "proxy/http/message.h"
 
 namespace meshsim::sim::istio {
 
@@ -23,28 +29,480 @@ std::string upper(std::string s) {
   return s;
 }
 
+// A protobuf Duration as Istio accepts it: "1h", "5m", "1.5s", "100ms". Returns milliseconds.
+std::optional<double> durationMillis(const std::string& text) {
+  static const std::pair<const char*, double> kUnits[] = {{"ms", 1.0},   {"us", 1e-3}, {"ns", 1e-6},
+                                                          {"h", 3600e3}, {"m", 60e3},  {"s", 1e3}};
+  for (const auto& [unit, scale] : kUnits) {
+    const std::string u = unit;
+    if (text.size() > u.size() && text.ends_with(u)) {
+      const std::string number = text.substr(0, text.size() - u.size());
+      char* end = nullptr;
+      const double v = std::strtod(number.c_str(), &end);
+      if (end != number.c_str() + number.size() || !std::isfinite(v) || v < 0) {
+        return std::nullopt;
+      }
+      return v * scale;
+    }
+  }
+  return std::nullopt;
+}
+
+Status checkRegex(yaml::Reader& r, std::string_view key, const std::string& pattern) {
+  if (pattern.size() > 1024) {
+    return r.error(key, "regex is longer than 1024 characters");
+  }
+  re2::RE2 re(pattern, re2::RE2::Quiet);
+  if (!re.ok()) {
+    return r.error(key, "\"" + pattern + "\" is not a valid RE2 regex (" + re.error() +
+                            "); the proxy would reject this configuration");
+  }
+  return okStatus();
+}
+
+// Parses an Istio StringMatch. `allow_present`: an empty match means "present".
 StatusOr<StringMatch> parseStringMatch(const yaml::Document& doc, const YAML::Node& node,
-                                       const std::string& path, const std::string& context) {
+                                       const std::string& path, const std::string& context,
+                                       bool allow_present) {
   yaml::Reader r(doc, node, path, context);
+  if (node.IsNull() && allow_present) {
+    return StringMatch{};
+  }
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
-  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(r, {"regex"}));
   StringMatch m;
   int kinds = 0;
-  if (r.has("exact")) {
-    m.kind = StringMatch::Kind::Exact;
-    MESHSIM_ASSIGN_OR_RETURN(m.value, r.string("exact"));
-    ++kinds;
+  for (const auto& [key, kind] : {std::pair{"exact", StringMatch::Kind::Exact},
+                                  std::pair{"prefix", StringMatch::Kind::Prefix},
+                                  std::pair{"regex", StringMatch::Kind::Regex}}) {
+    if (r.has(key)) {
+      m.kind = kind;
+      MESHSIM_ASSIGN_OR_RETURN(m.value, r.string(key));
+      ++kinds;
+      if (kind == StringMatch::Kind::Regex) {
+        if (m.value == "*") {
+          m.kind = StringMatch::Kind::Present;  // Istio treats regex "*" as presence
+        } else {
+          MESHSIM_RETURN_IF_ERROR(checkRegex(r, key, m.value));
+        }
+      }
+    } else {
+      r.child(key);
+    }
   }
-  if (r.has("prefix")) {
-    m.kind = StringMatch::Kind::Prefix;
-    MESHSIM_ASSIGN_OR_RETURN(m.value, r.string("prefix"));
-    ++kinds;
+  if (kinds > 1) {
+    return r.errorHere("only one of exact, prefix or regex may be set");
   }
-  if (kinds != 1) {
-    return r.errorHere("exactly one of exact, prefix or regex must be set");
+  if (kinds == 0 && !allow_present) {
+    return r.errorHere("one of exact, prefix or regex must be set");
   }
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return m;
+}
+
+StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(const yaml::Document& doc,
+                                                                         yaml::Reader& parent,
+                                                                         std::string_view key,
+                                                                         const std::string& context,
+                                                                         bool allow_present) {
+  std::vector<std::pair<std::string, StringMatch>> out;
+  YAML::Node n = parent.child(key);
+  if (!n.IsDefined() || n.IsNull()) {
+    return out;
+  }
+  if (!n.IsMap()) {
+    return parent.error(key, "expected a mapping of names to string matches");
+  }
+  for (const auto& kv : n) {
+    const std::string name = kv.first.Scalar();
+    MESHSIM_ASSIGN_OR_RETURN(
+        auto m,
+        parseStringMatch(doc, kv.second, parent.pathOf(key) + "." + name, context, allow_present));
+    out.emplace_back(proxy::http::toLower(name), std::move(m));
+  }
+  return out;
+}
+
+StatusOr<HeaderOps> parseHeaderOps(const yaml::Document& doc, const YAML::Node& node,
+                                   const std::string& path, const std::string& context) {
+  HeaderOps ops;
+  yaml::Reader r(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap(/*optional=*/true));
+  MESHSIM_ASSIGN_OR_RETURN(auto set, r.stringMap("set"));
+  MESHSIM_ASSIGN_OR_RETURN(auto add, r.stringMap("add"));
+  MESHSIM_ASSIGN_OR_RETURN(ops.remove, r.stringList("remove"));
+  for (const auto& [k, v] : set) {
+    ops.set.emplace_back(proxy::http::toLower(k), v);
+  }
+  for (const auto& [k, v] : add) {
+    ops.add.emplace_back(proxy::http::toLower(k), v);
+  }
+  for (auto& name : ops.remove) {
+    name = proxy::http::toLower(name);
+  }
+  for (const auto& name : ops.remove) {
+    if (!name.empty() && name[0] == ':') {
+      return r.error("remove", "pseudo-headers cannot be removed: \"" + name + "\"");
+    }
+  }
+  for (const auto* list : {&ops.set, &ops.add}) {
+    for (const auto& [name, value] : *list) {
+      if (!name.empty() && name[0] == ':') {
+        return r.errorHere("pseudo-headers cannot be set: \"" + name + "\"");
+      }
+    }
+  }
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return ops;
+}
+
+StatusOr<Headers> parseHeaders(const yaml::Document& doc, const YAML::Node& node,
+                               const std::string& path, const std::string& context) {
+  Headers h;
+  yaml::Reader r(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap(/*optional=*/true));
+  MESHSIM_ASSIGN_OR_RETURN(h.request,
+                           parseHeaderOps(doc, r.child("request"), r.pathOf("request"), context));
+  MESHSIM_ASSIGN_OR_RETURN(h.response,
+                           parseHeaderOps(doc, r.child("response"), r.pathOf("response"), context));
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return h;
+}
+
+StatusOr<Destination> parseDestination(const yaml::Document& doc, const YAML::Node& node,
+                                       const std::string& path, const std::string& context) {
+  Destination d;
+  yaml::Reader r(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  MESHSIM_ASSIGN_OR_RETURN(d.host, r.requiredString("host"));
+  MESHSIM_ASSIGN_OR_RETURN(d.subset, r.string("subset"));
+  if (r.has("port")) {
+    yaml::Reader port(doc, r.child("port"), r.pathOf("port"), context);
+    MESHSIM_RETURN_IF_ERROR(port.expectMap());
+    MESHSIM_ASSIGN_OR_RETURN(int64_t n, port.integer("number", -1));
+    if (n < 1 || n > 65535) {
+      return port.error("number", "must be a port number in [1, 65535]");
+    }
+    d.port = static_cast<int>(n);
+    MESHSIM_RETURN_IF_ERROR(port.finish());
+  }
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return d;
+}
+
+StatusOr<double> parsePercentage(yaml::Reader& r, std::string_view key) {
+  yaml::Reader p(r.document(), r.child(key), r.pathOf(key), r.context());
+  MESHSIM_RETURN_IF_ERROR(p.expectMap());
+  MESHSIM_ASSIGN_OR_RETURN(std::string text, p.string("value", "0"));
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v) || v < 0 || v > 100) {
+    return p.error("value", "a percentage must be a number in [0, 100], got \"" + text + "\"");
+  }
+  MESHSIM_RETURN_IF_ERROR(p.finish());
+  return v;
+}
+
+StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Node& node,
+                                      const std::string& path, const std::string& context) {
+  yaml::Reader m(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(m.expectMap());
+  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(m, {"statPrefix"}));
+  HttpMatchRequest mr;
+  MESHSIM_ASSIGN_OR_RETURN(mr.name, m.string("name"));
+  for (const auto& [key, field] :
+       {std::pair{"uri", &mr.uri}, std::pair{"scheme", &mr.scheme}, std::pair{"method", &mr.method},
+        std::pair{"authority", &mr.authority}}) {
+    if (m.has(key)) {
+      MESHSIM_ASSIGN_OR_RETURN(*field, parseStringMatch(doc, m.child(key), m.pathOf(key), context,
+                                                        /*allow_present=*/false));
+      if (field->value().kind != StringMatch::Kind::Regex && field->value().value.empty() &&
+          std::string_view(key) != "uri") {
+        return m.error(key, "an empty exact or prefix match is not allowed");
+      }
+    } else {
+      m.child(key);
+    }
+  }
+  MESHSIM_ASSIGN_OR_RETURN(mr.headers, parseMatchMap(doc, m, "headers", context, true));
+  MESHSIM_ASSIGN_OR_RETURN(mr.without_headers,
+                           parseMatchMap(doc, m, "withoutHeaders", context, true));
+  MESHSIM_ASSIGN_OR_RETURN(mr.query_params, parseMatchMap(doc, m, "queryParams", context, true));
+  for (const auto& [name, match] : mr.headers) {
+    if (name.empty()) {
+      return m.error("headers", "header names must not be empty");
+    }
+  }
+  MESHSIM_ASSIGN_OR_RETURN(mr.ignore_uri_case, m.boolean("ignoreUriCase"));
+  MESHSIM_ASSIGN_OR_RETURN(int64_t port, m.integer("port", 0));
+  if (port < 0 || port > 65535) {
+    return m.error("port", "must be a port number in [1, 65535]");
+  }
+  mr.port = static_cast<int>(port);
+  MESHSIM_ASSIGN_OR_RETURN(mr.source_labels, m.stringMap("sourceLabels"));
+  MESHSIM_ASSIGN_OR_RETURN(mr.source_namespace, m.string("sourceNamespace"));
+  MESHSIM_ASSIGN_OR_RETURN(mr.gateways, m.stringList("gateways"));
+  MESHSIM_RETURN_IF_ERROR(m.finish());
+  return mr;
+}
+
+StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
+                               const std::string& context) {
+  yaml::Reader c(doc, h.child("corsPolicy"), h.pathOf("corsPolicy"), context);
+  MESHSIM_RETURN_IF_ERROR(c.expectMap());
+  CorsPolicy cors;
+  YAML::Node origins = c.child("allowOrigins");
+  if (origins.IsDefined() && !origins.IsNull()) {
+    if (!origins.IsSequence()) {
+      return c.error("allowOrigins", "expected a list of string matches");
+    }
+    for (size_t i = 0; i < origins.size(); ++i) {
+      MESHSIM_ASSIGN_OR_RETURN(
+          auto m, parseStringMatch(doc, origins[i], c.pathOf("allowOrigins", i), context,
+                                   /*allow_present=*/false));
+      cors.allow_origins.push_back(std::move(m));
+    }
+  }
+  MESHSIM_ASSIGN_OR_RETURN(auto legacy, c.stringList("allowOrigin"));
+  for (auto& o : legacy) {
+    cors.allow_origins.push_back(StringMatch{StringMatch::Kind::Exact, o});
+  }
+  MESHSIM_ASSIGN_OR_RETURN(cors.allow_methods, c.stringList("allowMethods"));
+  MESHSIM_ASSIGN_OR_RETURN(cors.allow_headers, c.stringList("allowHeaders"));
+  MESHSIM_ASSIGN_OR_RETURN(cors.expose_headers, c.stringList("exposeHeaders"));
+  if (c.has("maxAge")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string age, c.string("maxAge"));
+    const auto ms = durationMillis(age);
+    if (!ms) {
+      return c.error("maxAge", "expected a duration like 24h or 30s, got \"" + age + "\"");
+    }
+    cors.max_age = std::to_string(static_cast<int64_t>(*ms / 1000));
+  }
+  if (c.has("allowCredentials")) {
+    MESHSIM_ASSIGN_OR_RETURN(bool creds, c.boolean("allowCredentials"));
+    cors.allow_credentials = creds;
+  }
+  c.ignore({"unmatchedPreflights"});
+  MESHSIM_RETURN_IF_ERROR(c.finish());
+  return cors;
+}
+
+StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& node,
+                                   const std::string& path, const std::string& context) {
+  yaml::Reader h(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(h.expectMap());
+  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(h, {"delegate", "timeout", "retries", "fault"}));
+  HttpRoute route;
+  route.location = h.location();
+  route.path = h.path();
+  MESHSIM_ASSIGN_OR_RETURN(route.name, h.string("name"));
+  YAML::Node match = h.child("match");
+  if (match.IsDefined() && !match.IsNull() && !match.IsSequence()) {
+    return h.error("match", "expected a list of match conditions");
+  }
+  for (size_t j = 0; match.IsSequence() && j < match.size(); ++j) {
+    MESHSIM_ASSIGN_OR_RETURN(auto mr, parseMatch(doc, match[j], h.pathOf("match", j), context));
+    route.match.push_back(std::move(mr));
+  }
+
+  YAML::Node dests = h.child("route");
+  if (dests.IsDefined() && !dests.IsNull() && (!dests.IsSequence() || dests.size() == 0)) {
+    return h.error("route", "expected a list of destinations");
+  }
+  for (size_t j = 0; dests.IsSequence() && j < dests.size(); ++j) {
+    yaml::Reader d(doc, dests[j], h.pathOf("route", j), context);
+    MESHSIM_RETURN_IF_ERROR(d.expectMap());
+    HttpRouteDestination rd;
+    rd.location = d.location();
+    if (d.has("weight")) {
+      MESHSIM_ASSIGN_OR_RETURN(int64_t w, d.integer("weight"));
+      if (w < 0) {
+        return d.error("weight", "weight must not be negative");
+      }
+      rd.weight = static_cast<int>(w);
+    }
+    MESHSIM_ASSIGN_OR_RETURN(rd.destination, parseDestination(doc, d.child("destination"),
+                                                              d.pathOf("destination"), context));
+    MESHSIM_ASSIGN_OR_RETURN(rd.headers,
+                             parseHeaders(doc, d.child("headers"), d.pathOf("headers"), context));
+    MESHSIM_RETURN_IF_ERROR(d.finish());
+    route.route.push_back(std::move(rd));
+  }
+  if (route.route.size() > 1) {
+    // Weights are relative (Istio 1.15+); an omitted weight is 0. A single destination ignores
+    // its weight.
+    bool any_positive = false;
+    for (const auto& rd : route.route) {
+      any_positive = any_positive || rd.weight.value_or(0) > 0;
+    }
+    if (!any_positive) {
+      return h.error("route", "total destination weight = 0");
+    }
+  }
+
+  if (h.has("redirect")) {
+    yaml::Reader r(doc, h.child("redirect"), h.pathOf("redirect"), context);
+    MESHSIM_RETURN_IF_ERROR(r.expectMap());
+    HttpRedirect redirect;
+    MESHSIM_ASSIGN_OR_RETURN(redirect.uri, r.string("uri"));
+    MESHSIM_ASSIGN_OR_RETURN(redirect.authority, r.string("authority"));
+    MESHSIM_ASSIGN_OR_RETURN(redirect.scheme, r.string("scheme"));
+    if (!redirect.scheme.empty() && redirect.scheme != "http" && redirect.scheme != "https") {
+      return r.error("scheme", "must be http or https");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(int64_t port, r.integer("port", 0));
+    if (port < 0 || port > 65535) {
+      return r.error("port", "must be a port number in [1, 65535]");
+    }
+    redirect.port = static_cast<int>(port);
+    MESHSIM_ASSIGN_OR_RETURN(redirect.derive_port, r.string("derivePort"));
+    if (!redirect.derive_port.empty() && redirect.derive_port != "FROM_PROTOCOL_DEFAULT" &&
+        redirect.derive_port != "FROM_REQUEST_PORT") {
+      return r.error("derivePort", "must be FROM_PROTOCOL_DEFAULT or FROM_REQUEST_PORT");
+    }
+    if (redirect.port != 0 && !redirect.derive_port.empty()) {
+      return r.errorHere("only one of port and derivePort may be set");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(int64_t code, r.integer("redirectCode", 301));
+    if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) {
+      return r.error("redirectCode",
+                     "redirect code " + std::to_string(code) +
+                         " cannot be translated: Envoy supports 301, 302, 303, 307 and 308, and "
+                         "would reject this route configuration");
+    }
+    redirect.redirect_code = static_cast<int>(code);
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    route.redirect = redirect;
+  }
+  if (h.has("directResponse")) {
+    yaml::Reader r(doc, h.child("directResponse"), h.pathOf("directResponse"), context);
+    MESHSIM_RETURN_IF_ERROR(r.expectMap());
+    DirectResponse dr;
+    MESHSIM_ASSIGN_OR_RETURN(int64_t status, r.integer("status", 0));
+    if (status < 200 || status > 599) {
+      return r.error("status", "must be an HTTP status in [200, 599]");
+    }
+    dr.status = static_cast<int>(status);
+    if (r.has("body")) {
+      yaml::Reader b(doc, r.child("body"), r.pathOf("body"), context);
+      MESHSIM_RETURN_IF_ERROR(b.expectMap());
+      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(b, {"bytes"}));
+      MESHSIM_ASSIGN_OR_RETURN(dr.body, b.string("string"));
+      MESHSIM_RETURN_IF_ERROR(b.finish());
+      if (dr.body.size() > 1024 * 1024) {
+        return r.error("body", "a direct response body may be at most 1 MiB");
+      }
+    }
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    route.direct_response = dr;
+  }
+  if (h.has("rewrite")) {
+    yaml::Reader r(doc, h.child("rewrite"), h.pathOf("rewrite"), context);
+    MESHSIM_RETURN_IF_ERROR(r.expectMap());
+    HttpRewrite rw;
+    if (r.has("uri")) {
+      MESHSIM_ASSIGN_OR_RETURN(rw.uri, r.string("uri"));
+    }
+    MESHSIM_ASSIGN_OR_RETURN(rw.authority, r.string("authority"));
+    if (r.has("uriRegexRewrite")) {
+      yaml::Reader x(doc, r.child("uriRegexRewrite"), r.pathOf("uriRegexRewrite"), context);
+      MESHSIM_RETURN_IF_ERROR(x.expectMap());
+      MESHSIM_ASSIGN_OR_RETURN(rw.regex_match, x.requiredString("match"));
+      MESHSIM_RETURN_IF_ERROR(checkRegex(x, "match", rw.regex_match));
+      MESHSIM_ASSIGN_OR_RETURN(rw.regex_rewrite, x.string("rewrite"));
+      MESHSIM_RETURN_IF_ERROR(x.finish());
+      if (rw.uri) {
+        return r.errorHere("only one of uri and uriRegexRewrite may be set");
+      }
+    }
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    route.rewrite = rw;
+  }
+  MESHSIM_ASSIGN_OR_RETURN(route.headers,
+                           parseHeaders(doc, h.child("headers"), h.pathOf("headers"), context));
+  if (h.has("corsPolicy")) {
+    MESHSIM_ASSIGN_OR_RETURN(route.cors, parseCors(doc, h, context));
+  }
+  if (h.has("mirror")) {
+    if (h.has("mirrors")) {
+      return h.error("mirrors", "only one of mirror and mirrors may be set");
+    }
+    Mirror m;
+    MESHSIM_ASSIGN_OR_RETURN(m.destination,
+                             parseDestination(doc, h.child("mirror"), h.pathOf("mirror"), context));
+    if (h.has("mirrorPercentage")) {
+      MESHSIM_ASSIGN_OR_RETURN(m.percentage, parsePercentage(h, "mirrorPercentage"));
+    } else if (h.has("mirrorPercent")) {
+      MESHSIM_ASSIGN_OR_RETURN(int64_t p, h.integer("mirrorPercent"));
+      if (p < 0 || p > 100) {
+        return h.error("mirrorPercent", "must be in [0, 100]");
+      }
+      m.percentage = static_cast<double>(p);
+    }
+    route.mirrors.push_back(std::move(m));
+  }
+  YAML::Node mirrors = h.child("mirrors");
+  for (size_t j = 0; mirrors.IsSequence() && j < mirrors.size(); ++j) {
+    yaml::Reader mr(doc, mirrors[j], h.pathOf("mirrors", j), context);
+    MESHSIM_RETURN_IF_ERROR(mr.expectMap());
+    Mirror m;
+    MESHSIM_ASSIGN_OR_RETURN(m.destination, parseDestination(doc, mr.child("destination"),
+                                                             mr.pathOf("destination"), context));
+    if (mr.has("percentage")) {
+      MESHSIM_ASSIGN_OR_RETURN(m.percentage, parsePercentage(mr, "percentage"));
+    }
+    MESHSIM_RETURN_IF_ERROR(mr.finish());
+    route.mirrors.push_back(std::move(m));
+  }
+
+  // Only one of route, redirect, directResponse (reference section 2.6).
+  const int actions =
+      (route.route.empty() ? 0 : 1) + (route.redirect ? 1 : 0) + (route.direct_response ? 1 : 0);
+  if (actions == 0) {
+    return h.errorHere("HTTP route, redirect or direct_response is required");
+  }
+  if (actions > 1) {
+    return h.errorHere("only one of route, redirect and directResponse may be set");
+  }
+  if (route.redirect && route.rewrite) {
+    return h.error("rewrite", "rewrite cannot be combined with redirect");
+  }
+  if (route.direct_response && route.rewrite) {
+    return h.error("rewrite", "rewrite cannot be combined with directResponse");
+  }
+  MESHSIM_RETURN_IF_ERROR(h.finish());
+  return route;
+}
+
+StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML::Node& node,
+                                           const std::string& path, const std::string& context) {
+  yaml::Reader r(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  MESHSIM_RETURN_IF_ERROR(
+      rejectUnmodelled(r, {"connectionPool", "outlierDetection", "tls", "portLevelSettings",
+                           "tunnel", "proxyProtocol", "retryBudget"}));
+  TrafficPolicy p;
+  if (r.has("loadBalancer")) {
+    yaml::Reader lb(doc, r.child("loadBalancer"), r.pathOf("loadBalancer"), context);
+    MESHSIM_RETURN_IF_ERROR(lb.expectMap());
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(
+        lb, {"consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup"}));
+    MESHSIM_ASSIGN_OR_RETURN(p.load_balancer, lb.string("simple"));
+    static const std::set<std::string> kSimple = {"UNSPECIFIED", "ROUND_ROBIN", "LEAST_REQUEST",
+                                                  "LEAST_CONN",  "RANDOM",      "PASSTHROUGH"};
+    if (kSimple.count(p.load_balancer) == 0) {
+      return lb.error("simple",
+                      "must be one of UNSPECIFIED, ROUND_ROBIN, LEAST_REQUEST, RANDOM, "
+                      "PASSTHROUGH");
+    }
+    if (p.load_balancer == "PASSTHROUGH") {
+      return lb.error("simple", "PASSTHROUGH is valid Istio, but not modelled yet");
+    }
+    MESHSIM_RETURN_IF_ERROR(lb.finish());
+  } else if (r.node().size() == 0) {
+    return r.errorHere("a traffic policy must set at least one field");
+  }
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return p;
 }
 
 }  // namespace
@@ -53,6 +511,10 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
   Gateway g;
   g.meta = std::move(meta);
   const std::string context = "Gateway " + g.meta.id();
+  if (g.meta.name.find('.') != std::string::npos) {
+    return yaml::errorAt(g.meta.location, "metadata.name",
+                         context + ": a Gateway name must be a DNS-1123 label (no dots)");
+  }
   yaml::Reader spec(doc, yaml::get(doc.root, "spec"), "spec", context);
   MESHSIM_RETURN_IF_ERROR(spec.expectMap());
   MESHSIM_ASSIGN_OR_RETURN(g.selector, spec.stringMap("selector"));
@@ -60,10 +522,11 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
   if (!servers.IsSequence() || servers.size() == 0) {
     return spec.error("servers", "at least one server is required");
   }
+  std::set<std::string> port_names;
   for (size_t i = 0; i < servers.size(); ++i) {
     yaml::Reader s(doc, servers[i], spec.pathOf("servers", i), context);
     MESHSIM_RETURN_IF_ERROR(s.expectMap());
-    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(s, {"tls", "bind", "defaultEndpoint"}));
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(s, {"bind", "defaultEndpoint"}));
     Server server;
     server.location = s.location();
     MESHSIM_ASSIGN_OR_RETURN(server.name, s.string("name"));
@@ -75,6 +538,9 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
     }
     server.port.number = static_cast<int>(number);
     MESHSIM_ASSIGN_OR_RETURN(server.port.name, p.requiredString("name"));
+    if (!port_names.insert(server.port.name).second) {
+      return p.error("name", "port names in servers must be unique");
+    }
     MESHSIM_ASSIGN_OR_RETURN(std::string protocol, p.requiredString("protocol"));
     server.port.protocol = upper(protocol);
     if (p.has("targetPort")) {
@@ -82,9 +548,20 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
     }
     MESHSIM_RETURN_IF_ERROR(p.finish());
     if (server.port.protocol != "HTTP" && server.port.protocol != "HTTP2" &&
-        server.port.protocol != "GRPC") {
+        server.port.protocol != "GRPC" && server.port.protocol != "GRPC-WEB") {
       return p.error("protocol", "protocol " + server.port.protocol +
                                      " is valid Istio, but meshsim models HTTP servers only yet");
+    }
+    if (s.has("tls")) {
+      yaml::Reader tls(doc, s.child("tls"), s.pathOf("tls"), context);
+      MESHSIM_RETURN_IF_ERROR(tls.expectMap());
+      MESHSIM_ASSIGN_OR_RETURN(server.https_redirect, tls.boolean("httpsRedirect"));
+      for (const auto& k : tls.node()) {
+        if (k.first.Scalar() != "httpsRedirect") {
+          return tls.error(k.first.Scalar(),
+                           "an HTTP server's tls block may only set httpsRedirect");
+        }
+      }
     }
     MESHSIM_ASSIGN_OR_RETURN(server.hosts, s.stringList("hosts"));
     if (server.hosts.empty()) {
@@ -110,91 +587,77 @@ StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::Obj
   if (vs.hosts.empty()) {
     return spec.error("hosts", "delegate VirtualServices (no hosts) are not modelled yet");
   }
+  const bool bound_to_mesh =
+      vs.gateways.empty() ||
+      std::find(vs.gateways.begin(), vs.gateways.end(), "mesh") != vs.gateways.end();
+  for (size_t i = 0; i < vs.hosts.size(); ++i) {
+    if (vs.hosts[i] == "*" && bound_to_mesh) {
+      return spec.error("hosts",
+                        "wildcard host * is not allowed for virtual services bound to the mesh "
+                        "gateway");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (vs.hosts[i] == vs.hosts[j]) {
+        return spec.error("hosts", "duplicate hosts in virtual service: \"" + vs.hosts[i] + "\"");
+      }
+    }
+  }
   YAML::Node http = spec.child("http");
   if (http.IsDefined() && !http.IsNull() && !http.IsSequence()) {
     return spec.error("http", "expected a list of routes");
   }
   for (size_t i = 0; http.IsSequence() && i < http.size(); ++i) {
-    yaml::Reader h(doc, http[i], spec.pathOf("http", i), context);
-    MESHSIM_RETURN_IF_ERROR(h.expectMap());
-    MESHSIM_RETURN_IF_ERROR(
-        rejectUnmodelled(h, {"redirect", "directResponse", "delegate", "rewrite", "timeout",
-                             "retries", "fault", "mirror", "mirrors", "mirrorPercentage",
-                             "mirror_percent", "mirrorPercent", "corsPolicy", "headers"}));
-    HttpRoute route;
-    route.location = h.location();
-    route.path = h.path();
-    MESHSIM_ASSIGN_OR_RETURN(route.name, h.string("name"));
-    YAML::Node match = h.child("match");
-    if (match.IsDefined() && !match.IsNull() && !match.IsSequence()) {
-      return h.error("match", "expected a list of match conditions");
-    }
-    for (size_t j = 0; match.IsSequence() && j < match.size(); ++j) {
-      yaml::Reader m(doc, match[j], h.pathOf("match", j), context);
-      MESHSIM_RETURN_IF_ERROR(m.expectMap());
-      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(
-          m, {"scheme", "method", "authority", "headers", "port", "sourceLabels", "gateways",
-              "queryParams", "ignoreUriCase", "withoutHeaders", "sourceNamespace", "statPrefix"}));
-      HttpMatchRequest mr;
-      MESHSIM_ASSIGN_OR_RETURN(mr.name, m.string("name"));
-      if (m.has("uri")) {
-        MESHSIM_ASSIGN_OR_RETURN(mr.uri,
-                                 parseStringMatch(doc, m.child("uri"), m.pathOf("uri"), context));
-      }
-      MESHSIM_RETURN_IF_ERROR(m.finish());
-      route.match.push_back(std::move(mr));
-    }
-    YAML::Node dests = h.child("route");
-    if (!dests.IsSequence() || dests.size() == 0) {
-      return h.error("route", "a route needs at least one destination");
-    }
-    for (size_t j = 0; j < dests.size(); ++j) {
-      yaml::Reader d(doc, dests[j], h.pathOf("route", j), context);
-      MESHSIM_RETURN_IF_ERROR(d.expectMap());
-      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(d, {"headers"}));
-      HttpRouteDestination rd;
-      rd.location = d.location();
-      if (d.has("weight")) {
-        MESHSIM_ASSIGN_OR_RETURN(int64_t w, d.integer("weight"));
-        if (w < 0) {
-          return d.error("weight", "weight must not be negative");
-        }
-        rd.weight = static_cast<int>(w);
-      }
-      yaml::Reader dest(doc, d.child("destination"), d.pathOf("destination"), context);
-      MESHSIM_RETURN_IF_ERROR(dest.expectMap());
-      MESHSIM_ASSIGN_OR_RETURN(rd.destination.host, dest.requiredString("host"));
-      MESHSIM_ASSIGN_OR_RETURN(rd.destination.subset, dest.string("subset"));
-      if (dest.has("port")) {
-        yaml::Reader port(doc, dest.child("port"), dest.pathOf("port"), context);
-        MESHSIM_RETURN_IF_ERROR(port.expectMap());
-        MESHSIM_ASSIGN_OR_RETURN(int64_t n, port.integer("number", -1));
-        if (n < 1 || n > 65535) {
-          return port.error("number", "must be a port number in [1, 65535]");
-        }
-        rd.destination.port = static_cast<int>(n);
-        MESHSIM_RETURN_IF_ERROR(port.finish());
-      }
-      MESHSIM_RETURN_IF_ERROR(dest.finish());
-      MESHSIM_RETURN_IF_ERROR(d.finish());
-      route.route.push_back(std::move(rd));
-    }
-    if (!route.route.empty()) {
-      // Weights are relative (Istio 1.15+); an omitted weight is 0, and a single destination
-      // ignores its weight.
-      bool any_positive = route.route.size() == 1;
-      for (const auto& rd : route.route) {
-        any_positive = any_positive || rd.weight.value_or(0) > 0;
-      }
-      if (!any_positive) {
-        return h.error("route", "total destination weight = 0");
-      }
-    }
-    MESHSIM_RETURN_IF_ERROR(h.finish());
+    MESHSIM_ASSIGN_OR_RETURN(auto route,
+                             parseHttpRoute(doc, http[i], spec.pathOf("http", i), context));
     vs.http.push_back(std::move(route));
   }
   MESHSIM_RETURN_IF_ERROR(spec.finish());
   return vs;
+}
+
+StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::ObjectMeta meta) {
+  DestinationRule dr;
+  dr.meta = std::move(meta);
+  const std::string context = "DestinationRule " + dr.meta.id();
+  yaml::Reader spec(doc, yaml::get(doc.root, "spec"), "spec", context);
+  MESHSIM_RETURN_IF_ERROR(spec.expectMap());
+  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(spec, {"workloadSelector"}));
+  MESHSIM_ASSIGN_OR_RETURN(dr.host, spec.requiredString("host"));
+  MESHSIM_ASSIGN_OR_RETURN(dr.export_to, spec.stringList("exportTo"));
+  if (spec.has("trafficPolicy")) {
+    MESHSIM_ASSIGN_OR_RETURN(dr.traffic_policy,
+                             parseTrafficPolicy(doc, spec.child("trafficPolicy"),
+                                                spec.pathOf("trafficPolicy"), context));
+  }
+  YAML::Node subsets = spec.child("subsets");
+  if (subsets.IsDefined() && !subsets.IsNull() && !subsets.IsSequence()) {
+    return spec.error("subsets", "expected a list");
+  }
+  std::set<std::string> names;
+  static const re2::RE2 kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  for (size_t i = 0; subsets.IsSequence() && i < subsets.size(); ++i) {
+    yaml::Reader s(doc, subsets[i], spec.pathOf("subsets", i), context);
+    MESHSIM_RETURN_IF_ERROR(s.expectMap());
+    Subset subset;
+    subset.location = s.location();
+    MESHSIM_ASSIGN_OR_RETURN(subset.name, s.requiredString("name"));
+    if (subset.name.size() > 63 || !re2::RE2::FullMatch(subset.name, kLabel)) {
+      return s.error("name", "subset name \"" + subset.name + "\" must be a DNS-1123 label");
+    }
+    if (!names.insert(subset.name).second) {
+      return s.error("name", "duplicate subset name \"" + subset.name + "\"");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(subset.labels, s.stringMap("labels"));
+    if (s.has("trafficPolicy")) {
+      MESHSIM_ASSIGN_OR_RETURN(
+          subset.traffic_policy,
+          parseTrafficPolicy(doc, s.child("trafficPolicy"), s.pathOf("trafficPolicy"), context));
+    }
+    MESHSIM_RETURN_IF_ERROR(s.finish());
+    dr.subsets.push_back(std::move(subset));
+  }
+  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  return dr;
 }
 
 }  // namespace meshsim::sim::istio

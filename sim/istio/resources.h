@@ -2,13 +2,15 @@
 
 // File: sim/istio/resources.h
 //
-// Istio networking resources as typed values: Gateway and VirtualService
+// Istio networking resources as typed values: Gateway, VirtualService and DestinationRule
 // (networking.istio.io v1alpha3, v1beta1 and v1 share one schema). Fields that Istio defines
 // but the simulator does not model yet are rejected with a message that says so, rather than
-// silently ignored.
+// silently ignored. Webhook validation rules (reference section 2.19) are applied while parsing.
 
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proxy/core/status.h"
@@ -27,6 +29,7 @@ struct Server {
   Port port;
   std::vector<std::string> hosts;
   std::string name;
+  bool https_redirect = false;
   yaml::Location location;
 };
 
@@ -36,15 +39,27 @@ struct Gateway {
   std::vector<Server> servers;
 };
 
+// Istio's StringMatch. An empty match ({}) means "present" where Istio allows it.
 struct StringMatch {
-  enum class Kind { Exact, Prefix };
-  Kind kind = Kind::Prefix;
+  enum class Kind { Exact, Prefix, Regex, Present };
+  Kind kind = Kind::Present;
   std::string value;
 };
 
 struct HttpMatchRequest {
   std::string name;
   std::optional<StringMatch> uri;
+  std::optional<StringMatch> scheme;
+  std::optional<StringMatch> method;
+  std::optional<StringMatch> authority;
+  std::vector<std::pair<std::string, StringMatch>> headers;          // names lower-cased
+  std::vector<std::pair<std::string, StringMatch>> without_headers;  // names lower-cased
+  std::vector<std::pair<std::string, StringMatch>> query_params;
+  bool ignore_uri_case = false;
+  int port = 0;
+  k8s::Labels source_labels;
+  std::string source_namespace;
+  std::vector<std::string> gateways;
 };
 
 struct Destination {
@@ -53,16 +68,69 @@ struct Destination {
   int port = 0;  // 0: not given
 };
 
+struct HeaderOps {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::pair<std::string, std::string>> add;
+  std::vector<std::string> remove;
+};
+
+struct Headers {
+  HeaderOps request;
+  HeaderOps response;
+};
+
 struct HttpRouteDestination {
   Destination destination;
   std::optional<int> weight;
+  Headers headers;
   yaml::Location location;
+};
+
+struct HttpRedirect {
+  std::string uri;
+  std::string authority;
+  int port = 0;
+  std::string derive_port;  // FROM_PROTOCOL_DEFAULT | FROM_REQUEST_PORT
+  std::string scheme;
+  int redirect_code = 301;
+};
+
+struct HttpRewrite {
+  std::optional<std::string> uri;
+  std::string regex_match;
+  std::string regex_rewrite;
+  std::string authority;
+};
+
+struct DirectResponse {
+  int status = 200;
+  std::string body;
+};
+
+struct CorsPolicy {
+  std::vector<StringMatch> allow_origins;
+  std::vector<std::string> allow_methods;
+  std::vector<std::string> allow_headers;
+  std::vector<std::string> expose_headers;
+  std::string max_age;  // seconds
+  std::optional<bool> allow_credentials;
+};
+
+struct Mirror {
+  Destination destination;
+  std::optional<double> percentage;  // 0..100; absent: 100
 };
 
 struct HttpRoute {
   std::string name;
   std::vector<HttpMatchRequest> match;
   std::vector<HttpRouteDestination> route;
+  std::optional<HttpRedirect> redirect;
+  std::optional<DirectResponse> direct_response;
+  std::optional<HttpRewrite> rewrite;
+  Headers headers;
+  std::optional<CorsPolicy> cors;
+  std::vector<Mirror> mirrors;
   yaml::Location location;
   std::string path;  // "spec.http[0]"
 };
@@ -75,12 +143,34 @@ struct VirtualService {
   std::vector<HttpRoute> http;
 };
 
+// The parts of a DestinationRule traffic policy the simulator models.
+struct TrafficPolicy {
+  std::string load_balancer;  // ROUND_ROBIN, LEAST_REQUEST, RANDOM; empty: unset
+};
+
+struct Subset {
+  std::string name;
+  k8s::Labels labels;
+  std::optional<TrafficPolicy> traffic_policy;
+  yaml::Location location;
+};
+
+struct DestinationRule {
+  k8s::ObjectMeta meta;
+  std::string host;
+  std::optional<TrafficPolicy> traffic_policy;
+  std::vector<Subset> subsets;
+  std::vector<std::string> export_to;
+};
+
 StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta);
 StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::ObjectMeta meta);
+StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::ObjectMeta meta);
 
 struct Resources {
   std::vector<Gateway> gateways;
   std::vector<VirtualService> virtual_services;
+  std::vector<DestinationRule> destination_rules;
 };
 
 }  // namespace meshsim::sim::istio

@@ -12,13 +12,18 @@ namespace {
 
 using proxy::config::Cluster;
 using proxy::config::Endpoint;
+using proxy::config::HeaderMatcher;
+using proxy::config::HeaderOperations;
 using proxy::config::Listener;
 using proxy::config::ProxyConfig;
 using proxy::config::Route;
 using proxy::config::RouteConfiguration;
+using proxy::config::StringMatcher;
 using proxy::config::VirtualHost;
 
-// "VirtualService default/frontend-ingress at fixtures/hello/virtualservice.yaml:4:1"
+constexpr const char* kPassthroughCluster = "PassthroughCluster";
+constexpr const char* kRootNamespace = "istio-system";
+
 std::string describe(const std::string& kind, const k8s::ObjectMeta& meta) {
   return kind + " " + meta.id() + " (" + meta.location.toString() + ")";
 }
@@ -41,12 +46,22 @@ std::string gatewayKey(const std::string& name, const std::string& vs_namespace)
   return vs_namespace + "/" + name;
 }
 
-bool exportedTo(const VirtualService& vs, const std::string& namespace_name) {
-  if (vs.export_to.empty()) {
-    return true;  // meshConfig defaultVirtualServiceExportTo: "*"
+bool boundTo(const VirtualService& vs, const std::string& key) {
+  if (vs.gateways.empty()) {
+    return key == "mesh";
   }
-  for (const auto& e : vs.export_to) {
-    if (e == "*" || e == namespace_name || (e == "." && vs.meta.namespace_name == namespace_name)) {
+  return std::any_of(vs.gateways.begin(), vs.gateways.end(), [&](const std::string& g) {
+    return gatewayKey(g, vs.meta.namespace_name) == key;
+  });
+}
+
+bool exportedTo(const std::vector<std::string>& export_to, const std::string& own_namespace,
+                const std::string& namespace_name) {
+  if (export_to.empty()) {
+    return true;  // meshConfig default exportTo: "*"
+  }
+  for (const auto& e : export_to) {
+    if (e == "*" || e == namespace_name || (e == "." && own_namespace == namespace_name)) {
       return true;
     }
   }
@@ -59,13 +74,13 @@ int exportRank(const VirtualService& vs, const std::string& namespace_name) {
     return 2;
   }
   for (const auto& e : vs.export_to) {
-    if (e == "." && vs.meta.namespace_name == namespace_name) {
+    if ((e == "." || e == namespace_name) && vs.meta.namespace_name == namespace_name) {
       return 0;
     }
   }
   for (const auto& e : vs.export_to) {
     if (e == namespace_name) {
-      return vs.meta.namespace_name == namespace_name ? 0 : 1;
+      return 1;
     }
   }
   return 2;
@@ -94,7 +109,68 @@ std::vector<std::string> serverHostsFor(const Server& server, const std::string&
 }
 
 bool isCatchAll(const Route& r) {
-  return r.match.path.empty() && r.match.prefix == "/";
+  return r.match.path.empty() && (r.match.regex.empty() || r.match.regex == ".*") &&
+         r.match.prefix == "/" && r.match.headers.empty() && r.match.query_parameters.empty();
+}
+
+StringMatcher toMatcher(const StringMatch& m, bool ignore_case = false) {
+  StringMatcher out;
+  out.value = m.value;
+  out.ignore_case = ignore_case;
+  switch (m.kind) {
+    case StringMatch::Kind::Exact:
+      out.kind = StringMatcher::Kind::Exact;
+      break;
+    case StringMatch::Kind::Prefix:
+      out.kind = StringMatcher::Kind::Prefix;
+      break;
+    case StringMatch::Kind::Regex:
+      out.kind = StringMatcher::Kind::Regex;
+      break;
+    case StringMatch::Kind::Present:
+      out.kind = StringMatcher::Kind::Regex;
+      out.value = ".*";
+      break;
+  }
+  return out;
+}
+
+HeaderMatcher headerMatcher(const std::string& name, const StringMatch& m, bool without) {
+  HeaderMatcher h;
+  h.name = name;
+  if (m.kind != StringMatch::Kind::Present) {
+    h.value = toMatcher(m);
+    h.treat_missing_as_empty = without;
+  }
+  h.invert = without;
+  return h;
+}
+
+// Moves `host` entries out of header operations into an authority rewrite (section 2.9).
+HeaderOperations toOperations(const HeaderOps& ops, std::string* host_rewrite) {
+  HeaderOperations out;
+  for (const auto& [k, v] : ops.set) {
+    if (k == "host" && host_rewrite != nullptr) {
+      *host_rewrite = v;
+    } else {
+      out.set.emplace_back(k, v);
+    }
+  }
+  for (const auto& [k, v] : ops.add) {
+    if (k == "host" && host_rewrite != nullptr) {
+      *host_rewrite = v;
+    } else {
+      out.add.emplace_back(k, v);
+    }
+  }
+  out.remove = ops.remove;
+  return out;
+}
+
+void append(HeaderOperations& to, const HeaderOperations& from) {
+  to.set.insert(to.set.end(), from.set.begin(), from.set.end());
+  to.add.insert(to.add.end(), from.add.begin(), from.add.end());
+  to.remove.insert(to.remove.end(), from.remove.begin(), from.remove.end());
 }
 
 int listenerPortFor(const k8s::World& world, const k8s::PodState& pod, int server_port) {
@@ -119,17 +195,33 @@ int listenerPortFor(const k8s::World& world, const k8s::PodState& pod, int serve
   return server_port;
 }
 
+proxy::config::LbPolicy lbPolicy(const std::string& simple) {
+  if (simple == "ROUND_ROBIN") {
+    return proxy::config::LbPolicy::RoundRobin;
+  }
+  if (simple == "RANDOM") {
+    return proxy::config::LbPolicy::Random;
+  }
+  return proxy::config::LbPolicy::LeastRequest;
+}
+
+// Who a route table is being built for: the control-plane filters of section 2.4 need it.
+struct BuildContext {
+  const k8s::PodState* proxy_pod;
+  std::string gateway;  // "ns/name" of the Gateway, or "mesh"
+  int listen_port;      // gateway: the server port number; sidecar: the service port
+};
+
 class Translator {
 public:
-  Translator(const k8s::World& world, const Resources& istio) : world_(world), istio_(istio) {}
+  Translator(const k8s::World& world, const Resources& istio, const TranslateOptions& options)
+      : world_(world), istio_(istio), options_(options) {}
 
   StatusOr<Translation> run() {
-    buildClusters();
     for (size_t i = 0; i < world_.pods().size(); ++i) {
       const k8s::PodState& pod = world_.pods()[i];
       if (pod.gateway) {
-        MESHSIM_ASSIGN_OR_RETURN(auto config, gatewayConfig(pod));
-        out_.proxies.push_back({i, std::move(config)});
+        out_.proxies.push_back({i, gatewayConfig(pod)});
       } else if (pod.sidecar) {
         out_.proxies.push_back({i, sidecarConfig(pod)});
       }
@@ -139,62 +231,280 @@ public:
   }
 
 private:
-  // Every service port gets an outbound cluster with the service's ready endpoints.
-  void buildClusters() {
-    for (const auto& svc : world_.services()) {
-      for (const auto& port : svc.spec.ports) {
-        Cluster c;
-        c.name = outboundClusterName(port.port, "", svc.fqdn);
-        c.service = svc.info;
-        for (const auto& ep : world_.endpoints(svc, port)) {
-          const k8s::PodState& p = world_.pods()[ep.pod];
-          c.endpoints.push_back(Endpoint{{p.ip, ep.port}, p.info, p.sidecar});
+  // The DestinationRules that apply to `fqdn` for a client in `client_namespace`: looked up in
+  // the client's namespace, then the service's, then the root namespace; the most specific host
+  // wins; several rules for that host in that namespace are merged (section 3.1).
+  std::vector<const DestinationRule*> destinationRules(const k8s::ServiceState& svc,
+                                                       const std::string& client_namespace) {
+    for (const std::string& ns :
+         {client_namespace, svc.spec.meta.namespace_name, std::string(kRootNamespace)}) {
+      std::vector<const DestinationRule*> found;
+      std::string best;
+      for (const auto& dr : istio_.destination_rules) {
+        if (dr.meta.namespace_name != ns ||
+            !exportedTo(dr.export_to, dr.meta.namespace_name, client_namespace)) {
+          continue;
         }
-        outbound_clusters_.push_back(std::move(c));
+        const std::string host = resolveHost(dr.host, dr.meta.namespace_name);
+        if (!hostCovers(host, svc.fqdn)) {
+          continue;
+        }
+        const bool more_specific = best.empty() || (host[0] != '*' && best[0] == '*') ||
+                                   (host[0] == '*' && best[0] == '*' && host.size() > best.size());
+        if (more_specific) {
+          best = host;
+          found.clear();
+        }
+        if (host == best) {
+          found.push_back(&dr);
+        }
+      }
+      if (!found.empty()) {
+        return found;
       }
     }
+    return {};
   }
 
-  // `listen_port` is the port the route is built for (the gateway server's port number): the
-  // destination port when neither the route nor a single-port service gives one (section 2.6).
-  std::vector<Route> translateRoutes(const VirtualService& vs, int listen_port) {
+  // Every service port gets an outbound cluster with the service's ready endpoints, plus one per
+  // DestinationRule subset, as seen by clients in `client_namespace`.
+  const std::vector<Cluster>& clustersFor(const std::string& client_namespace) {
+    auto it = clusters_.find(client_namespace);
+    if (it != clusters_.end()) {
+      return it->second;
+    }
+    std::vector<Cluster> out;
+    for (const auto& svc : world_.services()) {
+      const auto rules = destinationRules(svc, client_namespace);
+      std::string top_lb;
+      std::vector<const Subset*> subsets;
+      std::set<std::string> subset_names;
+      for (const DestinationRule* dr : rules) {
+        if (top_lb.empty() && dr->traffic_policy) {
+          top_lb = dr->traffic_policy->load_balancer;
+        }
+        for (const auto& s : dr->subsets) {
+          if (subset_names.insert(s.name).second) {
+            subsets.push_back(&s);
+          }
+        }
+      }
+      for (const auto& port : svc.spec.ports) {
+        const auto endpoints = world_.endpoints(svc, port);
+        const auto make = [&](const std::string& subset, const k8s::Labels& labels,
+                              const std::string& lb) {
+          Cluster c;
+          c.name = outboundClusterName(port.port, subset, svc.fqdn);
+          c.service = svc.info;
+          c.lb_policy = lbPolicy(lb);
+          for (const auto& ep : endpoints) {
+            const k8s::PodState& p = world_.pods()[ep.pod];
+            if (k8s::selectorMatches(labels, p.labels)) {
+              c.endpoints.push_back(Endpoint{{p.ip, ep.port}, p.info, p.sidecar});
+            }
+          }
+          out.push_back(std::move(c));
+        };
+        make("", {}, top_lb);
+        for (const Subset* s : subsets) {
+          const std::string lb = s->traffic_policy && !s->traffic_policy->load_balancer.empty()
+                                     ? s->traffic_policy->load_balancer
+                                     : top_lb;
+          make(s->name, s->labels, lb);
+        }
+      }
+    }
+    Cluster passthrough;
+    passthrough.name = kPassthroughCluster;
+    passthrough.original_destination = true;
+    out.push_back(std::move(passthrough));
+    return clusters_.emplace(client_namespace, std::move(out)).first->second;
+  }
+
+  std::string clusterFor(const Destination& d, const std::string& vs_namespace, int listen_port) {
+    const std::string host = resolveHost(d.host, vs_namespace);
+    int port = d.port;
+    if (port == 0) {
+      const k8s::ServiceState* svc = world_.findServiceByHost(host);
+      port = (svc != nullptr && svc->spec.ports.size() == 1) ? svc->spec.ports.front().port
+                                                             : listen_port;
+    }
+    return outboundClusterName(port, d.subset, host);
+  }
+
+  // The Envoy routes of one VirtualService for one proxy and port (section 2.4).
+  std::vector<Route> translateRoutes(const VirtualService& vs, const BuildContext& ctx) {
     std::vector<Route> routes;
+    const std::string& ns = vs.meta.namespace_name;
     for (const auto& http : vs.http) {
       Route base;
       base.name = http.name;
       base.source.description =
           describe("VirtualService", vs.meta) + " " + http.path + " at " + http.location.toString();
-      for (const auto& d : http.route) {
-        const int weight = http.route.size() == 1 ? 100 : d.weight.value_or(0);
-        if (weight == 0) {
-          continue;
+      std::string host_rewrite;
+      base.request_headers = toOperations(http.headers.request, &host_rewrite);
+      base.response_headers = toOperations(http.headers.response, nullptr);
+      if (http.redirect) {
+        base.kind = Route::Kind::Redirect;
+        auto& r = base.redirect;
+        const auto& in = *http.redirect;
+        r.path = in.uri;
+        r.host = in.authority;
+        r.scheme = in.scheme;
+        r.response_code = in.redirect_code;
+        int port = in.port;
+        if (in.derive_port == "FROM_REQUEST_PORT") {
+          port = ctx.listen_port;
         }
-        const std::string host = resolveHost(d.destination.host, vs.meta.namespace_name);
-        int port = d.destination.port;
-        if (port == 0) {
-          const k8s::ServiceState* svc = world_.findServiceByHost(host);
-          port = (svc != nullptr && svc->spec.ports.size() == 1) ? svc->spec.ports.front().port
-                                                                 : listen_port;
+        const std::string scheme = in.scheme.empty() ? "http" : in.scheme;
+        // Istio drops a port equal to the scheme's default; Envoy then keeps the Host's port.
+        if ((scheme == "http" && port == 80) || (scheme == "https" && port == 443)) {
+          port = 0;
         }
-        base.action.clusters.push_back(
-            {outboundClusterName(port, d.destination.subset, host), static_cast<uint32_t>(weight)});
+        r.port = port;
+      } else if (http.direct_response) {
+        base.kind = Route::Kind::DirectResponse;
+        base.direct_response.status = http.direct_response->status;
+        base.direct_response.body = http.direct_response->body;
+      } else {
+        const bool single = http.route.size() == 1;
+        for (const auto& d : http.route) {
+          const int weight = single ? 100 : d.weight.value_or(0);
+          if (weight == 0) {
+            continue;  // a zero-weight destination of several is removed
+          }
+          proxy::config::WeightedCluster wc;
+          wc.name = clusterFor(d.destination, ns, ctx.listen_port);
+          wc.weight = static_cast<uint32_t>(weight);
+          std::string dest_host;
+          HeaderOperations req = toOperations(d.headers.request, &dest_host);
+          HeaderOperations resp = toOperations(d.headers.response, nullptr);
+          if (!dest_host.empty()) {
+            host_rewrite = dest_host;
+          }
+          if (single) {
+            // Appended after the route's own operations: the destination's set wins.
+            append(base.request_headers, req);
+            append(base.response_headers, resp);
+          } else {
+            // On the weighted cluster, applied before the route's: the route's set wins.
+            wc.request_headers = std::move(req);
+            wc.response_headers = std::move(resp);
+          }
+          base.action.clusters.push_back(std::move(wc));
+        }
       }
+      if (http.rewrite) {
+        if (http.rewrite->uri) {
+          base.action.prefix_rewrite = *http.rewrite->uri;
+        }
+        base.action.regex_rewrite_pattern = http.rewrite->regex_match;
+        base.action.regex_rewrite_substitution = http.rewrite->regex_rewrite;
+        if (!http.rewrite->authority.empty()) {
+          host_rewrite = http.rewrite->authority;
+        }
+      }
+      base.action.host_rewrite = host_rewrite;
+      if (http.cors) {
+        proxy::config::CorsPolicy cors;
+        for (const auto& o : http.cors->allow_origins) {
+          cors.allow_origins.push_back(toMatcher(o));
+        }
+        const auto join = [](const std::vector<std::string>& v) {
+          std::string out;
+          for (const auto& s : v) {
+            out += (out.empty() ? "" : ",") + s;
+          }
+          return out;
+        };
+        cors.allow_methods = join(http.cors->allow_methods);
+        cors.allow_headers = join(http.cors->allow_headers);
+        cors.expose_headers = join(http.cors->expose_headers);
+        cors.max_age = http.cors->max_age;
+        cors.allow_credentials = http.cors->allow_credentials;
+        base.cors = std::move(cors);
+      }
+      for (const auto& m : http.mirrors) {
+        proxy::config::MirrorPolicy mp;
+        mp.cluster = clusterFor(m.destination, ns, ctx.listen_port);
+        mp.fraction = m.percentage.value_or(100.0) / 100.0;
+        // Istio 1.28 sets DISABLE_SHADOW_HOST_SUFFIX (section 2.14).
+        mp.shadow_host_suffix = options_.istio_minor <= 27;
+        if (mp.fraction > 0) {
+          base.action.mirrors.push_back(std::move(mp));
+        }
+      }
+
       bool catch_all = false;
       if (http.match.empty()) {
         routes.push_back(base);
         catch_all = true;
       }
       for (const auto& m : http.match) {
+        if (m.port != 0 && m.port != ctx.listen_port) {
+          continue;
+        }
+        if (!m.gateways.empty()) {
+          const bool ours =
+              std::any_of(m.gateways.begin(), m.gateways.end(),
+                          [&](const std::string& g) { return gatewayKey(g, ns) == ctx.gateway; });
+          if (!ours) {
+            continue;
+          }
+        } else {
+          if (!m.source_labels.empty() &&
+              !k8s::selectorMatches(m.source_labels, ctx.proxy_pod->labels)) {
+            continue;
+          }
+          if (!m.source_namespace.empty() && m.source_namespace != ctx.proxy_pod->namespace_name) {
+            continue;
+          }
+        }
         Route r = base;
         if (!m.name.empty()) {
           r.name = r.name.empty() ? m.name : r.name + "." + m.name;
         }
+        r.match.case_sensitive = !m.ignore_uri_case;
         if (m.uri) {
-          if (m.uri->kind == StringMatch::Kind::Exact) {
-            r.match.path = m.uri->value;
-          } else {
-            r.match.prefix = m.uri->value;
+          switch (m.uri->kind) {
+            case StringMatch::Kind::Exact:
+              r.match.path = m.uri->value;
+              break;
+            case StringMatch::Kind::Prefix:
+              r.match.prefix = m.uri->value;
+              break;
+            case StringMatch::Kind::Regex:
+              r.match.regex = m.uri->value;
+              break;
+            case StringMatch::Kind::Present:
+              break;
           }
+        }
+        if (m.scheme) {
+          r.match.headers.push_back(headerMatcher(":scheme", *m.scheme, false));
+        }
+        if (m.method) {
+          r.match.headers.push_back(headerMatcher(":method", *m.method, false));
+        }
+        if (m.authority) {
+          r.match.headers.push_back(headerMatcher(":authority", *m.authority, false));
+        }
+        for (const auto& [name, sm] : m.headers) {
+          if (name == "uri" || name == "scheme" || name == "method" || name == "authority") {
+            continue;  // ignored by Istio inside headers
+          }
+          r.match.headers.push_back(headerMatcher(name, sm, false));
+        }
+        for (const auto& [name, sm] : m.without_headers) {
+          r.match.headers.push_back(headerMatcher(name, sm, true));
+        }
+        for (const auto& [name, sm] : m.query_params) {
+          proxy::config::QueryParameterMatcher q;
+          q.name = name;
+          if (sm.kind != StringMatch::Kind::Present) {
+            q.value = toMatcher(sm);
+          }
+          r.match.query_parameters.push_back(std::move(q));
         }
         catch_all = catch_all || isCatchAll(r);
         routes.push_back(std::move(r));
@@ -206,13 +516,29 @@ private:
     return routes;
   }
 
-  StatusOr<ProxyConfig> gatewayConfig(const k8s::PodState& pod) {
+  // VirtualServices bound to `gateway` and visible from `namespace_name`, in Istio's order.
+  std::vector<const VirtualService*> visibleVirtualServices(const std::string& gateway,
+                                                            const std::string& namespace_name) {
+    std::vector<const VirtualService*> visible;
+    for (const auto& vs : istio_.virtual_services) {
+      if (boundTo(vs, gateway) &&
+          exportedTo(vs.export_to, vs.meta.namespace_name, namespace_name)) {
+        visible.push_back(&vs);
+      }
+    }
+    std::stable_sort(visible.begin(), visible.end(), [&](auto* a, auto* b) {
+      return exportRank(*a, namespace_name) < exportRank(*b, namespace_name);
+    });
+    return visible;
+  }
+
+  ProxyConfig gatewayConfig(const k8s::PodState& pod) {
     ProxyConfig config;
     config.node_id =
         "router~" + proxy::config::ipToString(pod.ip) + "~" + pod.name + "." + pod.namespace_name;
     config.ip = pod.ip;
     config.workload = pod.info;
-    config.clusters = outbound_clusters_;
+    config.clusters = clustersFor(pod.namespace_name);
 
     // Servers of every Gateway that selects this pod, grouped by listener port, in order.
     struct BoundServer {
@@ -230,31 +556,34 @@ private:
       }
     }
 
-    // VirtualServices visible to this gateway, in Istio's order.
-    std::vector<const VirtualService*> visible;
-    for (const auto& vs : istio_.virtual_services) {
-      if (exportedTo(vs, pod.namespace_name)) {
-        visible.push_back(&vs);
-      }
-    }
-    std::stable_sort(visible.begin(), visible.end(), [&](auto* a, auto* b) {
-      return exportRank(*a, pod.namespace_name) < exportRank(*b, pod.namespace_name);
-    });
-
     for (const auto& [port, servers] : by_port) {
       RouteConfiguration rc;
       rc.name = "http." + std::to_string(port);
       std::map<std::string, size_t> vhost_index;
+      const auto vhostFor = [&](const std::string& host, const BoundServer& bs) -> VirtualHost& {
+        const std::string key = proxy::http::toLower(host);
+        auto [it, inserted] = vhost_index.emplace(key, rc.virtual_hosts.size());
+        if (inserted) {
+          VirtualHost vh;
+          vh.name = key + ":" + std::to_string(bs.server->port.number);
+          vh.domains = {key};
+          vh.source.description = describe("Gateway", bs.gateway->meta);
+          rc.virtual_hosts.push_back(std::move(vh));
+        }
+        return rc.virtual_hosts[it->second];
+      };
       for (const auto& bs : servers) {
         const std::string gw_key = bs.gateway->meta.id();
-        for (const VirtualService* vs : visible) {
-          bool bound = false;
-          for (const auto& g : vs->gateways) {
-            bound = bound || gatewayKey(g, vs->meta.namespace_name) == gw_key;
+        if (bs.server->https_redirect) {
+          // A vhost per server host, even without a VirtualService (section 1.7).
+          for (const auto& entry : bs.server->hosts) {
+            const size_t slash = entry.find('/');
+            vhostFor(slash == std::string::npos ? entry : entry.substr(slash + 1), bs).require_tls =
+                true;
           }
-          if (!bound) {
-            continue;
-          }
+        }
+        const BuildContext ctx{&pod, gw_key, bs.server->port.number};
+        for (const VirtualService* vs : visibleVirtualServices(gw_key, pod.namespace_name)) {
           const auto server_hosts =
               serverHostsFor(*bs.server, bs.gateway->meta.namespace_name, vs->meta.namespace_name);
           std::vector<std::string> hosts;
@@ -276,22 +605,12 @@ private:
           if (hosts.empty()) {
             continue;
           }
-          bound_virtual_services_.insert(vs->meta.id());
-          const std::vector<Route> routes = translateRoutes(*vs, bs.server->port.number);
+          const std::vector<Route> routes = translateRoutes(*vs, ctx);
           if (routes.empty()) {
             continue;
           }
           for (const auto& h : hosts) {
-            const std::string key = proxy::http::toLower(h);
-            auto [it, inserted] = vhost_index.emplace(key, rc.virtual_hosts.size());
-            if (inserted) {
-              VirtualHost vh;
-              vh.name = key + ":" + std::to_string(bs.server->port.number);
-              vh.domains = {key};
-              vh.source.description = describe("Gateway", bs.gateway->meta);
-              rc.virtual_hosts.push_back(std::move(vh));
-            }
-            auto& target = rc.virtual_hosts[it->second].routes;
+            auto& target = vhostFor(h, bs).routes;
             target.insert(target.end(), routes.begin(), routes.end());
           }
         }
@@ -318,14 +637,21 @@ private:
     return config;
   }
 
-  // A sidecar's inbound side: one listener per port its Services target, forwarding to the
-  // app on localhost.
   ProxyConfig sidecarConfig(const k8s::PodState& pod) {
     ProxyConfig config;
     config.node_id =
         "sidecar~" + proxy::config::ipToString(pod.ip) + "~" + pod.name + "." + pod.namespace_name;
     config.ip = pod.ip;
     config.workload = pod.info;
+    config.clusters = clustersFor(pod.namespace_name);
+    addInbound(pod, config);
+    addOutbound(pod, config);
+    return config;
+  }
+
+  // The inbound side: one listener per port its Services target, forwarding to the app on
+  // localhost.
+  void addInbound(const k8s::PodState& pod, ProxyConfig& config) {
     std::map<int, proxy::config::ServiceInfoConstSharedPtr> ports;
     for (const k8s::ServiceState* svc : world_.servicesOf(pod)) {
       for (const auto& p : svc->spec.ports) {
@@ -353,7 +679,7 @@ private:
       vh.domains = {"*"};
       Route r;
       r.name = "default";
-      r.action.clusters.push_back({c.name, 100});
+      r.action.clusters.push_back({c.name, 100, {}, {}});
       vh.routes.push_back(std::move(r));
       rc.virtual_hosts.push_back(std::move(vh));
       Listener l;
@@ -365,10 +691,95 @@ private:
       config.route_configs.push_back(std::move(rc));
       config.clusters.push_back(std::move(c));
     }
-    return config;
   }
 
-  // istioctl analyze's reference checks that the skeleton can already make.
+  // The outbound side (section 2.18): a listener per service port, a virtual host per service on
+  // it with its DNS names and ClusterIP, routes from the first mesh VirtualService claiming the
+  // host or else straight to the service; unknown hosts pass through.
+  void addOutbound(const k8s::PodState& pod, ProxyConfig& config) {
+    const auto mesh_vs = visibleVirtualServices("mesh", pod.namespace_name);
+    std::map<int, RouteConfiguration> by_port;
+    std::map<int, std::set<std::string>> claimed;  // domains already in a port's table
+    const auto table = [&](int port) -> RouteConfiguration& {
+      auto& rc = by_port[port];
+      rc.name = std::to_string(port);
+      return rc;
+    };
+    // The first VirtualService (in Istio's order) that claims `fqdn`, with the host it names.
+    const auto claimant = [&](const std::string& fqdn) -> const VirtualService* {
+      for (const VirtualService* vs : mesh_vs) {
+        for (const auto& h : vs->hosts) {
+          if (hostCovers(resolveHost(h, vs->meta.namespace_name), fqdn)) {
+            return vs;
+          }
+        }
+      }
+      return nullptr;
+    };
+    for (const auto& svc : world_.services()) {
+      for (const auto& sp : svc.spec.ports) {
+        VirtualHost vh;
+        vh.name = svc.fqdn + ":" + std::to_string(sp.port);
+        const std::string short_fqdn = svc.fqdn.substr(0, svc.fqdn.size() - 14);  // -.cluster.local
+        vh.domains = {svc.fqdn, short_fqdn, svc.spec.meta.name + "." + svc.spec.meta.namespace_name,
+                      proxy::config::ipToString(svc.cluster_ip)};
+        if (svc.spec.meta.namespace_name == pod.namespace_name) {
+          vh.domains.push_back(svc.spec.meta.name);
+        }
+        if (const VirtualService* vs = claimant(svc.fqdn)) {
+          vh.routes = translateRoutes(*vs, BuildContext{&pod, "mesh", sp.port});
+          vh.source.description = describe("VirtualService", vs->meta);
+        } else {
+          Route r;
+          r.name = "default";
+          r.action.clusters.push_back({outboundClusterName(sp.port, "", svc.fqdn), 100, {}, {}});
+          vh.routes.push_back(std::move(r));
+        }
+        auto& seen = claimed[sp.port];
+        for (const auto& d : vh.domains) {
+          seen.insert(d);
+        }
+        table(sp.port).virtual_hosts.push_back(std::move(vh));
+      }
+    }
+    // Mesh VirtualService hosts that are not services get a vhost on port 80 only.
+    for (const VirtualService* vs : mesh_vs) {
+      for (const auto& raw : vs->hosts) {
+        const std::string host = resolveHost(raw, vs->meta.namespace_name);
+        if (world_.findServiceByHost(host) != nullptr || claimed[80].count(host) != 0) {
+          continue;
+        }
+        VirtualHost vh;
+        vh.name = host + ":80";
+        vh.domains = {host};
+        vh.routes = translateRoutes(*vs, BuildContext{&pod, "mesh", 80});
+        vh.source.description = describe("VirtualService", vs->meta);
+        claimed[80].insert(host);
+        table(80).virtual_hosts.push_back(std::move(vh));
+      }
+    }
+    for (auto& [port, rc] : by_port) {
+      VirtualHost any;
+      any.name = "allow_any";
+      any.domains = {"*"};
+      Route r;
+      r.name = "allow_any";
+      r.action.clusters.push_back({kPassthroughCluster, 100, {}, {}});
+      any.routes.push_back(std::move(r));
+      rc.virtual_hosts.push_back(std::move(any));
+      Listener l;
+      l.name = "0.0.0.0_" + std::to_string(port);
+      l.port = static_cast<uint16_t>(port);
+      l.direction = proxy::config::TrafficDirection::Outbound;
+      l.route_config_name = rc.name;
+      l.bind_to_port = false;
+      l.server_name = "envoy";
+      config.listeners.push_back(std::move(l));
+      config.route_configs.push_back(std::move(rc));
+    }
+  }
+
+  // istioctl analyze's reference checks.
   void checkReferences() {
     std::set<std::string> gateway_ids;
     for (const auto& gw : istio_.gateways) {
@@ -389,23 +800,58 @@ private:
         }
       }
       for (const auto& http : vs.http) {
+        std::vector<std::pair<const Destination*, yaml::Location>> dests;
         for (const auto& d : http.route) {
-          const std::string host = resolveHost(d.destination.host, vs.meta.namespace_name);
-          if (world_.findServiceByHost(host) == nullptr) {
-            out_.warnings.push_back(d.location.toString() + ": Error [IST0101] (VirtualService " +
+          dests.emplace_back(&d.destination, d.location);
+        }
+        for (const auto& m : http.mirrors) {
+          dests.emplace_back(&m.destination, http.location);
+        }
+        for (const auto& [d, at] : dests) {
+          const std::string host = resolveHost(d->host, vs.meta.namespace_name);
+          const k8s::ServiceState* svc = world_.findServiceByHost(host);
+          if (svc == nullptr) {
+            out_.warnings.push_back(at.toString() + ": Error [IST0101] (VirtualService " +
                                     vs.meta.id() + ") Referenced host not found: \"" + host + "\"");
+            continue;
+          }
+          if (!d->subset.empty() && !subsetDefined(*svc, d->subset, vs.meta.namespace_name)) {
+            out_.warnings.push_back(at.toString() + ": Error [IST0101] (VirtualService " +
+                                    vs.meta.id() +
+                                    ") Referenced host+subset in destinationrule not found: \"" +
+                                    host + "+" + d->subset + "\"");
           }
         }
       }
     }
   }
 
+  bool subsetDefined(const k8s::ServiceState& svc, const std::string& subset,
+                     const std::string& client_namespace) {
+    for (const DestinationRule* dr : destinationRules(svc, client_namespace)) {
+      for (const auto& s : dr->subsets) {
+        if (s.name == subset) {
+          return true;
+        }
+      }
+    }
+    // Gateways look up from their own namespace; accept a definition any client could see.
+    for (const DestinationRule* dr : destinationRules(svc, kRootNamespace)) {
+      for (const auto& s : dr->subsets) {
+        if (s.name == subset) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   const k8s::World& world_;
   const Resources& istio_;
+  TranslateOptions options_;
   Translation out_;
-  std::vector<Cluster> outbound_clusters_;
+  std::map<std::string, std::vector<Cluster>> clusters_;  // by client namespace
   std::set<std::string> selected_gateways_;
-  std::set<std::string> bound_virtual_services_;
 };
 
 }  // namespace
@@ -432,8 +878,9 @@ std::string outboundClusterName(int port, const std::string& subset, const std::
   return "outbound|" + std::to_string(port) + "|" + subset + "|" + host;
 }
 
-StatusOr<Translation> translate(const k8s::World& world, const Resources& istio) {
-  return Translator(world, istio).run();
+StatusOr<Translation> translate(const k8s::World& world, const Resources& istio,
+                                const TranslateOptions& options) {
+  return Translator(world, istio, options).run();
 }
 
 }  // namespace meshsim::sim::istio

@@ -4,7 +4,8 @@
 //
 // What istiod does: turns the world (pods, services, endpoints) and the Istio resources into
 // one proxy configuration per gateway pod and per sidecar. The rules follow
-// reference/istio-semantics.md sections 1 (Gateway), 2 (VirtualService) and 7.
+// reference/istio-semantics.md sections 1 (Gateway), 2 (VirtualService), 3 (DestinationRule)
+// and 7.
 
 #include <string>
 #include <vector>
@@ -23,11 +24,17 @@ struct ProxyPlan {
 
 struct Translation {
   std::vector<ProxyPlan> proxies;
-  // Things istioctl analyze would warn about ("file:line: Warning [IST0101] ...").
+  // Things istioctl analyze would warn about ("file:line: Error [IST0101] ...").
   std::vector<std::string> warnings;
 };
 
-StatusOr<Translation> translate(const k8s::World& world, const Resources& istio);
+struct TranslateOptions {
+  // The Istio minor release (24..30) whose defaults apply where they changed.
+  int istio_minor = 30;
+};
+
+StatusOr<Translation> translate(const k8s::World& world, const Resources& istio,
+                                const TranslateOptions& options = {});
 
 // Resolves a VirtualService or DestinationRule host as Istio does: a name without a dot becomes
 // "<name>.<namespace>.svc.cluster.local"; anything with a dot (and "*") is taken literally.

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "sim/mesh.h"
+#include "sim/telemetry/scrape.h"
 
 namespace meshsim::sim::scenario {
 
@@ -29,9 +30,15 @@ std::string number(double v) {
 // Drives one traffic stream on the mesh's loop.
 class StreamDriver {
 public:
+  // `pods` empty: an outside client; else the pods (round robin) whose app sends.
   StreamDriver(Mesh& mesh, const TrafficSpec& spec, proxy::config::Address to, Url url,
-               TrafficResult& result)
-      : mesh_(mesh), spec_(spec), to_(to), url_(std::move(url)), result_(result) {}
+               std::vector<size_t> pods, TrafficResult& result)
+      : mesh_(mesh),
+        spec_(spec),
+        to_(to),
+        url_(std::move(url)),
+        pods_(std::move(pods)),
+        result_(result) {}
 
   void start() {
     auto& loop = mesh_.loop();
@@ -78,10 +85,14 @@ private:
     }
     ++result_.sent;
     const auto sent_at = mesh_.loop().now();
-    mesh_.sendFromOutside(to_, makeRequest(),
-                          [this, sent_at](proxy::http::ResponsePtr response, proxy::ResetReason) {
-                            onDone(sent_at, std::move(response));
-                          });
+    auto done = [this, sent_at](proxy::http::ResponsePtr response, proxy::ResetReason) {
+      onDone(sent_at, std::move(response));
+    };
+    if (pods_.empty()) {
+      mesh_.sendFromOutside(to_, makeRequest(), std::move(done));
+    } else {
+      mesh_.sendFromPod(pods_[next_pod_++ % pods_.size()], to_, makeRequest(), std::move(done));
+    }
   }
 
   void onDone(proxy::MonotonicTime sent_at, proxy::http::ResponsePtr response) {
@@ -104,8 +115,51 @@ private:
   const TrafficSpec& spec_;
   proxy::config::Address to_;
   Url url_;
+  std::vector<size_t> pods_;
+  size_t next_pod_ = 0;
   TrafficResult& result_;
 };
+
+// Where a stream's requests go and who sends them: the gateway's external address for outside
+// clients; for a pod, the DNS answer for the URL's host (a Service's ClusterIP) from the pod's
+// namespace.
+Status resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url,
+                     proxy::config::Address* to, std::vector<size_t>* pods) {
+  if (spec.from == "ingress" || spec.from.starts_with("ingress/")) {
+    const std::string gateway = spec.from == "ingress" ? "" : spec.from.substr(8);
+    auto address = mesh.ingressAddress(gateway, url.port);
+    if (!address.ok()) {
+      return yaml::errorAt(spec.location, "from", address.status().message());
+    }
+    *to = *address;
+    return okStatus();
+  }
+  const bool deployment = spec.from.starts_with("deployment/");
+  const std::string name = spec.from.substr(spec.from.find('/') + 1);
+  const auto& all = mesh.world().pods();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i].namespace_name == spec.namespace_name &&
+        (deployment ? all[i].workload == name && all[i].name != name : all[i].name == name)) {
+      pods->push_back(i);
+    }
+  }
+  if (pods->empty()) {
+    return yaml::errorAt(spec.location, "from",
+                         std::string("no ") + (deployment ? "deployment " : "pod ") +
+                             spec.namespace_name + "/" + name);
+  }
+  if (all[pods->front()].gateway) {
+    return yaml::errorAt(spec.location, "from", "traffic cannot start in a gateway pod");
+  }
+  const k8s::ServiceState* svc = mesh.world().resolve(url.host, spec.namespace_name);
+  if (svc == nullptr) {
+    return yaml::errorAt(spec.location, "request.url",
+                         "cannot resolve host \"" + url.host + "\" from namespace " +
+                             spec.namespace_name + ": no Service has that name");
+  }
+  *to = proxy::config::Address{svc->cluster_ip, url.port};
+  return okStatus();
+}
 
 ExpectationResult newResult(const yaml::Location& at, std::string what) {
   ExpectationResult r;
@@ -245,9 +299,15 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
 
   MeshOptions mesh_options;
   mesh_options.seed = result.seed;
+  if (!scenario.istio_version.empty()) {
+    mesh_options.istio_minor = std::stoi(scenario.istio_version.substr(2));
+  }
   mesh_options.workloads = scenario.workloads;
   MESHSIM_ASSIGN_OR_RETURN(auto mesh, Mesh::create(scenario.manifests, mesh_options));
   result.warnings = mesh->warnings();
+  if (options.on_mesh_ready) {
+    options.on_mesh_ready(*mesh);
+  }
 
   result.traffic.resize(scenario.traffic.size());
   std::vector<std::unique_ptr<StreamDriver>> drivers;
@@ -258,16 +318,19 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
     tr.from = spec.from;
     tr.url = spec.request.url;
     MESHSIM_ASSIGN_OR_RETURN(Url url, parseUrl(spec.request.url));
-    const std::string gateway = spec.from == "ingress" ? "" : spec.from.substr(8);
-    auto to = mesh->ingressAddress(gateway, url.port);
-    if (!to.ok()) {
-      return yaml::errorAt(spec.location, "from", to.status().message());
-    }
-    drivers.push_back(std::make_unique<StreamDriver>(*mesh, spec, *to, std::move(url), tr));
+    proxy::config::Address to;
+    std::vector<size_t> pods;
+    MESHSIM_RETURN_IF_ERROR(resolveStream(*mesh, spec, url, &to, &pods));
+    drivers.push_back(
+        std::make_unique<StreamDriver>(*mesh, spec, to, std::move(url), std::move(pods), tr));
     drivers.back()->start();
   }
-  mesh->loop().runUntilIdle();
+  telemetry::Tsdb tsdb;
+  telemetry::runAndScrape(*mesh, tsdb, options.scrape_interval);
   result.virtual_time = mesh->loop().elapsed();
+  if (options.on_finished) {
+    options.on_finished(*mesh, tsdb);
+  }
 
   const std::vector<telemetry::Sample> samples = mesh->metrics();
   for (const auto& e : scenario.expect) {

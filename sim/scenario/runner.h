@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "proxy/core/status.h"
 #include "sim/scenario/scenario.h"
+#include "sim/telemetry/tsdb.h"
 
 namespace meshsim::sim::scenario {
 
@@ -52,6 +54,15 @@ struct RunResult {
 
 struct RunOptions {
   std::optional<uint64_t> seed;  // overrides the scenario's seed
+  // Prometheus' scrape interval on virtual time: every proxy's metrics are stored in the run's
+  // time-series database before the traffic starts, every interval while it runs, and when it
+  // has finished (see telemetry::runAndScrape()). 0: only before and after.
+  std::chrono::nanoseconds scrape_interval = std::chrono::seconds(15);
+  // Called once the mesh is built, before any traffic: e.g. to enable access logs.
+  std::function<void(Mesh& mesh)> on_mesh_ready;
+  // Called when the traffic has finished, after the final scrape and before the expectations
+  // are judged, with the mesh and every scrape of the run.
+  std::function<void(const Mesh& mesh, const telemetry::Tsdb& tsdb)> on_finished;
 };
 
 // Runs `scenario`. Fails (exit 2 territory) when the mesh cannot be built from its manifests or

@@ -89,14 +89,19 @@ StatusOr<TrafficSpec> parseTraffic(const yaml::Document& doc, YAML::Node node,
   t.location = r.location();
   MESHSIM_ASSIGN_OR_RETURN(t.name, r.requiredString("name"));
   MESHSIM_ASSIGN_OR_RETURN(t.from, r.string("from", "ingress"));
-  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(r, {"namespace"}));
-  if (t.from != "ingress" && !t.from.starts_with("ingress/")) {
+  MESHSIM_ASSIGN_OR_RETURN(t.namespace_name, r.string("namespace", "default"));
+  const bool from_pod = t.from.starts_with("pod/") || t.from.starts_with("deployment/");
+  if (t.from != "ingress" && !t.from.starts_with("ingress/") && !from_pod) {
     return r.error("from",
-                   "traffic from inside the mesh (pod/..., deployment/...) is part of the "
-                   "scenario format, but not implemented by this version of meshsim yet");
+                   "expected ingress, ingress/NAMESPACE/SERVICE, pod/NAME or "
+                   "deployment/NAME, got \"" +
+                       t.from + "\"");
   }
   if (t.from.starts_with("ingress/") && std::count(t.from.begin(), t.from.end(), '/') != 2) {
     return r.error("from", "expected ingress or ingress/NAMESPACE/SERVICE");
+  }
+  if (from_pod && t.from.substr(t.from.find('/') + 1).empty()) {
+    return r.error("from", "a pod or deployment name is missing");
   }
   yaml::Reader req(doc, r.child("request"), r.pathOf("request"));
   MESHSIM_RETURN_IF_ERROR(req.expectMap());

@@ -45,7 +45,9 @@ struct RequestSpec {
 
 struct TrafficSpec {
   std::string name;
+  // "ingress", "ingress/NAMESPACE/SERVICE", "pod/NAME" or "deployment/NAME".
   std::string from = "ingress";
+  std::string namespace_name = "default";  // of the pod or deployment
   RequestSpec request;
   int64_t count = 1;
   // Requests per second; 0: back to back (closed loop with `concurrency` in flight).

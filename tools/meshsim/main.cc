@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   const std::vector<meshsim::cli::Command> commands = {
       meshsim::cli::addRunCommand(app),
       meshsim::cli::addValidateCommand(app),
+      meshsim::cli::addMetricsCommand(app),
+      meshsim::cli::addGraphCommand(app),
+      meshsim::cli::addServeCommand(app),
   };
 
   try {

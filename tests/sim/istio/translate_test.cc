@@ -90,11 +90,28 @@ TEST(TranslateTest, SidecarGetsInboundListenerToLocalApp) {
     }
   }
   ASSERT_NE(sidecar, nullptr);
-  ASSERT_EQ(sidecar->listeners.size(), 1u);
-  EXPECT_EQ(sidecar->listeners[0].port, 8080);
-  EXPECT_EQ(sidecar->listeners[0].direction, proxy::config::TrafficDirection::Inbound);
-  EXPECT_EQ(sidecar->clusters[0].name, "inbound|8080||");
-  EXPECT_EQ(sidecar->clusters[0].endpoints[0].address.ip, proxy::config::kLoopback);
+  std::vector<const proxy::config::Listener*> inbound;
+  std::vector<const proxy::config::Listener*> outbound;
+  for (const auto& l : sidecar->listeners) {
+    (l.direction == proxy::config::TrafficDirection::Inbound ? inbound : outbound).push_back(&l);
+  }
+  ASSERT_EQ(inbound.size(), 1u);
+  EXPECT_EQ(inbound[0]->port, 8080);
+  EXPECT_TRUE(inbound[0]->bind_to_port);
+  const proxy::config::Cluster* local = nullptr;
+  for (const auto& c : sidecar->clusters) {
+    if (c.name == "inbound|8080||") {
+      local = &c;
+    }
+  }
+  ASSERT_NE(local, nullptr);
+  EXPECT_EQ(local->endpoints[0].address.ip, proxy::config::kLoopback);
+  // Outbound: one capture listener per service port (80 for hello, 80/443/15021 for the
+  // gateway's Service), never bound to the pod's address.
+  ASSERT_FALSE(outbound.empty());
+  for (const auto* l : outbound) {
+    EXPECT_FALSE(l->bind_to_port);
+  }
 }
 
 TEST(TranslateTest, NoBoundVirtualServiceGivesBlackholeVirtualHost) {

@@ -1,0 +1,629 @@
+#include "proxy/net/http_server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proxy/net/net_util.h"
+
+namespace meshsim::proxy::net {
+
+namespace {
+
+using boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using ErrorCode = boost::system::error_code;
+
+bool statusForbidsBody(int status) {
+  return status / 100 == 1 || status == 204 || status == 304;
+}
+
+// Tells when the header section of a request arriving in pieces has ended: at the first
+// "\r\n\r\n" after the request line began (empty lines before it do not count, RFC 9112
+// section 2.2). Only partial requests are scanned; a request that arrives whole never is.
+class HeaderEndScanner {
+public:
+  void reset() { *this = HeaderEndScanner(); }
+  bool done() const { return done_; }
+  void scan(std::string_view data) {
+    for (const char c : data) {
+      if (!started_) {
+        if (c == '\r' || c == '\n') {
+          continue;
+        }
+        started_ = true;
+      }
+      tail_ = (tail_ << 8) | static_cast<unsigned char>(c);
+      if (tail_ == 0x0d0a0d0aU) {
+        done_ = true;
+        return;
+      }
+    }
+  }
+
+private:
+  uint32_t tail_ = 0;  // The last four bytes.
+  bool started_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+// One accepted connection. It lives while its socket is open or an Asio operation or a handler
+// callback still refers to it (see Ref); the server only tracks the open ones.
+class HttpServer::Connection {
+public:
+  Connection(HttpServer& server, tcp::socket socket, ConnectionInfo info)
+      : server_(&server),
+        handler_(server.handler_),
+        options_(server.options_),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        info_(std::move(info)),
+        parser_(options_.limits),
+        buffer_(std::make_unique_for_overwrite<char[]>(options_.read_buffer_bytes)) {}
+
+  void addRef() { ++refs_; }
+  void release() {
+    if (--refs_ == 0) {
+      delete this;
+    }
+  }
+
+  void start() {
+    ErrorCode ec;
+    socket_.non_blocking(true, ec);
+    if (ec) {
+      closeNow();
+      return;
+    }
+    last_activity_ = Clock::now();
+    if (options_.idle_timeout > Duration::zero()) {
+      armTimer(last_activity_ + options_.idle_timeout);
+    }
+    read_first_ = true;  // The request may be here already.
+    resumeReading();
+  }
+
+  // Closes at once, without notifying the server (which is being destroyed).
+  void abandon() {
+    server_ = nullptr;
+    closeNow();
+  }
+
+private:
+  ~Connection() = default;
+
+  HttpServerStats* stats() { return server_ != nullptr ? &server_->stats_ : nullptr; }
+
+  void count(uint64_t HttpServerStats::*counter) {
+    if (HttpServerStats* s = stats()) {
+      ++(s->*counter);
+    }
+  }
+
+  // Reading -----------------------------------------------------------------------------------
+  //
+  // A wait for readability stays queued whenever the connection goes back to the event loop able
+  // to take bytes, and bytes are then read with a non-blocking recv. (async_read_some would
+  // first try a recv, which fails with EAGAIN when the client is waiting for its response: one
+  // wasted system call per request.) Epoll reports every arrival, so a queued wait misses
+  // nothing; when no wait was queued (the buffer was full) or the last read filled the buffer,
+  // the next read goes first and waits only if it finds nothing.
+
+  // Makes room at the end of the buffer; false when it is full of unparsed bytes.
+  bool makeRoom() {
+    if (begin_ == end_) {
+      begin_ = end_ = 0;
+    } else if (end_ == options_.read_buffer_bytes) {
+      if (begin_ == 0) {
+        return false;
+      }
+      std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    return true;
+  }
+
+  // Arranges for the next bytes to be read, if the connection wants any.
+  void resumeReading() {
+    if (waiting_ || closed_ || (close_after_write_ && !lingering_)) {
+      return;
+    }
+    if (!makeRoom()) {
+      read_first_ = true;  // Full: TCP flow control now holds the client back.
+      return;
+    }
+    if (read_first_) {
+      readNow();
+      return;
+    }
+    waiting_ = true;
+    socket_.async_wait(tcp::socket::wait_read,
+                       [ref = Ref(this)](const ErrorCode& ec) { ref->onReadable(ec); });
+  }
+
+  void onReadable(const ErrorCode& ec) {
+    waiting_ = false;
+    if (closed_) {
+      return;
+    }
+    if (ec) {
+      closeNow();
+      return;
+    }
+    readNow();
+  }
+
+  void readNow() {
+    read_first_ = false;
+    if (!makeRoom()) {
+      read_first_ = true;
+      return;
+    }
+    ErrorCode ec;
+    const size_t room = options_.read_buffer_bytes - end_;
+    const size_t n = socket_.read_some(boost::asio::buffer(buffer_.get() + end_, room), ec);
+    if (ec == boost::asio::error::would_block) {
+      resumeReading();
+      return;
+    }
+    if (ec) {
+      // End of stream or error. A response still with the handler is dropped (Envoy resets the
+      // stream when the downstream closes); a partial request is abandoned.
+      closeNow();
+      return;
+    }
+    read_first_ = n == room;  // More may be waiting, and no new readiness event would say so.
+    last_activity_ = Clock::now();
+    if (lingering_) {
+      lingered_bytes_ += n;
+      if (lingered_bytes_ > kMaxLingerBytes) {
+        closeNow();
+        return;
+      }
+      resumeReading();
+      return;
+    }
+    end_ += n;
+    processInput();
+  }
+
+  // Parses buffered bytes into requests, one at a time: nothing is parsed while a request is
+  // with the handler or a response is being written.
+  void processInput() {
+    if (processing_) {
+      return;  // A response written inline; the loop below goes on.
+    }
+    processing_ = true;
+    while (!in_flight_ && !writing_ && !closed_ && !close_after_write_ && begin_ < end_) {
+      const std::string_view data(buffer_.get() + begin_, end_ - begin_);
+      const bool was_idle = parser_.idle();
+      http::RequestParseResult result = parser_.feed(data);
+      if (result.status == http::ParseStatus::NeedMore) {
+        begin_ = end_ = 0;  // The parser keeps what it needs of an unfinished request.
+        onPartialRequest(was_idle, data);
+        break;
+      }
+      if (result.status == http::ParseStatus::Error) {
+        count(&HttpServerStats::downstream_cx_protocol_error);
+        sendError(result.error.http_status, "");
+        break;
+      }
+      begin_ += result.consumed;
+      in_request_ = false;
+      dispatch(std::move(result));
+    }
+    processing_ = false;
+    if (lingering_) {
+      return;  // An error response was written inline and lingering reads are under way.
+    }
+    resumeReading();
+  }
+
+  // A request has begun but is not complete: start its clocks.
+  void onPartialRequest(bool was_idle, std::string_view data) {
+    if (parser_.idle()) {
+      return;
+    }
+    if (was_idle || !in_request_) {
+      in_request_ = true;
+      request_start_ = Clock::now();
+      header_end_.reset();
+    }
+    if (!header_end_.done()) {
+      header_end_.scan(data);
+    }
+    MonotonicTime deadline = MonotonicTime::max();
+    if (options_.request_headers_timeout > Duration::zero() && !header_end_.done()) {
+      deadline = request_start_ + options_.request_headers_timeout;
+    }
+    if (options_.request_timeout > Duration::zero()) {
+      deadline = std::min(deadline, request_start_ + options_.request_timeout);
+    }
+    armTimer(deadline);
+  }
+
+  void dispatch(http::RequestParseResult result) {
+    count(&HttpServerStats::downstream_rq_total);
+    if (result.http10) {
+      // Envoy (and so Istio) refuses HTTP/1.0 unless accept_http_10 is set.
+      count(&HttpServerStats::downstream_cx_protocol_error);
+      sendError(426, "");
+      return;
+    }
+    http::RequestPtr request = std::move(result.message);
+    removeHopByHopHeaders(request->headers);
+    // The whole body is already here, so "Expect: 100-continue" has been answered by waiting;
+    // the upstream must not answer it again.
+    request->headers.remove("expect");
+    keep_alive_ = result.keep_alive;
+    head_request_ = request->method == "HEAD";
+    in_flight_ = true;
+    handler_.onRequest(info_, std::move(request),
+                       [ref = Ref(this)](http::ResponsePtr response, ResetReason reset) {
+                         ref->onResponse(std::move(response), reset);
+                       });
+  }
+
+  // Writing -----------------------------------------------------------------------------------
+
+  void onResponse(http::ResponsePtr response, ResetReason reset) {
+    in_flight_ = false;
+    if (closed_) {
+      return;
+    }
+    if (response == nullptr) {
+      response = std::make_unique<http::Response>();
+      response->status = 503;
+      response->body =
+          std::string("upstream connect error or disconnect/reset before headers. reset reason: ") +
+          toString(reset);
+      response->headers.set("content-type", "text/plain");
+    }
+    removeHopByHopHeaders(response->headers);
+    if (!keep_alive_ || server_ == nullptr) {
+      response->headers.add("connection", "close");
+      close_after_write_ = true;
+    }
+    write(*response);
+  }
+
+  // Answers an error with `status` and "connection: close", then closes.
+  void sendError(int status, std::string_view body) {
+    http::Response response;
+    response.status = status;
+    response.body.assign(body);
+    if (!body.empty()) {
+      response.headers.add("content-type", "text/plain");
+    }
+    response.headers.add("connection", "close");
+    close_after_write_ = true;
+    head_request_ = false;
+    write(response);
+  }
+
+  // Writes the response with one non-blocking send, which takes all of it unless the client's
+  // window is full; only then does an asynchronous write finish the job.
+  void write(const http::Response& response) {
+    countStatus(response.status);
+    out_ = http::serializeResponse(response);
+    if (head_request_ && !statusForbidsBody(response.status)) {
+      // A response to HEAD announces the length of the body it does not carry.
+      out_.resize(out_.size() - response.body.size());
+    }
+    ErrorCode ec;
+    const size_t n = socket_.write_some(boost::asio::buffer(out_), ec);
+    if (!ec && n == out_.size()) {
+      onWritten();
+      return;
+    }
+    if (ec && ec != boost::asio::error::would_block) {
+      closeNow();
+      return;
+    }
+    const size_t done = ec ? 0 : n;
+    writing_ = true;
+    boost::asio::async_write(socket_, boost::asio::buffer(out_.data() + done, out_.size() - done),
+                             [ref = Ref(this)](const ErrorCode& write_ec, size_t /*n*/) {
+                               ref->onWrite(write_ec);
+                             });
+  }
+
+  void countStatus(int status) {
+    switch (status / 100) {
+      case 2:
+        count(&HttpServerStats::downstream_rq_2xx);
+        break;
+      case 3:
+        count(&HttpServerStats::downstream_rq_3xx);
+        break;
+      case 4:
+        count(&HttpServerStats::downstream_rq_4xx);
+        break;
+      case 5:
+        count(&HttpServerStats::downstream_rq_5xx);
+        break;
+      default:
+        break;
+    }
+  }
+
+  void onWrite(const ErrorCode& ec) {
+    writing_ = false;
+    if (closed_) {
+      return;
+    }
+    if (ec) {
+      closeNow();
+      return;
+    }
+    onWritten();
+  }
+
+  // The whole response is out.
+  void onWritten() {
+    last_activity_ = Clock::now();
+    if (close_after_write_) {
+      lingeringClose();
+      return;
+    }
+    processInput();
+  }
+
+  // Closing -----------------------------------------------------------------------------------
+
+  // Sends FIN, then reads and discards what the client still sends for a while: closing with
+  // unread bytes would make the kernel send a reset that can destroy the response in flight.
+  void lingeringClose() {
+    ErrorCode ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    lingering_ = true;
+    begin_ = end_ = 0;
+    linger_deadline_ = Clock::now() + options_.linger_timeout;
+    armTimer(linger_deadline_);
+    resumeReading();
+  }
+
+  void closeNow() {
+    if (closed_) {
+      return;
+    }
+    closed_ = true;
+    ErrorCode ignored;
+    socket_.close(ignored);
+    timer_.cancel();
+    if (server_ != nullptr) {
+      server_->onConnectionClosed(this);
+      server_ = nullptr;
+    }
+    release();  // The reference the open socket held.
+  }
+
+  // Timeouts ----------------------------------------------------------------------------------
+  //
+  // One timer per connection, re-armed lazily: it is set for the earliest deadline that may
+  // apply, and when it fires the state decides what happened and when to look again. The hot
+  // path (whole requests, prompt responses) never touches it.
+
+  void armTimer(MonotonicTime deadline) {
+    if (closed_ || deadline == MonotonicTime::max() ||
+        (timer_armed_ && deadline >= timer_expiry_)) {
+      return;
+    }
+    timer_armed_ = true;
+    timer_expiry_ = deadline;
+    const uint64_t generation = ++timer_generation_;
+    timer_.expires_at(deadline);
+    timer_.async_wait([ref = Ref(this), generation](const ErrorCode& ec) {
+      if (!ec && ref->timer_generation_ == generation) {
+        ref->onTimer();
+      }
+    });
+  }
+
+  void onTimer() {
+    timer_armed_ = false;
+    if (closed_) {
+      return;
+    }
+    const MonotonicTime now = Clock::now();
+    if (lingering_) {
+      if (now >= linger_deadline_) {
+        closeNow();
+      } else {
+        armTimer(linger_deadline_);
+      }
+      return;
+    }
+    MonotonicTime next = MonotonicTime::max();
+    if (in_request_) {
+      if (options_.request_headers_timeout > Duration::zero() && !header_end_.done()) {
+        const MonotonicTime deadline = request_start_ + options_.request_headers_timeout;
+        if (now >= deadline) {
+          count(&HttpServerStats::downstream_rq_header_timeout);
+          in_request_ = false;
+          sendError(408, "request header timeout");
+          return;
+        }
+        next = std::min(next, deadline);
+      }
+      if (options_.request_timeout > Duration::zero()) {
+        const MonotonicTime deadline = request_start_ + options_.request_timeout;
+        if (now >= deadline) {
+          count(&HttpServerStats::downstream_rq_timeout);
+          in_request_ = false;
+          sendError(408, "request timeout");
+          return;
+        }
+        next = std::min(next, deadline);
+      }
+    }
+    if (options_.idle_timeout > Duration::zero()) {
+      if (in_flight_) {
+        // The handler owns the request's timing (route timeouts); look again later.
+        next = std::min(next, now + options_.idle_timeout);
+      } else {
+        const MonotonicTime deadline = last_activity_ + options_.idle_timeout;
+        if (now >= deadline) {
+          count(&HttpServerStats::downstream_cx_idle_timeout);
+          closeNow();
+          return;
+        }
+        next = std::min(next, deadline);
+      }
+    }
+    armTimer(next);
+  }
+
+  static constexpr size_t kMaxLingerBytes = size_t{1} << 20;
+
+  HttpServer* server_;  // Null once closed or once the server is gone.
+  RequestHandler& handler_;
+  const HttpServerOptions& options_;  // The server's; read only while open.
+  tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  ConnectionInfo info_;
+  http::RequestParser parser_;
+
+  // Read buffer; bytes [begin_, end_) are received but not yet parsed.
+  std::unique_ptr<char[]> buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  // The response being written.
+  std::string out_;
+
+  unsigned refs_ = 1;  // The open socket's reference, released by closeNow().
+  bool waiting_ = false;     // A wait for readability is queued.
+  bool read_first_ = false;  // Bytes may be waiting that no readiness event will announce.
+  bool processing_ = false;  // Inside processInput().
+  bool writing_ = false;     // An asynchronous write is finishing a response.
+  bool in_flight_ = false;  // A request is with the handler.
+  bool keep_alive_ = true;  // Of the request with the handler.
+  bool head_request_ = false;
+  bool close_after_write_ = false;
+  bool lingering_ = false;
+  bool closed_ = false;
+  size_t lingered_bytes_ = 0;
+
+  bool in_request_ = false;  // Part of a request has arrived, not all of it.
+  HeaderEndScanner header_end_;
+  MonotonicTime request_start_{};
+  MonotonicTime last_activity_{};
+  MonotonicTime linger_deadline_{};
+
+  bool timer_armed_ = false;
+  MonotonicTime timer_expiry_{};
+  uint64_t timer_generation_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+HttpServer::HttpServer(AsioDispatcher& dispatcher, RequestHandler& handler,
+                       HttpServerOptions options, ConnectionInfoFn connection_info)
+    : dispatcher_(dispatcher),
+      handler_(handler),
+      options_(std::move(options)),
+      connection_info_(std::move(connection_info)),
+      acceptor_(dispatcher.ioContext()) {}
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(AsioDispatcher& dispatcher,
+                                                         config::Address address,
+                                                         RequestHandler& handler,
+                                                         HttpServerOptions options,
+                                                         ConnectionInfoFn connection_info) {
+  if (options.read_buffer_bytes == 0) {
+    return invalidArgumentError("read_buffer_bytes must be positive");
+  }
+  std::unique_ptr<HttpServer> server(
+      new HttpServer(dispatcher, handler, std::move(options), std::move(connection_info)));
+  const Endpoint endpoint = toEndpoint(address);
+  ErrorCode ec;
+  auto& acceptor = server->acceptor_;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  }
+  if (!ec) {
+    server->port_ = acceptor.local_endpoint(ec).port();
+  }
+  if (ec) {
+    return unavailableError("cannot listen on " + config::toString(address) + ": " + ec.message());
+  }
+  server->accept();
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  *alive_ = false;
+  ErrorCode ignored;
+  acceptor_.close(ignored);
+  const std::vector<Connection*> open(connections_.begin(), connections_.end());
+  connections_.clear();
+  for (Connection* c : open) {
+    c->abandon();
+  }
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept(
+      [this, alive = alive_](const ErrorCode& ec, tcp::socket socket) {
+        if (*alive) {
+          onAccept(ec, std::move(socket));
+        }
+      });
+}
+
+void HttpServer::onAccept(const ErrorCode& ec, tcp::socket socket) {
+  if (ec == boost::asio::error::operation_aborted) {
+    return;
+  }
+  if (ec) {
+    // Out of descriptors or memory: back off instead of spinning on the error.
+    dispatcher_.postAfter(std::chrono::milliseconds(100), [this, alive = alive_] {
+      if (*alive) {
+        accept();
+      }
+    });
+    return;
+  }
+  accept();
+  if (options_.max_connections != 0 && connections_.size() >= options_.max_connections) {
+    ++stats_.downstream_cx_overflow;
+    return;  // `socket` closes as it goes out of scope.
+  }
+  ErrorCode ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  const config::Address remote = toAddress(socket.remote_endpoint(ignored));
+  const config::Address local = toAddress(socket.local_endpoint(ignored));
+  ConnectionInfo info = connection_info_ ? connection_info_(remote, local)
+                                         : ConnectionInfo{remote, local, nullptr, false};
+  auto* connection = new Connection(*this, std::move(socket), std::move(info));
+  connections_.insert(connection);
+  ++stats_.downstream_cx_total;
+  ++stats_.downstream_cx_active;
+  connection->start();
+}
+
+void HttpServer::onConnectionClosed(Connection* connection) {
+  if (connections_.erase(connection) != 0) {
+    --stats_.downstream_cx_active;
+  }
+}
+
+}  // namespace meshsim::proxy::net

@@ -1,0 +1,155 @@
+#include "proxy/router/route_actions.h"
+
+#include <re2/re2.h>
+
+#include "proxy/router/route_table.h"
+
+namespace meshsim::proxy::router {
+
+namespace {
+
+// Splits "host:port" (port digits only) into host and port ("" when absent).
+std::pair<std::string, std::string> splitHostPort(const std::string& authority) {
+  const size_t colon = authority.rfind(':');
+  if (colon == std::string::npos || authority.find(']', colon) != std::string::npos ||
+      colon + 1 == authority.size() ||
+      authority.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+    return {authority, ""};
+  }
+  return {authority.substr(0, colon), authority.substr(colon + 1)};
+}
+
+}  // namespace
+
+std::string redirectLocation(const config::RedirectAction& redirect, const http::Request& request) {
+  const std::string scheme = redirect.scheme.empty() ? request.scheme : redirect.scheme;
+  auto [host, port] = splitHostPort(request.authority);
+  if (!redirect.host.empty()) {
+    // A host given with its own port replaces both.
+    auto [new_host, new_port] = splitHostPort(redirect.host);
+    host = new_host;
+    if (!new_port.empty()) {
+      port = new_port;
+    }
+  }
+  if (redirect.port > 0) {
+    port = std::to_string(redirect.port);
+  } else if (redirect.port < 0) {
+    port.clear();
+  } else if (scheme != request.scheme && ((request.scheme == "http" && port == "80") ||
+                                          (request.scheme == "https" && port == "443"))) {
+    port.clear();  // Envoy drops the old scheme's default port when the scheme changes
+  }
+  const size_t q = request.path.find('?');
+  std::string path;
+  if (redirect.path.empty()) {
+    path = request.path;
+  } else if (redirect.path.find('?') != std::string::npos || q == std::string::npos) {
+    path = redirect.path;
+  } else {
+    path = redirect.path + request.path.substr(q);
+  }
+  return scheme + "://" + host + (port.empty() ? "" : ":" + port) + path;
+}
+
+std::string httpsRedirectLocation(const http::Request& request) {
+  auto [host, port] = splitHostPort(request.authority);
+  return "https://" + host + (port.empty() || port == "80" ? "" : ":" + port) + request.path;
+}
+
+bool applyRewrites(const config::Route& route, http::Request& request) {
+  const config::RouteAction& action = route.action;
+  if (!action.host_rewrite.empty()) {
+    request.authority = action.host_rewrite;
+  }
+  const std::string original = request.path;
+  const size_t q = original.find('?');
+  if (action.prefix_rewrite) {
+    const auto& m = route.match;
+    if (m.path.empty() && m.regex.empty()) {
+      // Prefix match: replace the matched prefix (query included in what follows).
+      request.path =
+          *action.prefix_rewrite + original.substr(std::min(m.prefix.size(), original.size()));
+    } else {
+      request.path = *action.prefix_rewrite + (q == std::string::npos ? "" : original.substr(q));
+    }
+  } else if (action.compiled_regex_rewrite != nullptr) {
+    std::string path = original.substr(0, q);
+    re2::RE2::GlobalReplace(&path, *action.compiled_regex_rewrite,
+                            action.regex_rewrite_substitution);
+    request.path = path + (q == std::string::npos ? "" : original.substr(q));
+  }
+  if (request.path == original) {
+    return false;
+  }
+  request.headers.set("x-envoy-original-path", original);
+  return true;
+}
+
+void applyHeaderOperations(const config::HeaderOperations& ops, http::HeaderMap& headers) {
+  for (const auto& name : ops.remove) {
+    headers.remove(name);
+  }
+  for (const auto& [name, value] : ops.set) {
+    headers.set(name, value);
+  }
+  for (const auto& [name, value] : ops.add) {
+    headers.add(name, value);
+  }
+}
+
+bool isCorsPreflight(const http::Request& request) {
+  return request.method == "OPTIONS" && request.headers.has("origin") &&
+         request.headers.has("access-control-request-method");
+}
+
+std::optional<std::string> allowedOrigin(const config::CorsPolicy& cors,
+                                         const http::Request& request) {
+  const std::string* origin = request.headers.get("origin");
+  if (origin == nullptr) {
+    return std::nullopt;
+  }
+  for (const auto& m : cors.allow_origins) {
+    if (stringMatches(m, *origin)) {
+      return *origin;
+    }
+  }
+  return std::nullopt;
+}
+
+http::ResponsePtr corsPreflightResponse(const config::CorsPolicy& cors, const std::string& origin) {
+  auto r = std::make_unique<http::Response>();
+  r->status = 200;
+  r->headers.set("access-control-allow-origin", origin);
+  if (!cors.allow_methods.empty()) {
+    r->headers.set("access-control-allow-methods", cors.allow_methods);
+  }
+  if (!cors.allow_headers.empty()) {
+    r->headers.set("access-control-allow-headers", cors.allow_headers);
+  }
+  if (!cors.max_age.empty()) {
+    r->headers.set("access-control-max-age", cors.max_age);
+  }
+  if (cors.allow_credentials.value_or(false)) {
+    r->headers.set("access-control-allow-credentials", "true");
+  }
+  return r;
+}
+
+void addCorsResponseHeaders(const config::CorsPolicy& cors, const std::string& origin,
+                            http::Response& response) {
+  response.headers.set("access-control-allow-origin", origin);
+  if (cors.allow_credentials.value_or(false)) {
+    response.headers.set("access-control-allow-credentials", "true");
+  }
+  if (!cors.expose_headers.empty()) {
+    response.headers.set("access-control-expose-headers", cors.expose_headers);
+  }
+}
+
+std::string shadowAuthority(const std::string& authority) {
+  auto [host, port] = splitHostPort(authority);
+  return host + "-shadow" + (port.empty() ? "" : ":" + port);
+}
+
+}  // namespace meshsim::proxy::router

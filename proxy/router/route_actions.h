@@ -1,0 +1,47 @@
+#pragma once
+
+// File: proxy/router/route_actions.h
+//
+// What a matched route does to a request, as pure functions over messages: redirects, path and
+// host rewrites, header operations, CORS. The Proxy applies them in Envoy's order; keeping them
+// here makes each one testable on its own.
+
+#include <optional>
+#include <string>
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/http/message.h"
+
+namespace meshsim::proxy::router {
+
+// The Location of a redirect for `request` (Envoy's newUri rules): scheme, host and path
+// replaced where the redirect sets them; the request's port kept unless the redirect sets one or
+// the scheme changes away from the port's default (":80" for http, ":443" for https); the query
+// kept unless the new path has its own.
+std::string redirectLocation(const config::RedirectAction& redirect, const http::Request& request);
+
+// The Location of Istio's httpsRedirect (Envoy require_tls): https://<host><path>, ":80" dropped.
+std::string httpsRedirectLocation(const http::Request& request);
+
+// Applies the route's path and host rewrites to `request`. Returns true when the path changed,
+// after saving the original in x-envoy-original-path.
+bool applyRewrites(const config::Route& route, http::Request& request);
+
+// Applies removals, then sets, then adds.
+void applyHeaderOperations(const config::HeaderOperations& ops, http::HeaderMap& headers);
+
+// The request's Origin when `cors` allows it, else nothing.
+std::optional<std::string> allowedOrigin(const config::CorsPolicy& cors,
+                                         const http::Request& request);
+// Whether `request` is a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method).
+bool isCorsPreflight(const http::Request& request);
+// The answer Envoy's CORS filter gives to an allowed preflight (200, no upstream request).
+http::ResponsePtr corsPreflightResponse(const config::CorsPolicy& cors, const std::string& origin);
+// Adds the CORS headers of an allowed actual request to its response.
+void addCorsResponseHeaders(const config::CorsPolicy& cors, const std::string& origin,
+                            http::Response& response);
+
+// `authority` with "-shadow" appended to its host part: "a.com:8080" -> "a.com-shadow:8080".
+std::string shadowAuthority(const std::string& authority);
+
+}  // namespace meshsim::proxy::router

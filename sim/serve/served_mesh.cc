@@ -1,0 +1,391 @@
+#include "sim/serve/served_mesh.h"
+
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "sim/serve/interim_prometheus.h"
+
+namespace meshsim::sim::serve {
+
+namespace {
+
+using proxy::config::Address;
+using proxy::config::kLoopback;
+
+std::unique_ptr<proxy::http::Response> textResponse(int status, std::string body,
+                                                    std::string_view content_type) {
+  auto r = std::make_unique<proxy::http::Response>();
+  r->status = status;
+  r->body = std::move(body);
+  r->headers.set("content-type", content_type);
+  return r;
+}
+
+// The app ports of a pod, as Mesh::create finds them: its container ports and the ports its
+// Services target.
+std::set<uint16_t> appPorts(const k8s::World& world, size_t pod_index) {
+  const k8s::PodState& pod = world.pods()[pod_index];
+  std::set<uint16_t> ports;
+  for (const auto& cp : pod.spec.ports) {
+    ports.insert(static_cast<uint16_t>(cp.port));
+  }
+  for (const k8s::ServiceState* svc : world.servicesOf(pod)) {
+    for (const auto& sp : svc->spec.ports) {
+      for (const auto& ep : world.endpoints(*svc, sp)) {
+        if (ep.pod == pod_index) {
+          ports.insert(ep.port);
+        }
+      }
+    }
+  }
+  return ports;
+}
+
+}  // namespace
+
+const char* toString(ServedEndpoint::Kind kind) {
+  switch (kind) {
+    case ServedEndpoint::Kind::Gateway:
+      return "gateway";
+    case ServedEndpoint::Kind::Sidecar:
+      return "sidecar";
+    case ServedEndpoint::Kind::App:
+      return "app";
+    case ServedEndpoint::Kind::Admin:
+      return "admin";
+  }
+  return "unknown";
+}
+
+// The admin page, served on the io_context thread like the proxies it reports on.
+class ServedMesh::AdminHandler : public proxy::RequestHandler {
+public:
+  explicit AdminHandler(const ServedMesh& mesh) : mesh_(mesh) {}
+
+  // proxy::RequestHandler
+  void onRequest(const proxy::ConnectionInfo& /*connection*/, proxy::http::RequestPtr request,
+                 proxy::ResponseCallback done) override {
+    if (request->method != "GET" && request->method != "HEAD") {
+      done(textResponse(405, "method not allowed\n", "text/plain"), proxy::ResetReason::None);
+      return;
+    }
+    const std::string_view path = std::string_view(request->path).substr(
+        0, std::string_view(request->path).find('?'));
+    if (path == "/stats/prometheus") {
+      done(textResponse(200, mesh_.prometheusText(), "text/plain; version=0.0.4"),
+           proxy::ResetReason::None);
+    } else if (path == "/ready") {
+      done(textResponse(200, "LIVE\n", "text/plain"), proxy::ResetReason::None);
+    } else if (path == "/") {
+      std::string body = "meshsim serve admin\n  /stats/prometheus\n  /ready\n\nlisteners:\n";
+      for (const auto& e : mesh_.endpoints()) {
+        body += std::string("  ") + toString(e.kind) + " " + e.pod + " " +
+                proxy::config::toString(e.virtual_address) + " -> " +
+                proxy::config::toString(e.real_address) + "\n";
+      }
+      done(textResponse(200, std::move(body), "text/plain"), proxy::ResetReason::None);
+    } else {
+      done(textResponse(404, "not found\n", "text/plain"), proxy::ResetReason::None);
+    }
+  }
+
+private:
+  const ServedMesh& mesh_;
+};
+
+ServedMesh::ServedMesh(uint64_t seed) : io_context_(1), dispatcher_(io_context_), random_(seed) {}
+
+ServedMesh::~ServedMesh() {
+  // Listeners first (they hand requests to the proxies), then the pools, whose connections keep
+  // app server threads busy until closed, then the app servers, joining their threads.
+  admin_server_.reset();
+  listeners_.clear();
+  network_.reset();
+  app_servers_.clear();
+}
+
+StatusOr<std::unique_ptr<ServedMesh>> ServedMesh::create(Manifests manifests,
+                                                         ServeOptions options) {
+  std::unique_ptr<ServedMesh> mesh(new ServedMesh(options.seed));
+  MESHSIM_RETURN_IF_ERROR(mesh->build(std::move(manifests), options));
+  return mesh;
+}
+
+Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
+  network_ = std::make_unique<net::RealNetwork>(dispatcher_, random_, options.pool_options);
+  warnings_ = std::move(manifests.warnings);
+  MESHSIM_ASSIGN_OR_RETURN(world_, k8s::World::build(manifests.k8s));
+  MESHSIM_ASSIGN_OR_RETURN(translation_, istio::translate(world_, manifests.istio));
+  for (const auto& w : translation_.warnings) {
+    warnings_.push_back(w);
+  }
+  for (const auto& [pod, address] : options.external_apps) {
+    const size_t slash = pod.find('/');
+    if (slash == std::string::npos ||
+        world_.findPod(pod.substr(0, slash), pod.substr(slash + 1)) == nullptr) {
+      return notFoundError("--app " + pod + ": no such pod (give NAMESPACE/POD, e.g. default/hello-0)");
+    }
+  }
+  const auto& pods = world_.pods();
+
+  // Proxies.
+  std::set<size_t> has_proxy;
+  for (auto& plan : translation_.proxies) {
+    MESHSIM_ASSIGN_OR_RETURN(auto p, proxy::Proxy::create(std::move(plan.config), dispatcher_,
+                                                          *network_, random_));
+    has_proxy.insert(plan.pod);
+    proxy_pods_.push_back(plan.pod);
+    proxies_.push_back(std::move(p));
+  }
+
+  // Their listeners. The gateway's HTTP listener comes first so that --port is checked early.
+  bool any_gateway = false;
+  for (size_t i = 0; i < proxies_.size(); ++i) {
+    any_gateway = any_gateway || pods[proxy_pods_[i]].gateway;
+  }
+  if (!any_gateway) {
+    return failedPreconditionError(
+        "no ingress gateway: serve needs a gateway pod (include "
+        "fixtures/istio/ingressgateway.yaml)");
+  }
+  const auto [primary_pod, primary_port] = primaryGatewayListener();
+  std::vector<std::pair<size_t, uint16_t>> order;  // (proxy index, listener port)
+  for (size_t i = 0; i < proxies_.size(); ++i) {
+    for (uint16_t port : proxies_[i]->listenerPorts()) {
+      const bool primary = proxy_pods_[i] == primary_pod && port == primary_port;
+      order.insert(primary ? order.begin() : order.end(), {i, port});
+    }
+  }
+  for (const auto& [i, port] : order) {
+    const k8s::PodState& pod = pods[proxy_pods_[i]];
+    const bool primary = proxy_pods_[i] == primary_pod && port == primary_port;
+    const Address virtual_address{pod.ip, port};
+    MESHSIM_ASSIGN_OR_RETURN(
+        const uint16_t real_port,
+        listen(virtual_address, *proxies_[i]->listener(port),
+               primary ? options.gateway_port : uint16_t{0}, options.listener_options));
+    if (primary) {
+      gateway_port_ = real_port;
+    }
+    network_->bind(virtual_address, Address{kLoopback, real_port});
+    endpoints_.push_back({pod.gateway ? ServedEndpoint::Kind::Gateway : ServedEndpoint::Kind::Sidecar,
+                          pod.id(), virtual_address, Address{kLoopback, real_port}});
+  }
+
+  // Apps: every non-gateway pod runs one, behind its sidecar when it has one.
+  for (size_t i = 0; i < pods.size(); ++i) {
+    const k8s::PodState& pod = pods[i];
+    if (pod.gateway) {
+      continue;
+    }
+    Address real;
+    if (auto external = options.external_apps.find(pod.id());
+        external != options.external_apps.end()) {
+      real = external->second;
+    } else {
+      apps_.push_back(std::make_unique<apps::App>(pod, apps_.size() + 1, apps::Behavior{}));
+      MESHSIM_ASSIGN_OR_RETURN(auto server, AppServer::start(*apps_.back(), options.app_threads));
+      real = Address{kLoopback, server->port()};
+      proxy::net::ConnectionPoolOptions pool = options.pool_options;
+      pool.max_connections = std::min(pool.max_connections, server->threads());
+      network_->setUpstreamOptions(real, pool);
+      app_servers_.push_back(std::move(server));
+    }
+    for (uint16_t port : appPorts(world_, i)) {
+      if (has_proxy.count(i) != 0) {
+        network_->bindLocal(pod.ip, port, real);
+        endpoints_.push_back(
+            {ServedEndpoint::Kind::App, pod.id(), Address{kLoopback, port}, real});
+      } else {
+        network_->bind(Address{pod.ip, port}, real);
+        endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{pod.ip, port}, real});
+      }
+    }
+  }
+
+  // kube-proxy: ClusterIPs and LoadBalancer addresses forward to the service's endpoints.
+  for (const auto& svc : world_.services()) {
+    for (const auto& sp : svc.spec.ports) {
+      std::vector<Address> backends;
+      for (const auto& ep : world_.endpoints(svc, sp)) {
+        backends.push_back({pods[ep.pod].ip, ep.port});
+      }
+      network_->addVirtualIp({svc.cluster_ip, static_cast<uint16_t>(sp.port)}, backends);
+      if (svc.external_ip != 0) {
+        network_->addVirtualIp({svc.external_ip, static_cast<uint16_t>(sp.port)},
+                               std::move(backends));
+      }
+    }
+  }
+
+  admin_handler_ = std::make_unique<AdminHandler>(*this);
+  proxy::net::HttpServerOptions admin_options;
+  admin_options.request_headers_timeout = std::chrono::seconds(10);
+  MESHSIM_ASSIGN_OR_RETURN(
+      admin_server_, proxy::net::HttpServer::create(dispatcher_, {kLoopback, options.admin_port},
+                                                    *admin_handler_, admin_options));
+  admin_port_ = admin_server_->port();
+  endpoints_.push_back(
+      {ServedEndpoint::Kind::Admin, "", Address{}, Address{kLoopback, admin_port_}});
+  return okStatus();
+}
+
+StatusOr<uint16_t> ServedMesh::listen(Address virtual_address, proxy::RequestHandler& handler,
+                                      uint16_t port,
+                                      const proxy::net::HttpServerOptions& options) {
+  net::RealNetwork* network = network_.get();
+  MESHSIM_ASSIGN_OR_RETURN(
+      auto server,
+      proxy::net::HttpServer::create(
+          dispatcher_, {kLoopback, port}, handler, options,
+          [network, virtual_address](const Address& remote, const Address& /*local*/) {
+            return network->connectionInfo(remote, virtual_address);
+          }));
+  const uint16_t real_port = server->port();
+  listeners_.push_back({podLabel(virtual_address.ip), virtual_address.port, std::move(server)});
+  return real_port;
+}
+
+std::pair<size_t, uint16_t> ServedMesh::primaryGatewayListener() const {
+  // The default ingress: the LoadBalancer Service labelled istio=ingressgateway; its port 80
+  // (else its first port) leads to a gateway pod's listener.
+  for (const auto& svc : world_.services()) {
+    auto label = svc.spec.meta.labels.find("istio");
+    if (svc.spec.type != "LoadBalancer" || label == svc.spec.meta.labels.end() ||
+        label->second != "ingressgateway") {
+      continue;
+    }
+    std::vector<const k8s::ServicePort*> ports;
+    for (const auto& sp : svc.spec.ports) {
+      ports.insert(sp.port == 80 ? ports.begin() : ports.end(), &sp);
+    }
+    for (const k8s::ServicePort* sp : ports) {
+      for (const auto& ep : world_.endpoints(svc, *sp)) {
+        for (size_t i = 0; i < proxies_.size(); ++i) {
+          if (proxy_pods_[i] == ep.pod && proxies_[i]->listener(ep.port) != nullptr) {
+            return {ep.pod, ep.port};
+          }
+        }
+      }
+    }
+  }
+  // Otherwise the first listener of the first gateway.
+  for (size_t i = 0; i < proxies_.size(); ++i) {
+    const auto ports = proxies_[i]->listenerPorts();
+    if (world_.pods()[proxy_pods_[i]].gateway && !ports.empty()) {
+      return {proxy_pods_[i], ports.front()};
+    }
+  }
+  return {world_.pods().size(), 0};
+}
+
+std::string ServedMesh::podLabel(uint32_t ip) const {
+  for (const auto& pod : world_.pods()) {
+    if (pod.ip == ip) {
+      return pod.id();
+    }
+  }
+  return proxy::config::ipToString(ip);
+}
+
+void ServedMesh::run() {
+  io_context_.run();
+}
+
+void ServedMesh::stop() {
+  io_context_.stop();
+}
+
+std::string ServedMesh::prometheusText() const {
+  std::vector<ScrapedProxy> scraped;
+  for (size_t i = 0; i < proxies_.size(); ++i) {
+    const k8s::PodState& pod = world_.pods()[proxy_pods_[i]];
+    scraped.push_back(
+        {&proxies_[i]->stats(), {{"namespace", pod.namespace_name}, {"pod", pod.name}}});
+  }
+  std::string text = interimIstioPrometheusText(scraped);
+
+  // meshsim's own counters of the real sockets, named after Envoy's statistics.
+  PrometheusTextWriter w;
+  using Stats = proxy::net::HttpServerStats;
+  struct ListenerCounter {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t Stats::*field;
+  };
+  static constexpr ListenerCounter kListenerCounters[] = {
+      {"meshsim_downstream_cx_total", "counter", "Connections accepted.",
+       &Stats::downstream_cx_total},
+      {"meshsim_downstream_cx_active", "gauge", "Connections open.", &Stats::downstream_cx_active},
+      {"meshsim_downstream_cx_overflow_total", "counter",
+       "Connections refused over the connection limit.", &Stats::downstream_cx_overflow},
+      {"meshsim_downstream_cx_idle_timeout_total", "counter", "Connections closed when idle.",
+       &Stats::downstream_cx_idle_timeout},
+      {"meshsim_downstream_cx_protocol_error_total", "counter",
+       "Requests refused as malformed or over a limit (400, 413, 426, 431, 501).",
+       &Stats::downstream_cx_protocol_error},
+      {"meshsim_downstream_rq_total", "counter", "Requests handed to the proxy.",
+       &Stats::downstream_rq_total},
+      {"meshsim_downstream_rq_header_timeout_total", "counter",
+       "Requests answered 408 because their headers took too long.",
+       &Stats::downstream_rq_header_timeout},
+      {"meshsim_downstream_rq_timeout_total", "counter",
+       "Requests answered 408 because they took too long to arrive.",
+       &Stats::downstream_rq_timeout},
+  };
+  for (const auto& c : kListenerCounters) {
+    w.family(c.name, c.type, c.help);
+    for (const auto& l : listeners_) {
+      const size_t slash = l.pod.find('/');
+      w.sample(c.name,
+               {{"namespace", l.pod.substr(0, slash)},
+                {"pod", slash == std::string::npos ? l.pod : l.pod.substr(slash + 1)},
+                {"listener_port", std::to_string(l.port)}},
+               static_cast<double>(l.server->stats().*c.field));
+    }
+  }
+
+  using PoolStats = proxy::net::ConnectionPoolStats;
+  struct PoolCounter {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t PoolStats::*field;
+  };
+  static constexpr PoolCounter kPoolCounters[] = {
+      {"meshsim_upstream_cx_total", "counter", "Upstream connections opened.",
+       &PoolStats::upstream_cx_total},
+      {"meshsim_upstream_cx_active", "gauge", "Upstream connections open.",
+       &PoolStats::upstream_cx_active},
+      {"meshsim_upstream_cx_connect_fail_total", "counter", "Upstream connects that failed.",
+       &PoolStats::upstream_cx_connect_fail},
+      {"meshsim_upstream_cx_connect_timeout_total", "counter",
+       "Upstream connects that timed out.", &PoolStats::upstream_cx_connect_timeout},
+      {"meshsim_upstream_rq_total", "counter", "Requests sent upstream.",
+       &PoolStats::upstream_rq_total},
+      {"meshsim_upstream_rq_pending_overflow_total", "counter",
+       "Requests refused because the pool's queue was full.",
+       &PoolStats::upstream_rq_pending_overflow},
+      {"meshsim_upstream_rq_retry_total", "counter",
+       "Requests sent again after the upstream closed a reused connection.",
+       &PoolStats::upstream_rq_retry},
+  };
+  const auto pools = network_->pools();
+  for (const auto& c : kPoolCounters) {
+    w.family(c.name, c.type, c.help);
+    for (const auto& p : pools) {
+      const std::string pod = podLabel(p.source_ip);
+      const size_t slash = pod.find('/');
+      w.sample(c.name,
+               {{"namespace", slash == std::string::npos ? "" : pod.substr(0, slash)},
+                {"pod", slash == std::string::npos ? pod : pod.substr(slash + 1)},
+                {"upstream", proxy::config::toString(p.pool->upstream())}},
+               static_cast<double>(p.pool->stats().*c.field));
+    }
+  }
+  return text + w.take();
+}
+
+}  // namespace meshsim::sim::serve

@@ -1,0 +1,149 @@
+#pragma once
+
+// File: sim/serve/served_mesh.h
+//
+// The world of a set of manifests, run for real (`meshsim serve`): built as sim::Mesh builds
+// it (World::build, istio::translate, one Proxy per plan), but on an AsioDispatcher, with every
+// listener a real socket on 127.0.0.1:
+// - the ingress gateway's listeners (its HTTP port on ServeOptions::gateway_port),
+// - each sidecar's inbound listeners, in front of its app,
+// - each app a cpp-httplib server answering with the pod's echo document,
+// - one admin page for all proxies: /stats/prometheus, /ready.
+// A RealNetwork maps the world's virtual addresses to those ports, so the gateway reaches the
+// sidecars, and the sidecars their apps, over TCP.
+//
+// Threading: everything but the app servers runs on one io_context thread, the one calling
+// run(). stop() may be called from any thread.
+//
+// Example:
+//   auto mesh = ServedMesh::create(std::move(manifests)).value();
+//   std::cout << "gateway listening on 127.0.0.1:" << mesh->gatewayPort() << "\n";
+//   mesh->run();  // until stop()
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "proxy/config/proxy_config.h"
+#include "proxy/core/random.h"
+#include "proxy/event/asio_dispatcher.h"
+#include "proxy/net/connection_pool.h"
+#include "proxy/net/http_server.h"
+#include "proxy/proxy.h"
+#include "sim/apps/app.h"
+#include "sim/istio/translate.h"
+#include "sim/k8s/world.h"
+#include "sim/manifests.h"
+#include "sim/net/real_network.h"
+#include "sim/serve/app_server.h"
+
+namespace meshsim::sim::serve {
+
+struct ServeOptions {
+  // The port of the default ingress gateway's HTTP listener (the one its Service's port 80
+  // leads to) on 127.0.0.1; 0 picks a free one.
+  uint16_t gateway_port = 0;
+  // The admin page's port on 127.0.0.1; 0 picks a free one.
+  uint16_t admin_port = 0;
+  uint64_t seed = 1;
+  // Pods ("namespace/name") whose app is a server that already runs at the given address: no
+  // app server is started for them, and each of their app ports leads there.
+  std::map<std::string, proxy::config::Address> external_apps;
+  // Limits and timeouts of every proxy listener (the gateway's is the edge). Serve mode sets a
+  // request header timeout against slow clients, where Envoy has none by default.
+  proxy::net::HttpServerOptions listener_options = defaultListenerOptions();
+  proxy::net::ConnectionPoolOptions pool_options;
+  // Threads of each app server; pools to an app open at most this many connections.
+  size_t app_threads = 8;
+
+  static proxy::net::HttpServerOptions defaultListenerOptions() {
+    proxy::net::HttpServerOptions o;
+    o.request_headers_timeout = std::chrono::seconds(10);
+    return o;
+  }
+};
+
+// Something listening on loopback, for `meshsim serve` to print.
+struct ServedEndpoint {
+  enum class Kind { Gateway, Sidecar, App, Admin };
+  Kind kind = Kind::Gateway;
+  std::string pod;  // "namespace/name"; empty for the admin page
+  // The address it stands for in the world: pod IP and port (apps behind a sidecar: the pod's
+  // loopback port).
+  proxy::config::Address virtual_address;
+  proxy::config::Address real_address;
+};
+const char* toString(ServedEndpoint::Kind kind);
+
+class ServedMesh {
+public:
+  // Builds the world and binds every listener. Fails like Mesh::create on invalid manifests
+  // (InvalidArgument, NotFound), with FailedPrecondition when there is no ingress gateway, and
+  // with Unavailable when a port cannot be bound (e.g. --port in use).
+  static StatusOr<std::unique_ptr<ServedMesh>> create(Manifests manifests,
+                                                      ServeOptions options = {});
+  // Closes every listener and connection and stops the app servers.
+  ~ServedMesh();
+  ServedMesh(const ServedMesh&) = delete;
+  ServedMesh& operator=(const ServedMesh&) = delete;
+
+  uint16_t gatewayPort() const { return gateway_port_; }
+  uint16_t adminPort() const { return admin_port_; }
+  // Everything listening, gateway first, admin last.
+  const std::vector<ServedEndpoint>& endpoints() const { return endpoints_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  const k8s::World& world() const { return world_; }
+
+  boost::asio::io_context& ioContext() { return io_context_; }
+  // Serves on the calling thread until stop().
+  void run();
+  // Makes run() return. Safe from any thread and from a signal handler's completion.
+  void stop();
+
+  // The admin page's /stats/prometheus: Istio's metrics of every proxy (labelled with the
+  // proxy's namespace and pod) and meshsim's listener and pool counters. Call on the
+  // io_context thread (or while it is not running).
+  std::string prometheusText() const;
+
+private:
+  class AdminHandler;
+
+  explicit ServedMesh(uint64_t seed);
+  Status build(Manifests manifests, const ServeOptions& options);
+  StatusOr<uint16_t> listen(proxy::config::Address virtual_address, proxy::RequestHandler& handler,
+                            uint16_t port, const proxy::net::HttpServerOptions& options);
+  // The gateway pod and listener port that --port applies to.
+  std::pair<size_t, uint16_t> primaryGatewayListener() const;
+  std::string podLabel(uint32_t ip) const;
+
+  // Declaration order is destruction order reversed: the io_context goes last.
+  boost::asio::io_context io_context_;
+  proxy::AsioDispatcher dispatcher_;
+  proxy::SeededRandom random_;
+  std::unique_ptr<net::RealNetwork> network_;
+  k8s::World world_;
+  istio::Translation translation_;
+  std::vector<std::string> warnings_;
+  std::vector<std::unique_ptr<proxy::Proxy>> proxies_;
+  std::vector<size_t> proxy_pods_;  // pod index per proxy
+  std::vector<std::unique_ptr<apps::App>> apps_;
+  std::vector<std::unique_ptr<AppServer>> app_servers_;
+  struct Listener {
+    std::string pod;
+    uint16_t port;  // virtual
+    std::unique_ptr<proxy::net::HttpServer> server;
+  };
+  std::vector<Listener> listeners_;
+  std::unique_ptr<AdminHandler> admin_handler_;
+  std::unique_ptr<proxy::net::HttpServer> admin_server_;
+  std::vector<ServedEndpoint> endpoints_;
+  uint16_t gateway_port_ = 0;
+  uint16_t admin_port_ = 0;
+};
+
+}  // namespace meshsim::sim::serve

@@ -1,0 +1,46 @@
+#pragma once
+
+// File: sim/telemetry/scrape.h
+//
+// Scraping the mesh as Prometheus' kubernetes-pods job would: every gateway and sidecar is a
+// target, and each of its series gets the target labels namespace and pod (in that order, after
+// Istio's labels), the same labels Mesh::metrics() attaches.
+//
+// Example:
+//   std::cout << proxy::stats::renderPrometheusText(collectMeshMetrics(mesh));
+//   tsdb.scrape(at, scrapeMesh(mesh));
+
+#include <vector>
+
+#include "proxy/stats/prometheus.h"
+#include "sim/telemetry/sample.h"
+#include "sim/telemetry/tsdb.h"
+
+namespace meshsim::sim {
+class Mesh;
+}
+
+namespace meshsim::sim::telemetry {
+
+// One target per proxy of `mesh`, in the mesh's proxy order, labelled namespace and pod. The
+// targets point into `mesh`, which must outlive them.
+std::vector<proxy::stats::ScrapeTarget> scrapeTargets(const Mesh& mesh);
+
+// Istio's standard metric families of every proxy of `mesh` (see collectIstioMetrics()).
+std::vector<proxy::stats::MetricFamily> collectMeshMetrics(const Mesh& mesh);
+
+// `families` as samples, one per exposition line, in exposition order.
+std::vector<Sample> toSamples(const std::vector<proxy::stats::MetricFamily>& families);
+
+// Every series of every proxy of `mesh` as samples: collectMeshMetrics() flattened.
+std::vector<Sample> scrapeMesh(const Mesh& mesh);
+
+// Runs `mesh`'s loop until no event is left, scraping it into `tsdb` the way Prometheus would:
+// once before anything runs, at every multiple of `interval` after that start while events
+// remain (the scrape at time T sees every event due at or before T), and once when the last
+// event has run. The clock ends where runUntilIdle() would leave it: at the last event, never
+// at a later scrape time. `interval` 0 or less: only the first and the final scrape. Scrape
+// times are virtual time since the loop's epoch.
+void runAndScrape(Mesh& mesh, Tsdb& tsdb, VirtualTime interval);
+
+}  // namespace meshsim::sim::telemetry

@@ -1,0 +1,134 @@
+// meshsim serve: the world of a set of manifests, run for real on loopback ports.
+
+#include <csignal>
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "sim/manifests.h"
+#include "sim/serve/served_mesh.h"
+#include "tools/meshsim/commands.h"
+
+namespace meshsim::cli {
+
+namespace {
+
+struct ServeArgs {
+  std::vector<std::string> files;
+  uint16_t port = 0;
+  uint16_t admin_port = 0;
+  std::vector<std::string> apps;
+  uint64_t seed = 1;
+  double request_headers_timeout_s = 10;
+};
+
+// "127.0.0.1:18081" -> Address.
+StatusOr<proxy::config::Address> parseHostPort(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return invalidArgumentError("\"" + text + "\" is not HOST:PORT");
+  }
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address_v4(text.substr(0, colon), ec);
+  int port = 0;
+  try {
+    port = std::stoi(text.substr(colon + 1));
+  } catch (const std::exception&) {
+    port = 0;
+  }
+  if (ec || port < 1 || port > 65535) {
+    return invalidArgumentError("\"" + text + "\" is not an IPv4 HOST:PORT");
+  }
+  return proxy::config::Address{ip.to_uint(), static_cast<uint16_t>(port)};
+}
+
+int serveCommand(const ServeArgs& args) {
+  sim::Manifests manifests;
+  for (const auto& path : args.files) {
+    if (auto s = sim::addPath(path, manifests); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return kExitInvalid;
+    }
+  }
+  sim::serve::ServeOptions options;
+  options.gateway_port = args.port;
+  options.admin_port = args.admin_port;
+  options.seed = args.seed;
+  options.listener_options.request_headers_timeout =
+      std::chrono::duration_cast<proxy::Duration>(
+          std::chrono::duration<double>(args.request_headers_timeout_s));
+  for (const auto& app : args.apps) {
+    const size_t eq = app.find('=');
+    auto address = eq == std::string::npos ? StatusOr<proxy::config::Address>(invalidArgumentError(
+                                                 "expected NAMESPACE/POD=HOST:PORT"))
+                                           : parseHostPort(app.substr(eq + 1));
+    if (!address.ok()) {
+      std::cerr << "error: --app " << app << ": " << address.status().message() << "\n";
+      return kExitInvalid;
+    }
+    options.external_apps[app.substr(0, eq)] = *address;
+  }
+
+  auto mesh = sim::serve::ServedMesh::create(std::move(manifests), options);
+  if (!mesh.ok()) {
+    std::cerr << "error: " << mesh.status().message() << "\n";
+    return kExitInvalid;
+  }
+  for (const auto& w : (*mesh)->warnings()) {
+    std::cerr << w << "\n";
+  }
+  std::cout << "gateway listening on 127.0.0.1:" << (*mesh)->gatewayPort() << "\n";
+  std::cout << "admin listening on 127.0.0.1:" << (*mesh)->adminPort()
+            << " (/stats/prometheus)\n";
+  for (const auto& e : (*mesh)->endpoints()) {
+    if (e.kind == sim::serve::ServedEndpoint::Kind::Admin) {
+      continue;
+    }
+    std::cout << "  " << toString(e.kind) << " " << e.pod << " "
+              << proxy::config::toString(e.virtual_address) << " -> "
+              << proxy::config::toString(e.real_address) << "\n";
+  }
+  std::cout << "serving; Ctrl-C stops" << std::endl;
+
+  // A peer that closes early must not kill the process when a write follows.
+  std::signal(SIGPIPE, SIG_IGN);
+  boost::asio::signal_set signals((*mesh)->ioContext(), SIGINT, SIGTERM);
+  signals.async_wait([&mesh](const boost::system::error_code& ec, int /*signal*/) {
+    if (!ec) {
+      (*mesh)->stop();
+    }
+  });
+  (*mesh)->run();
+  std::cout << "stopped" << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+Command addServeCommand(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Run the mesh of the manifests for real: the ingress gateway, sidecars and apps listen on "
+      "127.0.0.1 ports");
+  serve->add_option("-f,--file", args->files, "Manifest files or folders")->required();
+  serve->add_option("--port", args->port,
+                    "Port of the ingress gateway's HTTP listener (default: a free port)");
+  serve->add_option("--admin-port", args->admin_port,
+                    "Port of the admin page with /stats/prometheus (default: a free port)");
+  serve->add_option("--app", args->apps,
+                    "NAMESPACE/POD=HOST:PORT: that pod's app is the server already running at "
+                    "HOST:PORT (repeatable)");
+  serve->add_option("--seed", args->seed, "Seed of the random choices (load balancing, weights)");
+  serve->add_option("--request-headers-timeout", args->request_headers_timeout_s,
+                    "Seconds a client may take to send request headers before a 408 (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  return [serve, args] { return *serve ? serveCommand(*args) : -1; };
+}
+
+}  // namespace meshsim::cli
