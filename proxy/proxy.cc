@@ -113,9 +113,12 @@ public:
     x.route = route;
     if (route->cors) {
       x.cors_origin = router::allowedOrigin(*route->cors, *request);
-      if (x.cors_origin && router::isCorsPreflight(*request)) {
-        // Answered by the CORS filter; never forwarded.
-        auto r = router::corsPreflightResponse(*route->cors, *x.cors_origin);
+      if (router::isCorsPreflight(*request) &&
+          (x.cors_origin || !route->cors->forward_not_matching_preflights)) {
+        // Answered by the CORS filter, never forwarded: with the CORS headers for an allowed
+        // origin, as a bare 200 for another one when such preflights are not forwarded.
+        auto r = x.cors_origin ? router::corsPreflightResponse(*route->cors, *x.cors_origin)
+                               : std::make_unique<http::Response>();
         x.cors_origin.reset();
         finish(std::move(x), std::move(r), 0);
         return;
@@ -254,6 +257,7 @@ private:
     }
     const config::Endpoint& endpoint = cluster->endpoint(index);
     auto copy = std::make_unique<http::Request>(request);
+    copy->tag = 0;  // a shadow is not the client's request
     if (mirror.shadow_host_suffix) {
       copy->authority = router::shadowAuthority(copy->authority);
     }
@@ -264,16 +268,22 @@ private:
   }
 
   // The service label values of a passthrough request: the Host (outbound sidecars fall back to
-  // it) and Istio's special service name.
-  static config::ServiceInfoConstSharedPtr passthroughService(const http::Request& request) {
+  // it) and Istio's special service name. Interned per host: metric series are keyed by the
+  // identity of this object.
+  config::ServiceInfoConstSharedPtr passthroughService(const http::Request& request) {
     std::string host = request.authority.substr(0, request.authority.rfind(':'));
-    return std::make_shared<config::ServiceInfo>(
-        config::ServiceInfo{std::move(host), "PassthroughCluster", "unknown"});
+    auto& slot = passthrough_services_[host];
+    if (slot == nullptr) {
+      slot = std::make_shared<config::ServiceInfo>(
+          config::ServiceInfo{std::move(host), "PassthroughCluster", "unknown"});
+    }
+    return slot;
   }
 
   bool isOutbound() const { return listener_.direction == config::TrafficDirection::Outbound; }
 
   void prepareRequest(const ConnectionInfo& connection, http::Request& request) {
+    request.path = router::normalizePath(request.path);
     if (listener_.use_remote_address) {
       // Edge proxy: the peer is the client; its x-forwarded-* and x-request-id are not trusted.
       const std::string peer = config::ipToString(connection.source.ip);
@@ -362,6 +372,7 @@ private:
   Proxy& proxy_;
   const config::Listener& listener_;
   router::RouteTableConstSharedPtr routes_;
+  std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
 };
 
 Proxy::Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,

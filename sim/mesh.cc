@@ -168,6 +168,13 @@ void Mesh::sendFromOutside(proxy::config::Address to, proxy::http::RequestPtr re
   network_.send(from, to, std::move(request), std::move(done));
 }
 
+void Mesh::setRequestObserver(apps::RequestObserver observer) {
+  observer_ = std::move(observer);
+  for (auto& app : apps_) {
+    app->setObserver(observer_ ? &observer_ : nullptr);
+  }
+}
+
 proxy::Proxy* Mesh::proxyOf(size_t pod) {
   for (size_t i = 0; i < proxy_pods_.size(); ++i) {
     if (proxy_pods_[i] == pod) {

@@ -79,6 +79,9 @@ public:
   // (traffic capture), else straight onto the network. `done` runs on the loop, later.
   void sendFromPod(size_t pod, proxy::config::Address to, proxy::http::RequestPtr request,
                    proxy::ResponseCallback done);
+  // Shows every request any app receives to `observer` (empty: stop).
+  void setRequestObserver(apps::RequestObserver observer);
+
   // The proxy of a pod (gateway or sidecar), or nullptr.
   proxy::Proxy* proxyOf(size_t pod);
 
@@ -107,6 +110,7 @@ private:
   std::vector<size_t> proxy_pods_;  // pod index per proxy
   std::vector<std::unique_ptr<apps::App>> apps_;
   std::vector<const k8s::PodState*> origins_;  // origin - 1 -> pod
+  apps::RequestObserver observer_;
 };
 
 }  // namespace meshsim::sim

@@ -194,6 +194,9 @@ struct CorsPolicy {
   std::string expose_headers;
   std::string max_age;
   std::optional<bool> allow_credentials;
+  // Envoy forward_not_matching_preflights (Istio unmatchedPreflights FORWARD, the default):
+  // whether a preflight from an origin that is not allowed goes upstream or is answered 200.
+  bool forward_not_matching_preflights = true;
 };
 
 struct Route {

@@ -64,7 +64,8 @@ struct Request {
   HeaderMap headers;
   std::string body;
   // An opaque value that whoever created the request may set; proxies pass it along
-  // untouched. The simulator uses it to tie requests to traffic streams.
+  // untouched (a mirrored copy gets 0). The simulator uses it to tie requests to traffic
+  // streams.
   uint64_t tag = 0;
 };
 using RequestPtr = std::unique_ptr<Request>;

@@ -1,5 +1,7 @@
 #include "proxy/router/route_actions.h"
 
+#include <vector>
+
 #include <re2/re2.h>
 
 #include "proxy/router/route_table.h"
@@ -145,6 +147,49 @@ void addCorsResponseHeaders(const config::CorsPolicy& cors, const std::string& o
   if (!cors.expose_headers.empty()) {
     response.headers.set("access-control-expose-headers", cors.expose_headers);
   }
+}
+
+std::string normalizePath(const std::string& path_and_query) {
+  const size_t q = path_and_query.find('?');
+  std::string_view in = std::string_view(path_and_query).substr(0, q);
+  if (in.find("/.") == std::string_view::npos) {
+    return path_and_query;  // nothing to remove: the common case, no copy of the segments
+  }
+  std::vector<std::string_view> out;
+  bool trailing_slash = false;
+  size_t pos = in.starts_with("/") ? 1 : 0;
+  while (pos <= in.size()) {
+    size_t next = in.find('/', pos);
+    if (next == std::string_view::npos) {
+      next = in.size();
+    }
+    const std::string_view seg = in.substr(pos, next - pos);
+    const bool last = next == in.size();
+    if (seg == ".") {
+      trailing_slash = last;
+    } else if (seg == "..") {
+      if (!out.empty()) {
+        out.pop_back();
+      }
+      trailing_slash = last;
+    } else {
+      out.push_back(seg);
+      trailing_slash = false;
+    }
+    pos = next + 1;
+  }
+  std::string result;
+  for (const auto& seg : out) {
+    result += '/';
+    result += seg;
+  }
+  if (trailing_slash || result.empty()) {
+    result += '/';
+  }
+  if (q != std::string::npos) {
+    result += path_and_query.substr(q);
+  }
+  return result;
 }
 
 std::string shadowAuthority(const std::string& authority) {

@@ -41,6 +41,11 @@ http::ResponsePtr corsPreflightResponse(const config::CorsPolicy& cors, const st
 void addCorsResponseHeaders(const config::CorsPolicy& cors, const std::string& origin,
                             http::Response& response);
 
+// The path of `path_and_query` with dot segments removed (RFC 3986 section 5.2.4), as Envoy's
+// normalize_path does before routing (Istio's pathNormalization BASE); slashes are not merged
+// and the query is kept as it is.
+std::string normalizePath(const std::string& path_and_query);
+
 // `authority` with "-shadow" appended to its host part: "a.com:8080" -> "a.com-shadow:8080".
 std::string shadowAuthority(const std::string& authority);
 

@@ -7,6 +7,9 @@ namespace meshsim::sim::apps {
 void App::onRequest(const proxy::ConnectionInfo&, proxy::http::RequestPtr request,
                     proxy::ResponseCallback done) {
   ++received_;
+  if (observer_ != nullptr) {
+    (*observer_)(pod_, *request);
+  }
   auto response = std::make_unique<proxy::http::Response>();
   response->status = behavior_.status;
   response->origin = origin_;

@@ -6,6 +6,7 @@
 // SCENARIO-FORMAT.md: 200 with a JSON document describing the pod and the request it received.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +24,10 @@ struct Behavior {
   std::map<std::string, std::string> headers;
 };
 
+// Sees every request an app receives (as it arrived), with the pod it arrived at.
+using RequestObserver =
+    std::function<void(const k8s::PodState& pod, const proxy::http::Request& request)>;
+
 class App : public proxy::RequestHandler {
 public:
   // `origin` is stamped on every response so the simulator can tell which pod answered.
@@ -33,6 +38,8 @@ public:
                  proxy::ResponseCallback done) override;
 
   uint64_t received() const { return received_; }
+  // Calls `*observer` for every request from now on; null stops. It must outlive the app.
+  void setObserver(const RequestObserver* observer) { observer_ = observer; }
   const k8s::PodState& pod() const { return pod_; }
 
   // The echo document for `request` as this pod would answer it.
@@ -45,6 +52,7 @@ private:
   // The echo document up to the request part, which does not change between requests.
   std::string echo_prefix_;
   uint64_t received_ = 0;
+  const RequestObserver* observer_ = nullptr;
 };
 
 }  // namespace meshsim::sim::apps

@@ -48,6 +48,53 @@ std::optional<double> durationMillis(const std::string& text) {
   return std::nullopt;
 }
 
+// Standard base64 (with padding, as protobuf bytes fields are written in YAML/JSON).
+std::optional<std::string> decodeBase64(const std::string& in) {
+  std::string compact;
+  for (char c : in) {
+    if (c != '\n' && c != '\r' && c != ' ') {
+      compact += c;
+    }
+  }
+  if (compact.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  const auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z')
+      return c - 'A';
+    if (c >= 'a' && c <= 'z')
+      return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+      return c - '0' + 52;
+    if (c == '+')
+      return 62;
+    if (c == '/')
+      return 63;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < compact.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = compact[i + k];
+      if (c == '=' && i + 4 == compact.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+      } else if (pad > 0 || (v[k] = value(c)) < 0) {
+        return std::nullopt;
+      }
+    }
+    const uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    out += static_cast<char>(n >> 16);
+    if (pad < 2)
+      out += static_cast<char>((n >> 8) & 0xff);
+    if (pad < 1)
+      out += static_cast<char>(n & 0xff);
+  }
+  return out;
+}
+
 Status checkRegex(yaml::Reader& r, std::string_view key, const std::string& pattern) {
   if (pattern.size() > 1024) {
     return r.error(key, "regex is longer than 1024 characters");
@@ -281,7 +328,11 @@ StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
     MESHSIM_ASSIGN_OR_RETURN(bool creds, c.boolean("allowCredentials"));
     cors.allow_credentials = creds;
   }
-  c.ignore({"unmatchedPreflights"});
+  MESHSIM_ASSIGN_OR_RETURN(std::string unmatched, c.string("unmatchedPreflights", "FORWARD"));
+  if (unmatched != "FORWARD" && unmatched != "IGNORE" && unmatched != "UNSPECIFIED") {
+    return c.error("unmatchedPreflights", "must be FORWARD or IGNORE");
+  }
+  cors.forward_unmatched_preflights = unmatched != "IGNORE";
   MESHSIM_RETURN_IF_ERROR(c.finish());
   return cors;
 }
@@ -385,8 +436,18 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     if (r.has("body")) {
       yaml::Reader b(doc, r.child("body"), r.pathOf("body"), context);
       MESHSIM_RETURN_IF_ERROR(b.expectMap());
-      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(b, {"bytes"}));
+      if (b.has("string") == b.has("bytes")) {
+        return b.errorHere("exactly one of string and bytes must be set");
+      }
       MESHSIM_ASSIGN_OR_RETURN(dr.body, b.string("string"));
+      if (b.has("bytes")) {
+        MESHSIM_ASSIGN_OR_RETURN(std::string encoded, b.string("bytes"));
+        auto decoded = decodeBase64(encoded);
+        if (!decoded) {
+          return b.error("bytes", "not valid base64");
+        }
+        dr.body = std::move(*decoded);
+      }
       MESHSIM_RETURN_IF_ERROR(b.finish());
       if (dr.body.size() > 1024 * 1024) {
         return r.error("body", "a direct response body may be at most 1 MiB");

@@ -114,6 +114,7 @@ struct CorsPolicy {
   std::vector<std::string> expose_headers;
   std::string max_age;  // seconds
   std::optional<bool> allow_credentials;
+  bool forward_unmatched_preflights = true;  // unmatchedPreflights: FORWARD (default) or IGNORE
 };
 
 struct Mirror {

@@ -422,6 +422,7 @@ private:
         cors.expose_headers = join(http.cors->expose_headers);
         cors.max_age = http.cors->max_age;
         cors.allow_credentials = http.cors->allow_credentials;
+        cors.forward_not_matching_preflights = http.cors->forward_unmatched_preflights;
         base.cors = std::move(cors);
       }
       for (const auto& m : http.mirrors) {

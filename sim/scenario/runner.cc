@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <memory>
 
+#include <re2/re2.h>
+
 #include "sim/mesh.h"
 #include "sim/telemetry/scrape.h"
 
@@ -27,18 +29,108 @@ std::string number(double v) {
   return buf;
 }
 
+// A per-message expectation (upstream or response) being checked while traffic runs.
+struct MessageCheck {
+  const Expectation* expectation;
+  uint64_t checked = 0;
+  uint64_t failed = 0;
+  std::string first_failure;
+
+  void record(const std::string& failure) {
+    ++checked;
+    if (!failure.empty()) {
+      if (failed++ == 0) {
+        first_failure = failure;
+      }
+    }
+  }
+};
+
+std::string checkHeaders(const HeaderExpectations& want, const proxy::http::HeaderMap& have,
+                         const std::string* authority) {
+  for (const auto& [name, value] : want) {
+    const std::string* v = (name == "host" && authority != nullptr) ? authority : have.get(name);
+    if (!value && v != nullptr) {
+      return "header " + name + " is \"" + *v + "\", expected absent";
+    }
+    if (value && v == nullptr) {
+      return "header " + name + " is absent, expected \"" + *value + "\"";
+    }
+    if (value && *v != *value) {
+      return "header " + name + " is \"" + *v + "\", expected \"" + *value + "\"";
+    }
+  }
+  return "";
+}
+
+std::string checkUpstream(const Expectation& e, const proxy::http::Request& r) {
+  if (e.upstream_host && r.authority != *e.upstream_host) {
+    return "host is \"" + r.authority + "\", expected \"" + *e.upstream_host + "\"";
+  }
+  if (e.upstream_path && r.path != *e.upstream_path) {
+    return "path is \"" + r.path + "\", expected \"" + *e.upstream_path + "\"";
+  }
+  return checkHeaders(e.upstream_headers, r.headers, &r.authority);
+}
+
+std::string checkResponse(const Expectation& e, const proxy::http::Response* r) {
+  if (r == nullptr) {
+    return "no response";
+  }
+  std::string failure = checkHeaders(e.response_headers, r->headers, nullptr);
+  if (!failure.empty() || !e.response_body) {
+    return failure;
+  }
+  const BodyMatch& m = *e.response_body;
+  const auto shown = [&] {
+    return r->body.size() > 200 ? "\"" + r->body.substr(0, 200) + "...\"" : "\"" + r->body + "\"";
+  };
+  switch (m.kind) {
+    case BodyMatch::Kind::Exact:
+      return r->body == m.value ? "" : "body is " + shown() + ", expected \"" + m.value + "\"";
+    case BodyMatch::Kind::Contains:
+      return r->body.find(m.value) != std::string::npos
+                 ? ""
+                 : "body is " + shown() + ", expected it to contain \"" + m.value + "\"";
+    case BodyMatch::Kind::Regex:
+      return re2::RE2::FullMatch(r->body, re2::RE2(m.value))
+                 ? ""
+                 : "body is " + shown() + ", expected it to match /" + m.value + "/";
+  }
+  return "";
+}
+
+const char* errorName(proxy::ResetReason reason) {
+  switch (reason) {
+    case proxy::ResetReason::ConnectFailure:
+      return "refused";
+    case proxy::ResetReason::RemoteReset:
+    case proxy::ResetReason::Overflow:
+    case proxy::ResetReason::None:
+      return "reset";
+    case proxy::ResetReason::Timeout:
+      return "timeout";
+  }
+  return "reset";
+}
+
 // Drives one traffic stream on the mesh's loop.
 class StreamDriver {
 public:
   // `pods` empty: an outside client; else the pods (round robin) whose app sends.
-  StreamDriver(Mesh& mesh, const TrafficSpec& spec, proxy::config::Address to, Url url,
-               std::vector<size_t> pods, TrafficResult& result)
+  StreamDriver(Mesh& mesh, const TrafficSpec& spec, uint64_t tag, proxy::config::Address to,
+               Url url, std::vector<size_t> pods, TrafficResult& result,
+               std::vector<MessageCheck> response_checks)
       : mesh_(mesh),
         spec_(spec),
+        tag_(tag),
         to_(to),
         url_(std::move(url)),
         pods_(std::move(pods)),
-        result_(result) {}
+        result_(result),
+        response_checks_(std::move(response_checks)) {}
+
+  const std::vector<MessageCheck>& responseChecks() const { return response_checks_; }
 
   void start() {
     auto& loop = mesh_.loop();
@@ -73,6 +165,7 @@ private:
       }
     }
     r->body = spec_.request.body;
+    r->tag = tag_;
     if (!r->body.empty()) {
       r->headers.set("content-length", std::to_string(r->body.size()));
     }
@@ -85,8 +178,8 @@ private:
     }
     ++result_.sent;
     const auto sent_at = mesh_.loop().now();
-    auto done = [this, sent_at](proxy::http::ResponsePtr response, proxy::ResetReason) {
-      onDone(sent_at, std::move(response));
+    auto done = [this, sent_at](proxy::http::ResponsePtr response, proxy::ResetReason reset) {
+      onDone(sent_at, std::move(response), reset);
     };
     if (pods_.empty()) {
       mesh_.sendFromOutside(to_, makeRequest(), std::move(done));
@@ -95,12 +188,17 @@ private:
     }
   }
 
-  void onDone(proxy::MonotonicTime sent_at, proxy::http::ResponsePtr response) {
+  void onDone(proxy::MonotonicTime sent_at, proxy::http::ResponsePtr response,
+              proxy::ResetReason reset) {
+    for (auto& check : response_checks_) {
+      check.record(checkResponse(*check.expectation, response.get()));
+    }
     const auto latency = mesh_.loop().now() - sent_at;
     result_.latencies_us.push_back(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
     if (response == nullptr) {
       ++result_.status_counts[0];
+      ++result_.errors[errorName(reset)];
     } else {
       ++result_.status_counts[response->status];
       const k8s::PodState* pod = mesh_.podForOrigin(response->origin);
@@ -113,11 +211,13 @@ private:
 
   Mesh& mesh_;
   const TrafficSpec& spec_;
+  uint64_t tag_;
   proxy::config::Address to_;
   Url url_;
   std::vector<size_t> pods_;
   size_t next_pod_ = 0;
   TrafficResult& result_;
+  std::vector<MessageCheck> response_checks_;
 };
 
 // Where a stream's requests go and who sends them: the gateway's external address for outside
@@ -227,6 +327,17 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
                "; " + statusSummary(t) + ")";
     out.push_back(std::move(r));
   }
+  if (!e.error.empty()) {
+    ExpectationResult r = newResult(e.location, "traffic " + t.name + ": error " + e.error);
+    const auto it = t.errors.find(e.error);
+    r.passed = total > 0 && it != t.errors.end() && it->second == total;
+    std::string seen;
+    for (const auto& [name, n] : t.errors) {
+      seen += (seen.empty() ? "" : ", ") + name + " x " + std::to_string(n);
+    }
+    r.detail = "saw " + statusSummary(t) + (seen.empty() ? "" : "; errors: " + seen);
+    out.push_back(std::move(r));
+  }
   if (e.served_by.empty()) {
     return;
   }
@@ -310,6 +421,24 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
   }
 
   result.traffic.resize(scenario.traffic.size());
+  // upstream expectations see every request an app receives, by stream (tag = index + 1).
+  std::vector<std::vector<MessageCheck>> upstream_checks(scenario.traffic.size());
+  for (const auto& e : scenario.expect) {
+    for (size_t i = 0; e.has_upstream && i < scenario.traffic.size(); ++i) {
+      if (scenario.traffic[i].name == e.traffic) {
+        upstream_checks[i].push_back(MessageCheck{&e});
+      }
+    }
+  }
+  mesh->setRequestObserver([&upstream_checks](const k8s::PodState&,
+                                              const proxy::http::Request& request) {
+    if (request.tag == 0 || request.tag > upstream_checks.size()) {
+      return;
+    }
+    for (auto& check : upstream_checks[request.tag - 1]) {
+      check.record(checkUpstream(*check.expectation, request));
+    }
+  });
   std::vector<std::unique_ptr<StreamDriver>> drivers;
   for (size_t i = 0; i < scenario.traffic.size(); ++i) {
     const TrafficSpec& spec = scenario.traffic[i];
@@ -321,8 +450,15 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
     proxy::config::Address to;
     std::vector<size_t> pods;
     MESHSIM_RETURN_IF_ERROR(resolveStream(*mesh, spec, url, &to, &pods));
-    drivers.push_back(
-        std::make_unique<StreamDriver>(*mesh, spec, to, std::move(url), std::move(pods), tr));
+    std::vector<MessageCheck> response_checks;
+    for (const auto& e : scenario.expect) {
+      if (e.has_response && e.traffic == spec.name) {
+        response_checks.push_back(MessageCheck{&e});
+      }
+    }
+    drivers.push_back(std::make_unique<StreamDriver>(*mesh, spec, i + 1, to, std::move(url),
+                                                     std::move(pods), tr,
+                                                     std::move(response_checks)));
     drivers.back()->start();
   }
   telemetry::Tsdb tsdb;
@@ -351,10 +487,30 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       result.expectations.push_back(std::move(r));
       continue;
     }
-    for (const auto& t : result.traffic) {
-      if (t.name == e.traffic) {
-        judgeTraffic(e, t, *mesh, result.expectations);
+    for (size_t i = 0; i < result.traffic.size(); ++i) {
+      const TrafficResult& t = result.traffic[i];
+      if (t.name != e.traffic) {
+        continue;
       }
+      judgeTraffic(e, t, *mesh, result.expectations);
+      const auto judge = [&](const std::vector<MessageCheck>& checks, const char* what,
+                             const char* noun) {
+        for (const auto& c : checks) {
+          if (c.expectation != &e) {
+            continue;
+          }
+          ExpectationResult r = newResult(e.location, "traffic " + t.name + ": " + what);
+          r.passed = c.checked > 0 && c.failed == 0;
+          r.detail = c.checked == 0
+                         ? std::string("no ") + noun + " to check"
+                         : std::to_string(c.checked - c.failed) + " of " +
+                               std::to_string(c.checked) + " " + noun + " as expected" +
+                               (c.failed == 0 ? "" : "; first mismatch: " + c.first_failure);
+          result.expectations.push_back(std::move(r));
+        }
+      };
+      judge(upstream_checks[i], "upstream request", "requests at the apps");
+      judge(drivers[i]->responseChecks(), "response", "responses");
     }
   }
   return result;

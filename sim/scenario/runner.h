@@ -26,6 +26,8 @@ struct TrafficResult {
   uint64_t sent = 0;
   // Status code -> responses; 0 counts requests that got no response (connection refused).
   std::map<int, uint64_t> status_counts;
+  // "refused" / "reset" / "timeout" -> requests that ended that way without a response.
+  std::map<std::string, uint64_t> errors;
   // "namespace/pod" -> responses it produced; "" for a proxy's local reply.
   std::map<std::string, uint64_t> served_by;
   // Per-request latency in microseconds of virtual time, in completion order.

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <set>
 
+#include <re2/re2.h>
+
 namespace meshsim::sim::scenario {
 
 namespace {
@@ -147,6 +149,30 @@ StatusOr<TrafficSpec> parseTraffic(const yaml::Document& doc, YAML::Node node,
   return t;
 }
 
+// A mapping of header names to a value, or null for "must be absent".
+StatusOr<HeaderExpectations> parseHeaderExpectations(yaml::Reader& r, std::string_view key) {
+  HeaderExpectations out;
+  YAML::Node n = r.child(key);
+  if (!n.IsDefined() || n.IsNull()) {
+    return out;
+  }
+  if (!n.IsMap()) {
+    return r.error(key, "expected a mapping of header names to values (null: must be absent)");
+  }
+  for (const auto& kv : n) {
+    const std::string name = proxy::http::toLower(kv.first.Scalar());
+    if (kv.second.IsNull()) {
+      out.emplace_back(name, std::nullopt);
+    } else if (kv.second.IsScalar()) {
+      out.emplace_back(name, kv.second.Scalar());
+    } else {
+      return yaml::errorAt(r.document().locate(kv.second), r.pathOf(key) + "." + name,
+                           "expected a value, or null for \"must be absent\"");
+    }
+  }
+  return out;
+}
+
 StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node node,
                                        const std::string& path) {
   Expectation e;
@@ -154,8 +180,8 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node nod
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   e.location = r.location();
   e.path = path;
-  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(
-      r, {"upstream", "response", "error", "attempts", "responseFlags", "latency", "slo"}));
+  MESHSIM_RETURN_IF_ERROR(
+      rejectUnimplemented(r, {"attempts", "responseFlags", "latency", "slo"}));
   if (r.has("metric")) {
     MESHSIM_ASSIGN_OR_RETURN(e.metric, r.string("metric"));
     auto q = telemetry::MetricQuery::parse(e.metric);
@@ -235,8 +261,63 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node nod
     }
     e.tolerance = *t;
   }
-  if (!e.status && e.status_distribution.empty() && e.served_by.empty()) {
-    return r.errorHere("a traffic expectation needs at least one of status or servedBy");
+  if (r.has("upstream")) {
+    yaml::Reader u(doc, r.child("upstream"), r.pathOf("upstream"));
+    MESHSIM_RETURN_IF_ERROR(u.expectMap());
+    e.has_upstream = true;
+    if (u.has("host")) {
+      MESHSIM_ASSIGN_OR_RETURN(e.upstream_host, u.string("host"));
+    }
+    if (u.has("path")) {
+      MESHSIM_ASSIGN_OR_RETURN(e.upstream_path, u.string("path"));
+    }
+    MESHSIM_ASSIGN_OR_RETURN(e.upstream_headers, parseHeaderExpectations(u, "headers"));
+    MESHSIM_RETURN_IF_ERROR(u.finish());
+  }
+  if (r.has("response")) {
+    yaml::Reader rs(doc, r.child("response"), r.pathOf("response"));
+    MESHSIM_RETURN_IF_ERROR(rs.expectMap());
+    e.has_response = true;
+    MESHSIM_ASSIGN_OR_RETURN(e.response_headers, parseHeaderExpectations(rs, "headers"));
+    if (rs.has("body")) {
+      YAML::Node body = rs.child("body");
+      BodyMatch m;
+      if (body.IsScalar()) {
+        m.value = body.Scalar();
+      } else {
+        yaml::Reader b(doc, body, rs.pathOf("body"));
+        MESHSIM_RETURN_IF_ERROR(b.expectMap());
+        if (b.has("contains") == b.has("regex")) {
+          return b.errorHere("expected exactly one of contains or regex (or a plain string)");
+        }
+        m.kind = b.has("contains") ? BodyMatch::Kind::Contains : BodyMatch::Kind::Regex;
+        MESHSIM_ASSIGN_OR_RETURN(m.value, b.string(b.has("contains") ? "contains" : "regex"));
+        if (m.kind == BodyMatch::Kind::Regex) {
+          re2::RE2 re(m.value, re2::RE2::Quiet);
+          if (!re.ok()) {
+            return b.error("regex", "invalid RE2 regex: " + re.error());
+          }
+        }
+        MESHSIM_RETURN_IF_ERROR(b.finish());
+      }
+      e.response_body = m;
+    }
+    MESHSIM_RETURN_IF_ERROR(rs.finish());
+  }
+  if (r.has("error")) {
+    MESHSIM_ASSIGN_OR_RETURN(e.error, r.string("error"));
+    if (e.error != "refused" && e.error != "reset" && e.error != "timeout") {
+      return r.error("error", "expected refused, reset or timeout, got \"" + e.error + "\"");
+    }
+    if (e.status || !e.status_distribution.empty()) {
+      return r.error("error", "an expectation has either status or error, not both");
+    }
+  }
+  if (!e.status && e.status_distribution.empty() && e.served_by.empty() && !e.has_upstream &&
+      !e.has_response && e.error.empty()) {
+    return r.errorHere(
+        "a traffic expectation needs at least one of status, servedBy, upstream, response or "
+        "error");
   }
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return e;

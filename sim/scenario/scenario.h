@@ -62,6 +62,16 @@ struct ServedByShare {
   double share = 0;
 };
 
+// A response body check: exact text, a substring, or an RE2 regex (full match).
+struct BodyMatch {
+  enum class Kind { Exact, Contains, Regex };
+  Kind kind = Kind::Exact;
+  std::string value;
+};
+
+// Header checks: a value that must be present (exact), or nullopt for "must be absent".
+using HeaderExpectations = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
 struct Expectation {
   yaml::Location location;
   std::string path;  // "spec.expect[2]"
@@ -71,6 +81,17 @@ struct Expectation {
   std::vector<std::pair<int, Comparison>> status_distribution;
   std::vector<ServedByShare> served_by;
   std::optional<double> tolerance;  // absolute, as a fraction
+  // What every app request of the stream looked like on arrival.
+  std::optional<std::string> upstream_host;
+  std::optional<std::string> upstream_path;
+  HeaderExpectations upstream_headers;
+  bool has_upstream = false;
+  // What every response looked like.
+  HeaderExpectations response_headers;
+  std::optional<BodyMatch> response_body;
+  bool has_response = false;
+  // Every request ended without a response: "refused", "reset" or "timeout".
+  std::string error;
   // Metric expectations
   std::string metric;
   std::optional<Comparison> value;
