@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 
+#include "proxy/router/retry_state.h"
 #include "proxy/router/route_actions.h"
 
 namespace meshsim::proxy {
@@ -20,6 +21,7 @@ constexpr std::string_view kConnectFailure =
 constexpr std::string_view kRemoteReset =
     "upstream connect error or disconnect/reset before headers. reset reason: remote reset";
 constexpr std::string_view kTimeout = "upstream request timeout";
+constexpr std::string_view kFaultAbort = "fault filter abort";
 constexpr std::string_view kOverflow =
     "upstream connect error or disconnect/reset before headers. reset reason: overflow";
 
@@ -163,46 +165,13 @@ public:
     if (x.log != nullptr) {
       x.log->upstream_cluster = cluster->config().name;
     }
-    // PassthroughCluster: to wherever the client connected, no load balancing.
-    config::Endpoint original_destination;
-    int index = -1;
-    const config::Endpoint* endpoint = &original_destination;
     if (cluster->config().original_destination) {
-      original_destination.address = x.downstream.destination;
       x.service = passthroughService(*request);
-    } else {
-      index = cluster->pickEndpoint();
-      if (index < 0) {
-        localReply(std::move(x), 503, kNoHealthyUpstream,
-                   ResponseFlags{} | ResponseFlag::NoHealthyUpstream);
-        return;
-      }
-      endpoint = &cluster->endpoint(index);
     }
-    if (isOutbound()) {
-      x.upstream_workload = endpoint->workload;
-      x.upstream_mtls = endpoint->mtls;
-    }
-    request->headers.set("x-envoy-attempt-count", "1");
-    if (index >= 0) {
-      cluster->onRequestStart(index);
-    }
-
-    ConnectionInfo upstream{config::Address{proxy_.config_.ip, 0}, endpoint->address,
-                            proxy_.config_.workload, endpoint->mtls};
-    if (x.log != nullptr) {
-      x.log->upstream_host = config::toString(endpoint->address);
-      x.log->upstream_local_address = config::toString(upstream.source);
-    }
-    const MonotonicTime sent = proxy_.dispatcher_.now();
-    proxy_.transport_.send(upstream, endpoint->address, std::move(request),
-                           [this, x = std::move(x), sent, cluster, index](
-                               http::ResponsePtr response, ResetReason reset) mutable {
-                             if (index >= 0) {
-                               cluster->onRequestEnd(index);
-                             }
-                             onUpstreamResult(std::move(x), sent, std::move(response), reset);
-                           });
+    auto upstream = std::make_shared<UpstreamRequest>(*this, std::move(x), std::move(request),
+                                                      *cluster, *route);
+    active_.emplace(upstream.get(), upstream);
+    upstream->start();
   }
 
 private:
@@ -220,9 +189,291 @@ private:
     // The request's Origin when the route's CORS policy allows it.
     std::optional<std::string> cors_origin;
     uint64_t request_bytes = 0;
+    uint64_t attempts = 0;  // upstream attempts made
     // Set only while the access log is enabled; completed and logged in finish().
     std::unique_ptr<stats::AccessLogEntry> log;
   };
+
+  // One downstream request from the fault filter on: fault delay and abort, then the router's
+  // attempts with retries, backoff, per-try and route timeouts, circuit breakers and outlier
+  // detection. Owned by the listener's active set until it answers; in-flight attempts keep it
+  // alive until their callbacks have run.
+  class UpstreamRequest : public std::enable_shared_from_this<UpstreamRequest> {
+  public:
+    UpstreamRequest(ListenerImpl& listener, Exchange x, http::RequestPtr request,
+                    upstream::ClusterState& cluster, const config::Route& route)
+        : listener_(listener),
+          proxy_(listener.proxy_),
+          x_(std::move(x)),
+          request_(std::move(request)),
+          cluster_(cluster),
+          route_(route),
+          policy_(route.action.retry_policy.value_or(config::RetryPolicy{})) {}
+
+    void start() {
+      if (route_.fault) {
+        const config::FaultPolicy& f = *route_.fault;
+        // Delay and abort are rolled independently; a delayed request is aborted afterwards.
+        const bool delay = f.delay.count() > 0 && roll(f.delay_fraction);
+        abort_ = f.abort_status != 0 && roll(f.abort_fraction);
+        if (delay) {
+          flags_ = flags_ | ResponseFlag::DelayInjected;
+          timer_ = proxy_.dispatcher_.createTimer([this] { afterFault(); });
+          timer_->enable(f.delay);
+          return;
+        }
+      }
+      afterFault();
+    }
+
+  private:
+    bool roll(double fraction) { return fraction >= 1.0 || proxy_.random_.unit() < fraction; }
+
+    void afterFault() {
+      if (abort_) {
+        // A local reply of the fault filter: no upstream request, so nothing to retry.
+        answer(localResponse(route_.fault->abort_status, kFaultAbort),
+               flags_ | ResponseFlag::FaultInjected);
+        return;
+      }
+      // The route timeout starts when the router has the request, after any fault delay.
+      if (route_.action.timeout.count() > 0) {
+        route_timer_ = proxy_.dispatcher_.createTimer([this] { onRouteTimeout(); });
+        route_timer_->enable(route_.action.timeout);
+      }
+      startAttempt();
+    }
+
+    void startAttempt() {
+      ++attempt_;
+      const uint64_t attempt = attempt_;
+      config::Endpoint original_destination;
+      const config::Endpoint* endpoint = &original_destination;
+      int index = -1;
+      if (cluster_.config().original_destination) {
+        // PassthroughCluster: to wherever the client connected, no load balancing.
+        original_destination.address = x_.downstream.destination;
+      } else {
+        index = cluster_.pickEndpoint(policy_.avoid_previous_hosts ? tried_ : std::vector<int>{},
+                                      policy_.host_selection_max_attempts);
+        if (index < 0) {
+          answer(localResponse(503, kNoHealthyUpstream), flags_ | ResponseFlag::NoHealthyUpstream);
+          return;
+        }
+        endpoint = &cluster_.endpoint(index);
+        tried_.push_back(index);
+      }
+      auto request = std::make_unique<http::Request>(*request_);
+      if (listener_.isOutbound()) {
+        // include_request_attempt_count is set on the gateway's and sidecars' outbound virtual
+        // hosts; an inbound sidecar passes the client proxy's count through.
+        request->headers.set("x-envoy-attempt-count", std::to_string(attempt));
+      }
+      const bool admitted =
+          cluster_.admit([self = shared_from_this(), attempt, index, endpoint = *endpoint,
+                          request = std::move(request)]() mutable {
+            self->send(attempt, index, endpoint, std::move(request));
+          });
+      if (!admitted) {
+        // Circuit breaker overflow: never retried.
+        auto r = localResponse(503, kOverflow);
+        r->headers.set("x-envoy-overloaded", "true");
+        answer(std::move(r), flags_ | ResponseFlag::UpstreamOverflow);
+      }
+    }
+
+    // Runs when the circuit breaker grants a connection (now, or when one frees up).
+    void send(uint64_t attempt, int index, const config::Endpoint& endpoint,
+              http::RequestPtr request) {
+      if (done_ || attempt != attempt_) {
+        cluster_.release();  // the request was answered while this attempt waited
+        return;
+      }
+      if (listener_.isOutbound()) {
+        x_.upstream_workload = endpoint.workload;
+        x_.upstream_mtls = endpoint.mtls;
+      }
+      if (x_.log != nullptr) {
+        x_.log->upstream_host = config::toString(endpoint.address);
+        x_.log->upstream_local_address = config::ipToString(proxy_.config_.ip) + ":0";
+      }
+      if (policy_.per_try_timeout.count() > 0) {
+        if (try_timer_ == nullptr) {
+          try_timer_ = proxy_.dispatcher_.createTimer([this] { onPerTryTimeout(); });
+        }
+        try_timer_->enable(policy_.per_try_timeout);
+      }
+      if (index >= 0) {
+        cluster_.onRequestStart(index);
+      }
+      sent_ = proxy_.dispatcher_.now();
+      ConnectionInfo from{config::Address{proxy_.config_.ip, 0}, endpoint.address,
+                          proxy_.config_.workload, endpoint.mtls};
+      proxy_.transport_.send(from, endpoint.address, std::move(request),
+                             [self = shared_from_this(), attempt, index](
+                                 http::ResponsePtr response, ResetReason reset) mutable {
+                               self->onAttemptDone(attempt, index, std::move(response), reset);
+                             });
+    }
+
+    void onAttemptDone(uint64_t attempt, int index, http::ResponsePtr response, ResetReason reset) {
+      cluster_.release();
+      if (index >= 0) {
+        cluster_.onRequestEnd(index);
+        cluster_.recordOutcome(index, response == nullptr ? 0 : response->status);
+      }
+      if (done_ || attempt != attempt_ || attempt_timed_out_) {
+        return;  // answered already (route timeout), or this attempt's per-try timeout fired
+      }
+      if (try_timer_ != nullptr) {
+        try_timer_->disable();
+      }
+      if (response != nullptr) {
+        response->headers.set("x-envoy-upstream-service-time",
+                              std::to_string(wholeMillis(proxy_.dispatcher_.now() - sent_)));
+        const bool retriable = router::retriableResponse(policy_, *response);
+        if (retriable && retry()) {
+          return;
+        }
+        answer(std::move(response),
+               flags_ | (retriable && policy_.num_retries > 0 ? kRetryLimit : 0));
+        return;
+      }
+      onReset(reset);
+    }
+
+    void onPerTryTimeout() {
+      attempt_timed_out_ = true;  // the attempt stays in flight; its answer will be ignored
+      onReset(ResetReason::Timeout);
+    }
+
+    void onReset(ResetReason reset) {
+      const bool retriable = router::retriableReset(policy_, reset);
+      if (retriable && retry()) {
+        return;
+      }
+      const ResponseFlags exhausted = retriable && policy_.num_retries > 0 ? kRetryLimit : 0;
+      switch (reset) {
+        case ResetReason::Timeout:
+          answer(localResponse(504, kTimeout),
+                 flags_ | exhausted | ResponseFlag::UpstreamRequestTimeout);
+          return;
+        case ResetReason::Overflow: {
+          auto r = localResponse(503, kOverflow);
+          r->headers.set("x-envoy-overloaded", "true");
+          answer(std::move(r), flags_ | ResponseFlag::UpstreamOverflow);
+          return;
+        }
+        case ResetReason::RemoteReset:
+          answer(localResponse(503, kRemoteReset),
+                 flags_ | exhausted | ResponseFlag::UpstreamRemoteReset);
+          return;
+        case ResetReason::ConnectFailure:
+        case ResetReason::None:
+          answer(localResponse(503, kConnectFailure),
+                 flags_ | exhausted | ResponseFlag::UpstreamConnectionFailure);
+          return;
+      }
+    }
+
+    // Schedules the next attempt after a jittered backoff. False when no retry is left or the
+    // cluster's max_retries breaker is full (then UO joins the final flags).
+    bool retry() {
+      if (in_retry_) {
+        cluster_.endRetry();  // the retry that just ended no longer counts against max_retries
+        in_retry_ = false;
+      }
+      if (retries_ >= policy_.num_retries) {
+        return false;
+      }
+      if (!cluster_.tryStartRetry()) {
+        flags_ = flags_ | ResponseFlag::UpstreamOverflow;
+        return false;
+      }
+      in_retry_ = true;
+      ++retries_;
+      attempt_timed_out_ = false;
+      if (backoff_timer_ == nullptr) {
+        backoff_timer_ = proxy_.dispatcher_.createTimer([this] { startAttempt(); });
+      }
+      backoff_timer_->enable(router::backoff(policy_, retries_, proxy_.random_));
+      return true;
+    }
+
+    void onRouteTimeout() {
+      // The global timeout is never retried; in-flight attempts are abandoned.
+      answer(localResponse(504, kTimeout), flags_ | ResponseFlag::UpstreamRequestTimeout);
+    }
+
+    static http::ResponsePtr localResponse(int status, std::string_view body) {
+      auto r = std::make_unique<http::Response>();
+      r->status = status;
+      r->body.assign(body);
+      if (!body.empty()) {
+        r->headers.set("content-type", "text/plain");
+      }
+      return r;
+    }
+
+    // Answers downstream once; later attempt results are ignored.
+    void answer(http::ResponsePtr response, ResponseFlags flags) {
+      if (done_) {
+        return;
+      }
+      done_ = true;
+      if (in_retry_) {
+        cluster_.endRetry();
+        in_retry_ = false;
+      }
+      if (route_timer_ != nullptr) {
+        route_timer_->disable();
+      }
+      if (try_timer_ != nullptr) {
+        try_timer_->disable();
+      }
+      if (backoff_timer_ != nullptr) {
+        backoff_timer_->disable();
+      }
+      x_.attempts = attempt_;
+      listener_.finish(std::move(x_), std::move(response), flags);
+      listener_.release(this);
+    }
+
+    static constexpr ResponseFlags kRetryLimit =
+        static_cast<ResponseFlags>(ResponseFlag::UpstreamRetryLimitExceeded);
+
+    ListenerImpl& listener_;
+    Proxy& proxy_;
+    Exchange x_;
+    http::RequestPtr request_;
+    upstream::ClusterState& cluster_;
+    const config::Route& route_;
+    config::RetryPolicy policy_;
+    ResponseFlags flags_ = 0;
+    bool abort_ = false;
+    bool done_ = false;
+    bool in_retry_ = false;
+    bool attempt_timed_out_ = false;
+    uint64_t attempt_ = 0;
+    uint32_t retries_ = 0;
+    std::vector<int> tried_;
+    MonotonicTime sent_{};
+    TimerPtr timer_;          // the fault delay
+    TimerPtr backoff_timer_;  // the wait before a retry
+    TimerPtr route_timer_;    // the route timeout
+    TimerPtr try_timer_;      // the per-try timeout
+  };
+
+  // Drops the listener's reference to a finished request; destruction is deferred to a later
+  // event because the request may be running a timer callback right now (Envoy's deferredDelete).
+  void release(UpstreamRequest* r) {
+    auto it = active_.find(r);
+    if (it == active_.end()) {
+      return;
+    }
+    proxy_.dispatcher_.post([keep = std::move(it->second)] {});
+    active_.erase(it);
+  }
 
   // The route's cluster, or a weighted random choice among its clusters (made once per
   // request, as Envoy does); nullptr when no cluster has weight.
@@ -301,34 +552,6 @@ private:
     }
   }
 
-  void onUpstreamResult(Exchange x, MonotonicTime sent, http::ResponsePtr response,
-                        ResetReason reset) {
-    if (response == nullptr) {
-      switch (reset) {
-        case ResetReason::Timeout:
-          localReply(std::move(x), 504, kTimeout,
-                     ResponseFlags{} | ResponseFlag::UpstreamRequestTimeout);
-          return;
-        case ResetReason::Overflow:
-          localReply(std::move(x), 503, kOverflow,
-                     ResponseFlags{} | ResponseFlag::UpstreamOverflow);
-          return;
-        case ResetReason::RemoteReset:
-          localReply(std::move(x), 503, kRemoteReset,
-                     ResponseFlags{} | ResponseFlag::UpstreamRemoteReset);
-          return;
-        case ResetReason::ConnectFailure:
-        case ResetReason::None:
-          localReply(std::move(x), 503, kConnectFailure,
-                     ResponseFlags{} | ResponseFlag::UpstreamConnectionFailure);
-          return;
-      }
-    }
-    const MonotonicTime now = proxy_.dispatcher_.now();
-    response->headers.set("x-envoy-upstream-service-time", std::to_string(wholeMillis(now - sent)));
-    finish(std::move(x), std::move(response), 0);
-  }
-
   void localReply(Exchange x, int status, std::string_view body, ResponseFlags flags) {
     auto response = std::make_unique<http::Response>();
     response->status = status;
@@ -350,6 +573,7 @@ private:
       }
     }
     response->headers.set("server", listener_.server_name);
+    response->response_flags = flags;
     stats::RequestRecord record;
     record.reporter = isOutbound() ? stats::Reporter::Source : stats::Reporter::Destination;
     record.peer = isOutbound() ? std::move(x.upstream_workload) : x.downstream.peer;
@@ -373,6 +597,7 @@ private:
   const config::Listener& listener_;
   router::RouteTableConstSharedPtr routes_;
   std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
+  std::unordered_map<UpstreamRequest*, std::shared_ptr<UpstreamRequest>> active_;
 };
 
 Proxy::Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,
@@ -381,7 +606,7 @@ Proxy::Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTranspo
       dispatcher_(dispatcher),
       transport_(transport),
       random_(random),
-      clusters_(config_.clusters, random),
+      clusters_(config_.clusters, random, dispatcher.timeSource()),
       stats_(config_.workload) {}
 
 Proxy::~Proxy() = default;

@@ -103,6 +103,7 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions op
     }
     mesh->origins_.push_back(&pod);
     auto app = std::make_unique<apps::App>(pod, mesh->origins_.size(), std::move(behavior));
+    app->setRuntime(&mesh->loop_, &mesh->random_);
     for (uint16_t port : ports) {
       if (has_proxy.count(i) != 0) {
         mesh->network_.listenLocal(pod.ip, port, *app);

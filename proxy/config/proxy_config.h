@@ -7,12 +7,15 @@
 // Kubernetes or Istio; sim/istio translates Istio resources into it, the way istiod does for
 // Envoy.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <climits>
 
 namespace re2 {
 class RE2;
@@ -72,6 +75,26 @@ struct Endpoint {
 // Istio's default when a DestinationRule sets none is LeastRequest (power of two choices).
 enum class LbPolicy { LeastRequest, RoundRobin, Random };
 
+// Circuit-breaker thresholds per client proxy per cluster. Istio installs 2^32-1 (effectively
+// unlimited) unless a DestinationRule connectionPool sets them.
+struct CircuitBreakers {
+  uint32_t max_connections = UINT32_MAX;
+  uint32_t max_pending_requests = UINT32_MAX;
+  uint32_t max_requests = UINT32_MAX;
+  uint32_t max_retries = UINT32_MAX;
+};
+
+// Envoy outlier detection as Istio configures it (consecutive errors only, panic disabled).
+struct OutlierDetection {
+  uint32_t consecutive_5xx = 5;              // 0: off
+  uint32_t consecutive_gateway_failure = 0;  // 0: off
+  std::chrono::nanoseconds interval = std::chrono::seconds(10);
+  std::chrono::nanoseconds base_ejection_time = std::chrono::seconds(30);
+  std::chrono::nanoseconds max_ejection_time = std::chrono::seconds(300);
+  uint32_t max_ejection_percent = 10;
+  uint32_t min_health_percent = 0;  // Envoy healthy_panic_threshold; Istio default 0 (no panic)
+};
+
 struct Cluster {
   // e.g. "outbound|80||hello.default.svc.cluster.local" or "inbound|8080||".
   std::string name;
@@ -79,6 +102,8 @@ struct Cluster {
   ServiceInfoConstSharedPtr service;
   LbPolicy lb_policy = LbPolicy::LeastRequest;
   std::vector<Endpoint> endpoints;
+  CircuitBreakers circuit_breakers;
+  std::optional<OutlierDetection> outlier_detection;
   // Envoy ORIGINAL_DST (Istio's PassthroughCluster): forward to the address the client
   // connected to; `endpoints` is unused.
   bool original_destination = false;
@@ -151,7 +176,51 @@ struct MirrorPolicy {
   bool shadow_host_suffix = false;
 };
 
+// Envoy's retry_on conditions (router_filter.rst), as bits.
+enum RetryOn : uint32_t {
+  kRetryOn5xx = 1u << 0,
+  kRetryOnGatewayError = 1u << 1,  // 502, 503, 504
+  kRetryOnReset = 1u << 2,
+  kRetryOnConnectFailure = 1u << 3,
+  kRetryOnRetriable4xx = 1u << 4,  // 409
+  kRetryOnRefusedStream = 1u << 5,
+  kRetryOnRetriableStatusCodes = 1u << 6,
+  kRetryOnResetBeforeRequest = 1u << 7,
+  // gRPC conditions: they look at grpc-status in response headers; HTTP/1 traffic never has it.
+  kRetryOnGrpcCancelled = 1u << 8,
+  kRetryOnGrpcDeadlineExceeded = 1u << 9,
+  kRetryOnGrpcInternal = 1u << 10,
+  kRetryOnGrpcResourceExhausted = 1u << 11,
+  kRetryOnGrpcUnavailable = 1u << 12,
+};
+
+struct RetryPolicy {
+  uint32_t num_retries = 0;
+  uint32_t retry_on = 0;  // RetryOn bits
+  std::vector<int> retriable_status_codes;
+  // 0: none (each attempt is bounded only by the route timeout).
+  std::chrono::nanoseconds per_try_timeout{0};
+  // Fully jittered exponential backoff: before retry n, a uniform wait in
+  // [0, (2^n - 1) * base), capped at max.
+  std::chrono::nanoseconds base_interval = std::chrono::milliseconds(25);
+  std::chrono::nanoseconds max_interval = std::chrono::milliseconds(250);
+  // previous_hosts predicate: a retry avoids endpoints already tried, up to this many picks.
+  bool avoid_previous_hosts = true;
+  uint32_t host_selection_max_attempts = 5;
+};
+
+// Envoy's fault filter on the client-side proxy: runs before the router.
+struct FaultPolicy {
+  std::chrono::nanoseconds delay{0};
+  double delay_fraction = 0;  // of requests, in [0, 1]
+  int abort_status = 0;       // 0: no abort
+  double abort_fraction = 0;
+};
+
 struct RouteAction {
+  // The whole exchange including retries and backoff; 0: no timeout (Istio's default).
+  std::chrono::nanoseconds timeout{0};
+  std::optional<RetryPolicy> retry_policy;
   // One cluster, or a weighted choice made once per request.
   std::vector<WeightedCluster> clusters;
   // Replaces the matched prefix (or the whole path for exact and regex matches).
@@ -210,6 +279,7 @@ struct Route {
   HeaderOperations request_headers;
   HeaderOperations response_headers;
   std::optional<CorsPolicy> cors;
+  std::optional<FaultPolicy> fault;
   SourceRef source;
 };
 

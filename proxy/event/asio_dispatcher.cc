@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
 namespace meshsim::proxy {
 
@@ -25,7 +26,11 @@ public:
   ~TimerImpl() override {
     ++state_->generation;
     state_->enabled = false;
-    timer_.cancel();
+    try {
+      timer_.cancel();
+    } catch (const boost::system::system_error&) {
+      // The generation bump above already keeps a late completion from running the callback.
+    }
   }
 
   // proxy::Timer

@@ -77,6 +77,9 @@ struct Response {
   // Set by whoever produced the response (an app; 0 for a proxy's local reply) and passed
   // back unchanged by every proxy on the way, so the simulator knows which pod served it.
   uint64_t origin = 0;
+  // Envoy response flags (stats::ResponseFlags bits) of the last proxy that handled the
+  // response; on the client's side, those of the proxy it talked to. Not sent on the wire.
+  uint32_t response_flags = 0;
 };
 using ResponsePtr = std::unique_ptr<Response>;
 

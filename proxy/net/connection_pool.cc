@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/net/net_util.h"
+#include "proxy/net/wire.h"
 
 namespace meshsim::proxy::net {
 
@@ -67,7 +69,7 @@ public:
     if (current_.request->method == "HEAD") {
       parser_.expectHeadResponse();
     }
-    out_ = http::serializeRequest(*current_.request);
+    writeRequest(*current_.request, out_);
     if (options_.response_timeout > Duration::zero()) {
       request_deadline_ = Clock::now() + options_.response_timeout;
       armTimer(request_deadline_);
@@ -207,7 +209,8 @@ private:
       // connection in an unknown state: use it once only.
       const bool reusable = result.keep_alive && data.empty() && !writing_;
       complete(std::move(result.message), reusable);
-      return state_ != State::Closed;
+      // The caller's Ref keeps this connection alive through complete().
+      return state_ != State::Closed;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
     }
   }
 
@@ -375,19 +378,19 @@ private:
 // ---------------------------------------------------------------------------------------------
 
 HttpConnectionPool::HttpConnectionPool(AsioDispatcher& dispatcher, config::Address upstream,
-                                       ConnectionPoolOptions options,
-                                       ConnectionObserver* observer)
-    : dispatcher_(dispatcher),
-      upstream_(upstream),
-      options_(std::move(options)),
-      observer_(observer) {}
+                                       ConnectionPoolOptions options, ConnectionObserver* observer)
+    : dispatcher_(dispatcher), upstream_(upstream), options_(options), observer_(observer) {}
 
 HttpConnectionPool::~HttpConnectionPool() {
-  const std::vector<Connection*> open(connections_.begin(), connections_.end());
-  connections_.clear();
-  idle_.clear();
-  for (Connection* c : open) {
-    c->abandon();
+  try {
+    const std::vector<Connection*> open(connections_.begin(), connections_.end());
+    connections_.clear();
+    idle_.clear();
+    for (Connection* c : open) {
+      c->abandon();
+    }
+  } catch (const std::exception&) {
+    // Out of memory or a timer that failed to cancel: nothing more can be done on the way out.
   }
 }
 

@@ -3,16 +3,19 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "proxy/net/net_util.h"
+#include "proxy/net/wire.h"
 
 namespace meshsim::proxy::net {
 
@@ -134,10 +137,13 @@ private:
     return true;
   }
 
+  // Whether the connection takes more bytes now.
+  bool wantsBytes() const { return !closed_ && (!close_after_write_ || lingering_); }
+
   // Arranges for the next bytes to be read, if the connection wants any.
   void resumeReading() {
-    if (waiting_ || closed_ || (close_after_write_ && !lingering_)) {
-      return;
+    if (waiting_ || reading_ || !wantsBytes()) {
+      return;  // Inside readNow(), its loop decides what comes next.
     }
     if (!makeRoom()) {
       read_first_ = true;  // Full: TCP flow control now holds the client back.
@@ -164,38 +170,55 @@ private:
     readNow();
   }
 
+  // Reads and handles what is there, a few buffers at most so that one busy client cannot hold
+  // the event loop; then waits for more, or lets other connections run first.
   void readNow() {
-    read_first_ = false;
-    if (!makeRoom()) {
-      read_first_ = true;
-      return;
-    }
-    ErrorCode ec;
-    const size_t room = options_.read_buffer_bytes - end_;
-    const size_t n = socket_.read_some(boost::asio::buffer(buffer_.get() + end_, room), ec);
-    if (ec == boost::asio::error::would_block) {
-      resumeReading();
-      return;
-    }
-    if (ec) {
-      // End of stream or error. A response still with the handler is dropped (Envoy resets the
-      // stream when the downstream closes); a partial request is abandoned.
-      closeNow();
-      return;
-    }
-    read_first_ = n == room;  // More may be waiting, and no new readiness event would say so.
-    last_activity_ = Clock::now();
-    if (lingering_) {
-      lingered_bytes_ += n;
-      if (lingered_bytes_ > kMaxLingerBytes) {
+    reading_ = true;
+    for (int round = 0; round < kReadsPerTurn; ++round) {
+      read_first_ = false;
+      if (!makeRoom()) {
+        read_first_ = true;
+        reading_ = false;
+        return;
+      }
+      ErrorCode ec;
+      const size_t room = options_.read_buffer_bytes - end_;
+      const size_t n = socket_.read_some(boost::asio::buffer(buffer_.get() + end_, room), ec);
+      if (ec == boost::asio::error::would_block) {
+        reading_ = false;
+        resumeReading();
+        return;
+      }
+      if (ec) {
+        // End of stream or error. A response still with the handler is dropped (Envoy resets
+        // the stream when the downstream closes); a partial request is abandoned.
+        reading_ = false;
         closeNow();
         return;
       }
-      resumeReading();
-      return;
+      read_first_ = n == room;  // More may be waiting, and no readiness event would say so.
+      last_activity_ = Clock::now();
+      if (lingering_) {
+        lingered_bytes_ += n;
+        if (lingered_bytes_ > kMaxLingerBytes) {
+          reading_ = false;
+          closeNow();
+          return;
+        }
+      } else {
+        end_ += n;
+        processInput();
+      }
+      if (!read_first_ || !wantsBytes()) {
+        reading_ = false;
+        resumeReading();
+        return;
+      }
     }
-    end_ += n;
-    processInput();
+    // Still more to read: come back after the connections that are waiting.
+    reading_ = false;
+    waiting_ = true;
+    boost::asio::post(socket_.get_executor(), [ref = Ref(this)] { ref->onReadable({}); });
   }
 
   // Parses buffered bytes into requests, one at a time: nothing is parsed while a request is
@@ -224,9 +247,6 @@ private:
       dispatch(std::move(result));
     }
     processing_ = false;
-    if (lingering_) {
-      return;  // An error response was written inline and lingering reads are under way.
-    }
     resumeReading();
   }
 
@@ -316,7 +336,7 @@ private:
   // window is full; only then does an asynchronous write finish the job.
   void write(const http::Response& response) {
     countStatus(response.status);
-    out_ = http::serializeResponse(response);
+    writeResponse(response, out_);
     if (head_request_ && !statusForbidsBody(response.status)) {
       // A response to HEAD announces the length of the body it does not carry.
       out_.resize(out_.size() - response.body.size());
@@ -333,10 +353,9 @@ private:
     }
     const size_t done = ec ? 0 : n;
     writing_ = true;
-    boost::asio::async_write(socket_, boost::asio::buffer(out_.data() + done, out_.size() - done),
-                             [ref = Ref(this)](const ErrorCode& write_ec, size_t /*n*/) {
-                               ref->onWrite(write_ec);
-                             });
+    boost::asio::async_write(
+        socket_, boost::asio::buffer(out_.data() + done, out_.size() - done),
+        [ref = Ref(this)](const ErrorCode& write_ec, size_t /*n*/) { ref->onWrite(write_ec); });
   }
 
   void countStatus(int status) {
@@ -486,6 +505,7 @@ private:
   }
 
   static constexpr size_t kMaxLingerBytes = size_t{1} << 20;
+  static constexpr int kReadsPerTurn = 4;
 
   HttpServer* server_;  // Null once closed or once the server is gone.
   RequestHandler& handler_;
@@ -502,13 +522,14 @@ private:
   // The response being written.
   std::string out_;
 
-  unsigned refs_ = 1;  // The open socket's reference, released by closeNow().
-  bool waiting_ = false;     // A wait for readability is queued.
+  unsigned refs_ = 1;        // The open socket's reference, released by closeNow().
+  bool waiting_ = false;     // A wait for readability (or a posted read) is queued.
+  bool reading_ = false;     // Inside readNow().
   bool read_first_ = false;  // Bytes may be waiting that no readiness event will announce.
   bool processing_ = false;  // Inside processInput().
   bool writing_ = false;     // An asynchronous write is finishing a response.
-  bool in_flight_ = false;  // A request is with the handler.
-  bool keep_alive_ = true;  // Of the request with the handler.
+  bool in_flight_ = false;   // A request is with the handler.
+  bool keep_alive_ = true;   // Of the request with the handler.
   bool head_request_ = false;
   bool close_after_write_ = false;
   bool lingering_ = false;
@@ -532,7 +553,7 @@ HttpServer::HttpServer(AsioDispatcher& dispatcher, RequestHandler& handler,
                        HttpServerOptions options, ConnectionInfoFn connection_info)
     : dispatcher_(dispatcher),
       handler_(handler),
-      options_(std::move(options)),
+      options_(options),
       connection_info_(std::move(connection_info)),
       acceptor_(dispatcher.ioContext()) {}
 
@@ -545,7 +566,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(AsioDispatcher& dispatc
     return invalidArgumentError("read_buffer_bytes must be positive");
   }
   std::unique_ptr<HttpServer> server(
-      new HttpServer(dispatcher, handler, std::move(options), std::move(connection_info)));
+      new HttpServer(dispatcher, handler, options, std::move(connection_info)));
   const Endpoint endpoint = toEndpoint(address);
   ErrorCode ec;
   auto& acceptor = server->acceptor_;
@@ -573,20 +594,23 @@ HttpServer::~HttpServer() {
   *alive_ = false;
   ErrorCode ignored;
   acceptor_.close(ignored);
-  const std::vector<Connection*> open(connections_.begin(), connections_.end());
-  connections_.clear();
-  for (Connection* c : open) {
-    c->abandon();
+  try {
+    const std::vector<Connection*> open(connections_.begin(), connections_.end());
+    connections_.clear();
+    for (Connection* c : open) {
+      c->abandon();
+    }
+  } catch (const std::exception&) {
+    // Out of memory or a timer that failed to cancel: nothing more can be done on the way out.
   }
 }
 
 void HttpServer::accept() {
-  acceptor_.async_accept(
-      [this, alive = alive_](const ErrorCode& ec, tcp::socket socket) {
-        if (*alive) {
-          onAccept(ec, std::move(socket));
-        }
-      });
+  acceptor_.async_accept([this, alive = alive_](const ErrorCode& ec, tcp::socket socket) {
+    if (*alive) {
+      onAccept(ec, std::move(socket));
+    }
+  });
 }
 
 void HttpServer::onAccept(const ErrorCode& ec, tcp::socket socket) {

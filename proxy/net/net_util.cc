@@ -16,8 +16,8 @@ config::Address toAddress(const Endpoint& endpoint) {
 
 void removeHopByHopHeaders(http::HeaderMap& headers) {
   static constexpr std::array<std::string_view, 7> kHopByHop = {
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade"};
+      "connection", "keep-alive",        "proxy-connection", "te",
+      "trailer",    "transfer-encoding", "upgrade"};
   // Most messages carry none of them: look before paying for the removals.
   for (const auto& [name, value] : headers) {
     for (std::string_view hop : kHopByHop) {

@@ -231,27 +231,61 @@ Labels IstioStats::labelsFor(const RequestRecord& r) const {
   return l;
 }
 
+std::vector<IstioStats::Series> IstioStats::series() const {
+  // Entries are keyed by interned objects, and several of them can carry the same label values
+  // (the replicas of one Deployment are different peers with one workload name). Envoy keys its
+  // stats by the label values, so they are one series: merge them, in first-recorded order.
+  std::vector<Series> out;
+  std::unordered_map<std::string, size_t> index;
+  for (const auto& e : entries_) {
+    Labels labels = labelsFor(e.exemplar);
+    std::string key;
+    for (const auto& [k, v] : labels) {
+      key += v;
+      key += '\0';
+    }
+    auto [it, inserted] = index.try_emplace(std::move(key), out.size());
+    if (inserted) {
+      out.push_back(Series{std::move(labels), {}});
+    }
+    out[it->second].entries.push_back(&e);
+  }
+  return out;
+}
+
 std::vector<CounterSample> IstioStats::requestsTotal() const {
   std::vector<CounterSample> out;
-  out.reserve(entries_.size());
-  for (const auto& e : entries_) {
-    out.push_back({labelsFor(e.exemplar), e.count});
+  for (auto& s : series()) {
+    uint64_t count = 0;
+    for (const Entry* e : s.entries) {
+      count += e->count;
+    }
+    out.push_back({std::move(s.labels), count});
   }
   return out;
 }
 
 std::vector<HistogramSample> IstioStats::histogram(Buckets Entry::*which) const {
   std::vector<HistogramSample> out;
-  out.reserve(entries_.size());
-  for (const auto& e : entries_) {
-    const Buckets& b = e.*which;
-    HistogramSample h{labelsFor(e.exemplar), {}, static_cast<double>(b.sum), e.count};
+  for (auto& s : series()) {
+    HistogramSample h{std::move(s.labels), {}, 0, 0};
+    std::array<uint64_t, kDurationBuckets.size()> counts{};
+    uint64_t sum = 0;
+    for (const Entry* e : s.entries) {
+      const Buckets& b = e->*which;
+      for (size_t i = 0; i < counts.size(); ++i) {
+        counts[i] += b.counts[i];
+      }
+      sum += b.sum;
+      h.count += e->count;
+    }
+    h.sum = static_cast<double>(sum);
     uint64_t running = 0;
-    for (size_t i = 0; i < b.counts.size(); ++i) {
-      running += b.counts[i];
+    for (size_t i = 0; i < counts.size(); ++i) {
+      running += counts[i];
       h.cumulative[i] = running;
     }
-    h.cumulative.back() = e.count;
+    h.cumulative.back() = h.count;
     out.push_back(std::move(h));
   }
   return out;

@@ -83,7 +83,9 @@ public:
   void record(const RequestRecord& r);
 
   // Every istio_requests_total series, in first-recorded order (deterministic for a
-  // deterministic run), with labels in Istio's emission order.
+  // deterministic run), with labels in Istio's emission order. Each label set appears once:
+  // requests of different peers with the same label values (replicas of one Deployment) are
+  // one series, as in Envoy.
   std::vector<CounterSample> requestsTotal() const;
   // The histograms, series for series in the same order as requestsTotal().
   std::vector<HistogramSample> requestDuration() const;
@@ -124,6 +126,12 @@ private:
     Buckets response_bytes;
   };
 
+  // Entries with the same label values, which are one series.
+  struct Series {
+    Labels labels;
+    std::vector<const Entry*> entries;
+  };
+  std::vector<Series> series() const;
   std::vector<HistogramSample> histogram(Buckets Entry::*which) const;
 
   config::WorkloadInfoConstSharedPtr local_;

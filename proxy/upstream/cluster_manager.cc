@@ -1,38 +1,181 @@
 #include "proxy/upstream/cluster_manager.h"
 
+#include <algorithm>
+
 namespace meshsim::proxy::upstream {
 
-ClusterState::ClusterState(config::Cluster config, RandomGenerator& random)
-    : config_(std::move(config)), random_(random), active_(config_.endpoints.size(), 0) {}
-
-int ClusterState::pickEndpoint() {
-  const size_t n = config_.endpoints.size();
-  if (n == 0) {
-    return -1;
+ClusterState::ClusterState(config::Cluster config, RandomGenerator& random, TimeSource& time)
+    : config_(std::move(config)),
+      random_(random),
+      time_(time),
+      created_(time.monotonicTime()),
+      active_(config_.endpoints.size(), 0),
+      all_(config_.endpoints.size()),
+      hosts_(config_.endpoints.size()) {
+  for (size_t i = 0; i < all_.size(); ++i) {
+    all_[i] = static_cast<int>(i);
   }
+}
+
+int ClusterState::pickAmong(const int* candidates, size_t n) {
   switch (config_.lb_policy) {
     case config::LbPolicy::RoundRobin:
       // Envoy starts each rotation at a random index; starting at zero keeps small runs
       // readable and is equally fair over a whole rotation.
-      return static_cast<int>(next_++ % n);
+      return candidates[next_++ % n];
     case config::LbPolicy::Random:
-      return static_cast<int>(random_.uniform(n));
+      return candidates[random_.uniform(n)];
     case config::LbPolicy::LeastRequest: {
       if (n == 1) {
-        return 0;
+        return candidates[0];
       }
-      const auto first = static_cast<int>(random_.uniform(n));
-      const auto second = static_cast<int>(random_.uniform(n));
+      const int first = candidates[random_.uniform(n)];
+      const int second = candidates[random_.uniform(n)];
       return active_[second] < active_[first] ? second : first;
     }
   }
-  return 0;
+  return candidates[0];
 }
 
-ClusterManager::ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random) {
+int ClusterState::pickEndpoint(const std::vector<int>& avoid, uint32_t max_attempts) {
+  const size_t n = config_.endpoints.size();
+  if (n == 0) {
+    return -1;
+  }
+  if (ejected_count_ > 0) {
+    unejectDue();
+  }
+  std::vector<int> healthy_hosts;
+  const int* candidates = all_.data();
+  size_t count = n;
+  if (ejected_count_ > 0) {
+    healthy_hosts.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (healthy(static_cast<int>(i))) {
+        healthy_hosts.push_back(static_cast<int>(i));
+      }
+    }
+    if (healthy_hosts.empty()) {
+      return -1;  // all ejected; Istio disables panic mode, so no healthy upstream
+    }
+    candidates = healthy_hosts.data();
+    count = healthy_hosts.size();
+  }
+  int pick = pickAmong(candidates, count);
+  for (uint32_t attempt = 1;
+       attempt < max_attempts && std::find(avoid.begin(), avoid.end(), pick) != avoid.end();
+       ++attempt) {
+    pick = pickAmong(candidates, count);
+  }
+  return pick;
+}
+
+bool ClusterState::admit(UniqueFunction<void()> start) {
+  const auto& cb = config_.circuit_breakers;
+  if (requests_ >= cb.max_requests) {
+    return false;
+  }
+  if (connections_ < cb.max_connections) {
+    ++requests_;
+    ++connections_;  // HTTP/1.1: one request per connection at a time
+    start();
+    return true;
+  }
+  if (pending_.size() >= cb.max_pending_requests) {
+    return false;
+  }
+  ++requests_;
+  pending_.push_back(std::move(start));
+  return true;
+}
+
+void ClusterState::release() {
+  --requests_;
+  if (!pending_.empty()) {
+    // The freed connection goes to the oldest waiting request.
+    UniqueFunction<void()> next = std::move(pending_.front());
+    pending_.pop_front();
+    next();
+    return;
+  }
+  --connections_;
+}
+
+bool ClusterState::tryStartRetry() {
+  if (retries_in_flight_ >= config_.circuit_breakers.max_retries) {
+    return false;
+  }
+  ++retries_in_flight_;
+  return true;
+}
+
+void ClusterState::recordOutcome(int index, int status) {
+  if (!config_.outlier_detection || index < 0) {
+    return;
+  }
+  const config::OutlierDetection& od = *config_.outlier_detection;
+  HostHealth& h = hosts_[index];
+  const bool error = status == 0 || status >= 500;
+  const bool gateway = status == 0 || status == 502 || status == 503 || status == 504;
+  h.consecutive_5xx = error ? h.consecutive_5xx + 1 : 0;
+  h.consecutive_gateway = gateway ? h.consecutive_gateway + 1 : 0;
+  if (h.ejected) {
+    return;
+  }
+  const bool trip = (od.consecutive_5xx > 0 && h.consecutive_5xx >= od.consecutive_5xx) ||
+                    (od.consecutive_gateway_failure > 0 &&
+                     h.consecutive_gateway >= od.consecutive_gateway_failure);
+  if (!trip) {
+    return;
+  }
+  // maxEjectionPercent bounds how many hosts may be out at once; one may always be ejected.
+  const size_t n = hosts_.size();
+  const size_t allowed = std::max<size_t>(1, n * od.max_ejection_percent / 100);
+  if (ejected_count_ >= allowed) {
+    return;
+  }
+  const MonotonicTime now = time_.monotonicTime();
+  // The multiplier drops by one for every interval the host spent healthy since it returned.
+  if (h.ejections > 0 && od.interval.count() > 0) {
+    const auto healthy_ticks = static_cast<uint32_t>((now - h.returned_at) / od.interval);
+    h.ejections = healthy_ticks >= h.ejections ? 0 : h.ejections - healthy_ticks;
+  }
+  ++h.ejections;
+  h.ejected = true;
+  h.ejected_until = now + std::min(od.base_ejection_time * h.ejections,
+                                   std::max(od.max_ejection_time, od.base_ejection_time));
+  h.consecutive_5xx = 0;
+  h.consecutive_gateway = 0;
+  ++ejected_count_;
+}
+
+void ClusterState::unejectDue() {
+  const config::OutlierDetection& od = *config_.outlier_detection;
+  const MonotonicTime now = time_.monotonicTime();
+  for (auto& h : hosts_) {
+    if (!h.ejected) {
+      continue;
+    }
+    // Ejected hosts come back at the detector's next interval tick after their time is up.
+    MonotonicTime back = h.ejected_until;
+    if (od.interval.count() > 0) {
+      const auto since = h.ejected_until - created_;
+      const auto ticks = (since + od.interval - std::chrono::nanoseconds(1)) / od.interval;
+      back = created_ + od.interval * ticks;
+    }
+    if (now >= back) {
+      h.ejected = false;
+      h.returned_at = back;
+      --ejected_count_;
+    }
+  }
+}
+
+ClusterManager::ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random,
+                               TimeSource& time) {
   for (auto& c : clusters) {
     std::string name = c.name;
-    clusters_.emplace(std::move(name), std::make_unique<ClusterState>(std::move(c), random));
+    clusters_.emplace(std::move(name), std::make_unique<ClusterState>(std::move(c), random, time));
   }
 }
 

@@ -2,9 +2,11 @@
 
 // File: proxy/upstream/cluster_manager.h
 //
-// Owns a proxy's clusters and picks endpoints for requests (load balancing).
+// Owns a proxy's clusters: load balancing, circuit breakers and outlier detection, per cluster,
+// as one Envoy keeps them (each proxy counts on its own; subsets are separate clusters).
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,22 +15,26 @@
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/core/random.h"
+#include "proxy/core/unique_function.h"
+#include "proxy/event/dispatcher.h"
 
 namespace meshsim::proxy::upstream {
 
-// A cluster as the data plane uses it: its config plus load-balancer state.
+// A cluster as the data plane uses it: its config plus load-balancer, breaker and outlier state.
 class ClusterState {
 public:
-  ClusterState(config::Cluster config, RandomGenerator& random);
+  ClusterState(config::Cluster config, RandomGenerator& random, TimeSource& time);
   const config::Cluster& config() const { return config_; }
 
-  // Returns the index of the endpoint the cluster's policy picks, or -1 when the cluster has
-  // none (503 UH for the caller).
+  // Returns the index of the endpoint the cluster's policy picks among the endpoints that are
+  // not ejected, or -1 when there is none (503 UH for the caller).
   //  - RoundRobin: in order, starting at the first endpoint.
   //  - Random: uniform.
   //  - LeastRequest: Envoy's power of two choices: two uniform draws (with replacement), the
   //    one with fewer active requests wins, ties go to the first draw.
-  int pickEndpoint();
+  // `avoid` lists endpoints a retry should not use (Envoy's previous_hosts predicate): the pick
+  // is redrawn up to `max_attempts` times while it lands on one of them.
+  int pickEndpoint(const std::vector<int>& avoid = {}, uint32_t max_attempts = 1);
   const config::Endpoint& endpoint(int index) const { return config_.endpoints[index]; }
 
   // Active-request accounting for LeastRequest; call once each when a request to the endpoint
@@ -37,16 +43,55 @@ public:
   void onRequestEnd(int index) { --active_[index]; }
   uint32_t activeRequests(int index) const { return active_[index]; }
 
+  // Circuit breakers. admit() reserves a request slot; when a connection is free `start` runs
+  // now (inline), else it waits in the pending queue and runs when release() frees one.
+  // Returns false on overflow (max_requests or max_pending_requests reached): 503 UO.
+  bool admit(UniqueFunction<void()> start);
+  // Frees the slot (and connection) of a finished request and starts the next pending one.
+  void release();
+  // Retries in flight against max_retries; false when a retry would overflow.
+  bool tryStartRetry();
+  void endRetry() { --retries_in_flight_; }
+
+  // Outlier detection: the outcome of a request to endpoint `index` (status 0: a local failure
+  // such as a connect failure, reset or timeout).
+  void recordOutcome(int index, int status);
+  bool ejected(int index) const { return hosts_[index].ejected; }
+  uint32_t ejectionCount(int index) const { return hosts_[index].ejections; }
+
 private:
+  struct HostHealth {
+    uint32_t consecutive_5xx = 0;
+    uint32_t consecutive_gateway = 0;
+    bool ejected = false;
+    MonotonicTime ejected_until{};
+    uint32_t ejections = 0;  // Envoy's ejection multiplier
+    MonotonicTime returned_at{};
+  };
+
+  // Returns hosts whose ejection has ended, at the outlier detector's interval ticks.
+  void unejectDue();
+  bool healthy(int index) const { return !hosts_[index].ejected; }
+  int pickAmong(const int* candidates, size_t n);
+
   config::Cluster config_;
   RandomGenerator& random_;
+  TimeSource& time_;
+  MonotonicTime created_;
   std::vector<uint32_t> active_;
+  std::vector<int> all_;  // 0 .. n-1: the candidates when none is ejected
+  std::vector<HostHealth> hosts_;
+  size_t ejected_count_ = 0;
   size_t next_ = 0;
+  uint32_t requests_ = 0;  // admitted and not released: in flight plus pending
+  uint32_t connections_ = 0;
+  uint32_t retries_in_flight_ = 0;
+  std::deque<UniqueFunction<void()>> pending_;
 };
 
 class ClusterManager {
 public:
-  ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random);
+  ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random, TimeSource& time);
   // Returns the cluster called `name`, or nullptr (503 NC for the caller).
   ClusterState* find(std::string_view name);
 

@@ -1,5 +1,8 @@
 #include "sim/apps/app.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "sim/json.h"
 
 namespace meshsim::sim::apps {
@@ -11,19 +14,58 @@ void App::onRequest(const proxy::ConnectionInfo&, proxy::http::RequestPtr reques
     (*observer_)(pod_, *request);
   }
   auto response = std::make_unique<proxy::http::Response>();
-  response->status = behavior_.status;
-  response->origin = origin_;
-  if (behavior_.body) {
-    response->body = *behavior_.body;
-    response->headers.set("content-type", "text/plain");
-  } else {
-    response->body = echoDocument(*request);
-    response->headers.set("content-type", "application/json");
+  std::optional<proxy::http::Response> custom;
+  if (behavior_.handler) {
+    custom = behavior_.handler(pod_, *request);
   }
+  if (custom) {
+    *response = std::move(*custom);
+  } else {
+    response->status = behavior_.status;
+    if (!behavior_.sequence.empty()) {
+      const size_t i = std::min<size_t>(received_ - 1, behavior_.sequence.size() - 1);
+      response->status = behavior_.sequence[i];
+    }
+    if (behavior_.error_rate > 0 && random_ != nullptr && random_->unit() < behavior_.error_rate) {
+      response->status = behavior_.error_status;
+    }
+    if (behavior_.body) {
+      response->body = *behavior_.body;
+      response->headers.set("content-type", "text/plain");
+    } else {
+      response->body = echoDocument(*request);
+      response->headers.set("content-type", "application/json");
+    }
+  }
+  response->origin = origin_;
   for (const auto& [k, v] : behavior_.headers) {
     response->headers.set(k, v);
   }
+  const std::chrono::nanoseconds latency = drawLatency();
+  if (latency.count() > 0 && dispatcher_ != nullptr) {
+    dispatcher_->postAfter(latency,
+                           [done = std::move(done), response = std::move(response)]() mutable {
+                             done(std::move(response), proxy::ResetReason::None);
+                           });
+    return;
+  }
   done(std::move(response), proxy::ResetReason::None);
+}
+
+std::chrono::nanoseconds App::drawLatency() {
+  if (behavior_.latency_p99.count() <= 0 || random_ == nullptr) {
+    return behavior_.latency;
+  }
+  // Log-normal with median p50 and 99th percentile p99: sigma = ln(p99 / p50) / z(0.99).
+  constexpr double kZ99 = 2.3263478740408408;
+  const double p50 = static_cast<double>(std::max<int64_t>(behavior_.latency.count(), 1));
+  const double p99 = static_cast<double>(behavior_.latency_p99.count());
+  const double sigma = std::max(0.0, std::log(p99 / p50) / kZ99);
+  // Box-Muller from two uniform draws of the seeded generator.
+  const double u1 = std::max(random_->unit(), 1e-300);
+  const double u2 = random_->unit();
+  const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  return std::chrono::nanoseconds(static_cast<int64_t>(p50 * std::exp(sigma * z)));
 }
 
 App::App(const k8s::PodState& pod, uint64_t origin, Behavior behavior)

@@ -5,16 +5,27 @@
 // A simulated workload: the application container of a pod. By default it is the echo app of
 // SCENARIO-FORMAT.md: 200 with a JSON document describing the pod and the request it received.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "proxy/core/random.h"
+#include "proxy/event/dispatcher.h"
 #include "proxy/upstream/transport.h"
 #include "sim/k8s/world.h"
 
 namespace meshsim::sim::apps {
+
+// A custom request handler (the C++ embedding API's): returns the app's response to `request`
+// as `pod` received it, or nullopt to let the rest of the Behavior answer (status, body, echo).
+// It runs inline on the mesh's loop, once per request, and must not send requests itself. The
+// response's `origin` is set by the app.
+using Handler = std::function<std::optional<proxy::http::Response>(
+    const k8s::PodState& pod, const proxy::http::Request& request)>;
 
 struct Behavior {
   int status = 200;
@@ -22,6 +33,17 @@ struct Behavior {
   std::optional<std::string> body;
   // Added to every response.
   std::map<std::string, std::string> headers;
+  // When set, asked first; `headers` are added to its responses too.
+  Handler handler;
+  // Time the app takes to answer: fixed, or drawn from a log-normal distribution with this
+  // median (p50) and 99th percentile (p99) when p99 > 0.
+  std::chrono::nanoseconds latency{0};
+  std::chrono::nanoseconds latency_p99{0};
+  // The fraction of requests answered with `error_status` instead.
+  double error_rate = 0;
+  int error_status = 500;
+  // Scripted statuses, one per request this pod receives; the last one repeats.
+  std::vector<int> sequence;
 };
 
 // Sees every request an app receives (as it arrived), with the pod it arrived at.
@@ -38,6 +60,11 @@ public:
                  proxy::ResponseCallback done) override;
 
   uint64_t received() const { return received_; }
+  // Lets the app take time and draw random numbers; without it, latency and errorRate are off.
+  void setRuntime(proxy::Dispatcher* dispatcher, proxy::RandomGenerator* random) {
+    dispatcher_ = dispatcher;
+    random_ = random;
+  }
   // Calls `*observer` for every request from now on; null stops. It must outlive the app.
   void setObserver(const RequestObserver* observer) { observer_ = observer; }
   const k8s::PodState& pod() const { return pod_; }
@@ -52,7 +79,11 @@ private:
   // The echo document up to the request part, which does not change between requests.
   std::string echo_prefix_;
   uint64_t received_ = 0;
+  std::chrono::nanoseconds drawLatency();
+
   const RequestObserver* observer_ = nullptr;
+  proxy::Dispatcher* dispatcher_ = nullptr;
+  proxy::RandomGenerator* random_ = nullptr;
 };
 
 }  // namespace meshsim::sim::apps

@@ -48,6 +48,31 @@ std::optional<double> durationMillis(const std::string& text) {
   return std::nullopt;
 }
 
+// A duration field in milliseconds; `min_ms` > 0 rejects shorter ones (Istio: >= 1 ms).
+StatusOr<double> durationField(yaml::Reader& r, std::string_view key, double def, double min_ms) {
+  if (!r.has(key)) {
+    r.child(key);
+    return def;
+  }
+  MESHSIM_ASSIGN_OR_RETURN(std::string text, r.string(key));
+  const auto ms = durationMillis(text);
+  if (!ms) {
+    return r.error(key, "expected a duration like 100ms, 1.5s or 1m, got \"" + text + "\"");
+  }
+  if (*ms < min_ms) {
+    return r.error(key, "duration must be at least 1ms, got \"" + text + "\"");
+  }
+  return *ms;
+}
+
+StatusOr<uint32_t> positiveField(yaml::Reader& r, std::string_view key) {
+  MESHSIM_ASSIGN_OR_RETURN(int64_t v, r.integer(key, 0));
+  if (v < 0 || v > 0xffffffffLL) {
+    return r.error(key, "must be a non-negative 32-bit integer");
+  }
+  return static_cast<uint32_t>(v);
+}
+
 // Standard base64 (with padding, as protobuf bytes fields are written in YAML/JSON).
 std::optional<std::string> decodeBase64(const std::string& in) {
   std::string compact;
@@ -341,11 +366,101 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
                                    const std::string& path, const std::string& context) {
   yaml::Reader h(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(h.expectMap());
-  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(h, {"delegate", "timeout", "retries", "fault"}));
+  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(h, {"delegate"}));
   HttpRoute route;
   route.location = h.location();
   route.path = h.path();
   MESHSIM_ASSIGN_OR_RETURN(route.name, h.string("name"));
+  // Durations must be >= 1 ms: "timeout: 0s" is rejected, to disable a timeout omit it.
+  MESHSIM_ASSIGN_OR_RETURN(route.timeout_ms, durationField(h, "timeout", 0, 1));
+  if (h.has("retries")) {
+    yaml::Reader rt(doc, h.child("retries"), h.pathOf("retries"), context);
+    MESHSIM_RETURN_IF_ERROR(rt.expectMap(/*optional=*/true));
+    HttpRetry retry;
+    MESHSIM_ASSIGN_OR_RETURN(int64_t attempts, rt.integer("attempts", 0));
+    retry.attempts = static_cast<int>(std::clamp<int64_t>(attempts, -1, 1000));
+    MESHSIM_ASSIGN_OR_RETURN(retry.per_try_timeout_ms, durationField(rt, "perTryTimeout", 0, 1));
+    MESHSIM_ASSIGN_OR_RETURN(retry.retry_on, rt.string("retryOn"));
+    if (rt.has("retryIgnorePreviousHosts")) {
+      MESHSIM_ASSIGN_OR_RETURN(retry.ignore_previous_hosts, rt.boolean("retryIgnorePreviousHosts"));
+    }
+    MESHSIM_ASSIGN_OR_RETURN(retry.backoff_ms, durationField(rt, "backoff", 0, 1));
+    rt.ignore({"retryRemoteLocalities"});
+    if (attempts == 0 && (rt.has("perTryTimeout") || rt.has("retryOn"))) {
+      return rt.error("attempts", "attempts must be set (> 0) when other retry fields are");
+    }
+    static const std::set<std::string> kConditions = {"5xx",
+                                                      "gateway-error",
+                                                      "reset",
+                                                      "connect-failure",
+                                                      "retriable-4xx",
+                                                      "refused-stream",
+                                                      "retriable-status-codes",
+                                                      "retriable-headers",
+                                                      "reset-before-request",
+                                                      "envoy-ratelimited",
+                                                      "http3-post-connect-failure",
+                                                      "cancelled",
+                                                      "deadline-exceeded",
+                                                      "internal",
+                                                      "resource-exhausted",
+                                                      "unavailable"};
+    size_t start = 0;
+    while (!retry.retry_on.empty() && start <= retry.retry_on.size()) {
+      size_t end = retry.retry_on.find(',', start);
+      if (end == std::string::npos) {
+        end = retry.retry_on.size();
+      }
+      const std::string c = retry.retry_on.substr(start, end - start);
+      const bool code = !c.empty() && c.find_first_not_of("0123456789") == std::string::npos;
+      if (!code && kConditions.count(c) == 0) {
+        return rt.error("retryOn", "unknown retry condition \"" + c + "\"");
+      }
+      start = end + 1;
+    }
+    MESHSIM_RETURN_IF_ERROR(rt.finish());
+    route.retries = retry;
+  }
+  if (h.has("fault")) {
+    yaml::Reader f(doc, h.child("fault"), h.pathOf("fault"), context);
+    MESHSIM_RETURN_IF_ERROR(f.expectMap());
+    HttpFault fault;
+    if (f.has("delay")) {
+      yaml::Reader d(doc, f.child("delay"), f.pathOf("delay"), context);
+      MESHSIM_RETURN_IF_ERROR(d.expectMap());
+      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(d, {"exponentialDelay"}));
+      MESHSIM_ASSIGN_OR_RETURN(fault.delay_ms, durationField(d, "fixedDelay", 0, 1));
+      if (!d.has("fixedDelay")) {
+        return d.error("fixedDelay", "a delay fault needs fixedDelay");
+      }
+      if (d.has("percentage")) {
+        MESHSIM_ASSIGN_OR_RETURN(fault.delay_percent, parsePercentage(d, "percentage"));
+      } else if (d.has("percent")) {
+        MESHSIM_ASSIGN_OR_RETURN(int64_t pct, d.integer("percent"));
+        fault.delay_percent = static_cast<double>(std::clamp<int64_t>(pct, 0, 100));
+      }
+      MESHSIM_RETURN_IF_ERROR(d.finish());
+    }
+    if (f.has("abort")) {
+      yaml::Reader a(doc, f.child("abort"), f.pathOf("abort"), context);
+      MESHSIM_RETURN_IF_ERROR(a.expectMap());
+      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(a, {"grpcStatus", "http2Error"}));
+      MESHSIM_ASSIGN_OR_RETURN(int64_t status, a.integer("httpStatus", 0));
+      if (status < 200 || status > 600) {
+        return a.error("httpStatus", "must be an HTTP status in [200, 600]");
+      }
+      fault.abort_status = static_cast<int>(status);
+      if (a.has("percentage")) {
+        MESHSIM_ASSIGN_OR_RETURN(fault.abort_percent, parsePercentage(a, "percentage"));
+      }
+      MESHSIM_RETURN_IF_ERROR(a.finish());
+    }
+    if (!f.has("delay") && !f.has("abort")) {
+      return f.errorHere("a fault needs delay or abort");
+    }
+    MESHSIM_RETURN_IF_ERROR(f.finish());
+    route.fault = fault;
+  }
   YAML::Node match = h.child("match");
   if (match.IsDefined() && !match.IsNull() && !match.IsSequence()) {
     return h.error("match", "expected a list of match conditions");
@@ -524,6 +639,9 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
   if (actions > 1) {
     return h.errorHere("only one of route, redirect and directResponse may be set");
   }
+  if ((route.redirect || route.direct_response) && route.fault) {
+    return h.error("fault", "fault cannot be combined with redirect or directResponse");
+  }
   if (route.redirect && route.rewrite) {
     return h.error("rewrite", "rewrite cannot be combined with redirect");
   }
@@ -539,9 +657,74 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
   yaml::Reader r(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   MESHSIM_RETURN_IF_ERROR(
-      rejectUnmodelled(r, {"connectionPool", "outlierDetection", "tls", "portLevelSettings",
-                           "tunnel", "proxyProtocol", "retryBudget"}));
+      rejectUnmodelled(r, {"tls", "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"}));
   TrafficPolicy p;
+  if (r.has("connectionPool")) {
+    yaml::Reader cp(doc, r.child("connectionPool"), r.pathOf("connectionPool"), context);
+    MESHSIM_RETURN_IF_ERROR(cp.expectMap());
+    ConnectionPool pool;
+    if (!cp.has("tcp") && !cp.has("http")) {
+      return cp.errorHere("a connectionPool needs tcp or http settings");
+    }
+    if (cp.has("tcp")) {
+      yaml::Reader tcp(doc, cp.child("tcp"), cp.pathOf("tcp"), context);
+      MESHSIM_RETURN_IF_ERROR(tcp.expectMap());
+      MESHSIM_ASSIGN_OR_RETURN(pool.max_connections, positiveField(tcp, "maxConnections"));
+      // Timing of real TCP connections is not simulated; accepted and ignored.
+      tcp.ignore({"connectTimeout", "tcpKeepalive", "maxConnectionDuration", "idleTimeout"});
+      MESHSIM_RETURN_IF_ERROR(tcp.finish());
+    }
+    if (cp.has("http")) {
+      yaml::Reader http(doc, cp.child("http"), cp.pathOf("http"), context);
+      MESHSIM_RETURN_IF_ERROR(http.expectMap());
+      MESHSIM_ASSIGN_OR_RETURN(pool.http1_max_pending_requests,
+                               positiveField(http, "http1MaxPendingRequests"));
+      MESHSIM_ASSIGN_OR_RETURN(pool.http2_max_requests, positiveField(http, "http2MaxRequests"));
+      MESHSIM_ASSIGN_OR_RETURN(pool.max_retries, positiveField(http, "maxRetries"));
+      http.ignore({"maxRequestsPerConnection", "idleTimeout", "h2UpgradePolicy",
+                   "useClientProtocol", "maxConcurrentStreams"});
+      MESHSIM_RETURN_IF_ERROR(http.finish());
+    }
+    MESHSIM_RETURN_IF_ERROR(cp.finish());
+    p.connection_pool = pool;
+  }
+  if (r.has("outlierDetection")) {
+    yaml::Reader od(doc, r.child("outlierDetection"), r.pathOf("outlierDetection"), context);
+    MESHSIM_RETURN_IF_ERROR(od.expectMap(/*optional=*/true));
+    MESHSIM_RETURN_IF_ERROR(
+        rejectUnmodelled(od, {"splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"}));
+    OutlierDetection o;
+    if (od.has("consecutive5xxErrors")) {
+      MESHSIM_ASSIGN_OR_RETURN(o.consecutive_5xx_errors, positiveField(od, "consecutive5xxErrors"));
+    } else if (od.has("consecutiveErrors")) {
+      MESHSIM_ASSIGN_OR_RETURN(o.consecutive_5xx_errors, positiveField(od, "consecutiveErrors"));
+    } else {
+      od.child("consecutive5xxErrors");
+      od.child("consecutiveErrors");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(o.consecutive_gateway_errors,
+                             positiveField(od, "consecutiveGatewayErrors"));
+    MESHSIM_ASSIGN_OR_RETURN(o.interval_ms, durationField(od, "interval", 10000, 1));
+    MESHSIM_ASSIGN_OR_RETURN(o.base_ejection_time_ms,
+                             durationField(od, "baseEjectionTime", 30000, 1));
+    MESHSIM_ASSIGN_OR_RETURN(int64_t max_pct, od.integer("maxEjectionPercent", 10));
+    MESHSIM_ASSIGN_OR_RETURN(int64_t min_health, od.integer("minHealthPercent", 0));
+    if (max_pct < 0 || max_pct > 100) {
+      return od.error("maxEjectionPercent", "must be in [0, 100]");
+    }
+    if (min_health < 0 || min_health > 100) {
+      return od.error("minHealthPercent", "must be in [0, 100]");
+    }
+    if (min_health > 0) {
+      return od.error("minHealthPercent",
+                      "panic mode (minHealthPercent > 0) is valid Istio, but not modelled by this "
+                      "version of meshsim yet");
+    }
+    o.max_ejection_percent = static_cast<uint32_t>(max_pct);
+    o.min_health_percent = static_cast<uint32_t>(min_health);
+    MESHSIM_RETURN_IF_ERROR(od.finish());
+    p.outlier_detection = o;
+  }
   if (r.has("loadBalancer")) {
     yaml::Reader lb(doc, r.child("loadBalancer"), r.pathOf("loadBalancer"), context);
     MESHSIM_RETURN_IF_ERROR(lb.expectMap());
@@ -561,6 +744,8 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
     MESHSIM_RETURN_IF_ERROR(lb.finish());
   } else if (r.node().size() == 0) {
     return r.errorHere("a traffic policy must set at least one field");
+  } else {
+    r.child("loadBalancer");
   }
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return p;

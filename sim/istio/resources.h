@@ -122,8 +122,26 @@ struct Mirror {
   std::optional<double> percentage;  // 0..100; absent: 100
 };
 
+struct HttpRetry {
+  int attempts = 0;               // <= 0: retries disabled
+  double per_try_timeout_ms = 0;  // 0: none
+  std::string retry_on;           // as written; empty: Istio's default conditions
+  std::optional<bool> ignore_previous_hosts;
+  double backoff_ms = 0;  // 0: Envoy's default base interval (25 ms)
+};
+
+struct HttpFault {
+  double delay_ms = 0;
+  double delay_percent = 0;  // 0..100; absent percentage means 0: the fault never fires
+  int abort_status = 0;
+  double abort_percent = 0;
+};
+
 struct HttpRoute {
   std::string name;
+  double timeout_ms = 0;  // 0: no timeout (Istio's default)
+  std::optional<HttpRetry> retries;
+  std::optional<HttpFault> fault;
   std::vector<HttpMatchRequest> match;
   std::vector<HttpRouteDestination> route;
   std::optional<HttpRedirect> redirect;
@@ -145,8 +163,26 @@ struct VirtualService {
 };
 
 // The parts of a DestinationRule traffic policy the simulator models.
+struct ConnectionPool {
+  uint32_t max_connections = 0;  // 0: not set (Istio: unlimited)
+  uint32_t http1_max_pending_requests = 0;
+  uint32_t http2_max_requests = 0;
+  uint32_t max_retries = 0;
+};
+
+struct OutlierDetection {
+  std::optional<uint32_t> consecutive_5xx_errors;  // absent: Envoy's default 5
+  uint32_t consecutive_gateway_errors = 0;
+  double interval_ms = 10000;
+  double base_ejection_time_ms = 30000;
+  uint32_t max_ejection_percent = 10;
+  uint32_t min_health_percent = 0;
+};
+
 struct TrafficPolicy {
   std::string load_balancer;  // ROUND_ROBIN, LEAST_REQUEST, RANDOM; empty: unset
+  std::optional<ConnectionPool> connection_pool;
+  std::optional<OutlierDetection> outlier_detection;
 };
 
 struct Subset {

@@ -195,6 +195,39 @@ int listenerPortFor(const k8s::World& world, const k8s::PodState& pod, int serve
   return server_port;
 }
 
+// Istio's connectionPool -> Envoy circuit breakers; zero means "not set" (section 3.5).
+void applyConnectionPool(const std::optional<ConnectionPool>& pool,
+                         proxy::config::CircuitBreakers& cb) {
+  if (!pool) {
+    return;
+  }
+  const auto set = [](uint32_t v, uint32_t& out) {
+    if (v > 0) {
+      out = v;
+    }
+  };
+  set(pool->max_connections, cb.max_connections);
+  set(pool->http1_max_pending_requests, cb.max_pending_requests);
+  set(pool->http2_max_requests, cb.max_requests);
+  set(pool->max_retries, cb.max_retries);
+}
+
+std::optional<proxy::config::OutlierDetection> outlierDetection(
+    const std::optional<OutlierDetection>& in) {
+  if (!in) {
+    return std::nullopt;
+  }
+  proxy::config::OutlierDetection od;
+  od.consecutive_5xx = in->consecutive_5xx_errors.value_or(5);  // Envoy's default when absent
+  od.consecutive_gateway_failure = in->consecutive_gateway_errors;
+  od.interval = std::chrono::nanoseconds(static_cast<int64_t>(in->interval_ms * 1e6));
+  od.base_ejection_time =
+      std::chrono::nanoseconds(static_cast<int64_t>(in->base_ejection_time_ms * 1e6));
+  od.max_ejection_percent = in->max_ejection_percent;
+  od.min_health_percent = in->min_health_percent;
+  return od;
+}
+
 proxy::config::LbPolicy lbPolicy(const std::string& simple) {
   if (simple == "ROUND_ROBIN") {
     return proxy::config::LbPolicy::RoundRobin;
@@ -203,6 +236,70 @@ proxy::config::LbPolicy lbPolicy(const std::string& simple) {
     return proxy::config::LbPolicy::Random;
   }
   return proxy::config::LbPolicy::LeastRequest;
+}
+
+std::chrono::nanoseconds millis(double ms) {
+  return std::chrono::nanoseconds(static_cast<int64_t>(ms * 1e6));
+}
+
+// Istio's retry policy for a route (section 2.12): the default when the VirtualService says
+// nothing, none when attempts <= 0.
+proxy::config::RetryPolicy retryPolicy(const std::optional<HttpRetry>& in) {
+  using proxy::config::RetryPolicy;
+  constexpr uint32_t kDefaultOn =
+      proxy::config::kRetryOnConnectFailure | proxy::config::kRetryOnRefusedStream |
+      proxy::config::kRetryOnGrpcUnavailable | proxy::config::kRetryOnGrpcCancelled |
+      proxy::config::kRetryOnRetriableStatusCodes;
+  RetryPolicy p;
+  if (!in) {
+    p.num_retries = 2;
+    p.retry_on = kDefaultOn;  // retriable_status_codes empty since Istio 1.24: 503 not retried
+    return p;
+  }
+  if (in->attempts <= 0) {
+    return p;  // num_retries 0: retries disabled
+  }
+  p.num_retries = static_cast<uint32_t>(in->attempts);
+  if (in->retry_on.empty()) {
+    p.retry_on = kDefaultOn;
+  }
+  static const std::map<std::string, uint32_t> kBits = {
+      {"5xx", proxy::config::kRetryOn5xx},
+      {"gateway-error", proxy::config::kRetryOnGatewayError},
+      {"reset", proxy::config::kRetryOnReset},
+      {"connect-failure", proxy::config::kRetryOnConnectFailure},
+      {"retriable-4xx", proxy::config::kRetryOnRetriable4xx},
+      {"refused-stream", proxy::config::kRetryOnRefusedStream},
+      {"retriable-status-codes", proxy::config::kRetryOnRetriableStatusCodes},
+      {"reset-before-request", proxy::config::kRetryOnResetBeforeRequest},
+      {"cancelled", proxy::config::kRetryOnGrpcCancelled},
+      {"deadline-exceeded", proxy::config::kRetryOnGrpcDeadlineExceeded},
+      {"internal", proxy::config::kRetryOnGrpcInternal},
+      {"resource-exhausted", proxy::config::kRetryOnGrpcResourceExhausted},
+      {"unavailable", proxy::config::kRetryOnGrpcUnavailable}};
+  size_t start = 0;
+  while (!in->retry_on.empty() && start <= in->retry_on.size()) {
+    size_t end = in->retry_on.find(',', start);
+    if (end == std::string::npos) {
+      end = in->retry_on.size();
+    }
+    const std::string c = in->retry_on.substr(start, end - start);
+    if (!c.empty() && c.find_first_not_of("0123456789") == std::string::npos) {
+      // A status code: Istio moves it to retriable_status_codes and adds the condition.
+      p.retriable_status_codes.push_back(std::stoi(c.substr(0, 4)));
+      p.retry_on |= proxy::config::kRetryOnRetriableStatusCodes;
+    } else if (auto it = kBits.find(c); it != kBits.end()) {
+      p.retry_on |= it->second;
+    }
+    start = end + 1;
+  }
+  p.per_try_timeout = millis(in->per_try_timeout_ms);
+  p.avoid_previous_hosts = in->ignore_previous_hosts.value_or(true);
+  if (in->backoff_ms > 0) {
+    p.base_interval = millis(in->backoff_ms);
+    p.max_interval = p.base_interval * 10;
+  }
+  return p;
 }
 
 // Who a route table is being built for: the control-plane filters of section 2.4 need it.
@@ -277,11 +374,18 @@ private:
     for (const auto& svc : world_.services()) {
       const auto rules = destinationRules(svc, client_namespace);
       std::string top_lb;
+      std::optional<ConnectionPool> top_pool;
+      std::optional<OutlierDetection> top_outlier;
       std::vector<const Subset*> subsets;
       std::set<std::string> subset_names;
+      bool policy_seen = false;
       for (const DestinationRule* dr : rules) {
-        if (top_lb.empty() && dr->traffic_policy) {
+        if (dr->traffic_policy && !policy_seen) {
+          // The first top-level traffic policy wins (section 3.1).
+          policy_seen = true;
           top_lb = dr->traffic_policy->load_balancer;
+          top_pool = dr->traffic_policy->connection_pool;
+          top_outlier = dr->traffic_policy->outlier_detection;
         }
         for (const auto& s : dr->subsets) {
           if (subset_names.insert(s.name).second) {
@@ -292,11 +396,14 @@ private:
       for (const auto& port : svc.spec.ports) {
         const auto endpoints = world_.endpoints(svc, port);
         const auto make = [&](const std::string& subset, const k8s::Labels& labels,
-                              const std::string& lb) {
+                              const std::string& lb, const std::optional<ConnectionPool>& pool,
+                              const std::optional<OutlierDetection>& outlier) {
           Cluster c;
           c.name = outboundClusterName(port.port, subset, svc.fqdn);
           c.service = svc.info;
           c.lb_policy = lbPolicy(lb);
+          applyConnectionPool(pool, c.circuit_breakers);
+          c.outlier_detection = outlierDetection(outlier);
           for (const auto& ep : endpoints) {
             const k8s::PodState& p = world_.pods()[ep.pod];
             if (k8s::selectorMatches(labels, p.labels)) {
@@ -305,12 +412,13 @@ private:
           }
           out.push_back(std::move(c));
         };
-        make("", {}, top_lb);
+        make("", {}, top_lb, top_pool, top_outlier);
         for (const Subset* s : subsets) {
-          const std::string lb = s->traffic_policy && !s->traffic_policy->load_balancer.empty()
-                                     ? s->traffic_policy->load_balancer
-                                     : top_lb;
-          make(s->name, s->labels, lb);
+          // A component set on the subset replaces the top-level one (section 3.3).
+          const auto& tp = s->traffic_policy;
+          const std::string lb = tp && !tp->load_balancer.empty() ? tp->load_balancer : top_lb;
+          make(s->name, s->labels, lb, tp && tp->connection_pool ? tp->connection_pool : top_pool,
+               tp && tp->outlier_detection ? tp->outlier_detection : top_outlier);
         }
       }
     }
@@ -367,6 +475,16 @@ private:
         base.direct_response.status = http.direct_response->status;
         base.direct_response.body = http.direct_response->body;
       } else {
+        base.action.timeout = millis(http.timeout_ms);
+        base.action.retry_policy = retryPolicy(http.retries);
+        if (http.fault) {
+          proxy::config::FaultPolicy f;
+          f.delay = millis(http.fault->delay_ms);
+          f.delay_fraction = http.fault->delay_percent / 100.0;
+          f.abort_status = http.fault->abort_status;
+          f.abort_fraction = http.fault->abort_percent / 100.0;
+          base.fault = f;
+        }
         const bool single = http.route.size() == 1;
         for (const auto& d : http.route) {
           const int weight = single ? 100 : d.weight.value_or(0);
@@ -734,6 +852,7 @@ private:
           Route r;
           r.name = "default";
           r.action.clusters.push_back({outboundClusterName(sp.port, "", svc.fqdn), 100, {}, {}});
+          r.action.retry_policy = retryPolicy(std::nullopt);  // Istio's default, section 2.18
           vh.routes.push_back(std::move(r));
         }
         auto& seen = claimed[sp.port];

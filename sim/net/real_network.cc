@@ -34,8 +34,8 @@ private:
 };
 
 RealNetwork::RealNetwork(proxy::AsioDispatcher& dispatcher, proxy::RandomGenerator& random,
-                         proxy::net::ConnectionPoolOptions pool_options)
-    : dispatcher_(dispatcher), random_(random), pool_options_(std::move(pool_options)) {}
+                         const proxy::net::ConnectionPoolOptions& pool_options)
+    : dispatcher_(dispatcher), random_(random), pool_options_(pool_options) {}
 
 RealNetwork::~RealNetwork() {
   // The pools report their connections closing into peers_, so they go first.
@@ -55,8 +55,9 @@ void RealNetwork::addVirtualIp(Address vip, std::vector<Address> backends) {
   virtual_ips_[key(vip)] = std::move(backends);
 }
 
-void RealNetwork::setUpstreamOptions(Address real, proxy::net::ConnectionPoolOptions options) {
-  upstream_options_[key(real)] = std::move(options);
+void RealNetwork::setUpstreamOptions(Address real,
+                                     const proxy::net::ConnectionPoolOptions& options) {
+  upstream_options_[key(real)] = options;
 }
 
 proxy::ConnectionInfo RealNetwork::connectionInfo(Address remote, Address destination) const {

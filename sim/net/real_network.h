@@ -39,7 +39,7 @@ public:
   // Pools use `pool_options` unless setUpstreamOptions() says otherwise. `dispatcher` and
   // `random` must outlive the network.
   RealNetwork(proxy::AsioDispatcher& dispatcher, proxy::RandomGenerator& random,
-              proxy::net::ConnectionPoolOptions pool_options = {});
+              const proxy::net::ConnectionPoolOptions& pool_options = {});
   ~RealNetwork() override;
   RealNetwork(const RealNetwork&) = delete;
   RealNetwork& operator=(const RealNetwork&) = delete;
@@ -53,7 +53,7 @@ public:
   void addVirtualIp(Address vip, std::vector<Address> backends);
   // Pools to the real server `real` use `options` (e.g. at most as many connections as a
   // thread-per-connection app has threads). Applies to pools created afterwards.
-  void setUpstreamOptions(Address real, proxy::net::ConnectionPoolOptions options);
+  void setUpstreamOptions(Address real, const proxy::net::ConnectionPoolOptions& options);
 
   // What a server that accepted a connection from the real address `remote` should be told,
   // `destination` being the virtual address it stands for: the identity of the proxy whose

@@ -6,7 +6,9 @@
 
 #include <re2/re2.h>
 
+#include "proxy/stats/response_flags.h"
 #include "sim/mesh.h"
+#include "sim/scenario/report.h"
 #include "sim/telemetry/scrape.h"
 
 namespace meshsim::sim::scenario {
@@ -201,6 +203,7 @@ private:
       ++result_.errors[errorName(reset)];
     } else {
       ++result_.status_counts[response->status];
+      ++result_.response_flags[proxy::stats::responseFlagsToString(response->response_flags)];
       const k8s::PodState* pod = mesh_.podForOrigin(response->origin);
       ++result_.served_by[pod == nullptr ? "" : pod->id()];
     }
@@ -338,6 +341,43 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
     r.detail = "saw " + statusSummary(t) + (seen.empty() ? "" : "; errors: " + seen);
     out.push_back(std::move(r));
   }
+  if (e.response_flags) {
+    ExpectationResult r =
+        newResult(e.location, "traffic " + t.name + ": responseFlags " + *e.response_flags);
+    const auto it = t.response_flags.find(*e.response_flags);
+    r.passed = total > 0 && it != t.response_flags.end() && it->second == total;
+    std::string seen;
+    for (const auto& [flags, n] : t.response_flags) {
+      seen += (seen.empty() ? "" : ", ") + flags + " x " + std::to_string(n);
+    }
+    r.detail = "saw " + (seen.empty() ? std::string("no responses") : seen);
+    out.push_back(std::move(r));
+  }
+  if (e.attempts) {
+    ExpectationResult r =
+        newResult(e.location, "traffic " + t.name + ": attempts " + std::to_string(*e.attempts));
+    uint64_t counted = 0;
+    std::string seen;
+    for (const auto& [n, requests] : t.attempts) {
+      counted += requests;
+      seen += (seen.empty() ? "" : ", ") + std::to_string(n) + " attempts x " +
+              std::to_string(requests);
+    }
+    const auto it = t.attempts.find(static_cast<uint64_t>(*e.attempts));
+    r.passed = counted > 0 && it != t.attempts.end() && it->second == counted;
+    r.detail = counted == 0 ? "no request reached an app" : "saw " + seen;
+    out.push_back(std::move(r));
+  }
+  for (const auto& [q, cmp] : e.latency) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "p%g", q * 100);
+    ExpectationResult r =
+        newResult(e.location, "traffic " + t.name + ": latency " + name + " " + cmp.text);
+    const double ms = static_cast<double>(percentileUs(t.latencies_us, q)) / 1000.0;
+    r.passed = !t.latencies_us.empty() && cmp.holds(ms);
+    r.detail = "saw " + number(ms) + "ms";
+    out.push_back(std::move(r));
+  }
   if (e.served_by.empty()) {
     return;
   }
@@ -430,10 +470,19 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       }
     }
   }
-  mesh->setRequestObserver([&upstream_checks](const k8s::PodState&,
-                                              const proxy::http::Request& request) {
+  // Per stream: x-request-id -> the highest x-envoy-attempt-count an app saw for it.
+  std::vector<std::map<std::string, uint64_t>> attempts_seen(scenario.traffic.size());
+  mesh->setRequestObserver([&upstream_checks, &attempts_seen](const k8s::PodState&,
+                                                              const proxy::http::Request& request) {
     if (request.tag == 0 || request.tag > upstream_checks.size()) {
       return;
+    }
+    const std::string* id = request.headers.get("x-request-id");
+    const std::string* attempt = request.headers.get("x-envoy-attempt-count");
+    if (id != nullptr) {
+      uint64_t& n = attempts_seen[request.tag - 1][*id];
+      n = std::max<uint64_t>(n,
+                             attempt == nullptr ? 1 : std::strtoull(attempt->c_str(), nullptr, 10));
     }
     for (auto& check : upstream_checks[request.tag - 1]) {
       check.record(checkUpstream(*check.expectation, request));
@@ -456,19 +505,25 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
         response_checks.push_back(MessageCheck{&e});
       }
     }
-    drivers.push_back(std::make_unique<StreamDriver>(*mesh, spec, i + 1, to, std::move(url),
-                                                     std::move(pods), tr,
-                                                     std::move(response_checks)));
+    drivers.push_back(std::make_unique<StreamDriver>(
+        *mesh, spec, i + 1, to, std::move(url), std::move(pods), tr, std::move(response_checks)));
     drivers.back()->start();
   }
   telemetry::Tsdb tsdb;
   telemetry::runAndScrape(*mesh, tsdb, options.scrape_interval);
+  for (size_t i = 0; i < attempts_seen.size(); ++i) {
+    for (const auto& [id, n] : attempts_seen[i]) {
+      ++result.traffic[i].attempts[n];
+    }
+  }
   result.virtual_time = mesh->loop().elapsed();
   if (options.on_finished) {
     options.on_finished(*mesh, tsdb);
   }
 
-  const std::vector<telemetry::Sample> samples = mesh->metrics();
+  // Metric expectations see every scrape of the run, so rate() and increase() work; evaluated
+  // at the final scrape.
+  const std::vector<telemetry::Sample> samples = telemetry::scrapeMesh(*mesh);
   for (const auto& e : scenario.expect) {
     if (!e.metric.empty()) {
       auto q = telemetry::MetricQuery::parse(e.metric);
@@ -478,7 +533,9 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
           newResult(e.location, "metric " + e.metric + (has_op ? " " : " == ") + cmp);
       if (!q.ok()) {
         r.detail = q.status().message();
-      } else if (auto v = q->evaluateScalar(samples); !v.ok()) {
+      } else if (auto v = tsdb.lastScrape() ? q->evaluateScalar(tsdb, *tsdb.lastScrape())
+                                            : q->evaluateScalar(samples);
+                 !v.ok()) {
         r.detail = v.status().message();
       } else {
         r.passed = e.value->holds(*v);

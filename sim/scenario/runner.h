@@ -26,6 +26,10 @@ struct TrafficResult {
   uint64_t sent = 0;
   // Status code -> responses; 0 counts requests that got no response (connection refused).
   std::map<int, uint64_t> status_counts;
+  // Envoy response flags at the proxy the client talked to ("-" for none) -> responses.
+  std::map<std::string, uint64_t> response_flags;
+  // Upstream attempts per request as the apps saw them (x-envoy-attempt-count) -> requests.
+  std::map<uint64_t, uint64_t> attempts;
   // "refused" / "reset" / "timeout" -> requests that ended that way without a response.
   std::map<std::string, uint64_t> errors;
   // "namespace/pod" -> responses it produced; "" for a proxy's local reply.

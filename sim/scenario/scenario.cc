@@ -8,6 +8,8 @@
 
 #include <re2/re2.h>
 
+#include "proxy/stats/response_flags.h"
+
 namespace meshsim::sim::scenario {
 
 namespace {
@@ -67,8 +69,7 @@ StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, YAML::Node nod
                                        const std::string& path) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
-  MESHSIM_RETURN_IF_ERROR(
-      rejectUnimplemented(r, {"latency", "errorRate", "errorStatus", "sequence", "calls"}));
+  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(r, {"calls"}));
   apps::Behavior b;
   MESHSIM_ASSIGN_OR_RETURN(int64_t status, r.integer("status", 200));
   if (status < 100 || status > 599) {
@@ -79,6 +80,63 @@ StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, YAML::Node nod
     MESHSIM_ASSIGN_OR_RETURN(b.body, r.string("body"));
   }
   MESHSIM_ASSIGN_OR_RETURN(b.headers, r.stringMap("headers"));
+  if (r.has("latency")) {
+    YAML::Node latency = r.child("latency");
+    const auto duration = [&](const YAML::Node& n,
+                              const std::string& where) -> StatusOr<std::chrono::nanoseconds> {
+      if (!n.IsScalar()) {
+        return yaml::errorAt(doc.locate(n), where, "expected a duration like 20ms");
+      }
+      auto d = parseDuration(n.Scalar());
+      if (!d.ok()) {
+        return yaml::errorAt(doc.locate(n), where, d.status().message());
+      }
+      return *d;
+    };
+    if (latency.IsMap()) {
+      yaml::Reader l(doc, latency, r.pathOf("latency"));
+      if (!l.has("p50") || !l.has("p99")) {
+        return l.errorHere("a latency distribution needs p50 and p99");
+      }
+      MESHSIM_ASSIGN_OR_RETURN(b.latency, duration(l.child("p50"), l.pathOf("p50")));
+      MESHSIM_ASSIGN_OR_RETURN(b.latency_p99, duration(l.child("p99"), l.pathOf("p99")));
+      if (b.latency_p99 < b.latency) {
+        return l.error("p99", "p99 must not be below p50");
+      }
+      MESHSIM_RETURN_IF_ERROR(l.finish());
+    } else {
+      MESHSIM_ASSIGN_OR_RETURN(b.latency, duration(latency, r.pathOf("latency")));
+    }
+  }
+  if (r.has("errorRate")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string rate, r.string("errorRate"));
+    auto share = parseShare(rate);
+    if (!share.ok()) {
+      return r.error("errorRate", share.status().message());
+    }
+    b.error_rate = *share;
+  }
+  MESHSIM_ASSIGN_OR_RETURN(int64_t error_status, r.integer("errorStatus", 500));
+  if (error_status < 100 || error_status > 599) {
+    return r.error("errorStatus", "must be an HTTP status in [100, 599]");
+  }
+  b.error_status = static_cast<int>(error_status);
+  YAML::Node sequence = r.child("sequence");
+  if (sequence.IsDefined() && !sequence.IsNull()) {
+    if (!sequence.IsSequence() || sequence.size() == 0) {
+      return r.error("sequence", "expected a non-empty list of statuses like [503, 503, 200]");
+    }
+    for (size_t i = 0; i < sequence.size(); ++i) {
+      int code = 0;
+      const std::string text = sequence[i].IsScalar() ? sequence[i].Scalar() : "";
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), code);
+      if (ec != std::errc() || end != text.data() + text.size() || code < 100 || code > 599) {
+        return yaml::errorAt(doc.locate(sequence[i]), r.pathOf("sequence", i),
+                             "expected an HTTP status");
+      }
+      b.sequence.push_back(code);
+    }
+  }
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return b;
 }
@@ -180,8 +238,44 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node nod
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   e.location = r.location();
   e.path = path;
-  MESHSIM_RETURN_IF_ERROR(
-      rejectUnimplemented(r, {"attempts", "responseFlags", "latency", "slo"}));
+  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(r, {"slo"}));
+  if (r.has("attempts")) {
+    MESHSIM_ASSIGN_OR_RETURN(int64_t attempts, r.integer("attempts"));
+    if (attempts < 1 || attempts > 1000) {
+      return r.error("attempts", "must be in [1, 1000]");
+    }
+    e.attempts = static_cast<int>(attempts);
+  }
+  if (r.has("responseFlags")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string flags, r.string("responseFlags"));
+    proxy::stats::ResponseFlags parsed = 0;
+    if (!proxy::stats::parseResponseFlags(flags, &parsed)) {
+      return r.error("responseFlags",
+                     "unknown Envoy response flag in \"" + flags +
+                         "\" (known: UH UF UO NR URX NC UT DI FI LH LR UR UC RL, or -)");
+    }
+    e.response_flags = proxy::stats::responseFlagsToString(parsed);
+  }
+  if (r.has("latency")) {
+    yaml::Reader l(doc, r.child("latency"), r.pathOf("latency"));
+    MESHSIM_RETURN_IF_ERROR(l.expectMap());
+    for (const auto& kv : l.node()) {
+      const std::string key = kv.first.Scalar();
+      double q = 0;
+      if (key.size() > 1 && key[0] == 'p') {
+        q = std::strtod(key.c_str() + 1, nullptr) / 100.0;
+      }
+      if (q <= 0 || q > 1) {
+        return l.error(key, "expected a percentile key like p50, p99 or p99.9");
+      }
+      MESHSIM_ASSIGN_OR_RETURN(std::string text, l.string(key));
+      auto c = parseLatencyComparison(text);
+      if (!c.ok()) {
+        return l.error(key, c.status().message());
+      }
+      e.latency.emplace_back(q, *c);
+    }
+  }
   if (r.has("metric")) {
     MESHSIM_ASSIGN_OR_RETURN(e.metric, r.string("metric"));
     auto q = telemetry::MetricQuery::parse(e.metric);
@@ -314,7 +408,7 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node nod
     }
   }
   if (!e.status && e.status_distribution.empty() && e.served_by.empty() && !e.has_upstream &&
-      !e.has_response && e.error.empty()) {
+      !e.has_response && e.error.empty() && !e.attempts && !e.response_flags && e.latency.empty()) {
     return r.errorHere(
         "a traffic expectation needs at least one of status, servedBy, upstream, response or "
         "error");
@@ -324,6 +418,29 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node nod
 }
 
 }  // namespace
+
+StatusOr<Comparison> parseLatencyComparison(const std::string& text) {
+  // "< 10ms": split the operator off, parse the rest as a duration in milliseconds.
+  std::string t = trim(text);
+  size_t op_end = 0;
+  while (op_end < t.size() && (t[op_end] == '<' || t[op_end] == '>' || t[op_end] == '=')) {
+    ++op_end;
+  }
+  auto d = parseDuration(trim(t.substr(op_end)));
+  if (!d.ok()) {
+    return invalidArgumentError("expected a comparison with a duration like \"< 10ms\", got \"" +
+                                text + "\"");
+  }
+  const double ms = static_cast<double>(d->count()) / 1e6;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", ms);
+  auto c = parseComparison(t.substr(0, op_end) + " " + buf, /*percent=*/false);
+  if (!c.ok()) {
+    return c.status();
+  }
+  c->text = text;
+  return c;
+}
 
 bool Comparison::holds(double x) const {
   // Shares and counts come from integers; compare with a little slack for float noise.

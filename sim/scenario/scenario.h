@@ -31,6 +31,8 @@ struct Comparison {
 };
 // Parses a comparison; a bare number means "==". With `percent`, "99%" means 0.99.
 StatusOr<Comparison> parseComparison(const std::string& text, bool percent);
+// Parses "< 10ms" into a comparison of milliseconds.
+StatusOr<Comparison> parseLatencyComparison(const std::string& text);
 // Parses "90%" or "0.9" into a fraction in [0, 1].
 StatusOr<double> parseShare(const std::string& text);
 // Parses "250ms", "1.5s", "2m".
@@ -92,6 +94,12 @@ struct Expectation {
   bool has_response = false;
   // Every request ended without a response: "refused", "reset" or "timeout".
   std::string error;
+  // Every request took this many upstream attempts, as the apps saw them.
+  std::optional<int> attempts;
+  // Every response carried these Envoy flags at the proxy the client talked to ("-": none).
+  std::optional<std::string> response_flags;
+  // Latency percentiles of the stream (virtual time): {0.5: "< 10ms"}, values in ms.
+  std::vector<std::pair<double, Comparison>> latency;
   // Metric expectations
   std::string metric;
   std::optional<Comparison> value;

@@ -48,13 +48,13 @@ public:
       res.status = 200;
       res.set_content(app.echoDocument(toRequest(req)), "application/json");
     };
-    const char* const kAnyPath = ".*";
-    server_.Get(kAnyPath, handler);  // HEAD too
-    server_.Post(kAnyPath, handler);
-    server_.Put(kAnyPath, handler);
-    server_.Patch(kAnyPath, handler);
-    server_.Delete(kAnyPath, handler);
-    server_.Options(kAnyPath, handler);
+    const char* const any_path = ".*";
+    server_.Get(any_path, handler);  // HEAD too
+    server_.Post(any_path, handler);
+    server_.Put(any_path, handler);
+    server_.Patch(any_path, handler);
+    server_.Delete(any_path, handler);
+    server_.Options(any_path, handler);
   }
 
   ~Impl() {

@@ -70,8 +70,8 @@ public:
       done(textResponse(405, "method not allowed\n", "text/plain"), proxy::ResetReason::None);
       return;
     }
-    const std::string_view path = std::string_view(request->path).substr(
-        0, std::string_view(request->path).find('?'));
+    const std::string_view target = request->path;
+    const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/stats/prometheus") {
       done(textResponse(200, mesh_.prometheusText(), "text/plain; version=0.0.4"),
            proxy::ResetReason::None);
@@ -94,7 +94,10 @@ private:
   const ServedMesh& mesh_;
 };
 
-ServedMesh::ServedMesh(uint64_t seed) : io_context_(1), dispatcher_(io_context_), random_(seed) {}
+// One thread runs the io_context and owns every socket, so the reactor needs no locking (other
+// threads only post and stop, which stay locked).
+ServedMesh::ServedMesh(uint64_t seed)
+    : io_context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), dispatcher_(io_context_), random_(seed) {}
 
 ServedMesh::~ServedMesh() {
   // Listeners first (they hand requests to the proxies), then the pools, whose connections keep
@@ -106,7 +109,7 @@ ServedMesh::~ServedMesh() {
 }
 
 StatusOr<std::unique_ptr<ServedMesh>> ServedMesh::create(Manifests manifests,
-                                                         ServeOptions options) {
+                                                         const ServeOptions& options) {
   std::unique_ptr<ServedMesh> mesh(new ServedMesh(options.seed));
   MESHSIM_RETURN_IF_ERROR(mesh->build(std::move(manifests), options));
   return mesh;
@@ -124,7 +127,8 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
     const size_t slash = pod.find('/');
     if (slash == std::string::npos ||
         world_.findPod(pod.substr(0, slash), pod.substr(slash + 1)) == nullptr) {
-      return notFoundError("--app " + pod + ": no such pod (give NAMESPACE/POD, e.g. default/hello-0)");
+      return notFoundError("--app " + pod +
+                           ": no such pod (give NAMESPACE/POD, e.g. default/hello-0)");
     }
   }
   const auto& pods = world_.pods();
@@ -132,8 +136,8 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
   // Proxies.
   std::set<size_t> has_proxy;
   for (auto& plan : translation_.proxies) {
-    MESHSIM_ASSIGN_OR_RETURN(auto p, proxy::Proxy::create(std::move(plan.config), dispatcher_,
-                                                          *network_, random_));
+    MESHSIM_ASSIGN_OR_RETURN(
+        auto p, proxy::Proxy::create(std::move(plan.config), dispatcher_, *network_, random_));
     has_proxy.insert(plan.pod);
     proxy_pods_.push_back(plan.pod);
     proxies_.push_back(std::move(p));
@@ -169,8 +173,9 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
       gateway_port_ = real_port;
     }
     network_->bind(virtual_address, Address{kLoopback, real_port});
-    endpoints_.push_back({pod.gateway ? ServedEndpoint::Kind::Gateway : ServedEndpoint::Kind::Sidecar,
-                          pod.id(), virtual_address, Address{kLoopback, real_port}});
+    endpoints_.push_back(
+        {pod.gateway ? ServedEndpoint::Kind::Gateway : ServedEndpoint::Kind::Sidecar, pod.id(),
+         virtual_address, Address{kLoopback, real_port}});
   }
 
   // Apps: every non-gateway pod runs one, behind its sidecar when it has one.
@@ -195,8 +200,7 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
     for (uint16_t port : appPorts(world_, i)) {
       if (has_proxy.count(i) != 0) {
         network_->bindLocal(pod.ip, port, real);
-        endpoints_.push_back(
-            {ServedEndpoint::Kind::App, pod.id(), Address{kLoopback, port}, real});
+        endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{kLoopback, port}, real});
       } else {
         network_->bind(Address{pod.ip, port}, real);
         endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{pod.ip, port}, real});
@@ -232,16 +236,14 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
 }
 
 StatusOr<uint16_t> ServedMesh::listen(Address virtual_address, proxy::RequestHandler& handler,
-                                      uint16_t port,
-                                      const proxy::net::HttpServerOptions& options) {
+                                      uint16_t port, const proxy::net::HttpServerOptions& options) {
   net::RealNetwork* network = network_.get();
   MESHSIM_ASSIGN_OR_RETURN(
-      auto server,
-      proxy::net::HttpServer::create(
-          dispatcher_, {kLoopback, port}, handler, options,
-          [network, virtual_address](const Address& remote, const Address& /*local*/) {
-            return network->connectionInfo(remote, virtual_address);
-          }));
+      auto server, proxy::net::HttpServer::create(
+                       dispatcher_, {kLoopback, port}, handler, options,
+                       [network, virtual_address](const Address& remote, const Address& /*local*/) {
+                         return network->connectionInfo(remote, virtual_address);
+                       }));
   const uint16_t real_port = server->port();
   listeners_.push_back({podLabel(virtual_address.ip), virtual_address.port, std::move(server)});
   return real_port;
@@ -361,8 +363,8 @@ std::string ServedMesh::prometheusText() const {
        &PoolStats::upstream_cx_active},
       {"meshsim_upstream_cx_connect_fail_total", "counter", "Upstream connects that failed.",
        &PoolStats::upstream_cx_connect_fail},
-      {"meshsim_upstream_cx_connect_timeout_total", "counter",
-       "Upstream connects that timed out.", &PoolStats::upstream_cx_connect_timeout},
+      {"meshsim_upstream_cx_connect_timeout_total", "counter", "Upstream connects that timed out.",
+       &PoolStats::upstream_cx_connect_timeout},
       {"meshsim_upstream_rq_total", "counter", "Requests sent upstream.",
        &PoolStats::upstream_rq_total},
       {"meshsim_upstream_rq_pending_overflow_total", "counter",

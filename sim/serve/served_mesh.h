@@ -86,7 +86,7 @@ public:
   // (InvalidArgument, NotFound), with FailedPrecondition when there is no ingress gateway, and
   // with Unavailable when a port cannot be bound (e.g. --port in use).
   static StatusOr<std::unique_ptr<ServedMesh>> create(Manifests manifests,
-                                                      ServeOptions options = {});
+                                                      const ServeOptions& options = {});
   // Closes every listener and connection and stops the app servers.
   ~ServedMesh();
   ServedMesh(const ServedMesh&) = delete;

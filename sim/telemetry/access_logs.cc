@@ -20,9 +20,9 @@ std::string prefixOf(const proxy::Proxy& p) {
 
 void enableAccessLogs(Mesh& mesh, size_t capacity,
                       std::function<void(const std::string& line)> on_line) {
-  auto sink = on_line ? std::make_shared<std::function<void(const std::string&)>>(
-                            std::move(on_line))
-                      : nullptr;
+  auto sink = on_line
+                  ? std::make_shared<std::function<void(const std::string&)>>(std::move(on_line))
+                  : nullptr;
   for (const auto& p : mesh.proxies()) {
     p->accessLog().enable(capacity);
     if (sink != nullptr) {

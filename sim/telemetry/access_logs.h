@@ -39,9 +39,10 @@ struct MeshAccessLogEntry {
   const proxy::stats::AccessLogEntry* entry = nullptr;  // owned by the proxy's log
 };
 
-// The kept entries of every proxy, in completion order (start time plus duration; ties in the
-// mesh's proxy order, then each proxy's logging order). The pointers stay valid until the
-// proxies log again.
+// The kept entries of every proxy, ordered by completion time (start time plus the duration in
+// whole milliseconds); ties in the mesh's proxy order, then each proxy's logging order. For the
+// exact order in which requests completed across the mesh, stream the lines with
+// enableAccessLogs() instead. The pointers stay valid until the proxies log again.
 std::vector<MeshAccessLogEntry> accessLogEntries(const Mesh& mesh);
 
 // "[namespace/pod] " + the entry's line.

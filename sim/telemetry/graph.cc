@@ -28,7 +28,9 @@ const std::string& label(const Labels& labels, const char* name) {
   return kEmpty;
 }
 
-bool known(const std::string& v) { return !v.empty() && v != kUnknown; }
+bool known(const std::string& v) {
+  return !v.empty() && v != kUnknown;
+}
 
 // The labels of `labels` other than `le`, as a key.
 std::string seriesKey(const std::string& metric_family, const Labels& labels) {
@@ -45,7 +47,9 @@ std::string seriesKey(const std::string& metric_family, const Labels& labels) {
   return key;
 }
 
-double seconds(VirtualTime t) { return std::chrono::duration<double>(t).count(); }
+double seconds(VirtualTime t) {
+  return std::chrono::duration<double>(t).count();
+}
 
 // Numbers for people: "1234", "12.3", "1.23".
 std::string human(double v) {
@@ -118,10 +122,10 @@ Graph buildGraph(const std::vector<Sample>& samples, VirtualTime window,
   // Which edges each requests series feeds, so its duration buckets go to the same edges.
   std::unordered_map<std::string, std::vector<EdgeAccumulator*>> series_edges;
 
-  const auto workloadNode = [&](const std::string& ns, const std::string& workload,
-                                const std::string& app, const std::string& version,
-                                const std::string& cluster) -> std::string {
-    const std::string id = "wl_" + ns + "_" + workload;
+  const auto workload_node = [&](const std::string& ns, const std::string& workload,
+                                 const std::string& app, const std::string& version,
+                                 const std::string& cluster) -> std::string {
+    std::string id = "wl_" + ns + "_" + workload;
     auto [it, inserted] = nodes.try_emplace(id);
     if (inserted) {
       GraphNode& n = it->second;
@@ -136,9 +140,9 @@ Graph buildGraph(const std::vector<Sample>& samples, VirtualTime window,
     }
     return id;
   };
-  const auto serviceNode = [&](const std::string& ns, const std::string& service,
-                               const std::string& cluster) -> std::string {
-    const std::string id = "svc_" + ns + "_" + service;
+  const auto service_node = [&](const std::string& ns, const std::string& service,
+                                const std::string& cluster) -> std::string {
+    std::string id = "svc_" + ns + "_" + service;
     auto [it, inserted] = nodes.try_emplace(id);
     if (inserted) {
       GraphNode& n = it->second;
@@ -165,9 +169,9 @@ Graph buildGraph(const std::vector<Sample>& samples, VirtualTime window,
     }
     std::string source;
     if (from_source) {
-      source = workloadNode(label(l, "source_workload_namespace"), source_workload,
-                            label(l, "source_canonical_service"),
-                            label(l, "source_canonical_revision"), label(l, "source_cluster"));
+      source = workload_node(label(l, "source_workload_namespace"), source_workload,
+                             label(l, "source_canonical_service"),
+                             label(l, "source_canonical_revision"), label(l, "source_cluster"));
     } else {
       source = kUnknown;
       auto [it, inserted] = nodes.try_emplace(source);
@@ -183,13 +187,13 @@ Graph buildGraph(const std::vector<Sample>& samples, VirtualTime window,
     std::vector<std::pair<std::string, std::string>> hops;
     std::string workload_id;
     if (known(workload)) {
-      workload_id = workloadNode(label(l, "destination_workload_namespace"), workload,
-                                 label(l, "destination_canonical_service"),
-                                 label(l, "destination_canonical_revision"), cluster);
+      workload_id = workload_node(label(l, "destination_workload_namespace"), workload,
+                                  label(l, "destination_canonical_service"),
+                                  label(l, "destination_canonical_revision"), cluster);
     }
     if (known(service_name)) {
       const std::string svc =
-          serviceNode(label(l, "destination_service_namespace"), service_name, cluster);
+          service_node(label(l, "destination_service_namespace"), service_name, cluster);
       hops.emplace_back(source, svc);
       if (!workload_id.empty()) {
         hops.emplace_back(svc, workload_id);
@@ -197,7 +201,7 @@ Graph buildGraph(const std::vector<Sample>& samples, VirtualTime window,
     } else if (!workload_id.empty()) {
       hops.emplace_back(source, workload_id);
     } else {
-      hops.emplace_back(source, serviceNode(kUnknown, kUnknown, kUnknown));
+      hops.emplace_back(source, service_node(kUnknown, kUnknown, kUnknown));
     }
 
     const std::string& code = label(l, "response_code");
@@ -258,13 +262,13 @@ Graph buildGraph(const std::vector<Sample>& samples, VirtualTime window,
     GraphEdge& e = acc.edge;
     const double errors = e.rate_4xx + e.rate_5xx + e.rate_no_response;
     e.error_ratio = e.requests > 0 ? errors / e.requests : 0;
-    const auto perSecond = [&](double n) { return secs > 0 ? n / secs : 0; };
-    e.rate = perSecond(e.requests);
-    e.rate_3xx = perSecond(e.rate_3xx);
-    e.rate_4xx = perSecond(e.rate_4xx);
-    e.rate_5xx = perSecond(e.rate_5xx);
-    e.rate_no_response = perSecond(e.rate_no_response);
-    e.error_rate = perSecond(errors);
+    const auto per_second = [&](double n) { return secs > 0 ? n / secs : 0; };
+    e.rate = per_second(e.requests);
+    e.rate_3xx = per_second(e.rate_3xx);
+    e.rate_4xx = per_second(e.rate_4xx);
+    e.rate_5xx = per_second(e.rate_5xx);
+    e.rate_no_response = per_second(e.rate_no_response);
+    e.error_rate = per_second(errors);
     std::vector<Bucket> buckets;
     for (const auto& [upper, count] : acc.buckets) {
       buckets.push_back(Bucket{upper, count});
@@ -291,9 +295,8 @@ StatusOr<Graph> buildGraph(const Tsdb& tsdb, VirtualTime at, VirtualTime window,
   }
   std::vector<Sample> increases;
   for (const char* metric : {kRequests, kDurationBucket}) {
-    MESHSIM_ASSIGN_OR_RETURN(
-        MetricQuery q,
-        MetricQuery::parse("increase(" + std::string(metric) + "[" + std::to_string(ms) + "ms])"));
+    MESHSIM_ASSIGN_OR_RETURN(MetricQuery q, MetricQuery::parse("increase(" + std::string(metric) +
+                                                               "[" + std::to_string(ms) + "ms])"));
     MESHSIM_ASSIGN_OR_RETURN(std::vector<Sample> result, q.evaluate(tsdb, at));
     for (auto& s : result) {
       s.name = metric;
@@ -413,8 +416,8 @@ std::string graphToJson(const Graph& graph) {
            ",\n        \"traffic\": {\"protocol\": " + jsonString(e.protocol) +
            ", \"requests\": " + jsonNumber(e.requests) +
            ",\n          \"rates\": {\"http\": " + jsonNumber(e.rate) +
-           ", \"http3xx\": " + jsonNumber(e.rate_3xx) + ", \"http4xx\": " +
-           jsonNumber(e.rate_4xx) + ", \"http5xx\": " + jsonNumber(e.rate_5xx) +
+           ", \"http3xx\": " + jsonNumber(e.rate_3xx) + ", \"http4xx\": " + jsonNumber(e.rate_4xx) +
+           ", \"http5xx\": " + jsonNumber(e.rate_5xx) +
            ", \"httpNoResponse\": " + jsonNumber(e.rate_no_response) +
            ", \"httpErr\": " + jsonNumber(e.error_rate) +
            ", \"httpPercentErr\": " + jsonNumber(e.error_ratio * 100) + "},\n";

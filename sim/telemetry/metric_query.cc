@@ -72,28 +72,29 @@ enum class BinOp { Or, And, Unless, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, Mul, Div, 
 
 struct BinOpInfo {
   BinOp op;
-  std::string_view text;
   int precedence;  // higher binds tighter
+  std::string_view text;
 };
 
 // Longest symbols first, so "==" is not read as "=" and "<=" not as "<".
 constexpr BinOpInfo kSymbolOps[] = {
-    {BinOp::Eq, "==", 3},  {BinOp::Ne, "!=", 3},  {BinOp::Le, "<=", 3}, {BinOp::Ge, ">=", 3},
-    {BinOp::Lt, "<", 3},   {BinOp::Gt, ">", 3},   {BinOp::Add, "+", 4}, {BinOp::Sub, "-", 4},
-    {BinOp::Mul, "*", 5},  {BinOp::Div, "/", 5},  {BinOp::Mod, "%", 5},
+    {BinOp::Eq, 3, "=="}, {BinOp::Ne, 3, "!="}, {BinOp::Le, 3, "<="}, {BinOp::Ge, 3, ">="},
+    {BinOp::Lt, 3, "<"},  {BinOp::Gt, 3, ">"},  {BinOp::Add, 4, "+"}, {BinOp::Sub, 4, "-"},
+    {BinOp::Mul, 5, "*"}, {BinOp::Div, 5, "/"}, {BinOp::Mod, 5, "%"},
 };
 constexpr BinOpInfo kKeywordOps[] = {
-    {BinOp::Or, "or", 1},
-    {BinOp::And, "and", 2},
-    {BinOp::Unless, "unless", 2},
+    {BinOp::Or, 1, "or"},
+    {BinOp::And, 2, "and"},
+    {BinOp::Unless, 2, "unless"},
 };
-constexpr int kPowPrecedence = 6;
 
 bool isComparison(BinOp op) {
   return op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le ||
          op == BinOp::Gt || op == BinOp::Ge;
 }
-bool isSetOp(BinOp op) { return op == BinOp::Or || op == BinOp::And || op == BinOp::Unless; }
+bool isSetOp(BinOp op) {
+  return op == BinOp::Or || op == BinOp::And || op == BinOp::Unless;
+}
 
 const char* const kAggregations[] = {"sum", "count", "min", "max", "avg"};
 
@@ -132,7 +133,9 @@ const FunctionSpec* findFunction(std::string_view name) {
   return nullptr;
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 }  // namespace
 
@@ -175,7 +178,9 @@ Status errorAt(const std::string& text, size_t pos, const std::string& message) 
 bool isIdentStart(char c) {
   return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_' || c == ':';
 }
-bool isIdentChar(char c) { return isIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
+bool isIdentChar(char c) {
+  return isIdentStart(c) || std::isdigit(static_cast<unsigned char>(c));
+}
 
 class Parser {
 public:
@@ -244,7 +249,8 @@ private:
     while (end < text_.size() && isIdentChar(text_[end])) {
       ++end;
     }
-    return std::string_view(text_).substr(pos_, end - pos_);
+    const std::string_view text = text_;
+    return text.substr(pos_, end - pos_);
   }
 
   std::string identifier() {
@@ -262,26 +268,37 @@ private:
     return false;
   }
 
+  // A string in double or single quotes with Go's escapes (\\, \", \', \n, \t, \r, \a, \b,
+  // \f, \v), or a raw string in backticks, as PromQL has them. An unknown escape is an error
+  // rather than a silently dropped backslash: a regex escape needs two ("\\." or `\.`).
   StatusOr<std::string> stringLiteral() {
     skipSpace();
-    if (pos_ >= text_.size() || (text_[pos_] != '"' && text_[pos_] != '\'')) {
+    if (pos_ >= text_.size() || (text_[pos_] != '"' && text_[pos_] != '\'' && text_[pos_] != '`')) {
       return error("expected a quoted string");
     }
+    const size_t start = pos_;
     const char quote = text_[pos_++];
     std::string out;
     while (pos_ < text_.size() && text_[pos_] != quote) {
       char c = text_[pos_++];
-      if (c == '\\' && pos_ < text_.size()) {
+      if (c == '\\' && quote != '`' && pos_ < text_.size()) {
+        const size_t escape = pos_ - 1;
         c = text_[pos_++];
-        if (c == 'n') {
-          c = '\n';
-        } else if (c == 't') {
-          c = '\t';
+        static constexpr std::string_view kFrom = "\\\"'ntrabfv";
+        static constexpr std::string_view kTo = "\\\"'\n\t\r\a\b\f\v";
+        const size_t i = kFrom.find(c);
+        if (i == std::string_view::npos) {
+          pos_ = escape;
+          return error(std::string("unknown escape sequence \\") + c +
+                       " in a string (a regex escape needs a double backslash, \\\\" + c +
+                       ", or a `raw string`)");
         }
+        c = kTo[i];
       }
       out += c;
     }
     if (pos_ >= text_.size()) {
+      pos_ = start;
       return error("unterminated string");
     }
     ++pos_;
@@ -332,8 +349,8 @@ private:
       if (text_.compare(pos_, 2, "ms") == 0) {
         unit = std::chrono::milliseconds(1);
         pos_ += 2;
-      } else if (pos_ < text_.size() && std::string_view("smhdwy").find(text_[pos_]) !=
-                                            std::string_view::npos) {
+      } else if (pos_ < text_.size() &&
+                 std::string_view("smhdwy").find(text_[pos_]) != std::string_view::npos) {
         switch (text_[pos_]) {
           case 's':
             unit = std::chrono::seconds(1);
@@ -456,9 +473,10 @@ private:
       ++pos_;
       MESHSIM_ASSIGN_OR_RETURN(NodePtr operand, parseUnary());
       if (operand->type == ValueType::Matrix) {
-        return errorAt(text_, operand->pos, "unary " + std::string(1, c) +
-                                                " needs a scalar or an instant vector, got a "
-                                                "range vector");
+        return errorAt(text_, operand->pos,
+                       "unary " + std::string(1, c) +
+                           " needs a scalar or an instant vector, got a "
+                           "range vector");
       }
       if (c == '+') {
         return operand;
@@ -500,8 +518,9 @@ private:
     const bool selector = primary->kind == Node::Kind::Selector && !parenthesized;
     if (peek() == '[') {
       if (!selector || primary->range.count() != 0) {
-        return error("a range [..] applies only to a metric selector such as m{a=\"b\"}[5m] "
-                     "(subqueries are not supported)");
+        return error(
+            "a range [..] applies only to a metric selector such as m{a=\"b\"}[5m] "
+            "(subqueries are not supported)");
       }
       ++pos_;
       auto node = std::make_shared<Node>(*primary);
@@ -587,8 +606,8 @@ private:
   StatusOr<NodePtr> number() {
     const size_t start = pos_;
     size_t end = pos_;
-    while (end < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[end])) != 0 ||
-                                  text_[end] == '.')) {
+    while (end < text_.size() &&
+           (std::isdigit(static_cast<unsigned char>(text_[end])) != 0 || text_[end] == '.')) {
       ++end;
     }
     if (end < text_.size() && (text_[end] == 'e' || text_[end] == 'E')) {
@@ -713,6 +732,7 @@ private:
       return okStatus();
     };
     MESHSIM_RETURN_IF_ERROR(grouping());
+    MESHSIM_RETURN_IF_ERROR(grouping());  // refuses a second clause: sum by (a) without (b) (m)
     if (!consume('(')) {
       return error("expected '(' after " + name);
     }
@@ -721,10 +741,10 @@ private:
       return error("expected ')'");
     }
     if (arg->type != ValueType::Vector) {
-      return errorAt(text_, arg->pos,
-                     name + "() needs an instant vector, got " + typeName(arg->type) +
-                         (arg->type == ValueType::Matrix ? "; apply rate() or increase() to it"
-                                                         : ""));
+      return errorAt(
+          text_, arg->pos,
+          name + "() needs an instant vector, got " + typeName(arg->type) +
+              (arg->type == ValueType::Matrix ? "; apply rate() or increase() to it" : ""));
     }
     node->args = {arg};
     MESHSIM_RETURN_IF_ERROR(grouping());
@@ -775,9 +795,15 @@ private:
         } else if (arg.type == ValueType::Matrix) {
           hint = "; apply rate() or increase() to it";
         }
-        return errorAt(text_, arg.pos,
-                       name + "() needs " + typeName(spec->args[i]) + " as argument " +
-                           std::to_string(i + 1) + ", got " + typeName(arg.type) + hint);
+        std::string message = name;
+        message.append("() needs ")
+            .append(typeName(spec->args[i]))
+            .append(" as argument ")
+            .append(std::to_string(i + 1))
+            .append(", got ")
+            .append(typeName(arg.type))
+            .append(hint);
+        return errorAt(text_, arg.pos, message);
       }
     }
     return NodePtr(node);
@@ -802,7 +828,9 @@ struct Value {
   std::vector<RangeSeries> matrix;
 };
 
-double seconds(VirtualTime t) { return std::chrono::duration<double>(t).count(); }
+double seconds(VirtualTime t) {
+  return std::chrono::duration<double>(t).count();
+}
 
 // The label set of `labels` as a matching key: labels sorted by name, empty values left out
 // (Prometheus stores no empty labels), restricted to `names` (on) or without them (ignoring).
@@ -1051,6 +1079,7 @@ private:
       groups[it->second].buckets.push_back(Bucket{upper, s.value});
     }
     std::vector<Sample> out;
+    out.reserve(groups.size());
     for (auto& g : groups) {
       out.push_back(Sample{"", std::move(g.labels), bucketQuantile(q, std::move(g.buckets))});
     }
@@ -1243,7 +1272,9 @@ StatusOr<MetricQuery> MetricQuery::parse(const std::string& text) {
   return q;
 }
 
-bool MetricQuery::returnsScalar() const { return root_->type == ValueType::Scalar; }
+bool MetricQuery::returnsScalar() const {
+  return root_->type == ValueType::Scalar;
+}
 
 StatusOr<std::vector<Sample>> MetricQuery::evaluate(const Tsdb& tsdb, VirtualTime at) const {
   Evaluator evaluator(text_, tsdb, at);

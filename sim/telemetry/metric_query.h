@@ -5,7 +5,8 @@
 // A query language over the metrics every proxy records: the PromQL subset that SLO dashboards
 // and scenario expectations use, with Prometheus' semantics.
 //
-// - Selectors: `name`, `name{label="v", label!="v", label=~"re", label!~"re"}`, `{__name__=~"..."}`;
+// - Selectors: `name`, `name{label="v", label!="v", label=~"re", label!~"re"}`,
+// `{__name__=~"..."}`;
 //   regexes are RE2, fully anchored. A missing label equals "". Range selectors `name{...}[5m]`
 //   (units ms, s, m, h, d, w, y; combined as 1m30s), `offset 5m` after a selector.
 // - Aggregations sum, count, avg, min, max, with `by (...)` or `without (...)` before or after
@@ -29,7 +30,8 @@
 //   auto q = MetricQuery::parse(R"(sum(istio_requests_total{reporter="source"}))");
 //   double v = q->evaluateScalar(samples).value();
 //   auto p99 = MetricQuery::parse(
-//       "histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket[1m])))");
+//       "histogram_quantile(0.99, sum by (le)
+//       (rate(istio_request_duration_milliseconds_bucket[1m])))");
 //   double ms = p99->evaluateScalar(tsdb, std::chrono::seconds(60)).value();
 
 #include <memory>

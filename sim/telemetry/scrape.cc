@@ -38,7 +38,9 @@ std::vector<Sample> toSamples(const std::vector<proxy::stats::MetricFamily>& fam
   return out;
 }
 
-std::vector<Sample> scrapeMesh(const Mesh& mesh) { return toSamples(collectMeshMetrics(mesh)); }
+std::vector<Sample> scrapeMesh(const Mesh& mesh) {
+  return toSamples(collectMeshMetrics(mesh));
+}
 
 void runAndScrape(Mesh& mesh, Tsdb& tsdb, VirtualTime interval) {
   proxy::VirtualDispatcher& loop = mesh.loop();

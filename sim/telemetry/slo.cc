@@ -34,8 +34,8 @@ StatusOr<std::vector<std::string>> sloQueries(const SloSpec& spec) {
     return invalidArgumentError("slo " + spec.service + ": reporter must be source or destination");
   }
   if (!re2::RE2(spec.error_codes, re2::RE2::Quiet).ok()) {
-    return invalidArgumentError("slo " + spec.service + ": errorCodes " + literal(spec.error_codes) +
-                                " is not a valid regular expression");
+    return invalidArgumentError("slo " + spec.service + ": errorCodes " +
+                                literal(spec.error_codes) + " is not a valid regular expression");
   }
   std::string range;
   if (spec.window) {
@@ -55,10 +55,10 @@ StatusOr<std::vector<std::string>> sloQueries(const SloSpec& spec) {
   };
   std::vector<std::string> out;
   out.push_back("sum(" + counted("istio_requests_total", selector) + ")");
-  out.push_back("sum(" +
-                counted("istio_requests_total",
-                        selector + ",response_code=~" + literal(spec.error_codes)) +
-                ")");
+  out.push_back(
+      "sum(" +
+      counted("istio_requests_total", selector + ",response_code=~" + literal(spec.error_codes)) +
+      ")");
   for (double q : spec.quantiles) {
     if (!(q >= 0 && q <= 1)) {
       return invalidArgumentError("slo " + spec.service + ": quantile must be in [0, 1]");

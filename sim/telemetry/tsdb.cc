@@ -76,7 +76,7 @@ void Tsdb::scrape(VirtualTime at, const std::vector<Sample>& samples) {
       }
     }
     if (seen_in_[i] == k) {
-      s.points.back().value = sample.value;  // the same series twice in one scrape
+      s.points.back().value += sample.value;  // the same series twice in one scrape
       continue;
     }
     s.points.push_back(Point{at, sample.value, false});

@@ -59,7 +59,8 @@ public:
 
   // Stores `samples` as one scrape taken at `at`. Scrapes must come in time order: `at` not
   // earlier than the previous scrape; a scrape at the same time as the previous one replaces
-  // it. Samples with the same name and labels in one scrape: the last one wins.
+  // it. Samples with the same name and labels in one scrape are added up, as a proxy would have
+  // merged them (every metric here is a counter or a histogram).
   void scrape(VirtualTime at, const std::vector<Sample>& samples);
 
   // Every series ever scraped, in order of first appearance. A series may have no points (it

@@ -8,6 +8,8 @@
 //
 // Exit codes: 0 the graph was written, 2 invalid input, or `dot` missing or failing for svg.
 
+#include "sim/telemetry/graph.h"
+
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +25,6 @@
 #include "sim/mesh.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
-#include "sim/telemetry/graph.h"
 #include "tools/meshsim/commands.h"
 
 namespace meshsim::cli {
@@ -149,8 +150,8 @@ int graphCommand(const GraphCommandOptions& o) {
   if (o.format == "svg") {
     return renderSvg(sim::telemetry::graphToDot(*graph), o.output);
   }
-  const std::string text = o.format == "json" ? sim::telemetry::graphToJson(*graph)
-                                              : sim::telemetry::graphToDot(*graph);
+  const std::string text =
+      o.format == "json" ? sim::telemetry::graphToJson(*graph) : sim::telemetry::graphToDot(*graph);
   if (o.output.empty()) {
     std::cout << text;
     return kExitOk;

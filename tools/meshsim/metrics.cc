@@ -11,6 +11,9 @@
 // Exit codes: 0 the metrics were written (whatever the scenario's expectations say), 2 invalid
 // input (scenario, query, option) or a file that cannot be written.
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -41,6 +44,22 @@ struct MetricsOptions {
   std::optional<uint64_t> seed;
 };
 
+// The shortest decimal form of `v` that reads back as `v` (Prometheus' console prints values
+// that way), "+Inf", "-Inf" or "NaN".
+std::string shortest(double v) {
+  if (!std::isfinite(v)) {
+    return proxy::stats::formatPrometheusValue(v);
+  }
+  char buf[32];
+  for (int precision = 15; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) {
+      break;
+    }
+  }
+  return buf;
+}
+
 // "{a="b", c="d"}" as Prometheus' console shows a sample; the name first when it has one.
 std::string formatSample(const sim::telemetry::Sample& s) {
   std::string out = s.name;
@@ -51,10 +70,10 @@ std::string formatSample(const sim::telemetry::Sample& s) {
       out += ", ";
     }
     first = false;
-    out += k + "=\"" + v + "\"";
+    out.append(k).append("=\"").append(v).append("\"");
   }
   out += "} ";
-  out += proxy::stats::formatPrometheusValue(s.value);
+  out += shortest(s.value);
   return out;
 }
 
@@ -106,9 +125,8 @@ int metricsCommand(const MetricsOptions& o) {
   if (access_log != nullptr) {
     options.on_mesh_ready = [&](sim::Mesh& mesh) {
       // The stream is the log; keep nothing in memory.
-      sim::telemetry::enableAccessLogs(mesh, 0, [&](const std::string& line) {
-        *access_log << line << '\n';
-      });
+      sim::telemetry::enableAccessLogs(
+          mesh, 0, [&](const std::string& line) { *access_log << line << '\n'; });
     };
   }
   options.on_finished = [&](const sim::Mesh& mesh, const sim::telemetry::Tsdb& tsdb) {
@@ -128,7 +146,7 @@ int metricsCommand(const MetricsOptions& o) {
         query_output += "# " + q.text() + "\n";
       }
       if (q.returnsScalar()) {
-        query_output += proxy::stats::formatPrometheusValue(result->front().value) + "\n";
+        query_output += shortest(result->front().value) + "\n";
         continue;
       }
       for (const auto& s : *result) {

@@ -59,9 +59,8 @@ int serveCommand(const ServeArgs& args) {
   options.gateway_port = args.port;
   options.admin_port = args.admin_port;
   options.seed = args.seed;
-  options.listener_options.request_headers_timeout =
-      std::chrono::duration_cast<proxy::Duration>(
-          std::chrono::duration<double>(args.request_headers_timeout_s));
+  options.listener_options.request_headers_timeout = std::chrono::duration_cast<proxy::Duration>(
+      std::chrono::duration<double>(args.request_headers_timeout_s));
   for (const auto& app : args.apps) {
     const size_t eq = app.find('=');
     auto address = eq == std::string::npos ? StatusOr<proxy::config::Address>(invalidArgumentError(
@@ -83,8 +82,7 @@ int serveCommand(const ServeArgs& args) {
     std::cerr << w << "\n";
   }
   std::cout << "gateway listening on 127.0.0.1:" << (*mesh)->gatewayPort() << "\n";
-  std::cout << "admin listening on 127.0.0.1:" << (*mesh)->adminPort()
-            << " (/stats/prometheus)\n";
+  std::cout << "admin listening on 127.0.0.1:" << (*mesh)->adminPort() << " (/stats/prometheus)\n";
   for (const auto& e : (*mesh)->endpoints()) {
     if (e.kind == sim::serve::ServedEndpoint::Kind::Admin) {
       continue;
@@ -125,8 +123,9 @@ Command addServeCommand(CLI::App& app) {
                     "NAMESPACE/POD=HOST:PORT: that pod's app is the server already running at "
                     "HOST:PORT (repeatable)");
   serve->add_option("--seed", args->seed, "Seed of the random choices (load balancing, weights)");
-  serve->add_option("--request-headers-timeout", args->request_headers_timeout_s,
-                    "Seconds a client may take to send request headers before a 408 (0: none)")
+  serve
+      ->add_option("--request-headers-timeout", args->request_headers_timeout_s,
+                   "Seconds a client may take to send request headers before a 408 (0: none)")
       ->check(CLI::NonNegativeNumber);
   return [serve, args] { return *serve ? serveCommand(*args) : -1; };
 }

@@ -1,8 +1,11 @@
 #include "proxy/upstream/cluster_manager.h"
 
+#include <cmath>
 #include <map>
 
 #include <gtest/gtest.h>
+
+#include "proxy/event/virtual_dispatcher.h"
 
 namespace meshsim::proxy::upstream {
 namespace {
@@ -19,20 +22,23 @@ config::Cluster cluster(config::LbPolicy policy, int endpoints) {
 
 TEST(ClusterManagerTest, FindsClustersByName) {
   SeededRandom random(1);
-  ClusterManager cm({cluster(config::LbPolicy::RoundRobin, 1)}, random);
+  VirtualDispatcher loop;
+  ClusterManager cm({cluster(config::LbPolicy::RoundRobin, 1)}, random, loop);
   EXPECT_NE(cm.find("outbound|80||hello.default.svc.cluster.local"), nullptr);
   EXPECT_EQ(cm.find("outbound|80|v2|hello.default.svc.cluster.local"), nullptr);
 }
 
 TEST(ClusterManagerTest, NoEndpointsPicksNothing) {
   SeededRandom random(1);
-  ClusterState c(cluster(config::LbPolicy::LeastRequest, 0), random);
+  VirtualDispatcher loop;
+  ClusterState c(cluster(config::LbPolicy::LeastRequest, 0), random, loop);
   EXPECT_EQ(c.pickEndpoint(), -1);
 }
 
 TEST(ClusterManagerTest, RoundRobinCyclesInOrder) {
   SeededRandom random(1);
-  ClusterState c(cluster(config::LbPolicy::RoundRobin, 3), random);
+  VirtualDispatcher loop;
+  ClusterState c(cluster(config::LbPolicy::RoundRobin, 3), random, loop);
   std::vector<int> picks;
   for (int i = 0; i < 6; ++i) {
     picks.push_back(c.pickEndpoint());
@@ -42,7 +48,8 @@ TEST(ClusterManagerTest, RoundRobinCyclesInOrder) {
 
 TEST(ClusterManagerTest, LeastRequestAvoidsBusyEndpoints) {
   SeededRandom random(3);
-  ClusterState c(cluster(config::LbPolicy::LeastRequest, 2), random);
+  VirtualDispatcher loop;
+  ClusterState c(cluster(config::LbPolicy::LeastRequest, 2), random, loop);
   c.onRequestStart(0);
   c.onRequestStart(0);
   // With two endpoints, a pick lands on the busy one only when both draws chose it (1 in 4).
@@ -55,7 +62,8 @@ TEST(ClusterManagerTest, LeastRequestAvoidsBusyEndpoints) {
 
 TEST(ClusterManagerTest, LeastRequestIsEvenWhenIdle) {
   SeededRandom random(5);
-  ClusterState c(cluster(config::LbPolicy::LeastRequest, 4), random);
+  VirtualDispatcher loop;
+  ClusterState c(cluster(config::LbPolicy::LeastRequest, 4), random, loop);
   std::map<int, int> counts;
   for (int i = 0; i < 40000; ++i) {
     ++counts[c.pickEndpoint()];
@@ -63,6 +71,113 @@ TEST(ClusterManagerTest, LeastRequestIsEvenWhenIdle) {
   for (const auto& [index, n] : counts) {
     EXPECT_NEAR(n / 40000.0, 0.25, 0.02) << "endpoint " << index;
   }
+}
+
+TEST(CircuitBreakerTest, PendingQueueThenOverflow) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RoundRobin, 1);
+  cfg.circuit_breakers.max_connections = 1;
+  cfg.circuit_breakers.max_pending_requests = 1;
+  ClusterState c(cfg, random, loop);
+  std::vector<int> started;
+  EXPECT_TRUE(c.admit([&] { started.push_back(1); }));   // takes the connection
+  EXPECT_TRUE(c.admit([&] { started.push_back(2); }));   // waits
+  EXPECT_FALSE(c.admit([&] { started.push_back(3); }));  // pending queue full: 503 UO
+  EXPECT_EQ(started, (std::vector<int>{1}));
+  c.release();  // request 1 done: request 2 gets the connection
+  EXPECT_EQ(started, (std::vector<int>{1, 2}));
+  c.release();
+  EXPECT_TRUE(c.admit([&] { started.push_back(4); }));
+  EXPECT_EQ(started.back(), 4);
+}
+
+TEST(CircuitBreakerTest, MaxRequestsAndMaxRetries) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RoundRobin, 1);
+  cfg.circuit_breakers.max_requests = 2;
+  cfg.circuit_breakers.max_retries = 1;
+  ClusterState c(cfg, random, loop);
+  EXPECT_TRUE(c.admit([] {}));
+  EXPECT_TRUE(c.admit([] {}));
+  EXPECT_FALSE(c.admit([] {}));
+  EXPECT_TRUE(c.tryStartRetry());
+  EXPECT_FALSE(c.tryStartRetry());
+  c.endRetry();
+  EXPECT_TRUE(c.tryStartRetry());
+}
+
+TEST(OutlierDetectionTest, EjectsAfterConsecutive5xxAndReturnsAtTheNextIntervalTick) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RoundRobin, 2);
+  config::OutlierDetection od;
+  od.consecutive_5xx = 3;
+  od.interval = std::chrono::seconds(10);
+  od.base_ejection_time = std::chrono::seconds(30);
+  od.max_ejection_percent = 100;
+  cfg.outlier_detection = od;
+  ClusterState c(cfg, random, loop);
+  c.recordOutcome(0, 503);
+  c.recordOutcome(0, 200);  // a success resets the count
+  c.recordOutcome(0, 500);
+  c.recordOutcome(0, 502);
+  EXPECT_FALSE(c.ejected(0));
+  c.recordOutcome(0, 0);  // a local failure counts too
+  EXPECT_TRUE(c.ejected(0));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(c.pickEndpoint(), 1);
+  }
+  loop.runFor(std::chrono::seconds(29));
+  EXPECT_EQ(c.pickEndpoint(), 1);
+  loop.runFor(std::chrono::seconds(1));  // 30 s: the tick at 30 s returns it
+  c.pickEndpoint();
+  EXPECT_FALSE(c.ejected(0));
+  // A second ejection soon after lasts twice as long (the multiplier).
+  for (int i = 0; i < 3; ++i) {
+    c.recordOutcome(0, 503);
+  }
+  EXPECT_TRUE(c.ejected(0));
+  EXPECT_EQ(c.ejectionCount(0), 2u);
+  loop.runFor(std::chrono::seconds(59));
+  c.pickEndpoint();
+  EXPECT_TRUE(c.ejected(0));
+  loop.runFor(std::chrono::seconds(1));
+  c.pickEndpoint();
+  EXPECT_FALSE(c.ejected(0));
+}
+
+TEST(OutlierDetectionTest, MaxEjectionPercentAndAllEjectedIsNoHealthyUpstream) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RoundRobin, 2);
+  config::OutlierDetection od;
+  od.consecutive_5xx = 1;
+  od.max_ejection_percent = 10;  // of 2 hosts: still at least one may go
+  cfg.outlier_detection = od;
+  ClusterState c(cfg, random, loop);
+  c.recordOutcome(0, 503);
+  c.recordOutcome(1, 503);
+  EXPECT_TRUE(c.ejected(0));
+  EXPECT_FALSE(c.ejected(1));
+  cfg.outlier_detection->max_ejection_percent = 100;
+  ClusterState all(cfg, random, loop);
+  all.recordOutcome(0, 503);
+  all.recordOutcome(1, 503);
+  EXPECT_EQ(all.pickEndpoint(), -1);
+}
+
+TEST(ClusterManagerTest, RetriesAvoidPreviousHosts) {
+  SeededRandom random(11);
+  VirtualDispatcher loop;
+  ClusterState c(cluster(config::LbPolicy::Random, 3), random, loop);
+  // Five draws land on the one allowed host unless all five hit an excluded one: (2/3)^5.
+  int avoided = 0;
+  for (int i = 0; i < 3000; ++i) {
+    avoided += c.pickEndpoint({0, 1}, 5) == 2 ? 1 : 0;
+  }
+  EXPECT_NEAR(avoided / 3000.0, 1.0 - std::pow(2.0 / 3.0, 5), 0.03);
 }
 
 }  // namespace

@@ -201,13 +201,29 @@ metadata: {name: r}
 spec:
   hosts: [r]
   http:
-  - retries: {attempts: 3}
+  - fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 10}}}
     route: [{destination: {host: r}}]
 )",
                       "r.yaml", 1, m),
               StatusIs(StatusCode::InvalidArgument,
-                       HasSubstr("r.yaml:8:14: spec.http[0].retries: VirtualService default/r: "
-                                 "valid Istio, but not modelled")));
+                       HasSubstr("r.yaml:8:33: spec.http[0].fault.abort.grpcStatus: VirtualService "
+                                 "default/r: valid Istio, but not modelled")));
+}
+
+TEST(ResourcesTest, ZeroTimeoutIsRejected) {
+  Manifests m;
+  EXPECT_THAT(addText(R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r}
+spec:
+  hosts: [r]
+  http:
+  - timeout: 0s
+    route: [{destination: {host: r}}]
+)",
+                      "t.yaml", 1, m),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("at least 1ms")));
 }
 
 TEST(ResourcesTest, ZeroTotalWeightIsRejected) {

@@ -1,0 +1,68 @@
+#include "proxy/router/retry_state.h"
+
+#include <algorithm>
+
+namespace meshsim::proxy::router {
+
+bool retriableResponse(const config::RetryPolicy& policy, const http::Response& response) {
+  if (response.headers.has("x-envoy-overloaded") || response.headers.has("x-envoy-ratelimited")) {
+    return false;
+  }
+  const int s = response.status;
+  const uint32_t on = policy.retry_on;
+  if ((on & config::kRetryOn5xx) != 0 && s >= 500 && s <= 599) {
+    return true;
+  }
+  if ((on & config::kRetryOnGatewayError) != 0 && (s == 502 || s == 503 || s == 504)) {
+    return true;
+  }
+  if ((on & config::kRetryOnRetriable4xx) != 0 && s == 409) {
+    return true;
+  }
+  if ((on & config::kRetryOnRetriableStatusCodes) != 0 &&
+      std::find(policy.retriable_status_codes.begin(), policy.retriable_status_codes.end(), s) !=
+          policy.retriable_status_codes.end()) {
+    return true;
+  }
+  return false;
+}
+
+bool retriableReset(const config::RetryPolicy& policy, ResetReason reason) {
+  const uint32_t on = policy.retry_on;
+  // A reset counts as a 5xx for these policies.
+  const bool any_reset =
+      (on & (config::kRetryOn5xx | config::kRetryOnGatewayError | config::kRetryOnReset)) != 0;
+  switch (reason) {
+    case ResetReason::Overflow:
+    case ResetReason::None:
+      return false;
+    case ResetReason::Timeout:
+      return any_reset;
+    case ResetReason::ConnectFailure:
+      // The request never left: connect-failure and reset-before-request both cover it.
+      return any_reset ||
+             (on & (config::kRetryOnConnectFailure | config::kRetryOnResetBeforeRequest)) != 0;
+    case ResetReason::RemoteReset:
+      return any_reset;
+  }
+  return false;
+}
+
+std::chrono::nanoseconds backoff(const config::RetryPolicy& policy, uint32_t retry,
+                                 RandomGenerator& random) {
+  const uint32_t shift = std::min<uint32_t>(retry, 30);
+  const auto base = policy.base_interval.count();
+  auto ceiling = base * static_cast<int64_t>((uint64_t{1} << shift) - 1);
+  ceiling = std::min<int64_t>(ceiling, policy.max_interval.count());
+  if (ceiling <= 0) {
+    return std::chrono::nanoseconds(0);
+  }
+  // Whole milliseconds, as Envoy's backoff strategy works in ms.
+  const uint64_t ms = static_cast<uint64_t>(ceiling / 1000000);
+  if (ms == 0) {
+    return std::chrono::nanoseconds(0);
+  }
+  return std::chrono::milliseconds(random.uniform(ms));
+}
+
+}  // namespace meshsim::proxy::router

@@ -1,0 +1,77 @@
+#include "proxy/router/retry_state.h"
+
+#include <gtest/gtest.h>
+
+namespace meshsim::proxy::router {
+namespace {
+
+using std::chrono::milliseconds;
+
+config::RetryPolicy policy(uint32_t on, std::vector<int> codes = {}) {
+  config::RetryPolicy p;
+  p.num_retries = 2;
+  p.retry_on = on;
+  p.retriable_status_codes = std::move(codes);
+  return p;
+}
+
+http::Response response(int status) {
+  http::Response r;
+  r.status = status;
+  return r;
+}
+
+TEST(RetryStateTest, StatusPolicies) {
+  EXPECT_TRUE(retriableResponse(policy(config::kRetryOn5xx), response(500)));
+  EXPECT_TRUE(retriableResponse(policy(config::kRetryOn5xx), response(503)));
+  EXPECT_FALSE(retriableResponse(policy(config::kRetryOn5xx), response(404)));
+  EXPECT_FALSE(retriableResponse(policy(config::kRetryOnGatewayError), response(500)));
+  EXPECT_TRUE(retriableResponse(policy(config::kRetryOnGatewayError), response(504)));
+  EXPECT_TRUE(retriableResponse(policy(config::kRetryOnRetriable4xx), response(409)));
+  EXPECT_FALSE(retriableResponse(policy(config::kRetryOnRetriable4xx), response(404)));
+  EXPECT_TRUE(
+      retriableResponse(policy(config::kRetryOnRetriableStatusCodes, {418}), response(418)));
+  // Istio 1.24+ default: retriable-status-codes with an empty list retries no status.
+  EXPECT_FALSE(retriableResponse(
+      policy(config::kRetryOnRetriableStatusCodes | config::kRetryOnConnectFailure),
+      response(503)));
+}
+
+TEST(RetryStateTest, OverloadedResponsesAreNeverRetried) {
+  auto r = response(503);
+  r.headers.set("x-envoy-overloaded", "true");
+  EXPECT_FALSE(retriableResponse(policy(config::kRetryOn5xx), r));
+}
+
+TEST(RetryStateTest, ResetPolicies) {
+  const auto connect = policy(config::kRetryOnConnectFailure);
+  EXPECT_TRUE(retriableReset(connect, ResetReason::ConnectFailure));
+  EXPECT_FALSE(retriableReset(connect, ResetReason::RemoteReset));
+  EXPECT_FALSE(retriableReset(connect, ResetReason::Timeout));  // per-try timeout needs 5xx/reset
+  const auto five = policy(config::kRetryOn5xx);
+  EXPECT_TRUE(retriableReset(five, ResetReason::RemoteReset));
+  EXPECT_TRUE(retriableReset(five, ResetReason::Timeout));
+  EXPECT_TRUE(retriableReset(five, ResetReason::ConnectFailure));
+  EXPECT_FALSE(retriableReset(five, ResetReason::Overflow));
+  EXPECT_TRUE(retriableReset(policy(config::kRetryOnReset), ResetReason::Timeout));
+}
+
+TEST(RetryStateTest, BackoffIsFullyJitteredAndCapped) {
+  SeededRandom random(3);
+  const auto p = policy(config::kRetryOn5xx);  // base 25 ms, max 250 ms
+  int64_t max_seen[5] = {0, 0, 0, 0, 0};
+  for (int i = 0; i < 5000; ++i) {
+    for (uint32_t n = 1; n <= 4; ++n) {
+      const auto b = std::chrono::duration_cast<milliseconds>(backoff(p, n, random)).count();
+      ASSERT_GE(b, 0);
+      max_seen[n] = std::max(max_seen[n], b);
+    }
+  }
+  EXPECT_EQ(max_seen[1], 24);   // [0, 25)
+  EXPECT_EQ(max_seen[2], 74);   // [0, 75)
+  EXPECT_EQ(max_seen[3], 174);  // [0, 175)
+  EXPECT_EQ(max_seen[4], 249);  // capped at 250
+}
+
+}  // namespace
+}  // namespace meshsim::proxy::router

@@ -1,0 +1,195 @@
+#include "sim/serve/served_mesh.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "proxy/net/http_server.h"
+#include "tests/proxy/net/net_test_util.h"
+
+namespace meshsim::sim::serve {
+namespace {
+
+using proxy::net::testing::EchoHandler;
+using proxy::net::testing::IoThread;
+using proxy::net::testing::RawClient;
+using ::testing::HasSubstr;
+
+std::string source(const std::string& relative) {
+  return std::string(MESHSIM_SOURCE_DIR) + "/" + relative;
+}
+
+Manifests load(const std::vector<std::string>& paths) {
+  Manifests m;
+  for (const auto& p : paths) {
+    const Status s = addPath(source(p), m);
+    EXPECT_TRUE(s.ok()) << s.toString();
+  }
+  return m;
+}
+
+// A served mesh run by a background thread.
+class Served {
+public:
+  explicit Served(Manifests manifests, ServeOptions options = {}) {
+    auto mesh = ServedMesh::create(std::move(manifests), std::move(options));
+    EXPECT_TRUE(mesh.ok()) << mesh.status().toString();
+    if (mesh.ok()) {
+      mesh_ = std::move(mesh).value();
+      thread_ = std::thread([this] { mesh_->run(); });
+    }
+  }
+  ~Served() {
+    if (mesh_ != nullptr) {
+      mesh_->stop();
+      thread_.join();
+    }
+  }
+  ServedMesh& operator*() { return *mesh_; }
+  ServedMesh* operator->() { return mesh_.get(); }
+  bool ok() const { return mesh_ != nullptr; }
+
+private:
+  std::unique_ptr<ServedMesh> mesh_;
+  std::thread thread_;
+};
+
+proxy::http::ResponsePtr get(uint16_t port, const std::string& host, const std::string& path) {
+  RawClient client(port);
+  client.send("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+  return client.readResponse();
+}
+
+TEST(ServedMeshTest, RoutesHelloThroughGatewaySidecarAndApp) {
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  auto r = get(mesh->gatewayPort(), "hello.com", "/greet?x=1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("\"pod\": \"hello-0\""));
+  EXPECT_THAT(r->body, HasSubstr("\"path\": \"/greet?x=1\""));
+  EXPECT_THAT(r->body, HasSubstr("\"x-forwarded-for\": \"127.0.0.1\""));
+  ASSERT_NE(r->headers.get("server"), nullptr);
+  EXPECT_EQ(*r->headers.get("server"), "istio-envoy");
+}
+
+TEST(ServedMeshTest, AnswersAnUnknownHostWith404) {
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  auto r = get(mesh->gatewayPort(), "nope.example", "/");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST(ServedMeshTest, ExposesIstioMetricsWithThePeerIdentityCarriedOverTcp) {
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  ASSERT_NE(get(mesh->gatewayPort(), "hello.com", "/"), nullptr);
+  auto metrics = get(mesh->adminPort(), "admin", "/stats/prometheus");
+  ASSERT_NE(metrics, nullptr);
+  EXPECT_EQ(metrics->status, 200);
+  const std::string& text = metrics->body;
+  EXPECT_THAT(text, HasSubstr("# TYPE istio_requests_total counter"));
+  // The sidecar learns who called it from the connection, as Istio's mTLS tells Envoy.
+  EXPECT_THAT(text, HasSubstr("istio_requests_total{reporter=\"destination\","
+                              "source_workload=\"istio-ingressgateway\""));
+  EXPECT_THAT(text, HasSubstr("connection_security_policy=\"mutual_tls\",namespace=\"default\","
+                              "pod=\"hello-0\"} 1"));
+  EXPECT_THAT(text, HasSubstr("meshsim_downstream_rq_total{namespace=\"istio-system\","
+                              "pod=\"istio-ingressgateway-0\",listener_port=\"8080\"} 1"));
+  EXPECT_EQ(get(mesh->adminPort(), "admin", "/nope")->status, 404);
+}
+
+TEST(ServedMeshTest, PromtoolAcceptsTheMetrics) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "promtool not installed: install the Debian package prometheus "
+                    "(./tools/setup does) to check the exposition format";
+  }
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  ASSERT_NE(get(mesh->gatewayPort(), "hello.com", "/"), nullptr);
+  ASSERT_NE(get(mesh->gatewayPort(), "nope.example", "/"), nullptr);
+  auto metrics = get(mesh->adminPort(), "admin", "/stats/prometheus");
+  ASSERT_NE(metrics, nullptr);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("meshsim-promtool-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "metrics.prom") << metrics->body;
+  const std::string command = "promtool check metrics < '" + (dir / "metrics.prom").string() +
+                              "' > '" + (dir / "out.txt").string() + "' 2>&1";
+  const int status = std::system(command.c_str());
+  std::ifstream in(dir / "out.txt");
+  std::stringstream out;
+  out << in.rdbuf();
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(WIFEXITED(status));
+  const int code = WEXITSTATUS(status);
+  // Exit 3 means lint findings only; the one allowed is Istio's own metric name, which real
+  // Istio scrapes get too (promtool prefers seconds to milliseconds).
+  if (code == 3) {
+    std::istringstream lines(out.str());
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_EQ(line,
+                "istio_request_duration_milliseconds use base unit \"seconds\" instead of "
+                "\"milliseconds\"");
+    }
+  } else {
+    EXPECT_EQ(code, 0) << out.str();
+  }
+}
+
+TEST(ServedMeshTest, RoutesToAnAppThatAlreadyRuns) {
+  // The benchmark's set-up: no sidecar, the hello pod's app is a real server of the test's.
+  IoThread io;
+  EchoHandler app;
+  auto server = io.call([&] {
+    return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, app)
+        .value();
+  });
+  ServeOptions options;
+  options.external_apps["default/hello-0"] = {proxy::config::kLoopback, server->port()};
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/gateway.yaml",
+                    "fixtures/hello/virtualservice.yaml", "fixtures/hello/hello.yaml",
+                    "tools/bench/real_network/manifests/namespace.yaml"}),
+              options);
+  ASSERT_TRUE(mesh.ok());
+  auto r = get(mesh->gatewayPort(), "hello.com", "/direct");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "GET /direct 0");
+  io.call([&] {
+    server.reset();
+    return 0;
+  });
+}
+
+TEST(ServedMeshTest, ReportsAGatewayPortInUse) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  ServeOptions options;
+  options.gateway_port = taken.local_endpoint().port();
+  auto mesh =
+      ServedMesh::create(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}), options);
+  ASSERT_FALSE(mesh.ok());
+  EXPECT_EQ(mesh.status().code(), StatusCode::Unavailable);
+}
+
+TEST(ServedMeshTest, NeedsAnIngressGateway) {
+  auto mesh = ServedMesh::create(load({"fixtures/hello"}));
+  ASSERT_FALSE(mesh.ok());
+  EXPECT_EQ(mesh.status().code(), StatusCode::FailedPrecondition);
+}
+
+}  // namespace
+}  // namespace meshsim::sim::serve

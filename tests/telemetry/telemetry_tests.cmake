@@ -1,0 +1,30 @@
+# Telemetry through the meshsim binary: the exposition of the hello scenario is the golden file
+# and promtool accepts it; Graphviz's dot accepts the service graph. The promtool and dot
+# checks print SKIPPED and pass when the tool is missing (tools/setup installs both).
+set(telemetry_dir ${CMAKE_CURRENT_SOURCE_DIR}/telemetry)
+
+add_test(NAME telemetry.golden_hello_exposition
+         COMMAND ${telemetry_dir}/golden_check.sh ${CMAKE_CURRENT_SOURCE_DIR}/golden/hello.prom
+                 $<TARGET_FILE:meshsim> metrics ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+add_test(NAME telemetry.promtool_check_metrics
+         COMMAND ${telemetry_dir}/promtool_check.sh $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+add_test(NAME telemetry.promtool_check_metrics_three_services
+         COMMAND ${telemetry_dir}/promtool_check.sh $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/conformance/telemetry/three-services.yaml)
+add_test(NAME telemetry.dot_accepts_graph
+         COMMAND ${telemetry_dir}/dot_check.sh $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/conformance/telemetry/three-services.yaml)
+set_tests_properties(telemetry.golden_hello_exposition telemetry.promtool_check_metrics
+                     telemetry.promtool_check_metrics_three_services telemetry.dot_accepts_graph
+                     PROPERTIES LABELS "cli;telemetry")
+
+meshsim_cli_test(metrics_query 0 "\\{reporter=\"destination\"\\} 100.*\\{reporter=\"source\"\\} 100.*exit 0"
+                 metrics ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml
+                 --query "sum by (reporter) (istio_requests_total)")
+meshsim_cli_test(metrics_bad_query 2 "column 10: rate\\(\\) needs a range vector.*exit 2"
+                 metrics ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml --query "sum(rate(m))")
+meshsim_cli_test(graph_json 0 "\"graphType\": \"workload\".*wl_istio-system_istio-ingressgateway->svc_default_hello.*exit 0"
+                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml --format json)
+meshsim_cli_test(graph_bad_format 2 "--format must be dot, json or svg.*exit 2"
+                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml --format png)

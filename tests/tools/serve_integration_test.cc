@@ -1,0 +1,160 @@
+// Acceptance test of `meshsim serve`: starts the real binary on the hello fixtures, talks HTTP to
+// it over loopback, then stops it with SIGINT (Ctrl-C) and expects a clean exit.
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/proxy/net/net_test_util.h"
+
+extern char** environ;
+
+namespace meshsim {
+namespace {
+
+using proxy::net::testing::RawClient;
+using ::testing::HasSubstr;
+
+class MeshsimServe {
+public:
+  explicit MeshsimServe(std::vector<std::string> args) {
+    args.insert(args.begin(), {MESHSIM_BINARY, "serve"});
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    int out[2];
+    EXPECT_EQ(::pipe(out), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    EXPECT_EQ(posix_spawn(&pid_, MESHSIM_BINARY, &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    out_ = out[0];
+  }
+  ~MeshsimServe() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(out_);
+  }
+
+  // Reads stdout until `pattern` matches or the deadline passes; returns the first group.
+  std::string waitFor(const std::regex& pattern) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch m;
+      if (std::regex_search(output_, m, pattern)) {
+        return m.size() > 1 ? m[1].str() : m[0].str();
+      }
+      pollfd p{out_, POLLIN, 0};
+      if (::poll(&p, 1, 100) > 0) {
+        char buf[4096];
+        const ssize_t n = ::read(out_, buf, sizeof(buf));
+        if (n <= 0) {
+          break;
+        }
+        output_.append(buf, static_cast<size_t>(n));
+      }
+    }
+    ADD_FAILURE() << "meshsim serve never printed "
+                  << "the expected line; output so far:\n"
+                  << output_;
+    return "";
+  }
+
+  // Sends `signal` and waits (bounded) for the exit; returns the exit code, or -1.
+  int stop(int signal) {
+    ::kill(pid_, signal);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      pollfd p{out_, POLLIN, 0};
+      ::poll(&p, 1, 50);  // Paces the wait; drains output so the child never blocks on it.
+      char buf[4096];
+      if ((p.revents & POLLIN) != 0) {
+        const ssize_t n = ::read(out_, buf, sizeof(buf));
+        if (n > 0) {
+          output_.append(buf, static_cast<size_t>(n));
+        }
+      }
+    }
+    return -1;
+  }
+
+  const std::string& output() const { return output_; }
+
+private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string output_;
+};
+
+uint16_t port(const std::string& text) {
+  return static_cast<uint16_t>(std::stoi(text));
+}
+
+TEST(ServeIntegrationTest, ServesHelloOverLoopbackAndStopsOnCtrlC) {
+  const std::string src = MESHSIM_SOURCE_DIR;
+  MeshsimServe serve(
+      {"-f", src + "/fixtures/istio/ingressgateway.yaml", "-f", src + "/fixtures/hello"});
+  const std::string gateway =
+      serve.waitFor(std::regex("gateway listening on 127\\.0\\.0\\.1:(\\d+)"));
+  const std::string admin = serve.waitFor(std::regex("admin listening on 127\\.0\\.0\\.1:(\\d+)"));
+  ASSERT_FALSE(gateway.empty());
+  ASSERT_FALSE(admin.empty());
+
+  {
+    RawClient client(port(gateway));
+    client.send("GET / HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+    auto r = client.readResponse();
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_THAT(r->body, HasSubstr("\"pod\": \"hello-0\""));
+    EXPECT_THAT(r->body, HasSubstr("\"namespace\": \"default\""));
+    // The same keep-alive connection, an unknown host.
+    client.send("GET / HTTP/1.1\r\nHost: unknown.example\r\n\r\n");
+    auto missing = client.readResponse();
+    ASSERT_NE(missing, nullptr);
+    EXPECT_EQ(missing->status, 404);
+  }
+  {
+    RawClient client(port(admin));
+    client.send("GET /stats/prometheus HTTP/1.1\r\nHost: admin\r\n\r\n");
+    auto metrics = client.readResponse();
+    ASSERT_NE(metrics, nullptr);
+    EXPECT_EQ(metrics->status, 200);
+    EXPECT_THAT(metrics->body, HasSubstr("response_code=\"200\""));
+    EXPECT_THAT(metrics->body, HasSubstr("response_code=\"404\",grpc_response_status=\"\","
+                                         "response_flags=\"NR\""));
+  }
+
+  EXPECT_EQ(serve.stop(SIGINT), 0) << serve.output();
+  EXPECT_THAT(serve.output(), HasSubstr("stopped"));
+}
+
+TEST(ServeIntegrationTest, RefusesInvalidManifestsWithExitCode2) {
+  MeshsimServe serve({"-f", "/nonexistent/manifests.yaml"});
+  EXPECT_EQ(serve.stop(0), 2);
+}
+
+}  // namespace
+}  // namespace meshsim
