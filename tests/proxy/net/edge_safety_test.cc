@@ -84,7 +84,8 @@ TEST_F(EdgeSafetyTest, HeaderSectionOverTheLimitGets431) {
 TEST_F(EdgeSafetyTest, HeaderThatNeverEndsGets431WithoutBeingBuffered) {
   start();
   // Far more than the limit, and no end of line: the server must stop at the limit.
-  expectRefused("GET / HTTP/1.1\r\nHost: a\r\nX-Endless: " + std::string(64 * 1024, 'x'), 431);
+  expectRefused("GET / HTTP/1.1\r\nHost: a\r\nX-Endless: " + std::string(size_t{64} * 1024, 'x'),
+                431);
 }
 
 TEST_F(EdgeSafetyTest, TooManyHeaderFieldsGet431) {
@@ -194,7 +195,7 @@ TEST_F(EdgeSafetyTest, PipelinedFloodIsHeldBackNotBuffered) {
   RawClient client(server_->port());
   const std::string request = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
   std::string chunk;
-  while (chunk.size() < 64 * 1024) {
+  while (chunk.size() < size_t{64} * 1024) {
     chunk += request;
   }
   client.socket().non_blocking(true);

@@ -41,8 +41,8 @@ Manifests load(const std::vector<std::string>& paths) {
 // A served mesh run by a background thread.
 class Served {
 public:
-  explicit Served(Manifests manifests, ServeOptions options = {}) {
-    auto mesh = ServedMesh::create(std::move(manifests), std::move(options));
+  explicit Served(Manifests manifests, const ServeOptions& options = {}) {
+    auto mesh = ServedMesh::create(std::move(manifests), options);
     EXPECT_TRUE(mesh.ok()) << mesh.status().toString();
     if (mesh.ok()) {
       mesh_ = std::move(mesh).value();
