@@ -2,12 +2,13 @@
 // The Deployments and Services come from manifests/hello.yaml; the Istio routing is what the
 // generator renders, here a canary of hello-v2 at `canary_percent`.
 
+#include <meshsim/mesh.h>
+#include <meshsim/testing.h>
+
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <meshsim/mesh.h>
-#include <meshsim/testing.h>
 
 namespace {
 
@@ -45,10 +46,12 @@ spec:
     redirect: {uri: /new}
   - route:
     - destination: {host: hello, subset: v1}
-      weight: )" + std::to_string(100 - canary_percent) +
+      weight: )" +
+           std::to_string(100 - canary_percent) +
            R"(
     - destination: {host: hello, subset: v2}
-      weight: )" + std::to_string(canary_percent) +
+      weight: )" +
+           std::to_string(canary_percent) +
            R"(
 ---
 apiVersion: networking.istio.io/v1
@@ -94,9 +97,10 @@ TEST(HelloGeneratorTest, CanaryAppliesInsideTheMeshToo) {
 TEST(HelloGeneratorTest, BrokenOutputIsReportedWithItsLine) {
   auto mesh = meshsim::MeshBuilder()
                   .addFile(std::string(MANIFESTS_DIR) + "/hello.yaml")
-                  .addYaml("apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
-                           "metadata: {name: x}\nspec:\n  hots: [a]\n",
-                           "generated.yaml")
+                  .addYaml(
+                      "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+                      "metadata: {name: x}\nspec:\n  hots: [a]\n",
+                      "generated.yaml")
                   .build();
   EXPECT_THAT(mesh, FailedWith(meshsim::ErrorCode::InvalidArgument,
                                ::testing::HasSubstr("generated.yaml:5")));

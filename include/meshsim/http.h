@@ -34,8 +34,9 @@ class Headers {
 public:
   using Entry = std::pair<std::string, std::string>;
   // Standard container names, so GoogleMock's container matchers apply.
-  using value_type = Entry;                                     // NOLINT(readability-identifier-naming)
-  using const_iterator = std::vector<Entry>::const_iterator;  // NOLINT(readability-identifier-naming)
+  using value_type = Entry;  // NOLINT(readability-identifier-naming)
+  using const_iterator =
+      std::vector<Entry>::const_iterator;  // NOLINT(readability-identifier-naming)
 
   Headers() = default;
   Headers(std::initializer_list<Entry> entries);
@@ -89,7 +90,7 @@ struct PodInfo {
   // The owning Deployment, or the pod's own name for a bare Pod.
   std::string workload{};
   Labels labels{};
-  std::string ip{};        // "10.1.0.12"
+  std::string ip{};      // "10.1.0.12"
   bool sidecar = false;  // an istio-proxy was injected
   bool gateway = false;  // the pod is an Istio gateway
 
@@ -179,8 +180,9 @@ using Handler = std::function<Response(const ReceivedRequest& request)>;
 // The responses to a batch of requests, in the order the requests were sent.
 struct Responses {
   // Standard container names, so GoogleMock's container matchers (Each, Contains) apply.
-  using value_type = Response;                                     // NOLINT(readability-identifier-naming)
-  using const_iterator = std::vector<Response>::const_iterator;  // NOLINT(readability-identifier-naming)
+  using value_type = Response;  // NOLINT(readability-identifier-naming)
+  using const_iterator =
+      std::vector<Response>::const_iterator;  // NOLINT(readability-identifier-naming)
 
   std::vector<Response> responses{};
 

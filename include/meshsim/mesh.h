@@ -43,6 +43,10 @@ struct MeshOptions {
   // manifests have one already: a Service labelled istio=ingressgateway, or a Deployment or
   // Service istio-system/istio-ingressgateway.
   bool ingress_gateway = true;
+  // How often the metrics are scraped as virtual time passes, as Prometheus would, so that range
+  // queries (rate, increase, histogram_quantile over rates) have points; 0: only when a query
+  // runs.
+  std::chrono::nanoseconds scrape_interval = std::chrono::seconds(15);
   // Keeps the proxies' access logs (the last 10,000 entries of each) for accessLog().
   bool access_log = true;
   // Keeps every request the apps receive for receivedRequests(). Each Response still carries
@@ -100,8 +104,8 @@ struct AccessLogEntry {
   std::string method{};
   std::string path{};  // before any rewrite
   std::string authority{};
-  int response_code = 0;      // 0: no response was sent
-  std::string response_flags{};  // "-", "NR", "UH", ...
+  int response_code = 0;           // 0: no response was sent
+  std::string response_flags{};    // "-", "NR", "UH", ...
   std::string upstream_cluster{};  // "outbound|80||hello.default.svc.cluster.local"
   std::string upstream_host{};     // "10.1.0.12:8080"; empty when none was picked
   std::string route_name{};
@@ -125,8 +129,8 @@ struct ServiceGraph {
   };
   std::vector<Node> nodes{};  // by id
   std::vector<Edge> edges{};  // by source, then target
-  std::string dot{};   // Graphviz
-  std::string json{};  // Kiali-like JSON
+  std::string dot{};          // Graphviz
+  std::string json{};         // Kiali-like JSON
 
   // The edge from `source` to `target` (node ids), or nullptr.
   const Edge* edge(std::string_view source, std::string_view target) const;
@@ -229,10 +233,10 @@ public:
   std::vector<ReceivedRequest> receivedBy(const PodSelector& selector) const;
   void clearReceivedRequests();
 
-  // The value of a metric query (the PromQL subset of scenario files, over the Istio metrics
-  // of every proxy now): a scalar, the value of the single resulting series, or 0 when no
-  // series matches. Fails on a bad query (the message shows the column) and when several
-  // series result.
+  // The value of a metric query (the PromQL subset of scenario files) at the current virtual
+  // time, over the Istio metrics of every proxy as scraped every MeshOptions::scrape_interval
+  // and now: a scalar, the value of the single resulting series, or 0 when no series matches.
+  // Fails on a bad query (the message shows the column) and when several series result.
   Result<double> metric(std::string_view query) const;
   // Every series a query yields.
   Result<std::vector<MetricSample>> metricSamples(std::string_view query) const;

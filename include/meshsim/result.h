@@ -113,13 +113,14 @@ public:
     check();
     return std::get<0>(state_);
   }
-  T&& value() && {
+  // By value, so that `for (auto& x : mesh.metricSamples(q).value())` does not dangle.
+  T value() && {
     check();
     return std::get<0>(std::move(state_));
   }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
-  T&& operator*() && { return std::move(*this).value(); }
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
@@ -140,12 +141,12 @@ public:
   // A Result equals a plain value when it holds a value equal to it, so that
   // EXPECT_EQ(mesh.metric("..."), 1000) reads naturally. An error equals no value.
   template <typename U>
-    requires(!std::is_same_v<std::remove_cvref_t<U>, Result> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Error> &&
-             requires(const T& t, const U& u) {
-               { t == u } -> std::convertible_to<bool>;
-             })
-  friend bool operator==(const Result& result, const U& other) {
+  requires(!std::is_same_v<std::remove_cvref_t<U>, Result> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Error> &&
+           requires(const T& t, const U& u) {
+             { t == u } -> std::convertible_to<bool>;
+           }) friend bool
+  operator==(const Result& result, const U& other) {
     return result.ok() && static_cast<bool>(std::get<0>(result.state_) == other);
   }
 
@@ -197,7 +198,7 @@ std::ostream& operator<<(std::ostream& os, const Result<T>& result) {
   }
   if constexpr (std::is_void_v<T>) {
     return os << "ok";
-  } else if constexpr (requires(std::ostream& o, const T& t) { o << t; }) {
+  } else if constexpr (requires(std::ostream & o, const T& t) { o << t; }) {
     return os << *result;
   } else {
     return os << "ok (a value)";

@@ -310,7 +310,7 @@ inline ::testing::PolymorphicMatcher<internal::SucceededMatcher> Succeeded() {
 // as HasSubstr("line 3")).
 template <typename MessageMatcher>
 ::testing::PolymorphicMatcher<internal::FailedMatcher> FailedWith(ErrorCode code,
-                                                                   MessageMatcher&& message) {
+                                                                  MessageMatcher&& message) {
   return ::testing::MakePolymorphicMatcher(internal::FailedMatcher(
       code, ::testing::MatcherCast<const std::string&>(std::forward<MessageMatcher>(message))));
 }
@@ -341,8 +341,7 @@ inline ::testing::PolymorphicMatcher<internal::ServedByMatcher> ServedByPod(std:
   return ServedBy(PodSelector::pod(std::move(name)));
 }
 // Served by a pod of the Deployment `name`.
-inline ::testing::PolymorphicMatcher<internal::ServedByMatcher> ServedByWorkload(
-    std::string name) {
+inline ::testing::PolymorphicMatcher<internal::ServedByMatcher> ServedByWorkload(std::string name) {
   return ServedBy(PodSelector::workload(std::move(name)));
 }
 // Served by a pod whose labels contain `selector`.
@@ -356,15 +355,15 @@ inline ::testing::PolymorphicMatcher<internal::ServedByMatcher> AnsweredByProxy(
 
 // A batch of which `share` (0..1) +/- `tolerance` was served by pods `selector` picks.
 inline ::testing::PolymorphicMatcher<internal::ShareMatcher> ServedByShare(PodSelector selector,
-                                                                          double share,
-                                                                          double tolerance) {
+                                                                           double share,
+                                                                           double tolerance) {
   return ::testing::MakePolymorphicMatcher(
       internal::ShareMatcher(std::move(selector), share, tolerance));
 }
 
 // A redirect (301, 302, 303, 307 or 308; exactly `status` when not 0) to `location`.
 inline ::testing::PolymorphicMatcher<internal::RedirectMatcher> RedirectsTo(std::string location,
-                                                                           int status = 0) {
+                                                                            int status = 0) {
   return ::testing::MakePolymorphicMatcher(internal::RedirectMatcher(std::move(location), status));
 }
 
@@ -392,11 +391,9 @@ template <typename BodyMatcher>
 // Served by an app that received the request as `request` matches (a matcher of
 // ReceivedRequest: HasPath, HasHost, HasMethod, HasHeader, HasBody, Field(...), AllOf(...)).
 template <typename RequestMatcher>
-::testing::PolymorphicMatcher<internal::UpstreamMatcher> UpstreamRequest(
-    RequestMatcher&& request) {
-  return ::testing::MakePolymorphicMatcher(
-      internal::UpstreamMatcher(::testing::MatcherCast<const ReceivedRequest&>(
-          std::forward<RequestMatcher>(request))));
+::testing::PolymorphicMatcher<internal::UpstreamMatcher> UpstreamRequest(RequestMatcher&& request) {
+  return ::testing::MakePolymorphicMatcher(internal::UpstreamMatcher(
+      ::testing::MatcherCast<const ReceivedRequest&>(std::forward<RequestMatcher>(request))));
 }
 
 // --- ReceivedRequest -------------------------------------------------------------------------

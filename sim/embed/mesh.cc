@@ -53,7 +53,9 @@ ErrorCode codeOf(StatusCode code) {
   return ErrorCode::Internal;
 }
 
-Error toError(const Status& status) { return Error(codeOf(status.code()), status.message()); }
+Error toError(const Status& status) {
+  return Error(codeOf(status.code()), status.message());
+}
 
 PodInfo podInfoOf(const sim::k8s::PodState& pod) {
   PodInfo info;
@@ -323,7 +325,9 @@ std::string From::toString() const {
   return "?";
 }
 
-std::ostream& operator<<(std::ostream& os, const From& from) { return os << from.toString(); }
+std::ostream& operator<<(std::ostream& os, const From& from) {
+  return os << from.toString();
+}
 
 std::ostream& operator<<(std::ostream& os, const MetricSample& sample) {
   os << sample.name << "{";
@@ -388,8 +392,48 @@ struct Mesh::Impl {
   // The latest request an app received for each request in flight, by tag.
   std::unordered_map<uint64_t, ReceivedRequest> upstream;
   uint64_t next_tag = 1;
+  // Scrapes every options.scrape_interval of virtual time (the first at 0), plus one whenever a
+  // query runs.
+  sim::telemetry::Tsdb tsdb;
+  proxy::MonotonicTime next_scrape{};
 
   proxy::VirtualDispatcher& loop() { return mesh->loop(); }
+
+  void scrapeNow() { tsdb.scrape(loop().elapsed(), sim::telemetry::scrapeMesh(*mesh)); }
+
+  // Takes the periodic scrapes due before `t` (a scrape at time T sees every event due at or
+  // before T, as in telemetry::runAndScrape()). Moves the clock to the last of them.
+  void scrapeBefore(proxy::MonotonicTime t) {
+    if (options.scrape_interval.count() <= 0) {
+      return;
+    }
+    while (next_scrape < t) {
+      loop().runUntil(next_scrape);
+      scrapeNow();
+      next_scrape += options.scrape_interval;
+    }
+  }
+
+  // Runs every event due at the next event time. Returns false when none is pending.
+  bool step() {
+    const auto next = loop().nextEventTime();
+    if (!next) {
+      return false;
+    }
+    scrapeBefore(*next);
+    loop().runUntil(*next);
+    return true;
+  }
+
+  // Runs every event due at or before `deadline`, then sets the clock to it.
+  void runUntil(proxy::MonotonicTime deadline) {
+    for (auto next = loop().nextEventTime(); next && *next <= deadline;
+         next = loop().nextEventTime()) {
+      step();
+    }
+    scrapeBefore(deadline + std::chrono::nanoseconds(1));
+    loop().runUntil(deadline);
+  }
 
   void onAppRequest(const sim::k8s::PodState& pod, const proxy::http::Request& request) {
     if (request.tag == 0 && !options.record_requests) {
@@ -460,8 +504,7 @@ struct Mesh::Impl {
     auto r = std::make_unique<proxy::http::Request>();
     r->method = p.request.method;
     r->scheme = p.url.scheme;
-    r->authority =
-        p.url.explicit_port ? p.url.host + ":" + std::to_string(p.url.port) : p.url.host;
+    r->authority = p.url.explicit_port ? p.url.host + ":" + std::to_string(p.url.port) : p.url.host;
     r->path = p.url.path;
     for (const auto& [k, v] : p.request.headers) {
       if (k == "host") {
@@ -567,13 +610,11 @@ struct Mesh::Impl {
       }
     }
     while (batch->done < count) {
-      const auto next = loop().nextEventTime();
-      if (!next) {
+      if (!step()) {
         return Error(ErrorCode::Internal, "the mesh went idle with " +
                                               std::to_string(count - batch->done) +
                                               " requests unanswered");
       }
-      loop().runUntil(*next);
     }
     Responses out;
     out.responses.reserve(count);
@@ -640,8 +681,7 @@ MeshBuilder& MeshBuilder::addDeployment(const Deployment& deployment) {
 }
 
 MeshBuilder& MeshBuilder::addService(const Service& service) {
-  impl_->add(serviceYaml(service),
-             "<Service " + service.namespace_name + "/" + service.name + ">");
+  impl_->add(serviceYaml(service), "<Service " + service.namespace_name + "/" + service.name + ">");
   return *this;
 }
 
@@ -721,8 +761,7 @@ Result<Mesh> MeshBuilder::build() const {
   sim_options.istio_minor = options.istio_minor;
   if (!table->handlers.empty()) {
     sim::apps::Behavior behavior;
-    behavior.handler = [table](const sim::k8s::PodState& pod,
-                               const proxy::http::Request& request) {
+    behavior.handler = [table](const sim::k8s::PodState& pod, const proxy::http::Request& request) {
       return table->handle(pod, request);
     };
     sim_options.workloads.push_back(sim::WorkloadBehavior{{}, "", std::move(behavior)});
@@ -737,6 +776,8 @@ Result<Mesh> MeshBuilder::build() const {
   impl->handlers = table;
   impl->options = options;
   table->loop = &impl->mesh->loop();
+  impl->scrapeNow();
+  impl->next_scrape = impl->loop().now() + options.scrape_interval;
   for (const auto& pod : impl->mesh->world().pods()) {
     impl->pods.push_back(podInfoOf(pod));
   }
@@ -800,15 +841,22 @@ Result<void> Mesh::sendAsync(const Request& request, std::function<void(const Re
   return {};
 }
 
-std::chrono::nanoseconds Mesh::now() const { return impl_->mesh->loop().elapsed(); }
-
-void Mesh::advanceTime(std::chrono::nanoseconds duration) {
-  impl_->loop().runFor(std::max(duration, std::chrono::nanoseconds(0)));
+std::chrono::nanoseconds Mesh::now() const {
+  return impl_->mesh->loop().elapsed();
 }
 
-void Mesh::runUntilIdle() { impl_->loop().runUntilIdle(); }
+void Mesh::advanceTime(std::chrono::nanoseconds duration) {
+  impl_->runUntil(impl_->loop().now() + std::max(duration, std::chrono::nanoseconds(0)));
+}
 
-const std::vector<ReceivedRequest>& Mesh::receivedRequests() const { return impl_->received; }
+void Mesh::runUntilIdle() {
+  while (impl_->step()) {
+  }
+}
+
+const std::vector<ReceivedRequest>& Mesh::receivedRequests() const {
+  return impl_->received;
+}
 
 std::vector<ReceivedRequest> Mesh::receivedBy(const PodSelector& selector) const {
   std::vector<ReceivedRequest> out;
@@ -820,14 +868,17 @@ std::vector<ReceivedRequest> Mesh::receivedBy(const PodSelector& selector) const
   return out;
 }
 
-void Mesh::clearReceivedRequests() { impl_->received.clear(); }
+void Mesh::clearReceivedRequests() {
+  impl_->received.clear();
+}
 
 Result<double> Mesh::metric(std::string_view query) const {
   auto q = sim::telemetry::MetricQuery::parse(std::string(query));
   if (!q.ok()) {
     return toError(q.status());
   }
-  auto v = q->evaluateScalar(sim::telemetry::scrapeMesh(*impl_->mesh));
+  impl_->scrapeNow();
+  auto v = q->evaluateScalar(impl_->tsdb, impl_->loop().elapsed());
   if (!v.ok()) {
     return toError(v.status());
   }
@@ -839,11 +890,8 @@ Result<std::vector<MetricSample>> Mesh::metricSamples(std::string_view query) co
   if (!q.ok()) {
     return toError(q.status());
   }
-  // One scrape, now: instant queries see every series; range functions see one point each.
-  sim::telemetry::Tsdb tsdb;
-  const auto at = impl_->mesh->loop().elapsed();
-  tsdb.scrape(at, sim::telemetry::scrapeMesh(*impl_->mesh));
-  auto samples = q->evaluate(tsdb, at);
+  impl_->scrapeNow();
+  auto samples = q->evaluate(impl_->tsdb, impl_->loop().elapsed());
   if (!samples.ok()) {
     return toError(samples.status());
   }
@@ -919,9 +967,13 @@ std::vector<AccessLogEntry> Mesh::accessLog() const {
   return out;
 }
 
-std::vector<PodInfo> Mesh::pods() const { return impl_->pods; }
+std::vector<PodInfo> Mesh::pods() const {
+  return impl_->pods;
+}
 
-const std::vector<std::string>& Mesh::warnings() const { return impl_->mesh->warnings(); }
+const std::vector<std::string>& Mesh::warnings() const {
+  return impl_->mesh->warnings();
+}
 
 std::ostream& operator<<(std::ostream& os, const Mesh& mesh) {
   const auto pods = mesh.pods();

@@ -60,8 +60,7 @@ std::string servedText(const Response& r) {
     return "which got no response (" + (r.error.empty() ? std::string("reset") : r.error) + ")";
   }
   if (r.served_by) {
-    return "which was served by " + r.served_by->id() + " (workload " + r.served_by->workload +
-           ")";
+    return "which was served by " + r.served_by->id() + " (workload " + r.served_by->workload + ")";
   }
   return "which a proxy answered itself (status " + std::to_string(r.status) + ", no app)";
 }
@@ -113,8 +112,7 @@ bool ResponseMatcher::MatchAndExplain(const Responses& responses,
 
 bool StatusMatcher::matchOne(const Response& response, std::ostream& seen) const {
   if (response.status == 0) {
-    seen << "which got no response (" << (response.error.empty() ? "reset" : response.error)
-         << ")";
+    seen << "which got no response (" << (response.error.empty() ? "reset" : response.error) << ")";
   } else {
     seen << "which has status " << response.status;
   }
@@ -339,8 +337,7 @@ void MetricMatcher::DescribeNegationTo(std::ostream* os) const {
 
 // --- FailedMatcher ---------------------------------------------------------------------------
 
-bool FailedMatcher::matchError(const Error& error,
-                               ::testing::MatchResultListener* listener) const {
+bool FailedMatcher::matchError(const Error& error, ::testing::MatchResultListener* listener) const {
   ::testing::StringMatchResultListener inner;
   const bool message_matched = message_.MatchAndExplain(error.message(), &inner);
   *listener << "which failed with " << error.toString() << andExplanation(inner);
@@ -348,7 +345,8 @@ bool FailedMatcher::matchError(const Error& error,
 }
 
 void FailedMatcher::DescribeTo(std::ostream* os) const {
-  *os << "failed with " << errorCodeName(code_) << " and a message that " << describeMatcher(message_);
+  *os << "failed with " << errorCodeName(code_) << " and a message that "
+      << describeMatcher(message_);
 }
 
 void FailedMatcher::DescribeNegationTo(std::ostream* os) const {

@@ -95,7 +95,9 @@ std::string Error::toString() const {
   return out;
 }
 
-std::ostream& operator<<(std::ostream& os, const Error& error) { return os << error.toString(); }
+std::ostream& operator<<(std::ostream& os, const Error& error) {
+  return os << error.toString();
+}
 
 BadResultAccess::BadResultAccess(Error error)
     : std::logic_error("meshsim::Result holds no value: " + error.toString()),
@@ -103,7 +105,9 @@ BadResultAccess::BadResultAccess(Error error)
 
 namespace internal {
 
-void throwBadResultAccess(const Error& error) { throw BadResultAccess(error); }
+void throwBadResultAccess(const Error& error) {
+  throw BadResultAccess(error);
+}
 
 void throwNoError() {
   throw BadResultAccess(
@@ -299,9 +303,9 @@ size_t Responses::countServedBy(const PodSelector& selector) const {
 }
 
 double Responses::shareServedBy(const PodSelector& selector) const {
-  return responses.empty() ? 0.0
-                           : static_cast<double>(countServedBy(selector)) /
-                                 static_cast<double>(responses.size());
+  return responses.empty()
+             ? 0.0
+             : static_cast<double>(countServedBy(selector)) / static_cast<double>(responses.size());
 }
 
 std::map<int, size_t> Responses::statusCounts() const {
@@ -332,8 +336,8 @@ std::string Responses::summary() const {
   }
   std::string served;
   for (const auto& [pod, n] : servedByCounts()) {
-    served += (served.empty() ? "" : ", ") + (pod.empty() ? std::string("(no app)") : pod) +
-              " x " + std::to_string(n);
+    served += (served.empty() ? "" : ", ") + (pod.empty() ? std::string("(no app)") : pod) + " x " +
+              std::to_string(n);
   }
   return out + "; served by " + served;
 }
@@ -396,8 +400,12 @@ std::ostream& operator<<(std::ostream& os, const PodSelector& selector) {
   return os << selector.toString();
 }
 
-void PrintTo(const Headers& headers, std::ostream* os) { *os << headers; }
+void PrintTo(const Headers& headers, std::ostream* os) {
+  *os << headers;
+}
 
-void PrintTo(const Responses& responses, std::ostream* os) { *os << responses; }
+void PrintTo(const Responses& responses, std::ostream* os) {
+  *os << responses;
+}
 
 }  // namespace meshsim

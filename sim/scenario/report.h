@@ -15,6 +15,13 @@ namespace meshsim::sim::scenario {
 // percentiles; one PASS/FAIL line per expectation with file:line; a closing verdict line.
 std::string textReport(const RunResult& result);
 
+// The whole result as JSON, fields in a fixed order: byte-identical for the same inputs and seed.
+std::string jsonReport(const RunResult& result);
+
+// JUnit XML for one or more scenario runs: one <testsuite> per scenario file, one <testcase> per
+// expectation (with a <failure> saying what was expected and seen), so CI systems show it.
+std::string junitReport(const std::vector<RunResult>& results);
+
 // The latency percentile `q` (0..1) of `latencies_us`, nearest-rank; 0 when empty.
 uint64_t percentileUs(std::vector<uint64_t> latencies_us, double q);
 

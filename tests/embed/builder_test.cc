@@ -67,11 +67,12 @@ TEST(MeshFromYamlTest, BadYamlFailsWithFileLineAndField) {
 }
 
 TEST(MeshFromFilesTest, LoadsFilesAndFolders) {
-  Result<Mesh> mesh = Mesh::fromFiles(
-      {kRoot + "/fixtures/istio/ingressgateway.yaml", kRoot + "/fixtures/hello"});
+  Result<Mesh> mesh =
+      Mesh::fromFiles({kRoot + "/fixtures/istio/ingressgateway.yaml", kRoot + "/fixtures/hello"});
   ASSERT_THAT(mesh, Succeeded());
   EXPECT_THAT(podIds(*mesh), ElementsAre("istio-system/istio-ingressgateway-0", "default/hello-0"));
-  EXPECT_THAT(mesh->send(Request::get("http://hello.com/")), AllOf(HasStatus(200), ServedBy("hello")));
+  EXPECT_THAT(mesh->send(Request::get("http://hello.com/")),
+              AllOf(HasStatus(200), ServedBy("hello")));
 }
 
 TEST(MeshWarningsTest, UnknownKindsAreSkippedWithAWarning) {
@@ -179,11 +180,11 @@ spec:
           .build();
   ASSERT_THAT(mesh, Succeeded());
   const auto pods = mesh->pods();
-  EXPECT_THAT(pods, Contains(AllOf(Field(&PodInfo::name, "cart-1"),
-                                   Field(&PodInfo::namespace_name, "shop"),
-                                   Field(&PodInfo::workload, "cart"),
-                                   Field(&PodInfo::sidecar, true))));
-  EXPECT_THAT(pods, Contains(AllOf(Field(&PodInfo::name, "old-0"), Field(&PodInfo::sidecar, false))));
+  EXPECT_THAT(
+      pods, Contains(AllOf(Field(&PodInfo::name, "cart-1"), Field(&PodInfo::namespace_name, "shop"),
+                           Field(&PodInfo::workload, "cart"), Field(&PodInfo::sidecar, true))));
+  EXPECT_THAT(pods,
+              Contains(AllOf(Field(&PodInfo::name, "old-0"), Field(&PodInfo::sidecar, false))));
   auto r = mesh->send(Request::get("http://shop.example.com/"), 20);
   EXPECT_THAT(r, AllOf(HasStatus(200), ServedBy(PodSelector::workload("cart", "shop"))));
   EXPECT_GT(r->countServedBy("shop/cart-0"), 0u);
@@ -192,9 +193,10 @@ spec:
 }
 
 TEST(MeshBuilderTest, TypedObjectErrorsNameTheObject) {
-  EXPECT_THAT(MeshBuilder().addDeployment({.name = "bad", .replicas = -1, .labels = {{"a", "b"}}}).build(),
-              FailedWith(ErrorCode::InvalidArgument,
-                         AllOf(HasSubstr("Deployment default/bad"), HasSubstr("replicas"))));
+  EXPECT_THAT(
+      MeshBuilder().addDeployment({.name = "bad", .replicas = -1, .labels = {{"a", "b"}}}).build(),
+      FailedWith(ErrorCode::InvalidArgument,
+                 AllOf(HasSubstr("Deployment default/bad"), HasSubstr("replicas"))));
   EXPECT_THAT(MeshBuilder().addService({.name = "s", .ports = {{.port = 70000}}}).build(),
               FailedWith(ErrorCode::InvalidArgument, HasSubstr("Service default/s")));
   EXPECT_THAT(MeshBuilder().addDeployment({.name = "nolabels"}).build(),
@@ -202,17 +204,17 @@ TEST(MeshBuilderTest, TypedObjectErrorsNameTheObject) {
 }
 
 TEST(MeshBuilderTest, WorkloadsShareTheirAppsService) {
-  Result<Mesh> mesh =
-      MeshBuilder()
-          .addWorkload({.name = "hello-v1", .app = "hello"})
-          .addWorkload({.name = "hello-v2",
-                        .app = "hello",
-                        .version = "v2",
-                        .handler = [](const ReceivedRequest& r) {
-                          return Response::make(201, "v2 saw " + r.path);
-                        }})
-          .addWorkload({.name = "plain", .sidecar = false})
-          .addYaml(R"(apiVersion: networking.istio.io/v1
+  Result<Mesh> mesh = MeshBuilder()
+                          .addWorkload({.name = "hello-v1", .app = "hello"})
+                          .addWorkload({.name = "hello-v2",
+                                        .app = "hello",
+                                        .version = "v2",
+                                        .handler =
+                                            [](const ReceivedRequest& r) {
+                                              return Response::make(201, "v2 saw " + r.path);
+                                            }})
+                          .addWorkload({.name = "plain", .sidecar = false})
+                          .addYaml(R"(apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: gw}
 spec:
@@ -231,13 +233,16 @@ spec:
   - route:
     - destination: {host: hello}
 )")
-          .build();
+                          .build();
   ASSERT_THAT(mesh, Succeeded());
   const auto pods = mesh->pods();
-  EXPECT_THAT(pods, Contains(AllOf(Field(&PodInfo::name, "hello-v2-0"),
-                                   Field(&PodInfo::labels, Contains(std::pair<const std::string, std::string>("version", "v2"))),
-                                   Field(&PodInfo::sidecar, true))));
-  EXPECT_THAT(pods, Contains(AllOf(Field(&PodInfo::name, "plain-0"), Field(&PodInfo::sidecar, false))));
+  EXPECT_THAT(pods, Contains(AllOf(
+                        Field(&PodInfo::name, "hello-v2-0"),
+                        Field(&PodInfo::labels,
+                              Contains(std::pair<const std::string, std::string>("version", "v2"))),
+                        Field(&PodInfo::sidecar, true))));
+  EXPECT_THAT(pods,
+              Contains(AllOf(Field(&PodInfo::name, "plain-0"), Field(&PodInfo::sidecar, false))));
   auto r = mesh->send(Request::get("http://hello.com/x"), 200);
   ASSERT_THAT(r, Succeeded());
   EXPECT_GT(r->countServedBy("hello-v1"), 0u);
@@ -254,15 +259,16 @@ spec:
 }
 
 TEST(MeshBuilderTest, HandleInstallsTheFirstMatchingHandler) {
-  Result<Mesh> mesh = MeshBuilder()
-                          .addYaml(kCanaryYaml)
-                          .handle("version=v2", [](const ReceivedRequest& r) {
-                            return Response::make(200, "v2 at " + r.pod.name,
-                                                  {{"x-handler", "labels"}});
-                          })
-                          .handle(PodSelector::workload("hello-v2"),
-                                  [](const ReceivedRequest&) { return Response::make(500); })
-                          .build();
+  Result<Mesh> mesh =
+      MeshBuilder()
+          .addYaml(kCanaryYaml)
+          .handle("version=v2",
+                  [](const ReceivedRequest& r) {
+                    return Response::make(200, "v2 at " + r.pod.name, {{"x-handler", "labels"}});
+                  })
+          .handle(PodSelector::workload("hello-v2"),
+                  [](const ReceivedRequest&) { return Response::make(500); })
+          .build();
   ASSERT_THAT(mesh, Succeeded());
   EXPECT_THAT(mesh->send(Request::get("http://hello.com/api")),
               AllOf(HasStatus(200), HasBody("v2 at hello-v2-0")));
@@ -277,13 +283,13 @@ TEST(MeshBuilderTest, HandleInstallsTheFirstMatchingHandler) {
 }
 
 TEST(MeshBuilderTest, HandlerThatThrowsOrReturnsABadStatusGives500) {
-  Result<Mesh> mesh = MeshBuilder()
-                          .addYaml(kCanaryYaml)
-                          .handle("hello-v2", [](const ReceivedRequest&) -> Response {
-                            throw std::runtime_error("boom");
-                          })
-                          .handle("hello-v1", [](const ReceivedRequest&) { return Response{}; })
-                          .build();
+  Result<Mesh> mesh =
+      MeshBuilder()
+          .addYaml(kCanaryYaml)
+          .handle("hello-v2",
+                  [](const ReceivedRequest&) -> Response { throw std::runtime_error("boom"); })
+          .handle("hello-v1", [](const ReceivedRequest&) { return Response{}; })
+          .build();
   ASSERT_THAT(mesh, Succeeded());
   EXPECT_THAT(mesh->send(Request::get("http://hello.com/api")),
               AllOf(HasStatus(500), HasBody(HasSubstr("the handler threw: boom"))));

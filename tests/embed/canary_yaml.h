@@ -2,8 +2,8 @@
 
 // The manifests most embedding tests share: hello.com through the default ingress gateway (which
 // the builder adds) to the Service hello, split 90/10 between the Deployments hello-v1 and
-// hello-v2 by DestinationRule subsets; /old redirects to /new; /api is rewritten to /v2/api,
-// gets x-version: 2 and goes to v2 only; a sleep client in the mesh. The VirtualService applies
+// hello-v2 by DestinationRule subsets; /old redirects to /new; /slow is delayed 2 s (a fault)
+// and goes to v1; /api is rewritten to /v2/api, gets x-version: 2 and goes to v2 only; a sleep client in the mesh. The VirtualService applies
 // at the gateway and to sidecars (gateways: [hello-gateway, mesh]).
 
 namespace meshsim::embed_test {
@@ -90,6 +90,11 @@ spec:
   - match:
     - uri: {prefix: /old}
     redirect: {uri: /new}
+  - match:
+    - uri: {prefix: /slow}
+    fault: {delay: {fixedDelay: 2s, percentage: {value: 100}}}
+    route:
+    - destination: {host: hello, subset: v1}
   - match:
     - uri: {prefix: /api}
     rewrite: {uri: /v2/api}

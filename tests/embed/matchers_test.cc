@@ -1,8 +1,6 @@
 // Every matcher of meshsim/testing.h: what it matches, what it rejects, and its failure message
 // (what was expected, what was seen), plus the MeshTest fixture.
 
-#include "meshsim/testing.h"
-
 #include <sstream>
 #include <string>
 
@@ -11,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "canary_yaml.h"
+#include "meshsim/testing.h"
 
 namespace meshsim::testing {
 namespace {
@@ -158,9 +157,10 @@ TEST(HasStatusTest, FailureMessages) {
             "\"ok\", which has status 200");
   Responses batch = canaryBatch(2, 0);
   batch.responses.push_back(Response::make(503));
-  EXPECT_THAT(failureOf(HasStatus(200), batch),
-              AllOf(StartsWith("Expected: has status 200\n  Actual: 3 responses: 200 x 2, 503 x 1;"),
-                    HasSubstr(", where 1 of 3 responses don't; the first, #2, which has status 503")));
+  EXPECT_THAT(
+      failureOf(HasStatus(200), batch),
+      AllOf(StartsWith("Expected: has status 200\n  Actual: 3 responses: 200 x 2, 503 x 1;"),
+            HasSubstr(", where 1 of 3 responses don't; the first, #2, which has status 503")));
   EXPECT_EQ(failureOf(HasStatus(200), Result<Response>(Error(ErrorCode::NotFound, "no pod"))),
             "Expected: has status 200\n  Actual: error: NOT_FOUND: no pod, which failed: "
             "NOT_FOUND: no pod");
@@ -182,8 +182,7 @@ TEST(HasStatusTest, FailureMessages) {
 TEST(HasStatusTest, GoogleTestReportsExpectedAndActual) {
   EXPECT_NONFATAL_FAILURE(EXPECT_THAT(Response::make(503), HasStatus(200)),
                           "Expected: has status 200\n  Actual: 503 from a proxy (no app)");
-  EXPECT_NONFATAL_FAILURE(EXPECT_THAT(Response::make(503), HasStatus(200)),
-                          "which has status 503");
+  EXPECT_NONFATAL_FAILURE(EXPECT_THAT(Response::make(503), HasStatus(200)), "which has status 503");
 }
 
 // --- ServedBy, ServedByPod, ServedByWorkload, ServedByLabels, AnsweredByProxy -----------------
@@ -383,12 +382,13 @@ TEST(HasMetricTest, EvaluatesTheQueryOnTheMesh) {
   EXPECT_THAT(mesh, Not(HasMetric(q, 11)));
   EXPECT_THAT(mesh, Not(HasMetric("sum(", 0)));
   EXPECT_EQ(failureOf(HasMetric(q, 11), mesh),
-            "Expected: has metric " + q + " that is equal to 11\n  Actual: meshsim::Mesh (4 "
-            "pods, virtual time 0.000 ms), whose metric " + q + " is 10");
+            "Expected: has metric " + q +
+                " that is equal to 11\n  Actual: meshsim::Mesh (4 "
+                "pods, virtual time 0.000 ms), whose metric " +
+                q + " is 10");
   EXPECT_THAT(failureOf(HasMetric("sum(", 0), mesh),
               HasSubstr("whose metric query failed: INVALID_ARGUMENT: metric query: column 5"));
-  EXPECT_EQ(negationOf<Mesh>(HasMetric(q, 11)),
-            "has metric " + q + " that isn't equal to 11");
+  EXPECT_EQ(negationOf<Mesh>(HasMetric(q, 11)), "has metric " + q + " that isn't equal to 11");
 }
 
 // --- The quick start, end to end ------------------------------------------------------
@@ -430,8 +430,7 @@ TEST_F(BrokenFixtureTest, ABuildFailureFailsTheTestAndLeavesAnEmptyMesh) {
   builder().addYaml("kind: [", "broken.yaml");
   EXPECT_NONFATAL_FAILURE(mesh(), "building the mesh failed: INVALID_ARGUMENT: broken.yaml");
   EXPECT_THAT(mesh().pods(), ::testing::IsEmpty());
-  EXPECT_THAT(send(Request::get("http://hello.com/")),
-              FailedWith(ErrorCode::FailedPrecondition));
+  EXPECT_THAT(send(Request::get("http://hello.com/")), FailedWith(ErrorCode::FailedPrecondition));
 }
 
 // The mixin, under a fixture of one's own.

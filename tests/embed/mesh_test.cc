@@ -21,10 +21,12 @@ using ::meshsim::embed_test::kCanaryYaml;
 using ::meshsim::testing::FailedWith;
 using ::meshsim::testing::HasHeader;
 using ::meshsim::testing::HasStatus;
+using ::meshsim::testing::HasValue;
 using ::meshsim::testing::ServedBy;
 using ::meshsim::testing::Succeeded;
 using ::testing::AllOf;
 using ::testing::Contains;
+using ::testing::DoubleNear;
 using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::Field;
@@ -123,8 +125,8 @@ TEST_F(EmbeddedMeshTest, TrafficOpenLoopAdvancesVirtualTime) {
 }
 
 TEST_F(EmbeddedMeshTest, TrafficClosedLoopWithConcurrency) {
-  Result<Responses> r = mesh_.send(Request::get("http://hello.com/"),
-                                   Traffic{.count = 7, .concurrency = 3});
+  Result<Responses> r =
+      mesh_.send(Request::get("http://hello.com/"), Traffic{.count = 7, .concurrency = 3});
   ASSERT_THAT(r, Succeeded());
   EXPECT_EQ(r->size(), 7u);
   EXPECT_THAT(*r, HasStatus(200));
@@ -148,15 +150,13 @@ TEST_F(EmbeddedMeshTest, BadTrafficFailsAndSendsNothing) {
 }
 
 TEST_F(EmbeddedMeshTest, SendFromAPodGoesThroughItsSidecar) {
-  Result<Response> r =
-      mesh_.send(Request::get("http://hello/api"), From::pod("sleep-0"));
+  Result<Response> r = mesh_.send(Request::get("http://hello/api"), From::pod("sleep-0"));
   ASSERT_THAT(r, Succeeded());
   EXPECT_THAT(*r, AllOf(HasStatus(200), ServedBy("hello-v2")));
   EXPECT_EQ(r->upstream->path, "/v2/api");  // the mesh VirtualService applies in the sidecar
 
-  Result<Responses> batch =
-      mesh_.send(Request::get("http://hello.default.svc.cluster.local/"), 4,
-                 From::deployment("sleep"));
+  Result<Responses> batch = mesh_.send(Request::get("http://hello.default.svc.cluster.local/"), 4,
+                                       From::deployment("sleep"));
   ASSERT_THAT(batch, Succeeded());
   EXPECT_THAT(*batch, HasStatus(200));
 }
@@ -197,9 +197,9 @@ TEST_F(EmbeddedMeshTest, SendAsyncAnswersDuringAdvanceTime) {
   ASSERT_THAT(mesh_.sendAsync(Request::get("http://hello.com/api"),
                               [&](const Response& r) { responses.push_back(r); }),
               Succeeded());
-  ASSERT_THAT(mesh_.sendAsync(Request::get("http://hello/"),
-                              [&](const Response& r) { responses.push_back(r); },
-                              From::pod("sleep-0")),
+  ASSERT_THAT(mesh_.sendAsync(
+                  Request::get("http://hello/"), [&](const Response& r) { responses.push_back(r); },
+                  From::pod("sleep-0")),
               Succeeded());
   EXPECT_THAT(responses, IsEmpty());  // never inline
   mesh_.advanceTime(250ms);
@@ -212,6 +212,32 @@ TEST_F(EmbeddedMeshTest, SendAsyncAnswersDuringAdvanceTime) {
 
   mesh_.advanceTime(-5ms);  // a negative duration does not move the clock back
   EXPECT_EQ(mesh_.now(), 250ms);
+}
+
+TEST_F(EmbeddedMeshTest, DelaysTakeVirtualTime) {
+  Result<Response> r = mesh_.send(Request::get("http://hello.com/slow"));
+  ASSERT_THAT(r, Succeeded());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->latency, 2s);
+  EXPECT_EQ(mesh_.now(), 2s);
+
+  std::vector<Response> responses;
+  ASSERT_THAT(mesh_.sendAsync(Request::get("http://hello.com/slow"),
+                              [&](const Response& response) { responses.push_back(response); }),
+              Succeeded());
+  mesh_.advanceTime(1500ms);
+  EXPECT_THAT(responses, IsEmpty());
+  mesh_.advanceTime(500ms);
+  ASSERT_THAT(responses, SizeIs(1));
+  EXPECT_EQ(responses[0].latency, 2s);
+  EXPECT_EQ(mesh_.now(), 4s);
+
+  ASSERT_THAT(mesh_.sendAsync(Request::get("http://hello.com/slow"),
+                              [&](const Response& response) { responses.push_back(response); }),
+              Succeeded());
+  mesh_.runUntilIdle();
+  EXPECT_THAT(responses, SizeIs(2));
+  EXPECT_EQ(mesh_.now(), 6s);  // the clock stops at the last event
 }
 
 TEST_F(EmbeddedMeshTest, SendAsyncThenRunUntilIdleOrASyncSend) {
@@ -274,6 +300,25 @@ TEST_F(EmbeddedMeshTest, Metric) {
               FailedWith(ErrorCode::InvalidArgument));
 }
 
+TEST_F(EmbeddedMeshTest, RangeQueriesSeeThePeriodicScrapes) {
+  // 10 requests per second for two minutes of virtual time, scraped every 15 s.
+  ASSERT_THAT(mesh_.send(Request::get("http://hello.com/"), Traffic{.count = 1200, .rate = 10}),
+              Succeeded());
+  const std::string rate = R"(sum(rate(istio_requests_total{reporter="source"}[1m])))";
+  EXPECT_THAT(mesh_.metric(rate), HasValue(DoubleNear(10, 0.5)));
+  mesh_.advanceTime(5min);  // nothing sent since: the rate falls to 0
+  EXPECT_EQ(mesh_.metric(rate), 0);
+  EXPECT_EQ(mesh_.metric(R"(sum(istio_requests_total{reporter="source"}))"), 1200);
+
+  MeshOptions no_scrapes;
+  no_scrapes.scrape_interval = 0s;
+  Mesh mesh = Mesh::fromYaml(kCanaryYaml, no_scrapes).value();
+  ASSERT_THAT(mesh.send(Request::get("http://hello.com/"), Traffic{.count = 1200, .rate = 10}),
+              Succeeded());
+  EXPECT_EQ(mesh.metric(rate), 0);  // one point per series: no rate
+  EXPECT_EQ(mesh.metric(R"(sum(istio_requests_total{reporter="source"}))"), 1200);
+}
+
 TEST_F(EmbeddedMeshTest, MetricSamples) {
   ASSERT_THAT(mesh_.send(Request::get("http://hello.com/"), 100), Succeeded());
   Result<std::vector<MetricSample>> samples = mesh_.metricSamples(
@@ -283,8 +328,8 @@ TEST_F(EmbeddedMeshTest, MetricSamples) {
   EXPECT_EQ((*samples)[0].labels, (Labels{{"destination_version", "v1"}}));
   EXPECT_EQ((*samples)[1].labels, (Labels{{"destination_version", "v2"}}));
   EXPECT_EQ((*samples)[0].value + (*samples)[1].value, 100);
-  Result<std::vector<MetricSample>> raw =
-      mesh_.metricSamples(R"(istio_requests_total{reporter="destination",destination_version="v1"})");
+  Result<std::vector<MetricSample>> raw = mesh_.metricSamples(
+      R"(istio_requests_total{reporter="destination",destination_version="v1"})");
   ASSERT_THAT(raw, Succeeded());
   ASSERT_THAT(*raw, SizeIs(1));
   EXPECT_EQ((*raw)[0].name, "istio_requests_total");
@@ -313,7 +358,8 @@ TEST_F(EmbeddedMeshTest, ServiceGraph) {
               Contains(AllOf(Field(&ServiceGraph::Node::id, "wl_istio-system_istio-ingressgateway"),
                              Field(&ServiceGraph::Node::type, "workload"),
                              Field(&ServiceGraph::Node::ingress_gateway, true))));
-  const ServiceGraph::Edge* in = g.edge("wl_istio-system_istio-ingressgateway", "svc_default_hello");
+  const ServiceGraph::Edge* in =
+      g.edge("wl_istio-system_istio-ingressgateway", "svc_default_hello");
   ASSERT_NE(in, nullptr);
   EXPECT_EQ(in->requests, 100);
   EXPECT_EQ(in->error_ratio, 0);

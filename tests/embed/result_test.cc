@@ -33,12 +33,14 @@ TEST(ErrorTest, MessageIsTheOnlyDiagnosticByDefault) {
 }
 
 TEST(ErrorTest, ToStringListsFurtherDiagnostics) {
-  const Error e(ErrorCode::InvalidArgument, "a.yaml:1:1: first", {"a.yaml:1:1: first", "b: second"});
+  const Error e(ErrorCode::InvalidArgument, "a.yaml:1:1: first",
+                {"a.yaml:1:1: first", "b: second"});
   EXPECT_EQ(e.toString(), "INVALID_ARGUMENT: a.yaml:1:1: first\n  b: second");
   std::ostringstream os;
   os << e;
   EXPECT_EQ(os.str(), e.toString());
-  EXPECT_EQ(e, Error(ErrorCode::InvalidArgument, "a.yaml:1:1: first", {"a.yaml:1:1: first", "b: second"}));
+  EXPECT_EQ(e, Error(ErrorCode::InvalidArgument, "a.yaml:1:1: first",
+                     {"a.yaml:1:1: first", "b: second"}));
   EXPECT_FALSE(e == Error(ErrorCode::Internal, "a.yaml:1:1: first"));
 }
 

@@ -40,7 +40,8 @@ TEST(HeadersTest, StoresLowerCaseAndLooksUpAnyCase) {
   EXPECT_FALSE(h.has("x-b"));
   EXPECT_EQ(h.get("x-b"), std::nullopt);
   EXPECT_THAT(h.getAll("X-a"), ElementsAre("1", "2"));
-  EXPECT_THAT(h, ElementsAre(Pair("content-type", "text/plain"), Pair("x-a", "1"), Pair("x-a", "2")));
+  EXPECT_THAT(h,
+              ElementsAre(Pair("content-type", "text/plain"), Pair("x-a", "1"), Pair("x-a", "2")));
 }
 
 TEST(HeadersTest, SetReplacesAndRemoveCounts) {
@@ -107,7 +108,8 @@ TEST(ReceivedRequestTest, Prints) {
   r.path = "/a?b=1";
   r.headers.add("x-a", "1");
   r.body = "hi";
-  EXPECT_EQ(print(r), "GET http://hello.com/a?b=1 at default/hello-0, headers {x-a: 1}, body \"hi\"");
+  EXPECT_EQ(print(r),
+            "GET http://hello.com/a?b=1 at default/hello-0, headers {x-a: 1}, body \"hi\"");
 }
 
 TEST(PodSelectorTest, PodByNameOrId) {
@@ -186,8 +188,8 @@ TEST(ResponsesTest, Counts) {
   EXPECT_DOUBLE_EQ(b.shareServedBy("hello-v1"), 0.4);
   EXPECT_DOUBLE_EQ(Responses().shareServedBy("hello-v1"), 0.0);
   EXPECT_THAT(b.statusCounts(), ElementsAre(Pair(0, 1u), Pair(200, 3u), Pair(503, 1u)));
-  EXPECT_THAT(b.servedByCounts(),
-              ElementsAre(Pair("", 2u), Pair("default/hello-v1-0", 2u), Pair("default/hello-v2-0", 1u)));
+  EXPECT_THAT(b.servedByCounts(), ElementsAre(Pair("", 2u), Pair("default/hello-v1-0", 2u),
+                                              Pair("default/hello-v2-0", 1u)));
 }
 
 TEST(ResponsesTest, SummaryAndPrinting) {

@@ -21,6 +21,7 @@ using Command = std::function<int()>;
 
 Command addRunCommand(CLI::App& app);
 Command addValidateCommand(CLI::App& app);
+Command addExplainCommand(CLI::App& app);
 // meshsim metrics: the Istio metrics of a scenario run, as Prometheus text or query results.
 Command addMetricsCommand(CLI::App& app);
 // meshsim graph: the service graph of a scenario run, as DOT, JSON or SVG.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -46,19 +47,23 @@ std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& pat
   return out;
 }
 
-int runCommand(const std::vector<std::string>& paths, std::optional<uint64_t> seed) {
+struct RunFlags {
+  std::vector<std::string> paths;
+  std::optional<uint64_t> seed;
+  std::string output = "text";
+  std::string output_file;
+};
+
+int runCommand(const RunFlags& flags) {
   int exit_code = kExitOk;
-  const auto files = expandScenarioPaths(paths);
+  const auto files = expandScenarioPaths(flags.paths);
   if (files.empty()) {
     std::cerr << "meshsim run: no scenario files found in the given paths\n";
     return kExitInvalid;
   }
-  bool first = true;
+  std::vector<meshsim::sim::scenario::RunResult> results;
+  std::string out;
   for (const auto& file : files) {
-    if (!first) {
-      std::cout << "\n";
-    }
-    first = false;
     auto scenario = meshsim::sim::scenario::loadScenario(file);
     if (!scenario.ok()) {
       std::cerr << "error: " << scenario.status().message() << "\n";
@@ -66,16 +71,34 @@ int runCommand(const std::vector<std::string>& paths, std::optional<uint64_t> se
       continue;
     }
     meshsim::sim::scenario::RunOptions options;
-    options.seed = seed;
+    options.seed = flags.seed;
     auto result = meshsim::sim::scenario::runScenario(*scenario, options);
     if (!result.ok()) {
       std::cerr << "error: " << result.status().message() << "\n";
       exit_code = kExitInvalid;
       continue;
     }
-    std::cout << meshsim::sim::scenario::textReport(*result);
+    if (flags.output == "text") {
+      out += (results.empty() ? "" : "\n") + meshsim::sim::scenario::textReport(*result);
+    } else if (flags.output == "json") {
+      out += meshsim::sim::scenario::jsonReport(*result);
+    }
     if (!result->passed() && exit_code == kExitOk) {
       exit_code = kExitFailed;
+    }
+    results.push_back(std::move(result).value());
+  }
+  if (flags.output == "junit") {
+    out = meshsim::sim::scenario::junitReport(results);
+  }
+  if (flags.output_file.empty()) {
+    std::cout << out;
+  } else {
+    std::ofstream f(flags.output_file, std::ios::binary);
+    f << out;
+    if (!f) {
+      std::cerr << "error: cannot write " << flags.output_file << "\n";
+      return kExitInvalid;
     }
   }
   return exit_code;
@@ -125,15 +148,16 @@ int validateCommand(const std::vector<std::string>& paths) {
 }  // namespace
 
 Command addRunCommand(CLI::App& app) {
-  struct Options {
-    std::vector<std::string> paths;
-    std::optional<uint64_t> seed;
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<RunFlags>();
   CLI::App* run = app.add_subcommand("run", "Run scenario files (or every scenario in a folder)");
   run->add_option("paths", o->paths, "Scenario files or folders")->required();
   run->add_option("--seed", o->seed, "Override every scenario's seed");
-  return [run, o] { return *run ? runCommand(o->paths, o->seed) : -1; };
+  run->add_option("--output", o->output,
+                  "Report format: text, json (one document per scenario "
+                  "and line group) or junit")
+      ->check(CLI::IsMember({"text", "json", "junit"}));
+  run->add_option("-o,--output-file", o->output_file, "Write the report to FILE instead of stdout");
+  return [run, o] { return *run ? runCommand(*o) : -1; };
 }
 
 Command addValidateCommand(CLI::App& app) {
