@@ -35,8 +35,8 @@ public:
   using Entry = std::pair<std::string, std::string>;
   // Standard container names, so GoogleMock's container matchers apply.
   using value_type = Entry;  // NOLINT(readability-identifier-naming)
-  using const_iterator =
-      std::vector<Entry>::const_iterator;  // NOLINT(readability-identifier-naming)
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  using const_iterator = std::vector<Entry>::const_iterator;
 
   Headers() = default;
   Headers(std::initializer_list<Entry> entries);
@@ -181,8 +181,8 @@ using Handler = std::function<Response(const ReceivedRequest& request)>;
 struct Responses {
   // Standard container names, so GoogleMock's container matchers (Each, Contains) apply.
   using value_type = Response;  // NOLINT(readability-identifier-naming)
-  using const_iterator =
-      std::vector<Response>::const_iterator;  // NOLINT(readability-identifier-naming)
+  // NOLINTNEXTLINE(readability-identifier-naming)
+  using const_iterator = std::vector<Response>::const_iterator;
 
   std::vector<Response> responses{};
 
@@ -215,7 +215,9 @@ std::ostream& operator<<(std::ostream& os, const Response& response);
 std::ostream& operator<<(std::ostream& os, const Responses& responses);
 std::ostream& operator<<(std::ostream& os, const PodSelector& selector);
 // GoogleTest prints containers element by element; these keep the summaries above.
+// NOLINTBEGIN(readability-identifier-naming): GoogleTest's name.
 void PrintTo(const Headers& headers, std::ostream* os);
 void PrintTo(const Responses& responses, std::ostream* os);
+// NOLINTEND(readability-identifier-naming)
 
 }  // namespace meshsim

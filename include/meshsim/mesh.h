@@ -160,7 +160,7 @@ public:
 
   // Kubernetes and Istio manifests: one or more YAML documents separated by "---". `source`
   // names the text in diagnostics ("<yaml>:3:5: spec.hosts: ...").
-  MeshBuilder& addYaml(std::string_view yaml, std::string source = "<yaml>");
+  MeshBuilder& addYaml(std::string_view yaml, const std::string& source = "<yaml>");
   // A manifest file, or every *.yaml and *.yml file of a folder (recursively, in name order).
   MeshBuilder& addFile(const std::string& path);
   // Istio's default ingress gateway: the Deployment and LoadBalancer Service

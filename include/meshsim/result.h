@@ -94,7 +94,7 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::remove_cv_t<T>, Error>, "Result<Error> is not supported");
 
 public:
-  using value_type = T;
+  using value_type = T;  // NOLINT(readability-identifier-naming): the standard name
 
   // NOLINTNEXTLINE(google-explicit-constructor): a T or an Error converts, as with StatusOr.
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
@@ -164,7 +164,7 @@ private:
 template <>
 class [[nodiscard]] Result<void> {
 public:
-  using value_type = void;
+  using value_type = void;  // NOLINT(readability-identifier-naming)
 
   Result() = default;
   // NOLINTNEXTLINE(google-explicit-constructor)

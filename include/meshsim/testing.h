@@ -6,8 +6,9 @@
 //
 // Matchers on a Response apply to a batch (Responses) too, where every response must match, and
 // to a Result of either, where the send must have succeeded. Their failure messages say what was
-// expected and what was seen: "Expected: is served by workload hello-v2 for 10.0% +/- 3.0% of
-// responses / Actual: ... served by workload hello-v2: 4.1% (41 of 1000) ...".
+// expected and what was seen: "Expected: is served by workload or pod hello-v2 for 10.0% +/- 3.0%
+// of responses / Actual: 1000 responses: ..., where workload or pod hello-v2 served 4.1% (41 of
+// 1000); ...". docs/embedding.md lists them all.
 //
 // Example:
 //   using namespace ::meshsim::testing;

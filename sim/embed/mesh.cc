@@ -397,7 +397,7 @@ struct Mesh::Impl {
   sim::telemetry::Tsdb tsdb;
   proxy::MonotonicTime next_scrape{};
 
-  proxy::VirtualDispatcher& loop() { return mesh->loop(); }
+  proxy::VirtualDispatcher& loop() const { return mesh->loop(); }
 
   void scrapeNow() { tsdb.scrape(loop().elapsed(), sim::telemetry::scrapeMesh(*mesh)); }
 
@@ -648,7 +648,7 @@ MeshBuilder::~MeshBuilder() = default;
 MeshBuilder::MeshBuilder(MeshBuilder&&) noexcept = default;
 MeshBuilder& MeshBuilder::operator=(MeshBuilder&&) noexcept = default;
 
-MeshBuilder& MeshBuilder::addYaml(std::string_view yaml, std::string source) {
+MeshBuilder& MeshBuilder::addYaml(std::string_view yaml, const std::string& source) {
   impl_->add(std::string(yaml), source);
   return *this;
 }
@@ -741,6 +741,7 @@ Result<Mesh> MeshBuilder::build() const {
   }
   if (!errors.empty()) {
     std::vector<std::string> diagnostics;
+    diagnostics.reserve(errors.size());
     for (const auto& e : errors) {
       diagnostics.push_back(e.message());
     }
@@ -837,7 +838,7 @@ Result<void> Mesh::sendAsync(const Request& request, std::function<void(const Re
   if (!prepared.ok()) {
     return prepared.error();
   }
-  impl_->start(*prepared, 0, [done = std::move(done)](Response r) { done(r); });
+  impl_->start(*prepared, 0, [done = std::move(done)](const Response& r) { done(r); });
   return {};
 }
 

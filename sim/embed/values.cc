@@ -37,7 +37,12 @@ std::string shownText(std::string_view s, size_t limit = 120) {
 std::string labelsText(const Labels& labels) {
   std::string out;
   for (const auto& [k, v] : labels) {
-    out += (out.empty() ? "" : ",") + k + "=" + v;
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += k;
+    out += '=';
+    out += v;
   }
   return out;
 }

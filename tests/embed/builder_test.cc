@@ -28,6 +28,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
+using ::testing::StartsWith;
 
 const std::string kRoot = MESHSIM_SOURCE_DIR;
 
@@ -196,7 +197,8 @@ TEST(MeshBuilderTest, TypedObjectErrorsNameTheObject) {
   EXPECT_THAT(
       MeshBuilder().addDeployment({.name = "bad", .replicas = -1, .labels = {{"a", "b"}}}).build(),
       FailedWith(ErrorCode::InvalidArgument,
-                 AllOf(HasSubstr("Deployment default/bad"), HasSubstr("replicas"))));
+                 StartsWith("<Deployment default/bad>:8:13: spec.replicas: Deployment "
+                            "default/bad: must be in [0, 100000]")));
   EXPECT_THAT(MeshBuilder().addService({.name = "s", .ports = {{.port = 70000}}}).build(),
               FailedWith(ErrorCode::InvalidArgument, HasSubstr("Service default/s")));
   EXPECT_THAT(MeshBuilder().addDeployment({.name = "nolabels"}).build(),

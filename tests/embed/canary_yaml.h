@@ -2,9 +2,10 @@
 
 // The manifests most embedding tests share: hello.com through the default ingress gateway (which
 // the builder adds) to the Service hello, split 90/10 between the Deployments hello-v1 and
-// hello-v2 by DestinationRule subsets; /old redirects to /new; /slow is delayed 2 s (a fault)
-// and goes to v1; /api is rewritten to /v2/api, gets x-version: 2 and goes to v2 only; a sleep client in the mesh. The VirtualService applies
-// at the gateway and to sidecars (gateways: [hello-gateway, mesh]).
+// hello-v2 by DestinationRule subsets; /old redirects to /new; /slow is delayed 2 s (a fault) and
+// goes to v1; /api is rewritten to /v2/api, gets x-version: 2 and goes to v2 only; a sleep client
+// in the mesh. The VirtualService applies at the gateway and to sidecars (gateways:
+// [hello-gateway, mesh]).
 
 namespace meshsim::embed_test {
 

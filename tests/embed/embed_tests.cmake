@@ -48,3 +48,18 @@ add_test(NAME embed.installed_package_example
                  "-DCMAKE_CXX_FLAGS=${CMAKE_CXX_FLAGS}")
 set_tests_properties(embed.installed_package_example
                      PROPERTIES LABELS "embedding;integration" TIMEOUT 600)
+
+# The same example with meshsim as a subproject (add_subdirectory, as FetchContent does). It
+# compiles meshsim's libraries again (minutes on two cores), so it is opt-in:
+# -DMESHSIM_TEST_SUBPROJECT=ON.
+option(MESHSIM_TEST_SUBPROJECT "Test consuming meshsim with add_subdirectory (slow)" OFF)
+if(MESHSIM_TEST_SUBPROJECT)
+  add_test(NAME embed.subproject_example
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/install_and_build_example.sh
+                   --subproject ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/examples/embedding
+                   -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
+                   -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}
+                   "-DCMAKE_CXX_FLAGS=${CMAKE_CXX_FLAGS}")
+  set_tests_properties(embed.subproject_example
+                       PROPERTIES LABELS "embedding;integration;slow" TIMEOUT 3600)
+endif()

@@ -16,7 +16,6 @@ namespace {
 
 using ::meshsim::embed_test::kCanaryYaml;
 using ::testing::AllOf;
-using ::testing::Each;
 using ::testing::Ge;
 using ::testing::HasSubstr;
 using ::testing::Lt;
