@@ -69,7 +69,8 @@ private:
 };
 
 MonotonicTime AsioDispatcher::monotonicTime() const {
-  return std::chrono::steady_clock::now();
+  return MonotonicTime(
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
 }
 
 TimerPtr AsioDispatcher::createTimer(std::function<void()> cb) {

@@ -19,9 +19,20 @@
 
 namespace meshsim::proxy {
 
+// The clock of a Dispatcher's TimeSource, as a type: it has no now() on purpose. Time is read
+// only through TimeSource::monotonicTime(): virtual time in the simulator, the real monotonic
+// clock in the Asio implementation (which converts at the seam).
+struct MonotonicClock {
+  using rep = int64_t;
+  using period = std::nano;
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<MonotonicClock>;
+  static constexpr bool is_steady = true;
+};
+
 // A point on the dispatcher's monotonic clock. In simulation this is the virtual-time epoch
 // (zero) plus the virtual offset.
-using MonotonicTime = std::chrono::steady_clock::time_point;
+using MonotonicTime = MonotonicClock::time_point;
 using Duration = std::chrono::nanoseconds;
 
 class TimeSource {

@@ -291,8 +291,8 @@ private:
   }
 
   // Timeouts: one lazily re-armed timer, as in the server (see http_server.cc).
-  void armTimer(MonotonicTime deadline) {
-    if (state_ == State::Closed || deadline == MonotonicTime::max() ||
+  void armTimer(Clock::time_point deadline) {
+    if (state_ == State::Closed || deadline == Clock::time_point::max() ||
         (timer_armed_ && deadline >= timer_expiry_)) {
       return;
     }
@@ -309,8 +309,8 @@ private:
 
   void onTimer() {
     timer_armed_ = false;
-    const MonotonicTime now = Clock::now();
-    MonotonicTime next = MonotonicTime::max();
+    const Clock::time_point now = Clock::now();
+    Clock::time_point next = Clock::time_point::max();
     switch (state_) {
       case State::Closed:
         return;
@@ -367,11 +367,11 @@ private:
   bool registered_ = false;
   config::Address local_;
 
-  MonotonicTime connect_deadline_{};
-  MonotonicTime request_deadline_{};
-  MonotonicTime idle_since_{};
+  Clock::time_point connect_deadline_{};
+  Clock::time_point request_deadline_{};
+  Clock::time_point idle_since_{};
   bool timer_armed_ = false;
-  MonotonicTime timer_expiry_{};
+  Clock::time_point timer_expiry_{};
   uint64_t timer_generation_ = 0;
 };
 

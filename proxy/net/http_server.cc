@@ -263,7 +263,7 @@ private:
     if (!header_end_.done()) {
       header_end_.scan(data);
     }
-    MonotonicTime deadline = MonotonicTime::max();
+    Clock::time_point deadline = Clock::time_point::max();
     if (options_.request_headers_timeout > Duration::zero() && !header_end_.done()) {
       deadline = request_start_ + options_.request_headers_timeout;
     }
@@ -434,8 +434,8 @@ private:
   // apply, and when it fires the state decides what happened and when to look again. The hot
   // path (whole requests, prompt responses) never touches it.
 
-  void armTimer(MonotonicTime deadline) {
-    if (closed_ || deadline == MonotonicTime::max() ||
+  void armTimer(Clock::time_point deadline) {
+    if (closed_ || deadline == Clock::time_point::max() ||
         (timer_armed_ && deadline >= timer_expiry_)) {
       return;
     }
@@ -455,7 +455,7 @@ private:
     if (closed_) {
       return;
     }
-    const MonotonicTime now = Clock::now();
+    const Clock::time_point now = Clock::now();
     if (lingering_) {
       if (now >= linger_deadline_) {
         closeNow();
@@ -464,10 +464,10 @@ private:
       }
       return;
     }
-    MonotonicTime next = MonotonicTime::max();
+    Clock::time_point next = Clock::time_point::max();
     if (in_request_) {
       if (options_.request_headers_timeout > Duration::zero() && !header_end_.done()) {
-        const MonotonicTime deadline = request_start_ + options_.request_headers_timeout;
+        const Clock::time_point deadline = request_start_ + options_.request_headers_timeout;
         if (now >= deadline) {
           count(&HttpServerStats::downstream_rq_header_timeout);
           in_request_ = false;
@@ -477,7 +477,7 @@ private:
         next = std::min(next, deadline);
       }
       if (options_.request_timeout > Duration::zero()) {
-        const MonotonicTime deadline = request_start_ + options_.request_timeout;
+        const Clock::time_point deadline = request_start_ + options_.request_timeout;
         if (now >= deadline) {
           count(&HttpServerStats::downstream_rq_timeout);
           in_request_ = false;
@@ -492,7 +492,7 @@ private:
         // The handler owns the request's timing (route timeouts); look again later.
         next = std::min(next, now + options_.idle_timeout);
       } else {
-        const MonotonicTime deadline = last_activity_ + options_.idle_timeout;
+        const Clock::time_point deadline = last_activity_ + options_.idle_timeout;
         if (now >= deadline) {
           count(&HttpServerStats::downstream_cx_idle_timeout);
           closeNow();
@@ -538,12 +538,12 @@ private:
 
   bool in_request_ = false;  // Part of a request has arrived, not all of it.
   HeaderEndScanner header_end_;
-  MonotonicTime request_start_{};
-  MonotonicTime last_activity_{};
-  MonotonicTime linger_deadline_{};
+  Clock::time_point request_start_{};
+  Clock::time_point last_activity_{};
+  Clock::time_point linger_deadline_{};
 
   bool timer_armed_ = false;
-  MonotonicTime timer_expiry_{};
+  Clock::time_point timer_expiry_{};
   uint64_t timer_generation_ = 0;
 };
 
