@@ -75,7 +75,14 @@ class Proxy::ListenerImpl : public RequestHandler {
 public:
   ListenerImpl(Proxy& proxy, const config::Listener& listener,
                router::RouteTableConstSharedPtr routes)
-      : proxy_(proxy), listener_(listener), routes_(std::move(routes)) {}
+      : proxy_(proxy), listener_(&listener), routes_(std::move(routes)) {}
+
+  // A new configuration for this port (an LDS/RDS push). Requests in flight keep the route they
+  // matched: the proxy keeps every configuration it has had alive.
+  void reconfigure(const config::Listener& listener, router::RouteTableConstSharedPtr routes) {
+    listener_ = &listener;
+    routes_ = std::move(routes);
+  }
 
   // proxy::RequestHandler
   void onRequest(const ConnectionInfo& connection, http::RequestPtr request,
@@ -295,7 +302,7 @@ private:
       }
       if (x_.log != nullptr) {
         x_.log->upstream_host = config::toString(endpoint.address);
-        x_.log->upstream_local_address = config::ipToString(proxy_.config_.ip) + ":0";
+        x_.log->upstream_local_address = config::ipToString(proxy_.config_->ip) + ":0";
       }
       if (policy_.per_try_timeout.count() > 0) {
         if (try_timer_ == nullptr) {
@@ -307,8 +314,8 @@ private:
         cluster_.onRequestStart(index);
       }
       sent_ = proxy_.dispatcher_.now();
-      ConnectionInfo from{config::Address{proxy_.config_.ip, 0}, endpoint.address,
-                          proxy_.config_.workload, endpoint.mtls};
+      ConnectionInfo from{config::Address{proxy_.config_->ip, 0}, endpoint.address,
+                          proxy_.config_->workload, endpoint.mtls};
       proxy_.transport_.send(from, endpoint.address, std::move(request),
                              [self = shared_from_this(), attempt, index](
                                  http::ResponsePtr response, ResetReason reset) mutable {
@@ -512,8 +519,8 @@ private:
     if (mirror.shadow_host_suffix) {
       copy->authority = router::shadowAuthority(copy->authority);
     }
-    ConnectionInfo from{config::Address{proxy_.config_.ip, 0}, endpoint.address,
-                        proxy_.config_.workload, endpoint.mtls};
+    ConnectionInfo from{config::Address{proxy_.config_->ip, 0}, endpoint.address,
+                        proxy_.config_->workload, endpoint.mtls};
     proxy_.transport_.send(from, endpoint.address, std::move(copy),
                            [](http::ResponsePtr, ResetReason) {});
   }
@@ -531,11 +538,11 @@ private:
     return slot;
   }
 
-  bool isOutbound() const { return listener_.direction == config::TrafficDirection::Outbound; }
+  bool isOutbound() const { return listener_->direction == config::TrafficDirection::Outbound; }
 
   void prepareRequest(const ConnectionInfo& connection, http::Request& request) {
     request.path = router::normalizePath(request.path);
-    if (listener_.use_remote_address) {
+    if (listener_->use_remote_address) {
       // Edge proxy: the peer is the client; its x-forwarded-* and x-request-id are not trusted.
       const std::string peer = config::ipToString(connection.source.ip);
       if (const std::string* xff = request.headers.get("x-forwarded-for")) {
@@ -572,7 +579,7 @@ private:
         router::addCorsResponseHeaders(*x.route->cors, *x.cors_origin, *response);
       }
     }
-    response->headers.set("server", listener_.server_name);
+    response->headers.set("server", listener_->server_name);
     response->response_flags = flags;
     stats::RequestRecord record;
     record.reporter = isOutbound() ? stats::Reporter::Source : stats::Reporter::Destination;
@@ -594,7 +601,7 @@ private:
   }
 
   Proxy& proxy_;
-  const config::Listener& listener_;
+  const config::Listener* listener_;
   router::RouteTableConstSharedPtr routes_;
   std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
   std::unordered_map<UpstreamRequest*, std::shared_ptr<UpstreamRequest>> active_;
@@ -602,12 +609,12 @@ private:
 
 Proxy::Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,
              RandomGenerator& random)
-    : config_(std::move(config)),
+    : config_(std::make_unique<config::ProxyConfig>(std::move(config))),
       dispatcher_(dispatcher),
       transport_(transport),
       random_(random),
-      clusters_(config_.clusters, random, dispatcher.timeSource()),
-      stats_(config_.workload) {}
+      clusters_(config_->clusters, random, dispatcher.timeSource()),
+      stats_(config_->workload) {}
 
 Proxy::~Proxy() = default;
 
@@ -615,25 +622,66 @@ StatusOr<std::unique_ptr<Proxy>> Proxy::create(config::ProxyConfig config, Dispa
                                                UpstreamTransport& transport,
                                                RandomGenerator& random) {
   std::unique_ptr<Proxy> proxy(new Proxy(std::move(config), dispatcher, transport, random));
+  MESHSIM_ASSIGN_OR_RETURN(auto tables, compileRoutes(*proxy->config_));
+  proxy->installListeners(tables);
+  return proxy;
+}
+
+StatusOr<std::unordered_map<std::string, router::RouteTableConstSharedPtr>> Proxy::compileRoutes(
+    const config::ProxyConfig& config) {
   std::unordered_map<std::string, router::RouteTableConstSharedPtr> tables;
-  for (const auto& rc : proxy->config_.route_configs) {
+  for (const auto& rc : config.route_configs) {
     MESHSIM_ASSIGN_OR_RETURN(auto table, router::RouteTable::create(rc));
     tables[rc.name] = std::move(table);
   }
-  for (const auto& l : proxy->config_.listeners) {
-    auto it = tables.find(l.route_config_name);
-    if (it == tables.end()) {
-      return invalidArgumentError("proxy " + proxy->config_.node_id + ": listener " + l.name +
+  std::unordered_map<uint16_t, bool> bound, outbound;
+  for (const auto& l : config.listeners) {
+    if (tables.count(l.route_config_name) == 0) {
+      return invalidArgumentError("proxy " + config.node_id + ": listener " + l.name +
                                   " names missing route configuration " + l.route_config_name);
     }
-    auto& listeners = l.bind_to_port ? proxy->listeners_ : proxy->outbound_listeners_;
-    if (listeners.count(l.port) != 0) {
-      return invalidArgumentError("proxy " + proxy->config_.node_id + ": two listeners on port " +
+    auto& ports = l.bind_to_port ? bound : outbound;
+    if (!ports.emplace(l.port, true).second) {
+      return invalidArgumentError("proxy " + config.node_id + ": two listeners on port " +
                                   std::to_string(l.port));
     }
-    listeners[l.port] = std::make_unique<ListenerImpl>(*proxy, l, it->second);
   }
-  return proxy;
+  return tables;
+}
+
+void Proxy::installListeners(
+    const std::unordered_map<std::string, router::RouteTableConstSharedPtr>& tables) {
+  std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> old_bound = std::move(listeners_);
+  std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> old_outbound =
+      std::move(outbound_listeners_);
+  listeners_.clear();
+  outbound_listeners_.clear();
+  for (const auto& l : config_->listeners) {
+    auto& old = l.bind_to_port ? old_bound : old_outbound;
+    auto& listeners = l.bind_to_port ? listeners_ : outbound_listeners_;
+    const auto& table = tables.at(l.route_config_name);
+    if (auto it = old.find(l.port); it != old.end()) {
+      it->second->reconfigure(l, table);
+      listeners[l.port] = std::move(it->second);
+      old.erase(it);
+    } else {
+      listeners[l.port] = std::make_unique<ListenerImpl>(*this, l, table);
+    }
+  }
+  for (auto* old : {&old_bound, &old_outbound}) {
+    for (auto& [port, listener] : *old) {
+      retired_listeners_.push_back(std::move(listener));
+    }
+  }
+}
+
+Status Proxy::update(config::ProxyConfig config) {
+  MESHSIM_ASSIGN_OR_RETURN(auto tables, compileRoutes(config));
+  retired_configs_.push_back(std::move(config_));
+  config_ = std::make_unique<config::ProxyConfig>(std::move(config));
+  installListeners(tables);
+  clusters_.update(config_->clusters);
+  return okStatus();
 }
 
 RequestHandler* Proxy::listener(uint16_t port) {

@@ -11,6 +11,7 @@
 //   network.listen(address, *proxy->listener(8080));
 
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -36,6 +37,14 @@ public:
                                                  RandomGenerator& random);
   ~Proxy();
   Proxy(const Proxy&) = delete;
+
+  // Takes a new configuration (an xDS push) while requests are in flight: listeners on the same
+  // port switch to the new routes, new ports get listeners, clusters are updated in place (see
+  // ClusterManager::update()). A listener whose port is gone stops being returned by listener()
+  // but stays alive, as does every earlier configuration, so nothing in flight dangles. Stats
+  // and the access log continue. The workload identity must not change. On error (an invalid
+  // route configuration) nothing changes.
+  Status update(config::ProxyConfig config);
   Proxy& operator=(const Proxy&) = delete;
 
   // Returns the handler of the listener bound to `port` of the proxy's own address (a gateway's
@@ -46,7 +55,7 @@ public:
   // the pod's app sends to `port`, or nullptr.
   RequestHandler* outboundListener(uint16_t port);
 
-  const config::ProxyConfig& config() const { return config_; }
+  const config::ProxyConfig& config() const { return *config_; }
   const stats::IstioStats& stats() const { return stats_; }
   // The proxy's access log; disabled (and free) until enabled.
   stats::AccessLog& accessLog() { return access_log_; }
@@ -58,7 +67,13 @@ private:
   Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,
         RandomGenerator& random);
 
-  config::ProxyConfig config_;
+  static StatusOr<std::unordered_map<std::string, router::RouteTableConstSharedPtr>> compileRoutes(
+      const config::ProxyConfig& config);
+  void installListeners(
+      const std::unordered_map<std::string, router::RouteTableConstSharedPtr>& tables);
+
+  std::unique_ptr<config::ProxyConfig> config_;
+  std::vector<std::unique_ptr<config::ProxyConfig>> retired_configs_;
   Dispatcher& dispatcher_;
   UpstreamTransport& transport_;
   RandomGenerator& random_;
@@ -67,6 +82,7 @@ private:
   stats::AccessLog access_log_;
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> listeners_;
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> outbound_listeners_;
+  std::vector<std::unique_ptr<ListenerImpl>> retired_listeners_;
 };
 
 // A random UUID version 4 ("f81d4fae-7dec-41d0-a765-00a0c91e6bf6") drawn from `random`, as

@@ -70,6 +70,9 @@ Status addDocument(const yaml::Document& doc, Manifests& out) {
   } else if (isIstioNetworking(api_version) && kind == "DestinationRule") {
     MESHSIM_ASSIGN_OR_RETURN(auto dr, istio::parseDestinationRule(doc, std::move(meta)));
     out.istio.destination_rules.push_back(std::move(dr));
+  } else if (isIstioNetworking(api_version) && kind == "ServiceEntry") {
+    MESHSIM_ASSIGN_OR_RETURN(auto se, istio::parseServiceEntry(doc, std::move(meta)));
+    out.istio.service_entries.push_back(std::move(se));
   } else if (isIstioNetworking(api_version)) {
     return top.error("kind",
                      kind + " " + meta.id() +

@@ -1,7 +1,10 @@
 #include "sim/mesh.h"
 
 #include <charconv>
+#include <algorithm>
 #include <set>
+
+#include "sim/telemetry/scrape.h"
 
 namespace meshsim::sim {
 
@@ -49,93 +52,448 @@ Mesh::~Mesh() = default;
 
 StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions options) {
   std::unique_ptr<Mesh> mesh(new Mesh(options.seed));
-  mesh->warnings_ = std::move(manifests.warnings);
-  MESHSIM_ASSIGN_OR_RETURN(mesh->world_, k8s::World::build(manifests.k8s));
+  mesh->options_ = std::move(options);
+  mesh->warnings_ = manifests.warnings;
+  MESHSIM_ASSIGN_OR_RETURN(k8s::World world, k8s::World::build(manifests.k8s));
+  mesh->world_ = std::make_unique<k8s::World>(std::move(world));
   istio::TranslateOptions translate_options;
-  translate_options.istio_minor = options.istio_minor;
+  translate_options.istio_minor = mesh->options_.istio_minor;
   MESHSIM_ASSIGN_OR_RETURN(mesh->translation_,
-                           istio::translate(mesh->world_, manifests.istio, translate_options));
+                           istio::translate(*mesh->world_, manifests.istio, translate_options));
+  mesh->manifests_ = std::move(manifests);
   for (const auto& w : mesh->translation_.warnings) {
     mesh->warnings_.push_back(w);
   }
-  const auto& pods = mesh->world_.pods();
-
-  // Proxies: gateway pods listen on their pod IP; sidecars take the pod's inbound ports.
-  std::set<size_t> has_proxy;
+  std::map<size_t, proxy::config::ProxyConfig> configs;
   for (auto& plan : mesh->translation_.proxies) {
-    MESHSIM_ASSIGN_OR_RETURN(auto p, proxy::Proxy::create(std::move(plan.config), mesh->loop_,
-                                                          mesh->network_, mesh->random_));
-    for (uint16_t port : p->listenerPorts()) {
-      mesh->network_.listen({pods[plan.pod].ip, port}, *p->listener(port));
-    }
-    has_proxy.insert(plan.pod);
-    mesh->proxy_pods_.push_back(plan.pod);
-    mesh->proxies_.push_back(std::move(p));
+    configs.emplace(plan.pod, std::move(plan.config));
   }
-
-  // Apps: every non-gateway pod runs one, on its container ports and the ports its Services
-  // target; behind the sidecar (loopback) when it has one.
-  for (size_t i = 0; i < pods.size(); ++i) {
-    const k8s::PodState& pod = pods[i];
-    if (pod.gateway) {
+  mesh->translation_.proxies.clear();
+  for (size_t i = 0; i < mesh->world_->pods().size(); ++i) {
+    auto it = configs.find(i);
+    MESHSIM_RETURN_IF_ERROR(mesh->startPod(
+        i, it == configs.end() ? std::nullopt : std::make_optional(std::move(it->second))));
+  }
+  // Every call URL must resolve from its pod, as its DNS lookups would.
+  for (const auto& [id, rt] : mesh->running_) {
+    if (rt.app == nullptr) {
       continue;
     }
+    for (const auto& call : rt.app->behavior().calls) {
+      auto url = parseUrl(call.url);
+      if (!url.ok()) {
+        return invalidArgumentError(call.source + ": " + url.status().message());
+      }
+      if (mesh->world_->resolve(url->host, rt.pod->namespace_name) == nullptr) {
+        return invalidArgumentError(call.source + ": pod " + id + " cannot resolve host \"" +
+                                    url->host + "\": no Service has that name");
+      }
+    }
+  }
+  mesh->rebuildVirtualIps();
+  return mesh;
+}
+
+Mesh::PodRuntime* Mesh::runtimeOf(const std::string& id) {
+  auto it = running_.find(id);
+  return it == running_.end() ? nullptr : &it->second;
+}
+
+// Starts what runs in a pod of the current world: its proxy (gateway pods listen on their pod
+// IP, sidecars take the pod's inbound ports) and, in every non-gateway pod, its app on its
+// container ports and the ports its Services target, behind the sidecar (loopback) when there
+// is one.
+Status Mesh::startPod(size_t index, std::optional<proxy::config::ProxyConfig> config) {
+  const k8s::PodState& pod = world_->pods()[index];
+  PodRuntime rt;
+  rt.pod = &pod;
+  if (config) {
+    MESHSIM_ASSIGN_OR_RETURN(auto p,
+                             proxy::Proxy::create(std::move(*config), loop_, network_, random_));
+    for (uint16_t port : p->listenerPorts()) {
+      network_.listen({pod.ip, port}, *p->listener(port));
+      rt.proxy_ports.push_back(port);
+    }
+    rt.proxy = p.get();
+    proxies_.push_back(std::move(p));
+  }
+  if (!pod.gateway) {
     std::set<uint16_t> ports;
     for (const auto& cp : pod.spec.ports) {
       ports.insert(static_cast<uint16_t>(cp.port));
     }
-    for (const k8s::ServiceState* svc : mesh->world_.servicesOf(pod)) {
+    for (const k8s::ServiceState* svc : world_->servicesOf(pod)) {
       for (const auto& sp : svc->spec.ports) {
-        for (const auto& ep : mesh->world_.endpoints(*svc, sp)) {
-          if (ep.pod == i) {
+        for (const auto& ep : world_->endpoints(*svc, sp)) {
+          if (ep.pod == index) {
             ports.insert(ep.port);
           }
         }
       }
     }
     apps::Behavior behavior;
-    for (const auto& w : options.workloads) {
+    for (const auto& w : options_.workloads) {
       if ((w.namespace_name.empty() || w.namespace_name == pod.namespace_name) &&
           k8s::selectorMatches(w.selector, pod.labels)) {
         behavior = w.behavior;
         break;
       }
     }
-    mesh->origins_.push_back(&pod);
-    auto app = std::make_unique<apps::App>(pod, mesh->origins_.size(), std::move(behavior));
-    app->setRuntime(&mesh->loop_, &mesh->random_);
-    for (uint16_t port : ports) {
-      if (has_proxy.count(i) != 0) {
-        mesh->network_.listenLocal(pod.ip, port, *app);
-      } else {
-        mesh->network_.listen({pod.ip, port}, *app);
+    origins_.push_back(&pod);
+    auto app = std::make_unique<apps::App>(pod, origins_.size(), std::move(behavior));
+    app->setRuntime(&loop_, &random_);
+    app->setCallSender(this);
+    app->setObserver(observer_ ? &observer_ : nullptr);
+    rt.app = app.get();
+    rt.app_ports.assign(ports.begin(), ports.end());
+    rt.app_local = rt.proxy != nullptr;
+    apps_.push_back(std::move(app));
+    listenApp(rt);
+  }
+  running_[pod.id()] = std::move(rt);
+  return okStatus();
+}
+
+void Mesh::listenApp(PodRuntime& rt) {
+  for (uint16_t port : rt.app_ports) {
+    if (rt.app_local) {
+      network_.listenLocal(rt.pod->ip, port, *rt.app);
+    } else {
+      network_.listen({rt.pod->ip, port}, *rt.app);
+    }
+  }
+}
+
+void Mesh::unlistenApp(PodRuntime& rt) {
+  for (uint16_t port : rt.app_ports) {
+    if (rt.app_local) {
+      network_.unlistenLocal(rt.pod->ip, port);
+    } else {
+      network_.unlisten({rt.pod->ip, port});
+    }
+  }
+}
+
+void Mesh::stopPod(const std::string& id, bool reset) {
+  auto it = running_.find(id);
+  if (it == running_.end()) {
+    return;
+  }
+  PodRuntime& rt = it->second;
+  if (rt.app != nullptr) {
+    unlistenApp(rt);
+    if (reset) {
+      network_.resetInFlight(*rt.app);
+    }
+  }
+  if (rt.proxy != nullptr) {
+    for (uint16_t port : rt.proxy_ports) {
+      network_.unlisten({rt.pod->ip, port});
+      if (reset) {
+        network_.resetInFlight(*rt.proxy->listener(port));
       }
     }
-    mesh->apps_.push_back(std::move(app));
+    for (auto p = proxies_.begin(); p != proxies_.end(); ++p) {
+      if (p->get() == rt.proxy) {
+        dead_proxies_.push_back(std::move(*p));
+        proxies_.erase(p);
+        break;
+      }
+    }
   }
+  running_.erase(it);
+}
 
-  // kube-proxy: ClusterIPs and LoadBalancer addresses forward to the service's endpoints.
-  for (const auto& svc : mesh->world_.services()) {
+// kube-proxy: ClusterIPs and LoadBalancer addresses forward to the service's endpoints.
+void Mesh::rebuildVirtualIps() {
+  for (const auto& vip : virtual_ips_) {
+    network_.removeVirtualIp(vip);
+  }
+  virtual_ips_.clear();
+  const auto& pods = world_->pods();
+  for (const auto& svc : world_->services()) {
     for (const auto& sp : svc.spec.ports) {
       std::vector<proxy::config::Address> backends;
-      for (const auto& ep : mesh->world_.endpoints(svc, sp)) {
+      for (const auto& ep : world_->endpoints(svc, sp)) {
         backends.push_back({pods[ep.pod].ip, ep.port});
       }
-      mesh->network_.addVirtualIp({svc.cluster_ip, static_cast<uint16_t>(sp.port)}, backends);
+      const auto port = static_cast<uint16_t>(sp.port);
+      network_.addVirtualIp({svc.cluster_ip, port}, backends);
+      virtual_ips_.push_back({svc.cluster_ip, port});
       if (svc.external_ip != 0) {
-        mesh->network_.addVirtualIp({svc.external_ip, static_cast<uint16_t>(sp.port)},
-                                    std::move(backends));
+        network_.addVirtualIp({svc.external_ip, port}, std::move(backends));
+        virtual_ips_.push_back({svc.external_ip, port});
       }
     }
   }
-  return mesh;
+}
+
+Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
+  k8s::BuildOptions build;
+  build.previous = world_.get();
+  build.removed_pods = killed_;
+  MESHSIM_ASSIGN_OR_RETURN(k8s::World world, k8s::World::build(next.k8s, build));
+  auto built = std::make_unique<k8s::World>(std::move(world));
+  istio::TranslateOptions translate_options;
+  translate_options.istio_minor = options_.istio_minor;
+  MESHSIM_ASSIGN_OR_RETURN(istio::Translation translation,
+                           istio::translate(*built, next.istio, translate_options));
+
+  // The API server has the new state now.
+  retired_worlds_.push_back(std::move(world_));
+  world_ = std::move(built);
+  manifests_ = std::move(next);
+  for (const auto& w : translation.warnings) {
+    if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) {
+      warnings_.push_back(w);
+    }
+  }
+  std::map<std::string, proxy::config::ProxyConfig> configs;
+  for (auto& plan : translation.proxies) {
+    configs.emplace(world_->pods()[plan.pod].id(), std::move(plan.config));
+  }
+  // Pods that are gone, or whose labels or injection changed (a new pod in a cluster), stop;
+  // new ones start now.
+  std::vector<std::string> leaving;
+  for (const auto& [id, rt] : running_) {
+    const size_t slash = id.find('/');
+    const k8s::PodState* now = world_->findPod(id.substr(0, slash), id.substr(slash + 1));
+    if (now == nullptr || now->labels != rt.pod->labels || now->sidecar != rt.pod->sidecar) {
+      leaving.push_back(id);
+    }
+  }
+  std::vector<std::string> replaced;
+  for (const auto& id : leaving) {
+    const size_t slash = id.find('/');
+    if (world_->findPod(id.substr(0, slash), id.substr(slash + 1)) != nullptr) {
+      replaced.push_back(id);
+    }
+  }
+  for (const auto& id : replaced) {
+    stopPod(id, /*reset=*/false);
+  }
+  for (size_t i = 0; i < world_->pods().size(); ++i) {
+    const std::string id = world_->pods()[i].id();
+    if (running_.count(id) != 0) {
+      continue;
+    }
+    auto it = configs.find(id);
+    MESHSIM_RETURN_IF_ERROR(startPod(
+        i, it == configs.end() ? std::nullopt : std::make_optional(std::move(it->second))));
+    if (it != configs.end()) {
+      configs.erase(it);
+    }
+  }
+  // The push: proxies and kube-proxy follow after `propagation`. A later change supersedes an
+  // earlier one that has not been pushed yet.
+  const uint64_t generation = ++push_generation_;
+  auto pending = std::make_shared<std::map<std::string, proxy::config::ProxyConfig>>(
+      std::move(configs));
+  std::vector<std::string> gone;
+  for (const auto& id : leaving) {
+    if (std::find(replaced.begin(), replaced.end(), id) == replaced.end()) {
+      gone.push_back(id);
+    }
+  }
+  loop_.postAfter(propagation, [this, generation, pending, gone = std::move(gone)] {
+    for (const auto& id : gone) {
+      stopPod(id, /*reset=*/false);
+    }
+    if (generation != push_generation_) {
+      return;
+    }
+    for (auto& [id, config] : *pending) {
+      PodRuntime* rt = runtimeOf(id);
+      if (rt == nullptr || rt->proxy == nullptr) {
+        continue;
+      }
+      // Validated by Proxy::create for every new config shape; a failure here would be a
+      // translator bug, so the old configuration stays.
+      if (!rt->proxy->update(std::move(config)).ok()) {
+        continue;
+      }
+      std::vector<uint16_t> ports = rt->proxy->listenerPorts();
+      for (uint16_t port : rt->proxy_ports) {
+        if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
+          network_.unlisten({rt->pod->ip, port});
+        }
+      }
+      for (uint16_t port : ports) {
+        network_.listen({rt->pod->ip, port}, *rt->proxy->listener(port));
+      }
+      rt->proxy_ports = std::move(ports);
+    }
+    rebuildVirtualIps();
+  });
+  return okStatus();
+}
+
+namespace {
+
+// Replaces the resource with the same namespace and name, or adds it.
+template <typename T>
+void upsert(std::vector<T>& list, T item) {
+  for (auto& existing : list) {
+    if (existing.meta.name == item.meta.name &&
+        existing.meta.namespace_name == item.meta.namespace_name) {
+      existing = std::move(item);
+      return;
+    }
+  }
+  list.push_back(std::move(item));
+}
+
+template <typename T>
+bool erase(std::vector<T>& list, const std::string& namespace_name, const std::string& name) {
+  for (auto it = list.begin(); it != list.end(); ++it) {
+    if (it->meta.name == name && it->meta.namespace_name == namespace_name) {
+      list.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Status Mesh::killPod(const std::string& namespace_name, const std::string& name,
+                     std::chrono::nanoseconds propagation, bool replace) {
+  const std::string id = namespace_name + "/" + name;
+  PodRuntime* rt = runtimeOf(id);
+  if (rt == nullptr) {
+    return notFoundError("no running pod " + id);
+  }
+  Manifests next = manifests_;
+  if (!replace && rt->pod->workload != rt->pod->name) {
+    for (auto& d : next.k8s.deployments) {
+      if (d.meta.name == rt->pod->workload && d.meta.namespace_name == namespace_name) {
+        d.replicas = std::max(0, d.replicas - 1);
+      }
+    }
+  }
+  stopPod(id, /*reset=*/true);
+  killed_.insert(id);
+  return changeWorld(std::move(next), propagation);
+}
+
+Status Mesh::restartPod(const std::string& namespace_name, const std::string& name,
+                        std::chrono::nanoseconds downtime) {
+  const std::string id = namespace_name + "/" + name;
+  PodRuntime* rt = runtimeOf(id);
+  if (rt == nullptr) {
+    return notFoundError("no running pod " + id);
+  }
+  if (rt->app == nullptr) {
+    return failedPreconditionError("pod " + id + " runs no app (a gateway); kill it instead");
+  }
+  unlistenApp(*rt);
+  network_.resetInFlight(*rt->app);
+  rt->app->restart();
+  apps::App* app = rt->app;
+  loop_.postAfter(downtime, [this, id, app] {
+    PodRuntime* now = runtimeOf(id);
+    if (now != nullptr && now->app == app) {
+      listenApp(*now);
+    }
+  });
+  return okStatus();
+}
+
+Status Mesh::scale(const std::string& namespace_name, const std::string& deployment, int replicas,
+                   std::chrono::nanoseconds propagation) {
+  if (replicas < 0) {
+    return invalidArgumentError("replicas must not be negative");
+  }
+  Manifests next = manifests_;
+  for (auto& d : next.k8s.deployments) {
+    if (d.meta.name == deployment && d.meta.namespace_name == namespace_name) {
+      d.replicas = replicas;
+      return changeWorld(std::move(next), propagation);
+    }
+  }
+  return notFoundError("no Deployment " + namespace_name + "/" + deployment);
+}
+
+Status Mesh::apply(const Manifests& more, std::chrono::nanoseconds propagation) {
+  Manifests next = manifests_;
+  for (const auto& r : more.k8s.namespaces) upsert(next.k8s.namespaces, r);
+  for (const auto& r : more.k8s.deployments) upsert(next.k8s.deployments, r);
+  for (const auto& r : more.k8s.pods) upsert(next.k8s.pods, r);
+  for (const auto& r : more.k8s.services) upsert(next.k8s.services, r);
+  for (const auto& r : more.istio.gateways) upsert(next.istio.gateways, r);
+  for (const auto& r : more.istio.virtual_services) upsert(next.istio.virtual_services, r);
+  for (const auto& r : more.istio.destination_rules) upsert(next.istio.destination_rules, r);
+  for (const auto& r : more.istio.service_entries) upsert(next.istio.service_entries, r);
+  for (const auto& w : more.warnings) {
+    next.warnings.push_back(w);
+  }
+  return changeWorld(std::move(next), propagation);
+}
+
+Status Mesh::remove(const std::string& kind, const std::string& namespace_name,
+                    const std::string& name, std::chrono::nanoseconds propagation) {
+  Manifests next = manifests_;
+  bool found = false;
+  if (kind == "Namespace") {
+    for (auto it = next.k8s.namespaces.begin(); it != next.k8s.namespaces.end(); ++it) {
+      if (it->meta.name == name) {
+        next.k8s.namespaces.erase(it);
+        found = true;
+        break;
+      }
+    }
+  } else if (kind == "Deployment") {
+    found = erase(next.k8s.deployments, namespace_name, name);
+  } else if (kind == "Pod") {
+    found = erase(next.k8s.pods, namespace_name, name);
+  } else if (kind == "Service") {
+    found = erase(next.k8s.services, namespace_name, name);
+  } else if (kind == "Gateway") {
+    found = erase(next.istio.gateways, namespace_name, name);
+  } else if (kind == "VirtualService") {
+    found = erase(next.istio.virtual_services, namespace_name, name);
+  } else if (kind == "DestinationRule") {
+    found = erase(next.istio.destination_rules, namespace_name, name);
+  } else if (kind == "ServiceEntry") {
+    found = erase(next.istio.service_entries, namespace_name, name);
+  } else {
+    return invalidArgumentError("cannot delete kind " + kind +
+                                " (known: Namespace, Deployment, Pod, Service, Gateway, "
+                                "VirtualService, DestinationRule, ServiceEntry)");
+  }
+  if (!found) {
+    return notFoundError("no " + kind + " " + namespace_name + "/" + name);
+  }
+  return changeWorld(std::move(next), propagation);
+}
+
+void Mesh::partition(const std::vector<size_t>& a, const std::vector<size_t>& b, bool drop) {
+  const auto ips = [&](const std::vector<size_t>& pods) {
+    std::vector<uint32_t> out;
+    for (size_t i : pods) {
+      out.push_back(world_->pods()[i].ip);
+    }
+    return out;
+  };
+  network_.partition(ips(a), ips(b), drop);
+}
+
+void Mesh::heal(const std::vector<size_t>& a, const std::vector<size_t>& b) {
+  const auto ips = [&](const std::vector<size_t>& pods) {
+    std::vector<uint32_t> out;
+    for (size_t i : pods) {
+      out.push_back(world_->pods()[i].ip);
+    }
+    return out;
+  };
+  network_.heal(ips(a), ips(b));
 }
 
 StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway_service,
                                                       uint16_t port) const {
   const k8s::ServiceState* found = nullptr;
   if (gateway_service.empty()) {
-    for (const auto& svc : world_.services()) {
+    for (const auto& svc : world_->services()) {
       auto it = svc.spec.meta.labels.find("istio");
       if (svc.spec.type == "LoadBalancer" && it != svc.spec.meta.labels.end() &&
           it->second == "ingressgateway") {
@@ -154,7 +512,7 @@ StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway
       return invalidArgumentError("gateway service \"" + gateway_service +
                                   "\" must be NAMESPACE/NAME");
     }
-    found = world_.findService(gateway_service.substr(0, slash), gateway_service.substr(slash + 1));
+    found = world_->findService(gateway_service.substr(0, slash), gateway_service.substr(slash + 1));
     if (found == nullptr) {
       return notFoundError("no Service " + gateway_service);
     }
@@ -177,19 +535,27 @@ void Mesh::setRequestObserver(apps::RequestObserver observer) {
 }
 
 proxy::Proxy* Mesh::proxyOf(size_t pod) {
-  for (size_t i = 0; i < proxy_pods_.size(); ++i) {
-    if (proxy_pods_[i] == pod) {
-      return proxies_[i].get();
-    }
-  }
-  return nullptr;
+  PodRuntime* rt = runtimeOf(world_->pods()[pod].id());
+  return rt == nullptr ? nullptr : rt->proxy;
 }
 
 void Mesh::sendFromPod(size_t pod, proxy::config::Address to, proxy::http::RequestPtr request,
                        proxy::ResponseCallback done) {
-  const k8s::PodState& p = world_.pods()[pod];
+  sendFromPod(world_->pods()[pod], to, std::move(request), std::move(done));
+}
+
+void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
+                            proxy::http::RequestPtr request, proxy::ResponseCallback done) {
   proxy::ConnectionInfo from{{p.ip, 0}, to, nullptr, false};
-  proxy::Proxy* sidecar = p.sidecar ? proxyOf(pod) : nullptr;
+  PodRuntime* rt = runtimeOf(p.id());
+  if (rt == nullptr) {
+    // A pod that is gone sends nothing.
+    loop_.post([done = std::move(done)]() mutable {
+      done(nullptr, proxy::ResetReason::ConnectFailure);
+    });
+    return;
+  }
+  proxy::Proxy* sidecar = p.sidecar ? rt->proxy : nullptr;
   proxy::RequestHandler* captured =
       sidecar == nullptr ? nullptr : sidecar->outboundListener(to.port);
   if (captured == nullptr) {
@@ -209,6 +575,24 @@ void Mesh::sendFromPod(size_t pod, proxy::config::Address to, proxy::http::Reque
       });
 }
 
+void Mesh::sendCall(const k8s::PodState& from, const apps::Call& call,
+                    proxy::http::RequestPtr request, proxy::ResponseCallback done) {
+  auto url = parseUrl(call.url);
+  const k8s::ServiceState* svc =
+      url.ok() ? world_->resolve(url->host, from.namespace_name) : nullptr;
+  if (svc == nullptr) {
+    // NXDOMAIN: the Service is gone (or never was); the app's HTTP client cannot connect.
+    loop_.post([done = std::move(done)]() mutable {
+      done(nullptr, proxy::ResetReason::ConnectFailure);
+    });
+    return;
+  }
+  request->scheme = url->scheme;
+  request->authority = url->explicit_port ? url->host + ":" + std::to_string(url->port) : url->host;
+  request->path = url->path;
+  sendFromPod(from, {svc->cluster_ip, url->port}, std::move(request), std::move(done));
+}
+
 const k8s::PodState* Mesh::podForOrigin(uint64_t origin) const {
   if (origin == 0 || origin > origins_.size()) {
     return nullptr;
@@ -217,48 +601,23 @@ const k8s::PodState* Mesh::podForOrigin(uint64_t origin) const {
 }
 
 const apps::App* Mesh::app(const std::string& namespace_name, const std::string& pod) const {
-  for (const auto& a : apps_) {
-    if (a->pod().namespace_name == namespace_name && a->pod().name == pod) {
-      return a.get();
+  auto it = running_.find(namespace_name + "/" + pod);
+  return it == running_.end() ? nullptr : it->second.app;
+}
+
+const k8s::PodState* Mesh::podEver(const std::string& id) const {
+  for (auto it = origins_.rbegin(); it != origins_.rend(); ++it) {
+    if ((*it)->id() == id) {
+      return *it;
     }
   }
-  return nullptr;
+  const size_t slash = id.find('/');
+  return slash == std::string::npos ? nullptr
+                                    : world_->findPod(id.substr(0, slash), id.substr(slash + 1));
 }
 
 std::vector<telemetry::Sample> Mesh::metrics() const {
-  std::vector<telemetry::Sample> out;
-  for (size_t i = 0; i < proxies_.size(); ++i) {
-    const k8s::PodState& pod = world_.pods()[proxy_pods_[i]];
-    const auto scrape = [&](telemetry::Labels labels) {
-      labels.emplace_back("namespace", pod.namespace_name);
-      labels.emplace_back("pod", pod.name);
-      return labels;
-    };
-    const auto& stats = proxies_[i]->stats();
-    for (auto& c : stats.requestsTotal()) {
-      out.push_back(
-          {"istio_requests_total", scrape(std::move(c.labels)), static_cast<double>(c.value)});
-    }
-    for (auto& h : stats.requestDuration()) {
-      telemetry::Labels labels = scrape(std::move(h.labels));
-      for (size_t b = 0; b < h.cumulative.size(); ++b) {
-        telemetry::Labels with_le = labels;
-        char buf[48];
-        if (b < proxy::stats::kDurationBuckets.size()) {
-          std::snprintf(buf, sizeof(buf), "%.32g", proxy::stats::kDurationBuckets[b]);
-        } else {
-          std::snprintf(buf, sizeof(buf), "+Inf");
-        }
-        with_le.emplace_back("le", buf);
-        out.push_back({"istio_request_duration_milliseconds_bucket", std::move(with_le),
-                       static_cast<double>(h.cumulative[b])});
-      }
-      out.push_back({"istio_request_duration_milliseconds_sum", labels, h.sum});
-      out.push_back({"istio_request_duration_milliseconds_count", std::move(labels),
-                     static_cast<double>(h.count)});
-    }
-  }
-  return out;
+  return telemetry::scrapeMesh(*this);
 }
 
 }  // namespace meshsim::sim

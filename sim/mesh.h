@@ -12,7 +12,10 @@
 //   mesh->loop().runUntilIdle();
 
 #include <cstdint>
+#include <chrono>
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,7 +57,7 @@ struct Url {
 };
 StatusOr<Url> parseUrl(const std::string& text);
 
-class Mesh {
+class Mesh : private apps::CallSender {
 public:
   static StatusOr<std::unique_ptr<Mesh>> create(Manifests manifests, MeshOptions options = {});
   ~Mesh();
@@ -62,7 +65,10 @@ public:
   Mesh& operator=(const Mesh&) = delete;
 
   proxy::VirtualDispatcher& loop() { return loop_; }
-  const k8s::World& world() const { return world_; }
+  // The cluster as the Kubernetes API sees it now. Pods that were killed or removed are gone
+  // from it; PodStates handed out before stay valid for the mesh's lifetime.
+  const k8s::World& world() const { return *world_; }
+  const Manifests& manifests() const { return manifests_; }
   const istio::Translation& translation() const { return translation_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -79,11 +85,48 @@ public:
   // (traffic capture), else straight onto the network. `done` runs on the loop, later.
   void sendFromPod(size_t pod, proxy::config::Address to, proxy::http::RequestPtr request,
                    proxy::ResponseCallback done);
+  // The same for a pod given by its state (valid for the mesh's lifetime, unlike an index once
+  // events change the world); a pod that is no longer running cannot connect.
+  void sendFromPod(const k8s::PodState& pod, proxy::config::Address to,
+                   proxy::http::RequestPtr request, proxy::ResponseCallback done);
   // Shows every request any app receives to `observer` (empty: stop).
   void setRequestObserver(apps::RequestObserver observer);
 
   // The proxy of a pod (gateway or sidecar), or nullptr.
   proxy::Proxy* proxyOf(size_t pod);
+
+  // Events on the virtual timeline (scenario `events`), acting at the loop's current time. The
+  // Kubernetes API changes at once; the proxies get the new configuration (an xDS push) and
+  // kube-proxy the new endpoints `propagation` later. Each fails (changing nothing) when what it
+  // names does not exist or the new configuration is invalid.
+  //
+  // Kills a pod abruptly (a crash, or a forced delete): its app and sidecar stop now, the
+  // exchanges in flight to them are reset and new connections are refused; it leaves every
+  // Service's endpoints after `propagation`. With `replace`, its Deployment's ReplicaSet starts
+  // a new pod at once (the next free ordinal, ready at once, in the endpoints after
+  // `propagation`), as in a cluster; without, the Deployment is left one replica short.
+  Status killPod(const std::string& namespace_name, const std::string& name,
+                 std::chrono::nanoseconds propagation, bool replace = true);
+  // Restarts the app container of a pod in place: exchanges in flight to the app are reset, its
+  // port refuses connections for `downtime`, then the app is back with fresh state (the
+  // sequence starts over). The pod keeps its IP, its sidecar and its place in the endpoints.
+  Status restartPod(const std::string& namespace_name, const std::string& name,
+                    std::chrono::nanoseconds downtime);
+  // Sets a Deployment's replicas. New pods start now (ready at once); removed pods (the highest
+  // ordinals) leave the endpoints after `propagation` and stop then, finishing what is in flight.
+  Status scale(const std::string& namespace_name, const std::string& deployment, int replicas,
+               std::chrono::nanoseconds propagation);
+  // kubectl apply: adds the resources, replacing those with the same kind, namespace and name.
+  Status apply(const Manifests& more, std::chrono::nanoseconds propagation);
+  // kubectl delete of one resource (kind as in manifests: Deployment, Pod, Service, Gateway,
+  // VirtualService, DestinationRule, ServiceEntry, Namespace).
+  Status remove(const std::string& kind, const std::string& namespace_name,
+                const std::string& name, std::chrono::nanoseconds propagation);
+  // Cuts the network between two sets of pods (indices into world().pods()), both directions;
+  // see net::VirtualNetwork::partition().
+  void partition(const std::vector<size_t>& a, const std::vector<size_t>& b, bool drop);
+  void heal(const std::vector<size_t>& a, const std::vector<size_t>& b);
+  void healAll() { network_.healAll(); }
 
   // The pod whose app produced a response with this origin; nullptr for a proxy's local reply.
   const k8s::PodState* podForOrigin(uint64_t origin) const;
@@ -91,8 +134,12 @@ public:
   // Every Istio metric sample of every proxy, with the scrape labels namespace and pod.
   std::vector<telemetry::Sample> metrics() const;
 
+  // The running proxies (of pods that have not been killed or removed).
   const std::vector<std::unique_ptr<proxy::Proxy>>& proxies() const { return proxies_; }
+  // The running app of a pod, or nullptr.
   const apps::App* app(const std::string& namespace_name, const std::string& pod) const;
+  // A pod that exists or existed in this run ("namespace/name"), or nullptr.
+  const k8s::PodState* podEver(const std::string& id) const;
 
   // The address outside clients come from.
   static constexpr uint32_t kClientIp = proxy::config::ipv4(198, 51, 100, 1);
@@ -100,17 +147,49 @@ public:
 private:
   Mesh(uint64_t seed) : random_(seed), network_(loop_, random_) {}
 
+  // What runs in one pod.
+  struct PodRuntime {
+    const k8s::PodState* pod = nullptr;
+    proxy::Proxy* proxy = nullptr;      // owned by proxies_
+    std::vector<uint16_t> proxy_ports;  // bound listener ports
+    apps::App* app = nullptr;           // owned by apps_
+    std::vector<uint16_t> app_ports;
+    bool app_local = false;  // behind a sidecar: listens on the pod's loopback
+  };
+
+  Status startPod(size_t index, std::optional<proxy::config::ProxyConfig> config);
+  void listenApp(PodRuntime& rt);
+  void unlistenApp(PodRuntime& rt);
+  // Stops what runs in a pod; `reset`: abruptly, resetting what is in flight.
+  void stopPod(const std::string& id, bool reset);
+  void rebuildVirtualIps();
+  // Moves the Kubernetes API to `next` (minus `killed` pods), starts new pods now and pushes
+  // the new configuration to the proxies and kube-proxy after `propagation`.
+  Status changeWorld(Manifests next, std::chrono::nanoseconds propagation);
+  PodRuntime* runtimeOf(const std::string& id);
+
+  // apps::CallSender: an app's call, through its pod's sidecar.
+  void sendCall(const k8s::PodState& from, const apps::Call& call, proxy::http::RequestPtr request,
+                proxy::ResponseCallback done) override;
+
+  MeshOptions options_;
   proxy::VirtualDispatcher loop_;
   proxy::SeededRandom random_;
   net::VirtualNetwork network_;
-  k8s::World world_;
+  Manifests manifests_;
+  std::unique_ptr<k8s::World> world_;
+  std::vector<std::unique_ptr<k8s::World>> retired_worlds_;  // PodStates stay valid
+  std::set<std::string> killed_;
   istio::Translation translation_;
   std::vector<std::string> warnings_;
-  std::vector<std::unique_ptr<proxy::Proxy>> proxies_;
-  std::vector<size_t> proxy_pods_;  // pod index per proxy
-  std::vector<std::unique_ptr<apps::App>> apps_;
-  std::vector<const k8s::PodState*> origins_;  // origin - 1 -> pod
+  std::vector<std::unique_ptr<proxy::Proxy>> proxies_;       // running, in start order
+  std::vector<std::unique_ptr<proxy::Proxy>> dead_proxies_;  // stopped; callbacks may still come
+  std::map<std::string, PodRuntime> running_;                // by pod id
+  std::vector<proxy::config::Address> virtual_ips_;
+  std::vector<std::unique_ptr<apps::App>> apps_;  // every app ever started
+  std::vector<const k8s::PodState*> origins_;     // origin - 1 -> pod
   apps::RequestObserver observer_;
+  uint64_t push_generation_ = 0;
 };
 
 }  // namespace meshsim::sim

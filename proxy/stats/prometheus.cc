@@ -63,10 +63,10 @@ std::string formatPrometheusValue(double v) {
 }
 
 std::vector<MetricFamily> collectIstioMetrics(const std::vector<ScrapeTarget>& targets) {
-  MetricFamily requests{kRequestsTotal, MetricType::Counter, {}};
-  MetricFamily duration{kRequestDuration, MetricType::Histogram, {}};
-  MetricFamily request_bytes{kRequestBytes, MetricType::Histogram, {}};
-  MetricFamily response_bytes{kResponseBytes, MetricType::Histogram, {}};
+  MetricFamily requests{kRequestsTotal, MetricType::Counter, {}, {}};
+  MetricFamily duration{kRequestDuration, MetricType::Histogram, {}, {}};
+  MetricFamily request_bytes{kRequestBytes, MetricType::Histogram, {}, {}};
+  MetricFamily response_bytes{kResponseBytes, MetricType::Histogram, {}, {}};
   for (const auto& target : targets) {
     if (target.stats == nullptr) {
       continue;
@@ -91,9 +91,34 @@ std::vector<MetricFamily> collectIstioMetrics(const std::vector<ScrapeTarget>& t
 std::string renderPrometheusText(const std::vector<MetricFamily>& families) {
   std::string out;
   for (const auto& f : families) {
+    if (!f.help.empty()) {
+      out += "# HELP ";
+      out += f.name;
+      out += ' ';
+      for (const char c : f.help) {
+        if (c == '\\') {
+          out += "\\\\";
+        } else if (c == '\n') {
+          out += "\\n";
+        } else {
+          out += c;
+        }
+      }
+      out += '\n';
+    }
     out += "# TYPE ";
     out += f.name;
-    out += f.type == MetricType::Counter ? " counter\n" : " histogram\n";
+    switch (f.type) {
+      case MetricType::Counter:
+        out += " counter\n";
+        break;
+      case MetricType::Gauge:
+        out += " gauge\n";
+        break;
+      case MetricType::Histogram:
+        out += " histogram\n";
+        break;
+    }
     for (const auto& p : f.points) {
       out += p.name;
       if (!p.labels.empty()) {

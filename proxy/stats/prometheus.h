@@ -32,7 +32,7 @@ struct ScrapeTarget {
   Labels target_labels;
 };
 
-enum class MetricType { Counter, Histogram };
+enum class MetricType { Counter, Gauge, Histogram };
 
 // One exposition line: `name{labels} value`. For histograms `name` has the _bucket, _sum or
 // _count suffix and bucket lines end with the `le` label.
@@ -46,6 +46,9 @@ struct MetricFamily {
   std::string name;  // without suffixes: istio_request_duration_milliseconds
   MetricType type = MetricType::Counter;
   std::vector<MetricPoint> points;  // in exposition order
+  // Written as a "# HELP" line before "# TYPE" when not empty. Istio's families have none, as
+  // Envoy writes none for them; a process's own families (meshsim serve's socket counters) do.
+  std::string help;
 };
 
 // The names of the families, in the order collectIstioMetrics() returns them.
@@ -61,8 +64,10 @@ inline constexpr const char* kResponseBytes = "istio_response_bytes";
 // creates Istio's metrics on first use.
 std::vector<MetricFamily> collectIstioMetrics(const std::vector<ScrapeTarget>& targets);
 
-// The Prometheus text format of `families`, each with its "# TYPE" line; ends with a newline
-// unless empty. Label values are escaped (\\, \", \n) as the format requires.
+// The Prometheus text format of `families`, each with its "# HELP" line (when it has help text)
+// and its "# TYPE" line; ends with a newline unless empty. Label values are escaped (\\, \",
+// \n) and help text is escaped (\\, \n) as the format requires. A family without points is
+// still written (its HELP and TYPE lines), as for a counter that has no series yet.
 std::string renderPrometheusText(const std::vector<MetricFamily>& families);
 
 // "%.32g" of `v`; "+Inf", "-Inf" and "NaN" as Prometheus spells them.

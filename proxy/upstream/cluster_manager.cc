@@ -37,8 +37,47 @@ int ClusterState::pickAmong(const int* candidates, size_t n) {
   return candidates[0];
 }
 
+void ClusterState::update(config::Cluster config) {
+  std::vector<config::Endpoint> merged = std::move(config_.endpoints);
+  for (auto& h : hosts_) {
+    h.removed = true;
+  }
+  for (auto& e : config.endpoints) {
+    auto same = std::find_if(merged.begin(), merged.end(), [&](const config::Endpoint& old) {
+      return old.address == e.address;
+    });
+    if (same == merged.end()) {
+      merged.push_back(std::move(e));
+      hosts_.emplace_back();
+      active_.push_back(0);
+      continue;
+    }
+    const size_t i = static_cast<size_t>(same - merged.begin());
+    *same = std::move(e);
+    hosts_[i].removed = false;
+  }
+  config.endpoints = std::move(merged);
+  config_ = std::move(config);
+  all_.clear();
+  ejected_count_ = 0;
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    if (hosts_[i].removed) {
+      hosts_[i].ejected = false;  // a host that comes back starts healthy, as a new Envoy host
+      continue;
+    }
+    all_.push_back(static_cast<int>(i));
+    ejected_count_ += hosts_[i].ejected ? 1 : 0;
+  }
+  if (!config_.outlier_detection) {
+    for (int i : all_) {
+      hosts_[i].ejected = false;
+    }
+    ejected_count_ = 0;
+  }
+}
+
 int ClusterState::pickEndpoint(const std::vector<int>& avoid, uint32_t max_attempts) {
-  const size_t n = config_.endpoints.size();
+  const size_t n = all_.size();
   if (n == 0) {
     return -1;
   }
@@ -50,9 +89,9 @@ int ClusterState::pickEndpoint(const std::vector<int>& avoid, uint32_t max_attem
   size_t count = n;
   if (ejected_count_ > 0) {
     healthy_hosts.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      if (healthy(static_cast<int>(i))) {
-        healthy_hosts.push_back(static_cast<int>(i));
+    for (int i : all_) {
+      if (healthy(i)) {
+        healthy_hosts.push_back(i);
       }
     }
     if (healthy_hosts.empty()) {
@@ -119,7 +158,7 @@ void ClusterState::recordOutcome(int index, int status) {
   const bool gateway = status == 0 || status == 502 || status == 503 || status == 504;
   h.consecutive_5xx = error ? h.consecutive_5xx + 1 : 0;
   h.consecutive_gateway = gateway ? h.consecutive_gateway + 1 : 0;
-  if (h.ejected) {
+  if (h.ejected || h.removed) {
     return;
   }
   const bool trip = (od.consecutive_5xx > 0 && h.consecutive_5xx >= od.consecutive_5xx) ||
@@ -129,7 +168,7 @@ void ClusterState::recordOutcome(int index, int status) {
     return;
   }
   // maxEjectionPercent bounds how many hosts may be out at once; one may always be ejected.
-  const size_t n = hosts_.size();
+  const size_t n = all_.size();
   const size_t allowed = std::max<size_t>(1, n * od.max_ejection_percent / 100);
   if (ejected_count_ >= allowed) {
     return;
@@ -153,7 +192,7 @@ void ClusterState::unejectDue() {
   const config::OutlierDetection& od = *config_.outlier_detection;
   const MonotonicTime now = time_.monotonicTime();
   for (auto& h : hosts_) {
-    if (!h.ejected) {
+    if (!h.ejected || h.removed) {
       continue;
     }
     // Ejected hosts come back at the detector's next interval tick after their time is up.
@@ -172,11 +211,32 @@ void ClusterState::unejectDue() {
 }
 
 ClusterManager::ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random,
-                               TimeSource& time) {
+                               TimeSource& time)
+    : random_(random), time_(time) {
   for (auto& c : clusters) {
     std::string name = c.name;
     clusters_.emplace(std::move(name), std::make_unique<ClusterState>(std::move(c), random, time));
   }
+}
+
+void ClusterManager::update(std::vector<config::Cluster> clusters) {
+  std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>>
+      next;
+  for (auto& c : clusters) {
+    std::string name = c.name;
+    auto it = clusters_.find(name);
+    if (it != clusters_.end()) {
+      it->second->update(std::move(c));
+      next.emplace(std::move(name), std::move(it->second));
+      clusters_.erase(it);
+    } else {
+      next.emplace(std::move(name), std::make_unique<ClusterState>(std::move(c), random_, time_));
+    }
+  }
+  for (auto& [name, state] : clusters_) {
+    retired_.push_back(std::move(state));
+  }
+  clusters_ = std::move(next);
 }
 
 ClusterState* ClusterManager::find(std::string_view name) {

@@ -26,6 +26,14 @@ public:
   ClusterState(config::Cluster config, RandomGenerator& random, TimeSource& time);
   const config::Cluster& config() const { return config_; }
 
+  // Takes a new configuration of the same cluster (an xDS push: CDS and EDS) while requests are
+  // in flight. Endpoints are matched by address: one that stays keeps its index, its active
+  // requests and its outlier-detection state; one that goes is never picked again but keeps
+  // its index, so requests in flight to it still account correctly; a new one is appended.
+  void update(config::Cluster config);
+  // Endpoints that can be picked (present in the last update), ejected or not.
+  size_t liveEndpoints() const { return all_.size(); }
+
   // Returns the index of the endpoint the cluster's policy picks among the endpoints that are
   // not ejected, or -1 when there is none (503 UH for the caller).
   //  - RoundRobin: in order, starting at the first endpoint.
@@ -67,11 +75,12 @@ private:
     MonotonicTime ejected_until{};
     uint32_t ejections = 0;  // Envoy's ejection multiplier
     MonotonicTime returned_at{};
+    bool removed = false;  // gone from the cluster's endpoints (EDS)
   };
 
   // Returns hosts whose ejection has ended, at the outlier detector's interval ticks.
   void unejectDue();
-  bool healthy(int index) const { return !hosts_[index].ejected; }
+  bool healthy(int index) const { return !hosts_[index].ejected && !hosts_[index].removed; }
   int pickAmong(const int* candidates, size_t n);
 
   config::Cluster config_;
@@ -79,7 +88,7 @@ private:
   TimeSource& time_;
   MonotonicTime created_;
   std::vector<uint32_t> active_;
-  std::vector<int> all_;  // 0 .. n-1: the candidates when none is ejected
+  std::vector<int> all_;  // the endpoints not removed: the candidates when none is ejected
   std::vector<HostHealth> hosts_;
   size_t ejected_count_ = 0;
   size_t next_ = 0;
@@ -94,6 +103,10 @@ public:
   ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random, TimeSource& time);
   // Returns the cluster called `name`, or nullptr (503 NC for the caller).
   ClusterState* find(std::string_view name);
+  // Applies a new set of clusters (a CDS/EDS push): clusters that stay are updated in place
+  // (ClusterState::update()), new ones are added, and removed ones can no longer be found but
+  // live on until the manager is destroyed, so requests in flight to them finish normally.
+  void update(std::vector<config::Cluster> clusters);
 
 private:
   struct StringHash {
@@ -102,6 +115,9 @@ private:
   };
   std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>>
       clusters_;
+  std::vector<std::unique_ptr<ClusterState>> retired_;
+  RandomGenerator& random_;
+  TimeSource& time_;
 };
 
 }  // namespace meshsim::proxy::upstream

@@ -7,16 +7,99 @@
 
 namespace meshsim::sim::apps {
 
+// One incoming request working through the app's calls.
+struct App::CallChain {
+  proxy::http::RequestPtr request;
+  proxy::ResponseCallback done;
+  size_t index = 0;  // the call being made
+  int tries = 0;     // tries of that call so far
+  // Bumped when a try ends (answer or timeout), so whichever of the two comes second is ignored.
+  uint64_t try_id = 0;
+};
+
 void App::onRequest(const proxy::ConnectionInfo&, proxy::http::RequestPtr request,
                     proxy::ResponseCallback done) {
   ++received_;
   if (observer_ != nullptr) {
     (*observer_)(pod_, *request);
   }
+  if (behavior_.calls.empty()) {
+    answer(*request, std::move(done));
+    return;
+  }
+  auto chain = std::make_shared<CallChain>();
+  chain->request = std::move(request);
+  chain->done = std::move(done);
+  runCall(chain);
+}
+
+void App::runCall(const std::shared_ptr<CallChain>& chain) {
+  if (chain->index == behavior_.calls.size()) {
+    answer(*chain->request, std::move(chain->done));
+    return;
+  }
+  const Call& call = behavior_.calls[chain->index];
+  ++chain->tries;
+  const uint64_t try_id = ++chain->try_id;
+  if (call_sender_ == nullptr) {
+    onCallDone(chain, "the app cannot send");
+    return;
+  }
+  auto out = std::make_unique<proxy::http::Request>();
+  out->method = call.method;
+  for (const auto& name : call.forward_headers) {
+    if (const std::string* v = chain->request->headers.get(name)) {
+      out->headers.add(name, *v);
+    }
+  }
+  call_sender_->sendCall(
+      pod_, call, std::move(out),
+      [this, chain, try_id](proxy::http::ResponsePtr response, proxy::ResetReason reset) {
+        if (chain->try_id != try_id) {
+          return;  // timed out already
+        }
+        if (response == nullptr) {
+          onCallDone(chain, std::string("no response (") + proxy::toString(reset) + ")");
+        } else if (response->status >= 500) {
+          onCallDone(chain, "status " + std::to_string(response->status));
+        } else {
+          onCallDone(chain, "");
+        }
+      });
+  if (call.timeout.count() > 0 && dispatcher_ != nullptr) {
+    dispatcher_->postAfter(call.timeout, [this, chain, try_id] {
+      if (chain->try_id == try_id) {
+        onCallDone(chain, "timed out");
+      }
+    });
+  }
+}
+
+void App::onCallDone(const std::shared_ptr<CallChain>& chain, std::string failure) {
+  ++chain->try_id;
+  const Call& call = behavior_.calls[chain->index];
+  if (!failure.empty() && chain->tries <= call.retries) {
+    runCall(chain);  // the app's own retry
+    return;
+  }
+  if (!failure.empty() && call.on_error) {
+    auto response = std::make_unique<proxy::http::Response>();
+    response->status = *call.on_error;
+    response->body = "call to " + call.url + " failed: " + failure;
+    response->headers.set("content-type", "text/plain");
+    answerNow(std::move(response), std::move(chain->done));
+    return;
+  }
+  ++chain->index;
+  chain->tries = 0;
+  runCall(chain);
+}
+
+void App::answer(const proxy::http::Request& request, proxy::ResponseCallback done) {
   auto response = std::make_unique<proxy::http::Response>();
   std::optional<proxy::http::Response> custom;
   if (behavior_.handler) {
-    custom = behavior_.handler(pod_, *request);
+    custom = behavior_.handler(pod_, request);
   }
   if (custom) {
     *response = std::move(*custom);
@@ -33,10 +116,14 @@ void App::onRequest(const proxy::ConnectionInfo&, proxy::http::RequestPtr reques
       response->body = *behavior_.body;
       response->headers.set("content-type", "text/plain");
     } else {
-      response->body = echoDocument(*request);
+      response->body = echoDocument(request);
       response->headers.set("content-type", "application/json");
     }
   }
+  answerNow(std::move(response), std::move(done));
+}
+
+void App::answerNow(proxy::http::ResponsePtr response, proxy::ResponseCallback done) {
   response->origin = origin_;
   for (const auto& [k, v] : behavior_.headers) {
     response->headers.set(k, v);

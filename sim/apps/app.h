@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,33 @@ namespace meshsim::sim::apps {
 using Handler = std::function<std::optional<proxy::http::Response>(
     const k8s::PodState& pod, const proxy::http::Request& request)>;
 
+// A request an app makes to another service before answering (SCENARIO-FORMAT.md `calls`), as
+// a real frontend does: it leaves through the pod's own sidecar.
+struct Call {
+  std::string url;  // http://reviews:9080/reviews/0; the host resolves from the pod's namespace
+  std::string method = "GET";
+  // Headers copied from the incoming request when it has them (end-user, x-request-id, ...).
+  std::vector<std::string> forward_headers;
+  // The app's own timeout for one try; 0: none.
+  std::chrono::nanoseconds timeout{0};
+  // The app's own retries after a failed try.
+  int retries = 0;
+  // The status the app answers with when the call still fails (no response, or a 5xx); nullopt:
+  // ignore the failure and go on.
+  std::optional<int> on_error = 500;
+  // Where the call was written ("file:line:col: field"), for errors.
+  std::string source;
+};
+
+// How an app sends its calls: the mesh resolves the URL's host as the pod's DNS would and sends
+// through the pod's sidecar. `done` runs on the loop, later.
+class CallSender {
+public:
+  virtual ~CallSender() = default;
+  virtual void sendCall(const k8s::PodState& from, const Call& call,
+                        proxy::http::RequestPtr request, proxy::ResponseCallback done) = 0;
+};
+
 struct Behavior {
   int status = 200;
   // Fixed body; the echo document when absent.
@@ -44,6 +72,8 @@ struct Behavior {
   int error_status = 500;
   // Scripted statuses, one per request this pod receives; the last one repeats.
   std::vector<int> sequence;
+  // Made in order before answering; each must succeed (or be ignored) before the next.
+  std::vector<Call> calls;
 };
 
 // Sees every request an app receives (as it arrived), with the pod it arrived at.
@@ -67,12 +97,24 @@ public:
   }
   // Calls `*observer` for every request from now on; null stops. It must outlive the app.
   void setObserver(const RequestObserver* observer) { observer_ = observer; }
+  // Where the app's `calls` go; without one, every call fails.
+  void setCallSender(CallSender* sender) { call_sender_ = sender; }
+  const Behavior& behavior() const { return behavior_; }
+  // The container restarted: per-pod state (the sequence position) starts over.
+  void restart() { received_ = 0; }
   const k8s::PodState& pod() const { return pod_; }
 
   // The echo document for `request` as this pod would answer it.
   std::string echoDocument(const proxy::http::Request& request) const;
 
 private:
+  struct CallChain;
+  // Answers `request` by the behaviour (status, sequence, errorRate, body, latency).
+  void answer(const proxy::http::Request& request, proxy::ResponseCallback done);
+  void answerNow(proxy::http::ResponsePtr response, proxy::ResponseCallback done);
+  void runCall(const std::shared_ptr<CallChain>& chain);
+  void onCallDone(const std::shared_ptr<CallChain>& chain, std::string failure);
+
   const k8s::PodState& pod_;
   uint64_t origin_;
   Behavior behavior_;
@@ -84,6 +126,7 @@ private:
   const RequestObserver* observer_ = nullptr;
   proxy::Dispatcher* dispatcher_ = nullptr;
   proxy::RandomGenerator* random_ = nullptr;
+  CallSender* call_sender_ = nullptr;
 };
 
 }  // namespace meshsim::sim::apps

@@ -1,5 +1,7 @@
 #include "sim/istio/resources.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -751,6 +753,51 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
   return p;
 }
 
+// An IPv4 address in dotted form, in host byte order.
+std::optional<uint32_t> parseIpv4(const std::string& text) {
+  in_addr addr{};
+  if (::inet_pton(AF_INET, text.c_str(), &addr) != 1) {
+    return std::nullopt;
+  }
+  return ntohl(addr.s_addr);
+}
+
+bool isIpv6(const std::string& text) {
+  in6_addr addr{};
+  return ::inet_pton(AF_INET6, text.c_str(), &addr) == 1;
+}
+
+// A host of a ServiceEntry: an FQDN, optionally with a leading "*." (Istio's
+// ValidateWildcardDomain), or an IP address.
+bool validServiceEntryHost(const std::string& host) {
+  if (parseIpv4(host) || isIpv6(host)) {
+    return true;
+  }
+  std::string name = host.starts_with("*.") ? host.substr(2) : host;
+  if (name.empty() || name.size() > 255) {
+    return false;
+  }
+  static const re2::RE2 kLabel("[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?");
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('.', start);
+    if (end == std::string::npos) {
+      end = name.size();
+    }
+    const std::string label = name.substr(start, end - start);
+    if (label.size() > 63 || !re2::RE2::FullMatch(label, kLabel)) {
+      return end == name.size() && label.empty() && start > 0;  // one trailing dot is fine
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+bool dns1123Label(const std::string& name) {
+  static const re2::RE2 kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  return name.size() <= 63 && re2::RE2::FullMatch(name, kLabel);
+}
+
 }  // namespace
 
 StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) {
@@ -904,6 +951,222 @@ StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::O
   }
   MESHSIM_RETURN_IF_ERROR(spec.finish());
   return dr;
+}
+
+StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectMeta meta) {
+  ServiceEntry se;
+  se.meta = std::move(meta);
+  const std::string context = "ServiceEntry " + se.meta.id();
+  yaml::Reader spec(doc, yaml::get(doc.root, "spec"), "spec", context);
+  MESHSIM_RETURN_IF_ERROR(spec.expectMap());
+  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(spec, {"workloadSelector", "subjectAltNames"}));
+
+  MESHSIM_ASSIGN_OR_RETURN(se.hosts, spec.stringList("hosts"));
+  if (se.hosts.empty()) {
+    return spec.error("hosts", "service entry must have at least one host");
+  }
+  for (const auto& h : se.hosts) {
+    if (h == "*") {
+      return spec.error("hosts", "invalid host *: a ServiceEntry cannot claim every host");
+    }
+    if (!validServiceEntryHost(h)) {
+      return spec.error("hosts", "\"" + h + "\" is not a valid domain name");
+    }
+  }
+
+  MESHSIM_ASSIGN_OR_RETURN(se.addresses, spec.stringList("addresses"));
+  for (const auto& a : se.addresses) {
+    const size_t slash = a.find('/');
+    const std::string ip = a.substr(0, slash);
+    if (isIpv6(ip)) {
+      return spec.error("addresses",
+                        "IPv6 address \"" + a + "\" is valid Istio, but meshsim models IPv4 only");
+    }
+    bool ok = parseIpv4(ip).has_value();
+    if (ok && slash != std::string::npos) {
+      const std::string bits = a.substr(slash + 1);
+      ok = !bits.empty() && bits.size() <= 2 &&
+           bits.find_first_not_of("0123456789") == std::string::npos && std::stoi(bits) <= 32;
+    }
+    if (!ok) {
+      return spec.error("addresses", "\"" + a + "\" is not an IP address or CIDR range");
+    }
+  }
+
+  YAML::Node ports = spec.child("ports");
+  if (ports.IsDefined() && !ports.IsNull() && !ports.IsSequence()) {
+    return spec.error("ports", "expected a list of ports");
+  }
+  std::set<std::string> port_names;
+  std::set<int> port_numbers;
+  for (size_t i = 0; ports.IsSequence() && i < ports.size(); ++i) {
+    yaml::Reader p(doc, ports[i], spec.pathOf("ports", i), context);
+    MESHSIM_RETURN_IF_ERROR(p.expectMap());
+    ServiceEntryPort port;
+    MESHSIM_ASSIGN_OR_RETURN(int64_t number, p.integer("number", -1));
+    if (number < 1 || number > 65535) {
+      return p.error("number", "must be a port number in [1, 65535]");
+    }
+    port.number = static_cast<int>(number);
+    MESHSIM_ASSIGN_OR_RETURN(port.name, p.requiredString("name"));
+    if (!dns1123Label(port.name)) {
+      return p.error("name", "invalid port name \"" + port.name + "\" (a DNS-1123 label)");
+    }
+    if (!port_names.insert(port.name).second) {
+      return p.error("name", "service entry port name \"" + port.name + "\" already defined");
+    }
+    if (!port_numbers.insert(port.number).second) {
+      return p.error("number",
+                     "service entry port " + std::to_string(port.number) + " already defined");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(std::string protocol, p.string("protocol"));
+    port.protocol = upper(protocol);
+    static const std::set<std::string> kHttp = {"", "HTTP", "HTTP2", "GRPC", "GRPC-WEB"};
+    static const std::set<std::string> kOther = {"HTTPS", "TCP",   "TLS", "MONGO",
+                                                 "REDIS", "MYSQL", "UDP"};
+    if (kHttp.count(port.protocol) == 0) {
+      if (kOther.count(port.protocol) == 0) {
+        return p.error("protocol", "unsupported protocol: " + protocol);
+      }
+      return p.error("protocol", "protocol " + port.protocol +
+                                     " is valid Istio, but meshsim models HTTP ports only yet");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(int64_t target, p.integer("targetPort", 0));
+    if (target < 0 || target > 65535) {
+      return p.error("targetPort", "must be a port number in [1, 65535]");
+    }
+    port.target_port = static_cast<int>(target);
+    MESHSIM_RETURN_IF_ERROR(p.finish());
+    se.ports.push_back(std::move(port));
+  }
+  if (se.ports.empty()) {
+    return spec.error("ports", "at least one port is required");
+  }
+
+  MESHSIM_ASSIGN_OR_RETURN(std::string location, spec.string("location", "MESH_EXTERNAL"));
+  if (location == "MESH_EXTERNAL") {
+    se.location = ServiceEntry::Location::MeshExternal;
+  } else if (location == "MESH_INTERNAL") {
+    se.location = ServiceEntry::Location::MeshInternal;
+  } else {
+    return spec.error("location",
+                      "must be MESH_EXTERNAL or MESH_INTERNAL, got \"" + location + "\"");
+  }
+
+  MESHSIM_ASSIGN_OR_RETURN(std::string resolution, spec.string("resolution", "NONE"));
+  if (resolution == "NONE") {
+    se.resolution = ServiceEntry::Resolution::None;
+  } else if (resolution == "STATIC") {
+    se.resolution = ServiceEntry::Resolution::Static;
+  } else if (resolution == "DNS") {
+    se.resolution = ServiceEntry::Resolution::Dns;
+  } else if (resolution == "DNS_ROUND_ROBIN") {
+    se.resolution = ServiceEntry::Resolution::DnsRoundRobin;
+  } else if (resolution == "DYNAMIC_DNS") {
+    return spec.error(
+        "resolution",
+        "DYNAMIC_DNS is valid Istio, but not modelled by this version of meshsim yet");
+  } else {
+    return spec.error("resolution", "must be one of NONE, STATIC, DNS, DNS_ROUND_ROBIN, got \"" +
+                                        resolution + "\"");
+  }
+
+  MESHSIM_ASSIGN_OR_RETURN(se.export_to, spec.stringList("exportTo"));
+
+  YAML::Node endpoints = spec.child("endpoints");
+  if (endpoints.IsDefined() && !endpoints.IsNull() && !endpoints.IsSequence()) {
+    return spec.error("endpoints", "expected a list of endpoints");
+  }
+  const bool dns = se.resolution == ServiceEntry::Resolution::Dns ||
+                   se.resolution == ServiceEntry::Resolution::DnsRoundRobin;
+  for (size_t i = 0; endpoints.IsSequence() && i < endpoints.size(); ++i) {
+    yaml::Reader e(doc, endpoints[i], spec.pathOf("endpoints", i), context);
+    MESHSIM_RETURN_IF_ERROR(e.expectMap());
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(e, {"network", "locality", "serviceAccount"}));
+    ServiceEntryEndpoint ep;
+    ep.location = e.location();
+    MESHSIM_ASSIGN_OR_RETURN(ep.address, e.requiredString("address"));
+    if (ep.address.starts_with("unix://")) {
+      return e.error("address",
+                     "unix domain socket endpoints are valid Istio, but not modelled by meshsim");
+    }
+    if (const auto ip = parseIpv4(ep.address)) {
+      ep.ip = *ip;
+    } else if (isIpv6(ep.address)) {
+      return e.error("address", "IPv6 endpoint \"" + ep.address +
+                                    "\" is valid Istio, but meshsim models IPv4 only");
+    } else if (dns && validServiceEntryHost(ep.address) &&
+               ep.address.find('*') == std::string::npos) {
+      return e.error("address",
+                     "endpoint host name \"" + ep.address +
+                         "\" needs a DNS lookup outside the cluster, which meshsim does not model; "
+                         "give the endpoint's IP address (resolution STATIC)");
+    } else {
+      return e.error("address", dns ? "\"" + ep.address + "\" is not a valid FQDN or IP address"
+                                    : "\"" + ep.address +
+                                          "\" is not an IP address (resolution STATIC needs one)");
+    }
+    YAML::Node ep_ports = e.child("ports");
+    if (ep_ports.IsDefined() && !ep_ports.IsNull()) {
+      if (!ep_ports.IsMap()) {
+        return e.error("ports", "expected a mapping of service port names to port numbers");
+      }
+      yaml::Reader pr(doc, ep_ports, e.pathOf("ports"), context);
+      for (const auto& kv : ep_ports) {
+        const std::string name = kv.first.Scalar();
+        MESHSIM_ASSIGN_OR_RETURN(int64_t number, pr.integer(name, -1));
+        if (port_names.count(name) == 0) {
+          return pr.error(name, "endpoint port " + std::to_string(number) +
+                                    " is not defined by the service entry (no port named \"" +
+                                    name + "\")");
+        }
+        if (number < 1 || number > 65535) {
+          return pr.error(name, "must be a port number in [1, 65535]");
+        }
+        ep.ports[name] = static_cast<int>(number);
+      }
+    }
+    MESHSIM_ASSIGN_OR_RETURN(ep.labels, e.stringMap("labels"));
+    MESHSIM_ASSIGN_OR_RETURN(ep.weight, positiveField(e, "weight"));
+    // Equal weights balance like none at all; different ones need weighted load balancing.
+    if (!se.endpoints.empty() && ep.weight != se.endpoints.front().weight) {
+      return e.error("weight",
+                     "endpoints with different weights are valid Istio, but weighted endpoints "
+                     "are not modelled by this version of meshsim yet");
+    }
+    MESHSIM_RETURN_IF_ERROR(e.finish());
+    se.endpoints.push_back(std::move(ep));
+  }
+
+  switch (se.resolution) {
+    case ServiceEntry::Resolution::None:
+      if (!se.endpoints.empty()) {
+        return spec.error("endpoints", "no endpoints should be provided for resolution type NONE");
+      }
+      return spec.error("resolution",
+                        "resolution NONE (forward to the address the client connected to) is "
+                        "valid Istio, but not modelled by this version of meshsim yet; give "
+                        "endpoints with resolution STATIC");
+    case ServiceEntry::Resolution::Static:
+      break;
+    case ServiceEntry::Resolution::Dns:
+    case ServiceEntry::Resolution::DnsRoundRobin:
+      if (se.endpoints.empty()) {
+        return spec.error("resolution",
+                          resolution +
+                              " without endpoints resolves the hosts through DNS outside the "
+                              "cluster, which meshsim does not model; list the endpoints' IP "
+                              "addresses");
+      }
+      if (se.resolution == ServiceEntry::Resolution::DnsRoundRobin && se.endpoints.size() > 1) {
+        return spec.error("endpoints",
+                          "DNS_ROUND_ROBIN uses one endpoint (Envoy LOGICAL_DNS); several are not "
+                          "modelled");
+      }
+      break;
+  }
+  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  return se;
 }
 
 }  // namespace meshsim::sim::istio

@@ -2,10 +2,11 @@
 
 // File: sim/istio/resources.h
 //
-// Istio networking resources as typed values: Gateway, VirtualService and DestinationRule
-// (networking.istio.io v1alpha3, v1beta1 and v1 share one schema). Fields that Istio defines
-// but the simulator does not model yet are rejected with a message that says so, rather than
-// silently ignored. Webhook validation rules (reference section 2.19) are applied while parsing.
+// Istio networking resources as typed values: Gateway, VirtualService, DestinationRule and
+// ServiceEntry (networking.istio.io v1alpha3, v1beta1 and v1 share one schema). Fields that Istio
+// defines but the simulator does not model yet are rejected with a message that says so, rather
+// than silently ignored. Webhook validation rules (reference section 2.19) are applied while
+// parsing.
 
 #include <map>
 #include <optional>
@@ -200,14 +201,51 @@ struct DestinationRule {
   std::vector<std::string> export_to;
 };
 
+// One port of a ServiceEntry.
+struct ServiceEntryPort {
+  int number = 0;
+  std::string name;
+  std::string protocol;  // upper-cased; empty: protocol sniffing (taken as HTTP)
+  int target_port = 0;   // 0: not given
+};
+
+// An inline endpoint of a ServiceEntry (Istio's WorkloadEntry without its identity fields).
+struct ServiceEntryEndpoint {
+  uint32_t ip = 0;                   // IPv4 address (resolution STATIC, or DNS with an IP)
+  std::string address;               // as written
+  std::map<std::string, int> ports;  // service port name -> endpoint port
+  k8s::Labels labels;
+  uint32_t weight = 0;  // 0: not given
+  yaml::Location location;
+};
+
+// Istio's ServiceEntry, as istiod converts it (pilot/pkg/serviceregistry/serviceentry):
+// each host is a service in the registry, `Attributes.Name` = the host, `Namespace` = the
+// ServiceEntry's namespace.
+struct ServiceEntry {
+  enum class Location { MeshExternal, MeshInternal };
+  // NONE is Istio's default (enum value 0).
+  enum class Resolution { None, Static, Dns, DnsRoundRobin };
+  k8s::ObjectMeta meta;
+  std::vector<std::string> hosts;
+  std::vector<std::string> addresses;  // as written: IPs or CIDRs
+  std::vector<ServiceEntryPort> ports;
+  Location location = Location::MeshExternal;
+  Resolution resolution = Resolution::None;
+  std::vector<ServiceEntryEndpoint> endpoints;
+  std::vector<std::string> export_to;
+};
+
 StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta);
 StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::ObjectMeta meta);
 StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::ObjectMeta meta);
+StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectMeta meta);
 
 struct Resources {
   std::vector<Gateway> gateways;
   std::vector<VirtualService> virtual_services;
   std::vector<DestinationRule> destination_rules;
+  std::vector<ServiceEntry> service_entries;
 };
 
 }  // namespace meshsim::sim::istio

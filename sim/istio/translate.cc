@@ -315,6 +315,7 @@ public:
       : world_(world), istio_(istio), options_(options) {}
 
   StatusOr<Translation> run() {
+    collectEntryHosts();
     for (size_t i = 0; i < world_.pods().size(); ++i) {
       const k8s::PodState& pod = world_.pods()[i];
       if (pod.gateway) {
@@ -328,13 +329,76 @@ public:
   }
 
 private:
+  // A host of a ServiceEntry: a service of the registry like a Kubernetes Service, named by the
+  // host (Istio's convertServices: Attributes.Name = host, Namespace = the entry's namespace).
+  struct EntryHost {
+    const ServiceEntry* se;
+    std::string host;
+    proxy::config::ServiceInfoConstSharedPtr info;
+  };
+
+  // The hosts of every ServiceEntry, in definition order. A host that a Kubernetes Service or an
+  // earlier ServiceEntry already provides is left out, with a warning: the Kubernetes registry
+  // comes first in istiod, and of several entries for one host the first counts.
+  void collectEntryHosts() {
+    for (const auto& se : istio_.service_entries) {
+      for (const auto& host : se.hosts) {
+        std::string reason;
+        if (world_.findServiceByHost(host) != nullptr) {
+          reason = "a Kubernetes Service already has this host";
+        } else if (const EntryHost* earlier = findEntryHost(host); earlier != nullptr) {
+          reason = "ServiceEntry " + earlier->se->meta.id() + " already defines it";
+        }
+        if (!reason.empty()) {
+          out_.warnings.push_back(se.meta.location.toString() + ": Warning (ServiceEntry " +
+                                  se.meta.id() + ") host \"" + host + "\" ignored: " + reason);
+          continue;
+        }
+        auto info = std::make_shared<proxy::config::ServiceInfo>();
+        info->host = host;
+        info->name = host;
+        info->namespace_name = se.meta.namespace_name;
+        entry_hosts_.push_back({&se, host, std::move(info)});
+      }
+    }
+  }
+
+  const EntryHost* findEntryHost(const std::string& host) const {
+    for (const auto& e : entry_hosts_) {
+      if (e.host == host) {
+        return &e;
+      }
+    }
+    return nullptr;
+  }
+
+  // Istio's endpoint port (serviceentry/conversion.go convertEndpoint): the endpoint's port for
+  // the service port's name, else the service port's targetPort, else its number.
+  static uint16_t entryEndpointPort(const ServiceEntryPort& port, const ServiceEntryEndpoint& ep) {
+    if (auto it = ep.ports.find(port.name); it != ep.ports.end() && it->second > 0) {
+      return static_cast<uint16_t>(it->second);
+    }
+    return static_cast<uint16_t>(port.target_port > 0 ? port.target_port : port.number);
+  }
+
+  // Auto mTLS to an entry's endpoint: only inside the mesh, and only when the endpoint says it
+  // has an Istio proxy (label security.istio.io/tlsMode: istio); otherwise plain text.
+  static bool entryEndpointMtls(const ServiceEntry& se, const ServiceEntryEndpoint& ep) {
+    if (se.location != ServiceEntry::Location::MeshInternal) {
+      return false;
+    }
+    auto it = ep.labels.find("security.istio.io/tlsMode");
+    return it != ep.labels.end() && it->second == "istio";
+  }
+
   // The DestinationRules that apply to `fqdn` for a client in `client_namespace`: looked up in
   // the client's namespace, then the service's, then the root namespace; the most specific host
   // wins; several rules for that host in that namespace are merged (section 3.1).
-  std::vector<const DestinationRule*> destinationRules(const k8s::ServiceState& svc,
+  std::vector<const DestinationRule*> destinationRules(const std::string& fqdn,
+                                                       const std::string& service_namespace,
                                                        const std::string& client_namespace) {
     for (const std::string& ns :
-         {client_namespace, svc.spec.meta.namespace_name, std::string(kRootNamespace)}) {
+         {client_namespace, service_namespace, std::string(kRootNamespace)}) {
       std::vector<const DestinationRule*> found;
       std::string best;
       for (const auto& dr : istio_.destination_rules) {
@@ -343,7 +407,7 @@ private:
           continue;
         }
         const std::string host = resolveHost(dr.host, dr.meta.namespace_name);
-        if (!hostCovers(host, svc.fqdn)) {
+        if (!hostCovers(host, fqdn)) {
           continue;
         }
         const bool more_specific = best.empty() || (host[0] != '*' && best[0] == '*') ||
@@ -363,8 +427,71 @@ private:
     return {};
   }
 
+  // One port of a service and the endpoints behind it, each with the labels subsets select on.
+  struct PortEndpoints {
+    int port;
+    std::vector<std::pair<Endpoint, const k8s::Labels*>> endpoints;
+  };
+
+  // The outbound clusters of one service (a Kubernetes Service or a ServiceEntry host) for
+  // clients in `client_namespace`: one per port, plus one per DestinationRule subset.
+  void addServiceClusters(std::vector<Cluster>& out, const std::string& fqdn,
+                          const std::string& service_namespace,
+                          const proxy::config::ServiceInfoConstSharedPtr& info,
+                          const std::string& client_namespace,
+                          const std::vector<PortEndpoints>& ports) {
+    const auto rules = destinationRules(fqdn, service_namespace, client_namespace);
+    std::string top_lb;
+    std::optional<ConnectionPool> top_pool;
+    std::optional<OutlierDetection> top_outlier;
+    std::vector<const Subset*> subsets;
+    std::set<std::string> subset_names;
+    bool policy_seen = false;
+    for (const DestinationRule* dr : rules) {
+      if (dr->traffic_policy && !policy_seen) {
+        // The first top-level traffic policy wins (section 3.1).
+        policy_seen = true;
+        top_lb = dr->traffic_policy->load_balancer;
+        top_pool = dr->traffic_policy->connection_pool;
+        top_outlier = dr->traffic_policy->outlier_detection;
+      }
+      for (const auto& s : dr->subsets) {
+        if (subset_names.insert(s.name).second) {
+          subsets.push_back(&s);
+        }
+      }
+    }
+    for (const auto& port : ports) {
+      const auto make = [&](const std::string& subset, const k8s::Labels& labels,
+                            const std::string& lb, const std::optional<ConnectionPool>& pool,
+                            const std::optional<OutlierDetection>& outlier) {
+        Cluster c;
+        c.name = outboundClusterName(port.port, subset, fqdn);
+        c.service = info;
+        c.lb_policy = lbPolicy(lb);
+        applyConnectionPool(pool, c.circuit_breakers);
+        c.outlier_detection = outlierDetection(outlier);
+        for (const auto& [ep, ep_labels] : port.endpoints) {
+          if (k8s::selectorMatches(labels, *ep_labels)) {
+            c.endpoints.push_back(ep);
+          }
+        }
+        out.push_back(std::move(c));
+      };
+      make("", {}, top_lb, top_pool, top_outlier);
+      for (const Subset* s : subsets) {
+        // A component set on the subset replaces the top-level one (section 3.3).
+        const auto& tp = s->traffic_policy;
+        const std::string lb = tp && !tp->load_balancer.empty() ? tp->load_balancer : top_lb;
+        make(s->name, s->labels, lb, tp && tp->connection_pool ? tp->connection_pool : top_pool,
+             tp && tp->outlier_detection ? tp->outlier_detection : top_outlier);
+      }
+    }
+  }
+
   // Every service port gets an outbound cluster with the service's ready endpoints, plus one per
-  // DestinationRule subset, as seen by clients in `client_namespace`.
+  // DestinationRule subset, as seen by clients in `client_namespace`; so does every port of
+  // every ServiceEntry host exported to that namespace, with the entry's endpoints.
   const std::vector<Cluster>& clustersFor(const std::string& client_namespace) {
     auto it = clusters_.find(client_namespace);
     if (it != clusters_.end()) {
@@ -372,55 +499,35 @@ private:
     }
     std::vector<Cluster> out;
     for (const auto& svc : world_.services()) {
-      const auto rules = destinationRules(svc, client_namespace);
-      std::string top_lb;
-      std::optional<ConnectionPool> top_pool;
-      std::optional<OutlierDetection> top_outlier;
-      std::vector<const Subset*> subsets;
-      std::set<std::string> subset_names;
-      bool policy_seen = false;
-      for (const DestinationRule* dr : rules) {
-        if (dr->traffic_policy && !policy_seen) {
-          // The first top-level traffic policy wins (section 3.1).
-          policy_seen = true;
-          top_lb = dr->traffic_policy->load_balancer;
-          top_pool = dr->traffic_policy->connection_pool;
-          top_outlier = dr->traffic_policy->outlier_detection;
-        }
-        for (const auto& s : dr->subsets) {
-          if (subset_names.insert(s.name).second) {
-            subsets.push_back(&s);
-          }
-        }
-      }
+      std::vector<PortEndpoints> ports;
       for (const auto& port : svc.spec.ports) {
-        const auto endpoints = world_.endpoints(svc, port);
-        const auto make = [&](const std::string& subset, const k8s::Labels& labels,
-                              const std::string& lb, const std::optional<ConnectionPool>& pool,
-                              const std::optional<OutlierDetection>& outlier) {
-          Cluster c;
-          c.name = outboundClusterName(port.port, subset, svc.fqdn);
-          c.service = svc.info;
-          c.lb_policy = lbPolicy(lb);
-          applyConnectionPool(pool, c.circuit_breakers);
-          c.outlier_detection = outlierDetection(outlier);
-          for (const auto& ep : endpoints) {
-            const k8s::PodState& p = world_.pods()[ep.pod];
-            if (k8s::selectorMatches(labels, p.labels)) {
-              c.endpoints.push_back(Endpoint{{p.ip, ep.port}, p.info, p.sidecar});
-            }
-          }
-          out.push_back(std::move(c));
-        };
-        make("", {}, top_lb, top_pool, top_outlier);
-        for (const Subset* s : subsets) {
-          // A component set on the subset replaces the top-level one (section 3.3).
-          const auto& tp = s->traffic_policy;
-          const std::string lb = tp && !tp->load_balancer.empty() ? tp->load_balancer : top_lb;
-          make(s->name, s->labels, lb, tp && tp->connection_pool ? tp->connection_pool : top_pool,
-               tp && tp->outlier_detection ? tp->outlier_detection : top_outlier);
+        PortEndpoints pe{port.port, {}};
+        for (const auto& ep : world_.endpoints(svc, port)) {
+          const k8s::PodState& p = world_.pods()[ep.pod];
+          pe.endpoints.emplace_back(Endpoint{{p.ip, ep.port}, p.info, p.sidecar}, &p.labels);
         }
+        ports.push_back(std::move(pe));
       }
+      addServiceClusters(out, svc.fqdn, svc.spec.meta.namespace_name, svc.info, client_namespace,
+                         ports);
+    }
+    for (const auto& entry : entry_hosts_) {
+      const ServiceEntry& se = *entry.se;
+      if (!exportedTo(se.export_to, se.meta.namespace_name, client_namespace)) {
+        continue;
+      }
+      std::vector<PortEndpoints> ports;
+      for (const auto& port : se.ports) {
+        PortEndpoints pe{port.number, {}};
+        for (const auto& ep : se.endpoints) {
+          pe.endpoints.emplace_back(
+              Endpoint{{ep.ip, entryEndpointPort(port, ep)}, nullptr, entryEndpointMtls(se, ep)},
+              &ep.labels);
+        }
+        ports.push_back(std::move(pe));
+      }
+      addServiceClusters(out, entry.host, se.meta.namespace_name, entry.info, client_namespace,
+                         ports);
     }
     Cluster passthrough;
     passthrough.name = kPassthroughCluster;
@@ -433,9 +540,16 @@ private:
     const std::string host = resolveHost(d.host, vs_namespace);
     int port = d.port;
     if (port == 0) {
-      const k8s::ServiceState* svc = world_.findServiceByHost(host);
-      port = (svc != nullptr && svc->spec.ports.size() == 1) ? svc->spec.ports.front().port
-                                                             : listen_port;
+      port = listen_port;
+      if (const k8s::ServiceState* svc = world_.findServiceByHost(host); svc != nullptr) {
+        if (svc->spec.ports.size() == 1) {
+          port = svc->spec.ports.front().port;
+        }
+      } else if (const EntryHost* entry = findEntryHost(host); entry != nullptr) {
+        if (entry->se->ports.size() == 1) {
+          port = entry->se->ports.front().number;
+        }
+      }
     }
     return outboundClusterName(port, d.subset, host);
   }
@@ -862,11 +976,51 @@ private:
         table(sp.port).virtual_hosts.push_back(std::move(vh));
       }
     }
+    // ServiceEntry hosts exported to this namespace: a vhost per port, like a Service, with the
+    // entry's addresses (IPs, not ranges) as further domains.
+    for (const auto& entry : entry_hosts_) {
+      const ServiceEntry& se = *entry.se;
+      if (!exportedTo(se.export_to, se.meta.namespace_name, pod.namespace_name)) {
+        continue;
+      }
+      for (const auto& port : se.ports) {
+        auto& seen = claimed[port.number];
+        if (seen.count(entry.host) != 0) {
+          continue;
+        }
+        VirtualHost vh;
+        vh.name = entry.host + ":" + std::to_string(port.number);
+        vh.domains = {entry.host};
+        for (const auto& a : se.addresses) {
+          const std::string ip = a.ends_with("/32") ? a.substr(0, a.size() - 3) : a;
+          if (ip.find('/') == std::string::npos && seen.count(ip) == 0) {
+            vh.domains.push_back(ip);
+          }
+        }
+        if (const VirtualService* vs = claimant(entry.host)) {
+          vh.routes = translateRoutes(*vs, BuildContext{&pod, "mesh", port.number});
+          vh.source.description = describe("VirtualService", vs->meta);
+        } else {
+          Route r;
+          r.name = "default";
+          r.action.clusters.push_back(
+              {outboundClusterName(port.number, "", entry.host), 100, {}, {}});
+          r.action.retry_policy = retryPolicy(std::nullopt);
+          vh.routes.push_back(std::move(r));
+          vh.source.description = describe("ServiceEntry", se.meta);
+        }
+        for (const auto& d : vh.domains) {
+          seen.insert(d);
+        }
+        table(port.number).virtual_hosts.push_back(std::move(vh));
+      }
+    }
     // Mesh VirtualService hosts that are not services get a vhost on port 80 only.
     for (const VirtualService* vs : mesh_vs) {
       for (const auto& raw : vs->hosts) {
         const std::string host = resolveHost(raw, vs->meta.namespace_name);
-        if (world_.findServiceByHost(host) != nullptr || claimed[80].count(host) != 0) {
+        if (world_.findServiceByHost(host) != nullptr || findEntryHost(host) != nullptr ||
+            claimed[80].count(host) != 0) {
           continue;
         }
         VirtualHost vh;
@@ -930,12 +1084,16 @@ private:
         for (const auto& [d, at] : dests) {
           const std::string host = resolveHost(d->host, vs.meta.namespace_name);
           const k8s::ServiceState* svc = world_.findServiceByHost(host);
-          if (svc == nullptr) {
+          const EntryHost* entry = svc == nullptr ? findEntryHost(host) : nullptr;
+          if (svc == nullptr && entry == nullptr) {
             out_.warnings.push_back(at.toString() + ": Error [IST0101] (VirtualService " +
                                     vs.meta.id() + ") Referenced host not found: \"" + host + "\"");
             continue;
           }
-          if (!d->subset.empty() && !subsetDefined(*svc, d->subset, vs.meta.namespace_name)) {
+          const std::string& service_namespace =
+              svc != nullptr ? svc->spec.meta.namespace_name : entry->se->meta.namespace_name;
+          if (!d->subset.empty() &&
+              !subsetDefined(host, service_namespace, d->subset, vs.meta.namespace_name)) {
             out_.warnings.push_back(at.toString() + ": Error [IST0101] (VirtualService " +
                                     vs.meta.id() +
                                     ") Referenced host+subset in destinationrule not found: \"" +
@@ -946,9 +1104,9 @@ private:
     }
   }
 
-  bool subsetDefined(const k8s::ServiceState& svc, const std::string& subset,
-                     const std::string& client_namespace) {
-    for (const DestinationRule* dr : destinationRules(svc, client_namespace)) {
+  bool subsetDefined(const std::string& fqdn, const std::string& service_namespace,
+                     const std::string& subset, const std::string& client_namespace) {
+    for (const DestinationRule* dr : destinationRules(fqdn, service_namespace, client_namespace)) {
       for (const auto& s : dr->subsets) {
         if (s.name == subset) {
           return true;
@@ -956,7 +1114,7 @@ private:
       }
     }
     // Gateways look up from their own namespace; accept a definition any client could see.
-    for (const DestinationRule* dr : destinationRules(svc, kRootNamespace)) {
+    for (const DestinationRule* dr : destinationRules(fqdn, service_namespace, kRootNamespace)) {
       for (const auto& s : dr->subsets) {
         if (s.name == subset) {
           return true;
@@ -971,6 +1129,7 @@ private:
   TranslateOptions options_;
   Translation out_;
   std::map<std::string, std::vector<Cluster>> clusters_;  // by client namespace
+  std::vector<EntryHost> entry_hosts_;
   std::set<std::string> selected_gateways_;
 };
 

@@ -5,7 +5,8 @@
 // What istiod does: turns the world (pods, services, endpoints) and the Istio resources into
 // one proxy configuration per gateway pod and per sidecar. The rules follow
 // reference/istio-semantics.md sections 1 (Gateway), 2 (VirtualService), 3 (DestinationRule)
-// and 7.
+// and 7. A ServiceEntry host is a service like a Kubernetes Service (clusters, DestinationRules,
+// sidecar virtual hosts); docs/real-network.md describes its translation.
 
 #include <string>
 #include <vector>

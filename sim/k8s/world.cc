@@ -86,9 +86,15 @@ proxy::config::WorkloadInfoConstSharedPtr workloadInfo(const PodState& pod) {
   return info;
 }
 
-StatusOr<World> World::build(const Resources& resources) {
+StatusOr<World> World::build(const Resources& resources, const BuildOptions& options) {
   World w;
   w.resources_ = resources;
+  const World* previous = options.previous;
+  w.next_pod_ip_ = previous != nullptr ? previous->next_pod_ip_ : proxy::config::ipv4(10, 1, 0, 10);
+  w.next_service_ip_ =
+      previous != nullptr ? previous->next_service_ip_ : proxy::config::ipv4(10, 96, 0, 10);
+  w.next_external_ip_ =
+      previous != nullptr ? previous->next_external_ip_ : proxy::config::ipv4(192, 0, 2, 10);
 
   std::map<std::string, const Namespace*> namespaces;
   for (const auto& ns : resources.namespaces) {
@@ -110,7 +116,9 @@ StatusOr<World> World::build(const Resources& resources) {
                                   " would exist twice (also from " +
                                   it->second->location.toString() + ")");
     }
-    pod.ip = proxy::config::ipv4(10, 1, 0, 0) + 10 + static_cast<uint32_t>(w.pods_.size());
+    const PodState* before =
+        previous != nullptr ? previous->findPod(pod.namespace_name, pod.name) : nullptr;
+    pod.ip = before != nullptr ? before->ip : w.next_pod_ip_++;
     pod.gateway = isGatewayPod(pod.labels, pod.annotations);
     pod.sidecar =
         !pod.gateway && sidecarInjected(namespace_labels(pod.namespace_name), pod.namespace_name,
@@ -126,9 +134,13 @@ StatusOr<World> World::build(const Resources& resources) {
     if (!inserted) {
       return duplicate("Deployment", d.meta, *it->second);
     }
-    for (int i = 0; i < d.replicas; ++i) {
+    for (int i = 0, live = 0; live < d.replicas; ++i) {
       PodState pod;
       pod.name = d.meta.name + "-" + std::to_string(i);
+      if (options.removed_pods.count(d.meta.namespace_name + "/" + pod.name) != 0) {
+        continue;
+      }
+      ++live;
       pod.namespace_name = d.meta.namespace_name;
       pod.labels = d.template_labels;
       pod.annotations = d.template_annotations;
@@ -139,6 +151,9 @@ StatusOr<World> World::build(const Resources& resources) {
     }
   }
   for (const auto& p : resources.pods) {
+    if (options.removed_pods.count(p.meta.id()) != 0) {
+      continue;
+    }
     PodState pod;
     pod.name = p.meta.name;
     pod.namespace_name = p.meta.namespace_name;
@@ -151,7 +166,6 @@ StatusOr<World> World::build(const Resources& resources) {
   }
 
   std::map<std::string, const ObjectMeta*> service_names;
-  uint32_t external = 0;
   for (const auto& s : resources.services) {
     auto [it, inserted] = service_names.emplace(s.meta.id(), &s.meta);
     if (!inserted) {
@@ -160,10 +174,12 @@ StatusOr<World> World::build(const Resources& resources) {
     ServiceState st;
     st.spec = s;
     st.fqdn = s.meta.name + "." + s.meta.namespace_name + ".svc." + std::string(kClusterDomain);
-    st.cluster_ip =
-        proxy::config::ipv4(10, 96, 0, 0) + 10 + static_cast<uint32_t>(w.services_.size());
+    const ServiceState* before =
+        previous != nullptr ? previous->findService(s.meta.namespace_name, s.meta.name) : nullptr;
+    st.cluster_ip = before != nullptr ? before->cluster_ip : w.next_service_ip_++;
     if (s.type == "LoadBalancer") {
-      st.external_ip = proxy::config::ipv4(192, 0, 2, 10) + external++;
+      st.external_ip = before != nullptr && before->external_ip != 0 ? before->external_ip
+                                                                     : w.next_external_ip_++;
     }
     st.info = std::make_shared<proxy::config::ServiceInfo>(
         proxy::config::ServiceInfo{st.fqdn, s.meta.name, s.meta.namespace_name});

@@ -11,6 +11,7 @@
 // LoadBalancer Services an external address 192.0.2.10 and up (TEST-NET-1).
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,10 +53,19 @@ struct ServiceState {
   proxy::config::ServiceInfoConstSharedPtr info;
 };
 
+struct BuildOptions {
+  // The world this one follows (after an apply, delete or scale): pods and Services that exist
+  // in both keep their addresses, new ones get addresses never used before.
+  const class World* previous = nullptr;
+  // Pods that were killed ("namespace/name"): never recreated. A Deployment skips their names and
+  // keeps counting, so it still has `replicas` pods.
+  std::set<std::string> removed_pods;
+};
+
 class World {
 public:
   // Builds the world. Fails on duplicate names and impossible references.
-  static StatusOr<World> build(const Resources& resources);
+  static StatusOr<World> build(const Resources& resources, const BuildOptions& options = {});
 
   const std::vector<PodState>& pods() const { return pods_; }
   const std::vector<ServiceState>& services() const { return services_; }
@@ -81,6 +91,10 @@ private:
   Resources resources_;
   std::vector<PodState> pods_;
   std::vector<ServiceState> services_;
+  // The next free address of each kind, carried from world to world.
+  uint32_t next_pod_ip_ = 0;
+  uint32_t next_service_ip_ = 0;
+  uint32_t next_external_ip_ = 0;
 };
 
 // Whether the injection webhook would add a sidecar to a pod with these labels and annotations

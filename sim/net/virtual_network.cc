@@ -14,8 +14,68 @@ void VirtualNetwork::listenLocal(uint32_t pod_ip, uint16_t port, proxy::RequestH
   local_[key(Address{pod_ip, port})] = &handler;
 }
 
+void VirtualNetwork::unlistenLocal(uint32_t pod_ip, uint16_t port) {
+  local_.erase(key(Address{pod_ip, port}));
+}
+
 void VirtualNetwork::addVirtualIp(Address vip, std::vector<Address> backends) {
   virtual_ips_[key(vip)] = std::move(backends);
+}
+
+void VirtualNetwork::removeVirtualIp(Address vip) {
+  virtual_ips_.erase(key(vip));
+}
+
+void VirtualNetwork::partition(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b,
+                               bool drop) {
+  for (uint32_t x : a) {
+    for (uint32_t y : b) {
+      partitions_[pairKey(x, y)] = drop;
+      partitions_[pairKey(y, x)] = drop;
+    }
+  }
+}
+
+void VirtualNetwork::heal(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+  for (uint32_t x : a) {
+    for (uint32_t y : b) {
+      partitions_.erase(pairKey(x, y));
+      partitions_.erase(pairKey(y, x));
+    }
+  }
+}
+
+void VirtualNetwork::release(uint32_t slot) {
+  InFlight& f = in_flight_[slot];
+  f.done = nullptr;
+  f.handler = nullptr;
+  ++f.generation;
+  free_slots_.push_back(slot);
+}
+
+void VirtualNetwork::complete(uint32_t slot, uint32_t generation, proxy::http::ResponsePtr response,
+                              proxy::ResetReason reset) {
+  if (in_flight_[slot].generation != generation) {
+    return;  // the exchange was reset (its handler died); the answer goes nowhere
+  }
+  proxy::ResponseCallback done = std::move(in_flight_[slot].done);
+  release(slot);
+  dispatcher_.post([done = std::move(done), response = std::move(response), reset]() mutable {
+    done(std::move(response), reset);
+  });
+}
+
+void VirtualNetwork::resetInFlight(const proxy::RequestHandler& handler) {
+  for (uint32_t slot = 0; slot < in_flight_.size(); ++slot) {
+    if (in_flight_[slot].handler != &handler) {
+      continue;
+    }
+    proxy::ResponseCallback done = std::move(in_flight_[slot].done);
+    release(slot);
+    dispatcher_.post([done = std::move(done)]() mutable {
+      done(nullptr, proxy::ResetReason::RemoteReset);
+    });
+  }
 }
 
 void VirtualNetwork::send(const proxy::ConnectionInfo& from, Address to,
@@ -34,20 +94,48 @@ void VirtualNetwork::send(const proxy::ConnectionInfo& from, Address to,
     auto it = handlers_.find(key(to));
     handler = it == handlers_.end() ? nullptr : it->second;
   }
+  if (!partitions_.empty()) {
+    auto blocked = partitions_.find(pairKey(from.source.ip, to.ip));
+    if (blocked != partitions_.end()) {
+      auto fail = [done = std::move(done)]() mutable {
+        done(nullptr, proxy::ResetReason::ConnectFailure);
+      };
+      if (blocked->second) {
+        dispatcher_.postAfter(kConnectTimeout, std::move(fail));
+      } else {
+        dispatcher_.post(std::move(fail));
+      }
+      return;
+    }
+  }
   if (handler == nullptr) {
     dispatcher_.post(
         [done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
     return;
   }
   ++delivered_;
+  uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<uint32_t>(in_flight_.size());
+    in_flight_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  InFlight& f = in_flight_[slot];
+  f.done = std::move(done);
+  f.handler = handler;
+  const uint32_t generation = f.generation;
   proxy::ConnectionInfo connection{from.source, to, from.peer, from.mtls};
-  dispatcher_.post([this, handler, connection = std::move(connection), request = std::move(request),
-                    done = std::move(done)]() mutable {
+  dispatcher_.post([this, handler, slot, generation, connection = std::move(connection),
+                    request = std::move(request)]() mutable {
+    if (in_flight_[slot].generation != generation) {
+      return;  // reset before it arrived
+    }
     handler->onRequest(connection, std::move(request),
-                       [this, done = std::move(done)](proxy::http::ResponsePtr response,
-                                                      proxy::ResetReason reset) mutable {
-                         dispatcher_.post([done = std::move(done), response = std::move(response),
-                                           reset]() mutable { done(std::move(response), reset); });
+                       [this, slot, generation](proxy::http::ResponsePtr response,
+                                                proxy::ResetReason reset) mutable {
+                         complete(slot, generation, std::move(response), reset);
                        });
   });
 }

@@ -10,6 +10,7 @@
 // Loopback (127.0.0.1) is per pod: a sidecar reaching 127.0.0.1:8080 reaches the app in its own
 // pod, found by the sender's source IP.
 
+#include <chrono>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -34,9 +35,25 @@ public:
   void unlisten(Address address);
   // Makes `handler` receive what a sender whose source IP is `pod_ip` sends to 127.0.0.1:`port`.
   void listenLocal(uint32_t pod_ip, uint16_t port, proxy::RequestHandler& handler);
+  void unlistenLocal(uint32_t pod_ip, uint16_t port);
   // Sends what arrives at `vip` to one of `backends`, chosen at random per request (kube-proxy's
-  // iptables mode). An empty list refuses connections.
+  // iptables mode). An empty list refuses connections. Calling it again replaces the backends.
   void addVirtualIp(Address vip, std::vector<Address> backends);
+  void removeVirtualIp(Address vip);
+
+  // Ends every exchange delivered to `handler` that it has not answered yet: its sender gets a
+  // reset (RemoteReset) on the next event and the handler's answer, when it comes, is dropped.
+  // A pod that dies takes its connections with it.
+  void resetInFlight(const proxy::RequestHandler& handler);
+
+  // Network partitions between two sets of IPs, both directions. A packet dropped (`drop`) makes
+  // a connection attempt time out after `kConnectTimeout` (Istio's default connectTimeout for
+  // clusters); a rejected one is refused at once. Exchanges already in flight are not affected.
+  static constexpr std::chrono::seconds kConnectTimeout{10};
+  void partition(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b, bool drop);
+  // Heals the partitions between the two sets (every pair of IPs in them).
+  void heal(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b);
+  void healAll() { partitions_.clear(); }
 
   // proxy::UpstreamTransport
   void send(const proxy::ConnectionInfo& from, Address to, proxy::http::RequestPtr request,
@@ -46,12 +63,26 @@ public:
 
 private:
   static uint64_t key(Address a) { return (uint64_t{a.ip} << 16) | a.port; }
+  static uint64_t pairKey(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
+
+  // An exchange handed to a handler and not answered yet.
+  struct InFlight {
+    proxy::ResponseCallback done;
+    const proxy::RequestHandler* handler = nullptr;
+    uint32_t generation = 0;  // bumped when the slot is freed: late answers are dropped
+  };
+  void complete(uint32_t slot, uint32_t generation, proxy::http::ResponsePtr response,
+                proxy::ResetReason reset);
+  void release(uint32_t slot);
 
   proxy::Dispatcher& dispatcher_;
   proxy::RandomGenerator& random_;
   std::unordered_map<uint64_t, proxy::RequestHandler*> handlers_;
   std::unordered_map<uint64_t, proxy::RequestHandler*> local_;  // key(pod_ip, port)
   std::unordered_map<uint64_t, std::vector<Address>> virtual_ips_;
+  std::unordered_map<uint64_t, bool> partitions_;  // pairKey(src, dst) -> drop (else reject)
+  std::vector<InFlight> in_flight_;
+  std::vector<uint32_t> free_slots_;
   uint64_t delivered_ = 0;
 };
 

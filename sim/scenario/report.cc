@@ -1,8 +1,12 @@
 #include "sim/scenario/report.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <string_view>
+#include <variant>
 
 #include "sim/json.h"
 
@@ -79,9 +83,51 @@ std::string textReport(const RunResult& r) {
 
 namespace {
 
-std::string xmlEscape(std::string_view in) {
+// The length of the well-formed UTF-8 sequence at the start of `in` that XML 1.0 allows, or 0.
+size_t validUtf8Length(std::string_view in) {
+  const auto b0 = static_cast<unsigned char>(in[0]);
+  size_t n = 0;
+  uint32_t cp = 0;
+  if (b0 < 0x80) {
+    return 1;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    n = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 4;
+    cp = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (in.size() < n) {
+    return 0;
+  }
+  for (size_t i = 1; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(in[i]);
+    if ((b & 0xC0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};  // no overlong forms
+  const bool allowed = cp >= smallest[n] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) &&
+                       cp != 0xFFFE && cp != 0xFFFF;
+  return allowed ? n : 0;
+}
+
+// Escapes `in` for XML 1.0 text or, with `attribute`, a double-quoted attribute value (where
+// line breaks and tabs are written as character references so that parsers keep them). Bytes
+// that XML cannot carry (control characters, malformed UTF-8, e.g. from a binary response body)
+// become U+FFFD, so the document always stays well formed.
+std::string xmlEscape(std::string_view in, bool attribute = false) {
   std::string out;
-  for (const char c : in) {
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    const char c = in[i];
     switch (c) {
       case '&':
         out += "&amp;";
@@ -98,13 +144,28 @@ std::string xmlEscape(std::string_view in) {
       case '\'':
         out += "&apos;";
         break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += ' ';  // not allowed in XML 1.0
-        } else {
-          out += c;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default: {
+        const size_t n = static_cast<unsigned char>(c) < 0x20 ? 0 : validUtf8Length(in.substr(i));
+        if (n == 0) {
+          out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+          ++i;
+          continue;
         }
+        out.append(in.substr(i, n));
+        i += n;
+        continue;
+      }
     }
+    ++i;
   }
   return out;
 }
@@ -177,38 +238,80 @@ std::string jsonReport(const RunResult& r) {
   return out;
 }
 
-std::string junitReport(const std::vector<RunResult>& results) {
+namespace {
+
+std::string xmlAttribute(std::string_view name, std::string_view value) {
+  return " " + std::string(name) + "=\"" + xmlEscape(value, /*attribute=*/true) + "\"";
+}
+
+std::string junitProperty(std::string_view name, std::string_view value) {
+  return "      <property" + xmlAttribute("name", name) + xmlAttribute("value", value) + "/>\n";
+}
+
+size_t failedExpectations(const RunResult& r) {
+  return static_cast<size_t>(std::count_if(r.expectations.begin(), r.expectations.end(),
+                                           [](const ExpectationResult& e) { return !e.passed; }));
+}
+
+void appendJunitSuite(std::string& out, const RunResult& r) {
+  out += "  <testsuite" + xmlAttribute("name", r.name) +
+         xmlAttribute("tests", std::to_string(r.expectations.size())) +
+         xmlAttribute("failures", std::to_string(failedExpectations(r))) +
+         " errors=\"0\" skipped=\"0\" time=\"0\">\n";
+  out += "    <properties>\n";
+  out += junitProperty("file", r.file);
+  out += junitProperty("seed", std::to_string(r.seed));
+  out += junitProperty(
+      "virtualTimeMs",
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(r.virtual_time).count()));
+  out += "    </properties>\n";
+  for (const auto& e : r.expectations) {
+    out += "    <testcase" + xmlAttribute("name", e.location.toString() + " " + e.what) +
+           xmlAttribute("classname", r.name) + " time=\"0\"";
+    if (e.passed) {
+      out += "/>\n";
+      continue;
+    }
+    out += ">\n      <failure" + xmlAttribute("message", e.detail) +
+           " type=\"ExpectationFailed\">" + xmlEscape(e.what + ": " + e.detail) +
+           "</failure>\n    </testcase>\n";
+  }
+  out += "  </testsuite>\n";
+}
+
+void appendJunitSuite(std::string& out, const RunError& error) {
+  out += "  <testsuite" + xmlAttribute("name", error.file) +
+         " tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n";
+  out += "    <properties>\n" + junitProperty("file", error.file) + "    </properties>\n";
+  out += "    <testcase" + xmlAttribute("name", "load and run " + error.file) +
+         xmlAttribute("classname", error.file) + " time=\"0\">\n";
+  out += "      <error" + xmlAttribute("message", error.message) + " type=\"InvalidInput\">" +
+         xmlEscape(error.message) + "</error>\n";
+  out += "    </testcase>\n  </testsuite>\n";
+}
+
+}  // namespace
+
+std::string junitReport(const std::vector<FileOutcome>& outcomes) {
   size_t tests = 0;
   size_t failures = 0;
-  for (const auto& r : results) {
-    for (const auto& e : r.expectations) {
+  size_t errors = 0;
+  for (const auto& outcome : outcomes) {
+    if (const auto* r = std::get_if<RunResult>(&outcome)) {
+      tests += r->expectations.size();
+      failures += failedExpectations(*r);
+    } else {
       ++tests;
-      failures += e.passed ? 0 : 1;
+      ++errors;
     }
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += "<testsuites name=\"meshsim\" tests=\"" + std::to_string(tests) + "\" failures=\"" +
-         std::to_string(failures) + "\">\n";
-  for (const auto& r : results) {
-    size_t suite_failures = 0;
-    for (const auto& e : r.expectations) {
-      suite_failures += e.passed ? 0 : 1;
-    }
-    out += "  <testsuite name=\"" + xmlEscape(r.name) + "\" tests=\"" +
-           std::to_string(r.expectations.size()) + "\" failures=\"" +
-           std::to_string(suite_failures) + "\" errors=\"0\" skipped=\"0\" file=\"" +
-           xmlEscape(r.file) + "\">\n";
-    for (const auto& e : r.expectations) {
-      out += "    <testcase classname=\"" + xmlEscape(r.name) + "\" name=\"" +
-             xmlEscape(e.location.toString() + " " + e.what) + "\"";
-      if (e.passed) {
-        out += "/>\n";
-      } else {
-        out += ">\n      <failure message=\"" + xmlEscape(e.detail) + "\">" +
-               xmlEscape(e.what + ": " + e.detail) + "</failure>\n    </testcase>\n";
-      }
-    }
-    out += "  </testsuite>\n";
+  out += "<testsuites name=\"meshsim\"" + xmlAttribute("tests", std::to_string(tests)) +
+         xmlAttribute("failures", std::to_string(failures)) +
+         xmlAttribute("errors", std::to_string(errors)) + " time=\"0\">\n";
+  for (const auto& outcome : outcomes) {
+    std::visit([&out](const auto& o) { appendJunitSuite(out, o); }, outcome);
   }
   out += "</testsuites>\n";
   return out;

@@ -6,6 +6,8 @@
 // other output (no wall-clock times in it).
 
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "sim/scenario/runner.h"
 
@@ -18,9 +20,21 @@ std::string textReport(const RunResult& result);
 // The whole result as JSON, fields in a fixed order: byte-identical for the same inputs and seed.
 std::string jsonReport(const RunResult& result);
 
-// JUnit XML for one or more scenario runs: one <testsuite> per scenario file, one <testcase> per
-// expectation (with a <failure> saying what was expected and seen), so CI systems show it.
-std::string junitReport(const std::vector<RunResult>& results);
+// A scenario file that could not be loaded or run (exit code 2), and why.
+struct RunError {
+  std::string file;
+  std::string message;
+};
+
+// What became of one scenario file: its result, or the error that stopped it.
+using FileOutcome = std::variant<RunResult, RunError>;
+
+// JUnit XML in the Jenkins/Ant format (tests/scenarios/junit.xsd) for scenario files, in the order
+// given: one <testsuite> per file, one <testcase> per expectation (with a <failure> saying what
+// was expected and seen), so CI systems show it. A file that could not be run is a suite with one
+// <testcase> holding an <error>. Like every report it is deterministic: `time` attributes are 0
+// (no wall-clock values); the suite's properties carry the file, the seed and the virtual time.
+std::string junitReport(const std::vector<FileOutcome>& outcomes);
 
 // The latency percentile `q` (0..1) of `latencies_us`, nearest-rank; 0 when empty.
 uint64_t percentileUs(std::vector<uint64_t> latencies_us, double q);

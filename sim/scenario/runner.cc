@@ -10,6 +10,7 @@
 #include "sim/mesh.h"
 #include "sim/scenario/report.h"
 #include "sim/telemetry/scrape.h"
+#include "sim/telemetry/slo.h"
 
 namespace meshsim::sim::scenario {
 
@@ -121,7 +122,7 @@ class StreamDriver {
 public:
   // `pods` empty: an outside client; else the pods (round robin) whose app sends.
   StreamDriver(Mesh& mesh, const TrafficSpec& spec, uint64_t tag, proxy::config::Address to,
-               Url url, std::vector<size_t> pods, TrafficResult& result,
+               Url url, std::vector<const k8s::PodState*> pods, TrafficResult& result,
                std::vector<MessageCheck> response_checks)
       : mesh_(mesh),
         spec_(spec),
@@ -186,7 +187,7 @@ private:
     if (pods_.empty()) {
       mesh_.sendFromOutside(to_, makeRequest(), std::move(done));
     } else {
-      mesh_.sendFromPod(pods_[next_pod_++ % pods_.size()], to_, makeRequest(), std::move(done));
+      mesh_.sendFromPod(*pods_[next_pod_++ % pods_.size()], to_, makeRequest(), std::move(done));
     }
   }
 
@@ -217,7 +218,7 @@ private:
   uint64_t tag_;
   proxy::config::Address to_;
   Url url_;
-  std::vector<size_t> pods_;
+  std::vector<const k8s::PodState*> pods_;
   size_t next_pod_ = 0;
   TrafficResult& result_;
   std::vector<MessageCheck> response_checks_;
@@ -227,7 +228,7 @@ private:
 // clients; for a pod, the DNS answer for the URL's host (a Service's ClusterIP) from the pod's
 // namespace.
 Status resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url,
-                     proxy::config::Address* to, std::vector<size_t>* pods) {
+                     proxy::config::Address* to, std::vector<const k8s::PodState*>* pods) {
   if (spec.from == "ingress" || spec.from.starts_with("ingress/")) {
     const std::string gateway = spec.from == "ingress" ? "" : spec.from.substr(8);
     auto address = mesh.ingressAddress(gateway, url.port);
@@ -243,7 +244,7 @@ Status resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url,
   for (size_t i = 0; i < all.size(); ++i) {
     if (all[i].namespace_name == spec.namespace_name &&
         (deployment ? all[i].workload == name && all[i].name != name : all[i].name == name)) {
-      pods->push_back(i);
+      pods->push_back(&all[i]);
     }
   }
   if (pods->empty()) {
@@ -251,7 +252,7 @@ Status resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url,
                          std::string("no ") + (deployment ? "deployment " : "pod ") +
                              spec.namespace_name + "/" + name);
   }
-  if (all[pods->front()].gateway) {
+  if (pods->front()->gateway) {
     return yaml::errorAt(spec.location, "from", "traffic cannot start in a gateway pod");
   }
   const k8s::ServiceState* svc = mesh.world().resolve(url.host, spec.namespace_name);
@@ -294,6 +295,68 @@ bool podMatchesKey(const k8s::PodState& pod, const std::string& key) {
     start = end + 1;
   }
   return true;
+}
+
+// The pods of a partition or heal reference, among the running pods of the current world.
+StatusOr<std::vector<size_t>> selectPods(const Mesh& mesh, const std::string& ref,
+                                         const std::string& namespace_name) {
+  std::vector<size_t> out;
+  const auto& pods = mesh.world().pods();
+  for (size_t i = 0; i < pods.size(); ++i) {
+    const k8s::PodState& pod = pods[i];
+    bool match = false;
+    if (ref == "ingress") {
+      auto it = pod.labels.find("istio");
+      match = pod.gateway && it != pod.labels.end() && it->second == "ingressgateway";
+    } else if (pod.namespace_name != namespace_name) {
+      match = false;
+    } else if (ref.starts_with("pod/")) {
+      match = pod.name == ref.substr(4);
+    } else if (ref.starts_with("deployment/")) {
+      match = pod.workload == ref.substr(11) && pod.name != pod.workload;
+    } else {
+      match = podMatchesKey(pod, ref);
+    }
+    if (match) {
+      out.push_back(i);
+    }
+  }
+  if (out.empty()) {
+    return notFoundError("no running pod matches \"" + ref + "\"" +
+                         (ref == "ingress" ? "" : " in namespace " + namespace_name));
+  }
+  return out;
+}
+
+Status runEvent(Mesh& mesh, const EventSpec& e) {
+  switch (e.kind) {
+    case EventSpec::Kind::Kill:
+      return mesh.killPod(e.namespace_name, e.pod, e.propagation, e.replace);
+    case EventSpec::Kind::Restart:
+      return mesh.restartPod(e.namespace_name, e.pod, e.downtime);
+    case EventSpec::Kind::Scale:
+      return mesh.scale(e.namespace_name, e.deployment, e.replicas, e.propagation);
+    case EventSpec::Kind::Apply:
+      return mesh.apply(e.manifests, e.propagation);
+    case EventSpec::Kind::Delete:
+      return mesh.remove(e.kind_name, e.namespace_name, e.name, e.propagation);
+    case EventSpec::Kind::Partition:
+    case EventSpec::Kind::Heal: {
+      if (e.kind == EventSpec::Kind::Heal && e.from.empty()) {
+        mesh.healAll();
+        return okStatus();
+      }
+      MESHSIM_ASSIGN_OR_RETURN(auto a, selectPods(mesh, e.from, e.namespace_name));
+      MESHSIM_ASSIGN_OR_RETURN(auto b, selectPods(mesh, e.to, e.namespace_name));
+      if (e.kind == EventSpec::Kind::Partition) {
+        mesh.partition(a, b, e.drop);
+      } else {
+        mesh.heal(a, b);
+      }
+      return okStatus();
+    }
+  }
+  return okStatus();
 }
 
 std::string statusSummary(const TrafficResult& t) {
@@ -396,8 +459,7 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
       if (slash == std::string::npos) {
         continue;
       }
-      const k8s::PodState* pod =
-          mesh.world().findPod(pod_id.substr(0, slash), pod_id.substr(slash + 1));
+      const k8s::PodState* pod = mesh.podEver(pod_id);
       if (pod != nullptr && podMatchesKey(*pod, sb.key)) {
         n += count;
       }
@@ -410,6 +472,61 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
     r.detail = "saw " + percent(share) + " (" + std::to_string(n) + " of " + std::to_string(total) +
                "), allowed " + percent(sb.share) + " +/- " + percent(tol) +
                (e.tolerance ? "" : " (99.9% binomial interval)") + "; served by " + seen;
+    out.push_back(std::move(r));
+  }
+}
+
+// Judges an slo expectation on the run's scrapes, at the last one.
+void judgeSlo(const Expectation& e, const telemetry::Tsdb& tsdb,
+              std::vector<ExpectationResult>& out) {
+  const SloExpectation& slo = *e.slo;
+  telemetry::SloSpec spec;
+  spec.service = slo.service;
+  spec.reporter = slo.reporter;
+  for (const auto& [q, cmp] : slo.latency) {
+    spec.quantiles.push_back(q);
+  }
+  if (slo.window) {
+    spec.window = *slo.window;
+  }
+  const std::string what = "slo " + slo.service;
+  const auto at = tsdb.lastScrape();
+  auto m = at ? telemetry::measureSlo(spec, tsdb, *at)
+              : StatusOr<telemetry::SloMeasurement>(failedPreconditionError("no scrapes"));
+  const auto fail = [&](const std::string& suffix, std::string detail) {
+    ExpectationResult r = newResult(e.location, what + suffix);
+    r.detail = std::move(detail);
+    out.push_back(std::move(r));
+  };
+  const std::string counted =
+      m.ok() ? number(m->requests) + " requests, reporter=" + slo.reporter : "";
+  if (slo.error_rate) {
+    const std::string suffix = ": error rate " + slo.error_rate->text;
+    if (!m.ok()) {
+      fail(suffix, m.status().message());
+    } else {
+      ExpectationResult r = newResult(e.location, what + suffix);
+      r.passed = m->requests > 0 && slo.error_rate->holds(m->error_rate);
+      r.detail = m->requests > 0 ? "saw " + percent(m->error_rate) + " (" + number(m->errors) +
+                                       " errors in " + counted + ")"
+                                 : "no requests to the service in the metrics";
+      out.push_back(std::move(r));
+    }
+  }
+  for (size_t i = 0; i < slo.latency.size(); ++i) {
+    const auto& [q, cmp] = slo.latency[i];
+    char name[32];
+    std::snprintf(name, sizeof(name), "p%g", q * 100);
+    const std::string suffix = std::string(": latency ") + name + " " + cmp.text;
+    if (!m.ok()) {
+      fail(suffix, m.status().message());
+      continue;
+    }
+    ExpectationResult r = newResult(e.location, what + suffix);
+    const double ms = m->latency_ms[i].second;
+    r.passed = m->requests > 0 && !std::isnan(ms) && cmp.holds(ms);
+    r.detail = m->requests > 0 ? "saw " + number(ms) + "ms (histogram_quantile, " + counted + ")"
+                               : "no requests to the service in the metrics";
     out.push_back(std::move(r));
   }
 }
@@ -488,6 +605,20 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       check.record(checkUpstream(*check.expectation, request));
     }
   });
+  // Events first: one at the same time as a stream's start happens before its first request.
+  Status event_error = okStatus();
+  for (const EventSpec& ev : scenario.events) {
+    mesh->loop().postAfter(ev.at, [&mesh, &ev, &event_error, &result] {
+      if (!event_error.ok()) {
+        return;
+      }
+      if (Status st = runEvent(*mesh, ev); !st.ok()) {
+        event_error = yaml::errorAt(ev.location, ev.path, st.message());
+        return;
+      }
+      result.events.push_back({mesh->loop().elapsed(), ev.describe()});
+    });
+  }
   std::vector<std::unique_ptr<StreamDriver>> drivers;
   for (size_t i = 0; i < scenario.traffic.size(); ++i) {
     const TrafficSpec& spec = scenario.traffic[i];
@@ -497,7 +628,7 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
     tr.url = spec.request.url;
     MESHSIM_ASSIGN_OR_RETURN(Url url, parseUrl(spec.request.url));
     proxy::config::Address to;
-    std::vector<size_t> pods;
+    std::vector<const k8s::PodState*> pods;
     MESHSIM_RETURN_IF_ERROR(resolveStream(*mesh, spec, url, &to, &pods));
     std::vector<MessageCheck> response_checks;
     for (const auto& e : scenario.expect) {
@@ -511,6 +642,8 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
   }
   telemetry::Tsdb tsdb;
   telemetry::runAndScrape(*mesh, tsdb, options.scrape_interval);
+  MESHSIM_RETURN_IF_ERROR(event_error);
+  result.warnings = mesh->warnings();
   for (size_t i = 0; i < attempts_seen.size(); ++i) {
     for (const auto& [id, n] : attempts_seen[i]) {
       ++result.traffic[i].attempts[n];
@@ -525,6 +658,10 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
   // at the final scrape.
   const std::vector<telemetry::Sample> samples = telemetry::scrapeMesh(*mesh);
   for (const auto& e : scenario.expect) {
+    if (e.slo) {
+      judgeSlo(e, tsdb, result.expectations);
+      continue;
+    }
     if (!e.metric.empty()) {
       auto q = telemetry::MetricQuery::parse(e.metric);
       const std::string& cmp = e.value->text;

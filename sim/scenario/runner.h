@@ -46,6 +46,11 @@ struct ExpectationResult {
   std::string detail;  // what was seen; for distributions the counts and the interval
 };
 
+struct EventResult {
+  std::chrono::nanoseconds at{0};  // virtual time
+  std::string what;                // "kill pod default/hello-v1-0"
+};
+
 struct RunResult {
   std::string file;
   std::string name;
@@ -53,6 +58,7 @@ struct RunResult {
   uint64_t seed = 1;
   std::vector<std::string> warnings;
   std::vector<TrafficResult> traffic;
+  std::vector<EventResult> events;  // the events that happened, in order
   std::vector<ExpectationResult> expectations;
   std::chrono::nanoseconds virtual_time{0};
   bool passed() const;

@@ -53,23 +53,61 @@ int blockIndent(const std::string& path, int& line) {
   return 0;
 }
 
-// Fields of the contract that this version does not implement yet: an honest error.
-Status rejectUnimplemented(yaml::Reader& r, std::initializer_list<std::string_view> fields) {
-  for (auto f : fields) {
-    if (r.has(f)) {
-      return r.error(f,
-                     "part of the scenario format, but not implemented by this version of "
-                     "meshsim yet");
+StatusOr<std::chrono::nanoseconds> durationField(yaml::Reader& r, std::string_view key,
+                                                std::chrono::nanoseconds def) {
+  if (!r.has(key)) {
+    return def;
+  }
+  MESHSIM_ASSIGN_OR_RETURN(std::string text, r.string(key));
+  auto d = parseDuration(text);
+  if (!d.ok()) {
+    return r.error(key, d.status().message());
+  }
+  return *d;
+}
+
+StatusOr<apps::Call> parseCall(const yaml::Document& doc, YAML::Node node,
+                               const std::string& path) {
+  yaml::Reader r(doc, node, path);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  apps::Call c;
+  MESHSIM_ASSIGN_OR_RETURN(c.url, r.requiredString("url"));
+  c.source = r.location("url").toString() + ": " + r.pathOf("url");
+  if (auto url = parseUrl(c.url); !url.ok()) {
+    return r.error("url", url.status().message());
+  }
+  MESHSIM_ASSIGN_OR_RETURN(c.method, r.string("method", "GET"));
+  MESHSIM_ASSIGN_OR_RETURN(c.forward_headers, r.stringList("forwardHeaders"));
+  for (auto& h : c.forward_headers) {
+    h = proxy::http::toLower(h);
+  }
+  MESHSIM_ASSIGN_OR_RETURN(c.timeout, durationField(r, "timeout", std::chrono::nanoseconds(0)));
+  MESHSIM_ASSIGN_OR_RETURN(int64_t retries, r.integer("retries", 0));
+  if (retries < 0 || retries > 100) {
+    return r.error("retries", "must be in [0, 100]");
+  }
+  c.retries = static_cast<int>(retries);
+  if (r.has("onError")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string on_error, r.string("onError"));
+    int code = 0;
+    auto [end, ec] = std::from_chars(on_error.data(), on_error.data() + on_error.size(), code);
+    if (on_error == "ignore") {
+      c.on_error.reset();
+    } else if (ec == std::errc() && end == on_error.data() + on_error.size() && code >= 100 &&
+               code <= 599) {
+      c.on_error = code;
+    } else {
+      return r.error("onError", "expected an HTTP status or 'ignore', got \"" + on_error + "\"");
     }
   }
-  return okStatus();
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return c;
 }
 
 StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, YAML::Node node,
                                        const std::string& path) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
-  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(r, {"calls"}));
   apps::Behavior b;
   MESHSIM_ASSIGN_OR_RETURN(int64_t status, r.integer("status", 200));
   if (status < 100 || status > 599) {
@@ -136,6 +174,14 @@ StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, YAML::Node nod
       }
       b.sequence.push_back(code);
     }
+  }
+  YAML::Node calls = r.child("calls");
+  if (calls.IsDefined() && !calls.IsNull() && !calls.IsSequence()) {
+    return r.error("calls", "expected a list of calls like [{url: http://reviews:9080/}]");
+  }
+  for (size_t i = 0; calls.IsSequence() && i < calls.size(); ++i) {
+    MESHSIM_ASSIGN_OR_RETURN(auto call, parseCall(doc, calls[i], r.pathOf("calls", i)));
+    b.calls.push_back(std::move(call));
   }
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return b;
@@ -231,6 +277,200 @@ StatusOr<HeaderExpectations> parseHeaderExpectations(yaml::Reader& r, std::strin
   return out;
 }
 
+// Checks a pod-set reference of a partition or heal.
+Status checkPodSet(yaml::Reader& r, std::string_view key, const std::string& value) {
+  if (value == "ingress") {
+    return okStatus();
+  }
+  if (value.starts_with("pod/") || value.starts_with("deployment/")) {
+    if (value.substr(value.find('/') + 1).empty()) {
+      return r.error(key, "a pod or deployment name is missing");
+    }
+    return okStatus();
+  }
+  if (value.find('=') == std::string::npos) {
+    return r.error(key, "expected ingress, pod/NAME, deployment/NAME or a label selector like "
+                        "app=reviews,version=v2, got \"" + value + "\"");
+  }
+  return okStatus();
+}
+
+StatusOr<EventSpec> parseEvent(const yaml::Document& doc, YAML::Node node, const std::string& path,
+                               const std::string& file) {
+  yaml::Reader r(doc, node, path);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  EventSpec e;
+  e.location = r.location();
+  if (!r.has("at")) {
+    return r.errorHere("an event needs at: (a time like 2s)");
+  }
+  MESHSIM_ASSIGN_OR_RETURN(e.at, durationField(r, "at", {}));
+  static const std::pair<const char*, EventSpec::Kind> kKinds[] = {
+      {"kill", EventSpec::Kind::Kill},       {"restart", EventSpec::Kind::Restart},
+      {"scale", EventSpec::Kind::Scale},     {"apply", EventSpec::Kind::Apply},
+      {"delete", EventSpec::Kind::Delete},   {"partition", EventSpec::Kind::Partition},
+      {"heal", EventSpec::Kind::Heal}};
+  const char* found = nullptr;
+  for (const auto& [name, kind] : kKinds) {
+    if (r.has(name)) {
+      if (found != nullptr) {
+        return r.error(name, std::string("an event does one thing; this one already has ") +
+                                 found + " (use another entry with the same at)");
+      }
+      found = name;
+      e.kind = kind;
+    }
+  }
+  if (found == nullptr) {
+    return r.errorHere("an event needs one of kill, restart, scale, apply, delete, partition, heal");
+  }
+  e.path = r.pathOf(found);
+  MESHSIM_ASSIGN_OR_RETURN(e.propagation, durationField(r, "propagation", e.propagation));
+  if (r.has("propagation") && (e.kind == EventSpec::Kind::Restart ||
+                               e.kind == EventSpec::Kind::Partition ||
+                               e.kind == EventSpec::Kind::Heal)) {
+    return r.error("propagation", std::string("does not apply to ") + found +
+                                      " (it changes no configuration)");
+  }
+  if (e.kind == EventSpec::Kind::Apply) {
+    YAML::Node text = r.child("apply");
+    if (!text.IsScalar()) {
+      return r.error("apply", "expected manifests as a block of YAML text (use apply: |)");
+    }
+    int first_line = doc.locate(text).line + 1;
+    const int indent = blockIndent(file, first_line);
+    MESHSIM_RETURN_IF_ERROR(addText(text.Scalar(), file, first_line, e.manifests, indent));
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    return e;
+  }
+  YAML::Node body = r.child(found);
+  if (e.kind == EventSpec::Kind::Heal && (body.IsNull() || (body.IsMap() && body.size() == 0))) {
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    return e;  // heal everything
+  }
+  yaml::Reader b(doc, body, r.pathOf(found));
+  MESHSIM_RETURN_IF_ERROR(b.expectMap());
+  MESHSIM_ASSIGN_OR_RETURN(e.namespace_name, b.string("namespace", "default"));
+  switch (e.kind) {
+    case EventSpec::Kind::Kill:
+    case EventSpec::Kind::Restart: {
+      MESHSIM_ASSIGN_OR_RETURN(e.pod, b.requiredString("pod"));
+      if (e.kind == EventSpec::Kind::Restart) {
+        MESHSIM_ASSIGN_OR_RETURN(e.downtime, durationField(b, "downtime", {}));
+      } else {
+        MESHSIM_ASSIGN_OR_RETURN(e.replace, b.boolean("replace", true));
+      }
+      break;
+    }
+    case EventSpec::Kind::Scale: {
+      MESHSIM_ASSIGN_OR_RETURN(e.deployment, b.requiredString("deployment"));
+      if (!b.has("replicas")) {
+        return b.errorHere("scale needs replicas");
+      }
+      MESHSIM_ASSIGN_OR_RETURN(int64_t replicas, b.integer("replicas"));
+      if (replicas < 0 || replicas > 10000) {
+        return b.error("replicas", "must be in [0, 10000]");
+      }
+      e.replicas = static_cast<int>(replicas);
+      break;
+    }
+    case EventSpec::Kind::Delete: {
+      MESHSIM_ASSIGN_OR_RETURN(e.kind_name, b.requiredString("kind"));
+      MESHSIM_ASSIGN_OR_RETURN(e.name, b.requiredString("name"));
+      break;
+    }
+    case EventSpec::Kind::Partition:
+    case EventSpec::Kind::Heal: {
+      MESHSIM_ASSIGN_OR_RETURN(e.from, b.requiredString("from"));
+      MESHSIM_ASSIGN_OR_RETURN(e.to, b.requiredString("to"));
+      MESHSIM_RETURN_IF_ERROR(checkPodSet(b, "from", e.from));
+      MESHSIM_RETURN_IF_ERROR(checkPodSet(b, "to", e.to));
+      if (e.kind == EventSpec::Kind::Partition) {
+        MESHSIM_ASSIGN_OR_RETURN(std::string mode, b.string("mode", "drop"));
+        if (mode != "drop" && mode != "reject") {
+          return b.error("mode", "expected drop or reject, got \"" + mode + "\"");
+        }
+        e.drop = mode == "drop";
+      }
+      break;
+    }
+    case EventSpec::Kind::Apply:
+      break;
+  }
+  MESHSIM_RETURN_IF_ERROR(b.finish());
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return e;
+}
+
+StatusOr<LatencyExpectations> parseLatencyExpectations(yaml::Reader& r, std::string_view key) {
+  yaml::Reader l(r.document(), r.child(key), r.pathOf(key));
+  MESHSIM_RETURN_IF_ERROR(l.expectMap());
+  LatencyExpectations out;
+  for (const auto& kv : l.node()) {
+    const std::string name = kv.first.Scalar();
+    double q = 0;
+    if (name.size() > 1 && name[0] == 'p') {
+      char* end = nullptr;
+      q = std::strtod(name.c_str() + 1, &end) / 100.0;
+      if (*end != '\0') {
+        q = 0;
+      }
+    }
+    if (q <= 0 || q > 1) {
+      return l.error(name, "expected a percentile key like p50, p99 or p99.9");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(std::string text, l.string(name));
+    auto c = parseLatencyComparison(text);
+    if (!c.ok()) {
+      return l.error(name, c.status().message());
+    }
+    out.emplace_back(q, *c);
+  }
+  if (out.empty()) {
+    return l.errorHere("expected at least one percentile, e.g. {p99: \"< 50ms\"}");
+  }
+  return out;
+}
+
+StatusOr<SloExpectation> parseSlo(const yaml::Document& doc, YAML::Node node,
+                                  const std::string& path) {
+  yaml::Reader r(doc, node, path);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  SloExpectation slo;
+  MESHSIM_ASSIGN_OR_RETURN(slo.service, r.requiredString("service"));
+  MESHSIM_ASSIGN_OR_RETURN(slo.reporter, r.string("reporter", "source"));
+  if (slo.reporter != "source" && slo.reporter != "destination") {
+    return r.error("reporter", "expected source or destination, got \"" + slo.reporter + "\"");
+  }
+  if (r.has("errorRate")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string text, r.string("errorRate"));
+    auto c = parseComparison(text, /*percent=*/true);
+    if (!c.ok()) {
+      return r.error("errorRate", c.status().message());
+    }
+    slo.error_rate = *c;
+  }
+  if (r.has("latency")) {
+    MESHSIM_ASSIGN_OR_RETURN(slo.latency, parseLatencyExpectations(r, "latency"));
+  }
+  if (r.has("window")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string text, r.string("window"));
+    auto d = parseDuration(text);
+    if (!d.ok()) {
+      return r.error("window", d.status().message());
+    }
+    if (*d < std::chrono::milliseconds(1)) {
+      return r.error("window", "must be at least 1ms");
+    }
+    slo.window = *d;
+  }
+  if (!slo.error_rate && slo.latency.empty()) {
+    return r.errorHere("an slo needs errorRate, latency or both");
+  }
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return slo;
+}
+
 StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node node,
                                        const std::string& path) {
   Expectation e;
@@ -238,7 +478,17 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node nod
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   e.location = r.location();
   e.path = path;
-  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(r, {"slo"}));
+  if (r.has("slo")) {
+    MESHSIM_ASSIGN_OR_RETURN(e.slo, parseSlo(doc, r.child("slo"), r.pathOf("slo")));
+    for (const auto& kv : r.node()) {
+      if (kv.first.Scalar() != "slo") {
+        return r.error(kv.first.Scalar(),
+                       "an slo expectation stands alone: put this in its own entry");
+      }
+    }
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    return e;
+  }
   if (r.has("attempts")) {
     MESHSIM_ASSIGN_OR_RETURN(int64_t attempts, r.integer("attempts"));
     if (attempts < 1 || attempts > 1000) {
@@ -257,24 +507,7 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node nod
     e.response_flags = proxy::stats::responseFlagsToString(parsed);
   }
   if (r.has("latency")) {
-    yaml::Reader l(doc, r.child("latency"), r.pathOf("latency"));
-    MESHSIM_RETURN_IF_ERROR(l.expectMap());
-    for (const auto& kv : l.node()) {
-      const std::string key = kv.first.Scalar();
-      double q = 0;
-      if (key.size() > 1 && key[0] == 'p') {
-        q = std::strtod(key.c_str() + 1, nullptr) / 100.0;
-      }
-      if (q <= 0 || q > 1) {
-        return l.error(key, "expected a percentile key like p50, p99 or p99.9");
-      }
-      MESHSIM_ASSIGN_OR_RETURN(std::string text, l.string(key));
-      auto c = parseLatencyComparison(text);
-      if (!c.ok()) {
-        return l.error(key, c.status().message());
-      }
-      e.latency.emplace_back(q, *c);
-    }
+    MESHSIM_ASSIGN_OR_RETURN(e.latency, parseLatencyExpectations(r, "latency"));
   }
   if (r.has("metric")) {
     MESHSIM_ASSIGN_OR_RETURN(e.metric, r.string("metric"));
@@ -562,6 +795,27 @@ StatusOr<Scenario> loadScenarioUnguarded(const std::string& path);
 
 }  // namespace
 
+std::string EventSpec::describe() const {
+  switch (kind) {
+    case Kind::Kill:
+      return "kill pod " + namespace_name + "/" + pod + (replace ? "" : " (not replaced)");
+    case Kind::Restart:
+      return "restart pod " + namespace_name + "/" + pod;
+    case Kind::Scale:
+      return "scale deployment " + namespace_name + "/" + deployment + " to " +
+             std::to_string(replicas);
+    case Kind::Apply:
+      return "apply manifests";
+    case Kind::Delete:
+      return "delete " + kind_name + " " + namespace_name + "/" + name;
+    case Kind::Partition:
+      return "partition " + from + " | " + to + (drop ? " (drop)" : " (reject)");
+    case Kind::Heal:
+      return from.empty() ? std::string("heal all partitions") : "heal " + from + " | " + to;
+  }
+  return "";
+}
+
 StatusOr<Scenario> loadScenario(const std::string& path) {
   // The readers never let yaml-cpp throw; this is the boundary that guarantees it.
   try {
@@ -600,7 +854,6 @@ StatusOr<Scenario> loadScenarioUnguarded(const std::string& path) {
 
   yaml::Reader spec(doc, top.child("spec"), "spec");
   MESHSIM_RETURN_IF_ERROR(spec.expectMap());
-  MESHSIM_RETURN_IF_ERROR(rejectUnimplemented(spec, {"events"}));
   MESHSIM_ASSIGN_OR_RETURN(int64_t seed, spec.integer("seed", 1));
   if (seed < 0) {
     return spec.error("seed", "must not be negative");
@@ -670,6 +923,17 @@ StatusOr<Scenario> loadScenarioUnguarded(const std::string& path) {
     }
     s.traffic.push_back(std::move(t));
   }
+
+  YAML::Node events = spec.child("events");
+  if (events.IsDefined() && !events.IsNull() && !events.IsSequence()) {
+    return spec.error("events", "expected a list");
+  }
+  for (size_t i = 0; events.IsSequence() && i < events.size(); ++i) {
+    MESHSIM_ASSIGN_OR_RETURN(auto e, parseEvent(doc, events[i], spec.pathOf("events", i), path));
+    s.events.push_back(std::move(e));
+  }
+  std::stable_sort(s.events.begin(), s.events.end(),
+                   [](const EventSpec& a, const EventSpec& b) { return a.at < b.at; });
 
   YAML::Node expect = spec.child("expect");
   if (expect.IsDefined() && !expect.IsNull() && !expect.IsSequence()) {

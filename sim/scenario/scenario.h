@@ -74,6 +74,19 @@ struct BodyMatch {
 // Header checks: a value that must be present (exact), or nullopt for "must be absent".
 using HeaderExpectations = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
+// Latency percentiles: {0.99: "< 50ms"}, comparisons in milliseconds.
+using LatencyExpectations = std::vector<std::pair<double, Comparison>>;
+
+// A service level objective judged from the run's Istio metrics (telemetry::measureSlo()).
+struct SloExpectation {
+  std::string service;  // FQDN, or a short name (destination_service_name)
+  std::string reporter = "source";
+  std::optional<Comparison> error_rate;  // a fraction: "< 1%" is < 0.01
+  LatencyExpectations latency;
+  // Measure over the last `window` of the run; default: the whole run.
+  std::optional<std::chrono::nanoseconds> window;
+};
+
 struct Expectation {
   yaml::Location location;
   std::string path;  // "spec.expect[2]"
@@ -99,10 +112,40 @@ struct Expectation {
   // Every response carried these Envoy flags at the proxy the client talked to ("-": none).
   std::optional<std::string> response_flags;
   // Latency percentiles of the stream (virtual time): {0.5: "< 10ms"}, values in ms.
-  std::vector<std::pair<double, Comparison>> latency;
+  LatencyExpectations latency;
   // Metric expectations
   std::string metric;
   std::optional<Comparison> value;
+  // SLO expectations
+  std::optional<SloExpectation> slo;
+};
+
+// An event on the virtual timeline (spec.events).
+struct EventSpec {
+  enum class Kind { Kill, Restart, Scale, Apply, Delete, Partition, Heal };
+  Kind kind = Kind::Kill;
+  yaml::Location location;
+  std::string path;  // "spec.events[0].kill"
+  std::chrono::nanoseconds at{0};
+  // kill, scale, apply, delete: how long the proxies and kube-proxy take to see the change (the
+  // xDS push; Istio debounces pushes by 100 ms by default).
+  std::chrono::nanoseconds propagation = std::chrono::milliseconds(100);
+  std::string namespace_name = "default";
+  std::string pod;         // kill, restart
+  bool replace = true;     // kill: the Deployment replaces the pod
+  std::chrono::nanoseconds downtime{0};  // restart
+  std::string deployment;  // scale
+  int replicas = 0;        // scale
+  Manifests manifests;     // apply
+  std::string kind_name;   // delete: Deployment, Service, VirtualService, ...
+  std::string name;        // delete
+  // partition, heal: pod sets as "ingress", "pod/NAME", "deployment/NAME" or a label selector
+  // "app=reviews,version=v2" (in namespace_name; "ingress": the default ingress gateway pods).
+  // heal with both empty heals every partition.
+  std::string from;
+  std::string to;
+  bool drop = true;  // partition: drop packets (connect timeout) or reject them (refused)
+  std::string describe() const;  // "kill default/hello-v1-0"
 };
 
 struct Scenario {
@@ -114,6 +157,7 @@ struct Scenario {
   Manifests manifests;
   std::vector<WorkloadBehavior> workloads;
   std::vector<TrafficSpec> traffic;
+  std::vector<EventSpec> events;  // in time order (stable for equal times)
   std::vector<Expectation> expect;
 };
 

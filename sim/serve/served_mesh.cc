@@ -4,7 +4,7 @@
 #include <string_view>
 #include <utility>
 
-#include "sim/serve/interim_prometheus.h"
+#include "proxy/stats/prometheus.h"
 
 namespace meshsim::sim::serve {
 
@@ -300,94 +300,99 @@ void ServedMesh::stop() {
 }
 
 std::string ServedMesh::prometheusText() const {
-  std::vector<ScrapedProxy> scraped;
+  using proxy::stats::MetricFamily;
+  using proxy::stats::MetricType;
+  std::vector<proxy::stats::ScrapeTarget> targets;
   for (size_t i = 0; i < proxies_.size(); ++i) {
     const k8s::PodState& pod = world_.pods()[proxy_pods_[i]];
-    scraped.push_back(
+    targets.push_back(
         {&proxies_[i]->stats(), {{"namespace", pod.namespace_name}, {"pod", pod.name}}});
   }
-  std::string text = interimIstioPrometheusText(scraped);
+  // Istio's metrics, exactly as `meshsim metrics` exposes them for a simulated run.
+  std::vector<MetricFamily> families = proxy::stats::collectIstioMetrics(targets);
 
   // meshsim's own counters of the real sockets, named after Envoy's statistics.
-  PrometheusTextWriter w;
   using Stats = proxy::net::HttpServerStats;
   struct ListenerCounter {
     const char* name;
-    const char* type;
+    MetricType type;
     const char* help;
     uint64_t Stats::*field;
   };
   static constexpr ListenerCounter kListenerCounters[] = {
-      {"meshsim_downstream_cx_total", "counter", "Connections accepted.",
+      {"meshsim_downstream_cx_total", MetricType::Counter, "Connections accepted.",
        &Stats::downstream_cx_total},
-      {"meshsim_downstream_cx_active", "gauge", "Connections open.", &Stats::downstream_cx_active},
-      {"meshsim_downstream_cx_overflow_total", "counter",
+      {"meshsim_downstream_cx_active", MetricType::Gauge, "Connections open.",
+       &Stats::downstream_cx_active},
+      {"meshsim_downstream_cx_overflow_total", MetricType::Counter,
        "Connections refused over the connection limit.", &Stats::downstream_cx_overflow},
-      {"meshsim_downstream_cx_idle_timeout_total", "counter", "Connections closed when idle.",
-       &Stats::downstream_cx_idle_timeout},
-      {"meshsim_downstream_cx_protocol_error_total", "counter",
+      {"meshsim_downstream_cx_idle_timeout_total", MetricType::Counter,
+       "Connections closed when idle.", &Stats::downstream_cx_idle_timeout},
+      {"meshsim_downstream_cx_protocol_error_total", MetricType::Counter,
        "Requests refused as malformed or over a limit (400, 413, 426, 431, 501).",
        &Stats::downstream_cx_protocol_error},
-      {"meshsim_downstream_rq_total", "counter", "Requests handed to the proxy.",
+      {"meshsim_downstream_rq_total", MetricType::Counter, "Requests handed to the proxy.",
        &Stats::downstream_rq_total},
-      {"meshsim_downstream_rq_header_timeout_total", "counter",
+      {"meshsim_downstream_rq_header_timeout_total", MetricType::Counter,
        "Requests answered 408 because their headers took too long.",
        &Stats::downstream_rq_header_timeout},
-      {"meshsim_downstream_rq_timeout_total", "counter",
+      {"meshsim_downstream_rq_timeout_total", MetricType::Counter,
        "Requests answered 408 because they took too long to arrive.",
        &Stats::downstream_rq_timeout},
   };
   for (const auto& c : kListenerCounters) {
-    w.family(c.name, c.type, c.help);
+    MetricFamily f{c.name, c.type, {}, c.help};
     for (const auto& l : listeners_) {
       const size_t slash = l.pod.find('/');
-      w.sample(c.name,
-               {{"namespace", l.pod.substr(0, slash)},
-                {"pod", slash == std::string::npos ? l.pod : l.pod.substr(slash + 1)},
-                {"listener_port", std::to_string(l.port)}},
-               static_cast<double>(l.server->stats().*c.field));
+      f.points.push_back({c.name,
+                          {{"namespace", l.pod.substr(0, slash)},
+                           {"pod", slash == std::string::npos ? l.pod : l.pod.substr(slash + 1)},
+                           {"listener_port", std::to_string(l.port)}},
+                          static_cast<double>(l.server->stats().*c.field)});
     }
+    families.push_back(std::move(f));
   }
 
   using PoolStats = proxy::net::ConnectionPoolStats;
   struct PoolCounter {
     const char* name;
-    const char* type;
+    MetricType type;
     const char* help;
     uint64_t PoolStats::*field;
   };
   static constexpr PoolCounter kPoolCounters[] = {
-      {"meshsim_upstream_cx_total", "counter", "Upstream connections opened.",
+      {"meshsim_upstream_cx_total", MetricType::Counter, "Upstream connections opened.",
        &PoolStats::upstream_cx_total},
-      {"meshsim_upstream_cx_active", "gauge", "Upstream connections open.",
+      {"meshsim_upstream_cx_active", MetricType::Gauge, "Upstream connections open.",
        &PoolStats::upstream_cx_active},
-      {"meshsim_upstream_cx_connect_fail_total", "counter", "Upstream connects that failed.",
-       &PoolStats::upstream_cx_connect_fail},
-      {"meshsim_upstream_cx_connect_timeout_total", "counter", "Upstream connects that timed out.",
-       &PoolStats::upstream_cx_connect_timeout},
-      {"meshsim_upstream_rq_total", "counter", "Requests sent upstream.",
+      {"meshsim_upstream_cx_connect_fail_total", MetricType::Counter,
+       "Upstream connects that failed.", &PoolStats::upstream_cx_connect_fail},
+      {"meshsim_upstream_cx_connect_timeout_total", MetricType::Counter,
+       "Upstream connects that timed out.", &PoolStats::upstream_cx_connect_timeout},
+      {"meshsim_upstream_rq_total", MetricType::Counter, "Requests sent upstream.",
        &PoolStats::upstream_rq_total},
-      {"meshsim_upstream_rq_pending_overflow_total", "counter",
+      {"meshsim_upstream_rq_pending_overflow_total", MetricType::Counter,
        "Requests refused because the pool's queue was full.",
        &PoolStats::upstream_rq_pending_overflow},
-      {"meshsim_upstream_rq_retry_total", "counter",
+      {"meshsim_upstream_rq_retry_total", MetricType::Counter,
        "Requests sent again after the upstream closed a reused connection.",
        &PoolStats::upstream_rq_retry},
   };
   const auto pools = network_->pools();
   for (const auto& c : kPoolCounters) {
-    w.family(c.name, c.type, c.help);
+    MetricFamily f{c.name, c.type, {}, c.help};
     for (const auto& p : pools) {
       const std::string pod = podLabel(p.source_ip);
       const size_t slash = pod.find('/');
-      w.sample(c.name,
-               {{"namespace", slash == std::string::npos ? "" : pod.substr(0, slash)},
-                {"pod", slash == std::string::npos ? pod : pod.substr(slash + 1)},
-                {"upstream", proxy::config::toString(p.pool->upstream())}},
-               static_cast<double>(p.pool->stats().*c.field));
+      f.points.push_back({c.name,
+                          {{"namespace", slash == std::string::npos ? "" : pod.substr(0, slash)},
+                           {"pod", slash == std::string::npos ? pod : pod.substr(slash + 1)},
+                           {"upstream", proxy::config::toString(p.pool->upstream())}},
+                          static_cast<double>(p.pool->stats().*c.field)});
     }
+    families.push_back(std::move(f));
   }
-  return text + w.take();
+  return proxy::stats::renderPrometheusText(families);
 }
 
 }  // namespace meshsim::sim::serve

@@ -36,7 +36,7 @@ add_test(NAME cli.json_report_is_deterministic
 set_tests_properties(cli.json_report_is_deterministic PROPERTIES LABELS "cli"
                      PASS_REGULAR_EXPRESSION "identical: [0-9]+ bytes")
 meshsim_cli_test(junit_report 1
-  "<testsuites name=\"meshsim\" tests=\"1\" failures=\"1\">.*<testsuite name=\"failing-on-purpose\".*<testcase classname=\"failing-on-purpose\".*<failure message=\"saw 200 x 20\">.*exit 1"
+  "<testsuites name=\"meshsim\" tests=\"1\" failures=\"1\" errors=\"0\" time=\"0\">.*<testsuite name=\"failing-on-purpose\".*<property name=\"file\" value=\"[^\"]*failing.yaml\"/>.*<testcase name=\"[^\"]*failing.yaml:15:7 traffic hello: status 503\" classname=\"failing-on-purpose\".*<failure message=\"saw 200 x 20\" type=\"ExpectationFailed\">.*exit 1"
   run --output junit ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
 meshsim_cli_test(json_report 0 "\"scenario\": \"hello-ingress\".*\"passed\": true.*\"servedBy\": \\{\"default/hello-0\": 100\\}.*exit 0"
   run --output json ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
@@ -47,3 +47,68 @@ meshsim_cli_test(explain_hello 0
 meshsim_cli_test(explain_unknown_host 0 "vhost    none matches \"nope.com\": 404 NR.*result   404 NR.*exit 0"
   explain -f ${PROJECT_SOURCE_DIR}/fixtures/istio/ingressgateway.yaml -f ${PROJECT_SOURCE_DIR}/fixtures/hello
   --url http://nope.com/)
+
+# JUnit XML against the Jenkins/Ant JUnit schema (junit.xsd, checked with xmllint): a passing
+# run, a failing one, and one with an invalid file (a suite with an <error>). The schema itself
+# must reject what meshsim wrote before it conformed. Skipped (77) without xmllint.
+set(junit_check ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/junit_check.sh)
+set(junit_xsd ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/junit.xsd)
+add_test(NAME cli.junit_valid_passing
+         COMMAND ${junit_check} ${junit_xsd} 0 $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+set_tests_properties(cli.junit_valid_passing PROPERTIES
+                     PASS_REGULAR_EXPRESSION "validates.*valid: 1 suites, 4 test cases, 0 failures, 0 errors")
+add_test(NAME cli.junit_valid_failing
+         COMMAND ${junit_check} ${junit_xsd} 1 $<TARGET_FILE:meshsim>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
+set_tests_properties(cli.junit_valid_failing PROPERTIES
+                     PASS_REGULAR_EXPRESSION "<failure message=\"saw 200 x 20\" type=\"ExpectationFailed\">.*validates.*valid: 1 suites, 1 test cases, 1 failures, 0 errors")
+add_test(NAME cli.junit_valid_invalid_file
+         COMMAND ${junit_check} ${junit_xsd} 2 $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml ${bad}/unknown-field.yaml
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
+set_tests_properties(cli.junit_valid_invalid_file PROPERTIES
+                     PASS_REGULAR_EXPRESSION "<error message=\"[^\"]*unknown-field.yaml:13:7: spec.traffic\\[0\\].cuont: unknown field.*validates.*valid: 3 suites, 6 test cases, 1 failures, 1 errors")
+# Markup, quotes, tabs, line breaks and control characters in a failure's detail (here the body a
+# response expectation saw) are escaped or replaced; the report stays well formed and valid. (The
+# regex has '.' for ';', which would split it into a list of alternatives.)
+add_test(NAME cli.junit_valid_awkward_text
+         COMMAND ${junit_check} ${junit_xsd} 1 $<TARGET_FILE:meshsim>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/junit-awkward-text.yaml)
+set_tests_properties(cli.junit_valid_awkward_text PROPERTIES
+                     PASS_REGULAR_EXPRESSION "body is &quot.&lt.b&gt.&amp.amp.&lt./b&gt. &quot.q&quot. &apos.a&apos.&#9.tab&#10.line��\\[31m .*validates.*valid: 1 suites, 1 test cases, 1 failures, 0 errors")
+add_test(NAME cli.junit_xsd_rejects_nonconforming
+         COMMAND ${junit_check} --reject ${junit_xsd}
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/junit_nonconforming.xml)
+set_tests_properties(cli.junit_xsd_rejects_nonconforming PROPERTIES
+                     PASS_REGULAR_EXPRESSION "attribute 'file' is not allowed.*rejected")
+set_tests_properties(cli.junit_valid_passing cli.junit_valid_failing cli.junit_valid_invalid_file
+                     cli.junit_valid_awkward_text cli.junit_xsd_rejects_nonconforming PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77)
+
+# meshsim run -j: the same reports, errors and exit code as -j 1, in every format, for passing,
+# failing and invalid files; -j 0 (one per hardware thread) and the worst exit code of a mix.
+add_test(NAME cli.run_parallel_same_output
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/parallel_same_output.sh
+                 $<TARGET_FILE:meshsim> ${PROJECT_SOURCE_DIR}/scenarios/conformance/routing
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml ${bad}/unknown-traffic.yaml
+                 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+set_tests_properties(cli.run_parallel_same_output PROPERTIES LABELS "cli"
+                     PASS_REGULAR_EXPRESSION "text: identical.*exit 2.*json: identical.*exit 2.*junit: identical.*exit 2")
+meshsim_cli_test(run_parallel_all_cores 1
+                 "PASS  hello-ingress.*FAIL  failing-on-purpose.*PASS  unknown-host.*exit 1"
+                 run -j 0 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml
+                 ${PROJECT_SOURCE_DIR}/scenarios/unknown-host.yaml)
+meshsim_cli_test(run_bad_jobs 2 "--jobs: Value -1 not in range.*exit 2|-j.*-1.*exit 2" run -j -1
+                 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+
+# Progress on stderr: plain lines with --progress=always off a terminal, nothing with auto or
+# never off a terminal, an in-place line on a (pseudo-)terminal.
+add_test(NAME cli.run_progress
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/progress_check.sh $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml ${bad}/unknown-field.yaml
+                 ${PROJECT_SOURCE_DIR}/scenarios/ten-minutes.yaml
+                 ${PROJECT_SOURCE_DIR}/scenarios/conformance/routing)
+set_tests_properties(cli.run_progress PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77
+                     PASS_REGULAR_EXPRESSION "ok: --progress=always without.*ok: --progress=auto.*ok: --progress=never.*ok: --progress=always on a terminal")

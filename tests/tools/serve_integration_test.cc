@@ -8,13 +8,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "proxy/net/http_server.h"
 #include "tests/proxy/net/net_test_util.h"
 
 extern char** environ;
@@ -22,6 +26,8 @@ extern char** environ;
 namespace meshsim {
 namespace {
 
+using proxy::net::testing::EchoHandler;
+using proxy::net::testing::IoThread;
 using proxy::net::testing::RawClient;
 using ::testing::HasSubstr;
 
@@ -149,6 +155,51 @@ TEST(ServeIntegrationTest, ServesHelloOverLoopbackAndStopsOnCtrlC) {
 
   EXPECT_EQ(serve.stop(SIGINT), 0) << serve.output();
   EXPECT_THAT(serve.output(), HasSubstr("stopped"));
+}
+
+TEST(ServeIntegrationTest, RoutesAServiceEntryHostToARealServerOnLoopback) {
+  // The real server behind the mesh: answers "METHOD PATH BODY-SIZE".
+  IoThread io;
+  EchoHandler backend;
+  auto server = io.call([&] {
+    return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, backend)
+        .value();
+  });
+  // fixtures/serviceentry/serviceentry.yaml with the server's port instead of 18081.
+  const std::string src = MESHSIM_SOURCE_DIR;
+  std::ifstream in(src + "/fixtures/serviceentry/serviceentry.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string fixture = text.str();
+  const size_t at = fixture.find("http: 18081");
+  ASSERT_NE(at, std::string::npos);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("meshsim-serve-se-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "serviceentry.yaml")
+      << fixture.substr(0, at) << "http: " << server->port() << fixture.substr(at + 11);
+
+  MeshsimServe serve({"-f", src + "/fixtures/istio/ingressgateway.yaml", "-f",
+                      src + "/fixtures/serviceentry/gateway.yaml", "-f",
+                      src + "/fixtures/serviceentry/virtualservice.yaml", "-f",
+                      (dir / "serviceentry.yaml").string()});
+  const std::string gateway =
+      serve.waitFor(std::regex("gateway listening on 127\\.0\\.0\\.1:(\\d+)"));
+  ASSERT_FALSE(gateway.empty());
+  {
+    RawClient client(port(gateway));
+    client.send("GET /through-the-gateway HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+    auto r = client.readResponse();
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "GET /through-the-gateway 0");
+  }
+  EXPECT_EQ(serve.stop(SIGINT), 0) << serve.output();
+  std::filesystem::remove_all(dir);
+  io.call([&] {
+    server.reset();
+    return 0;
+  });
 }
 
 TEST(ServeIntegrationTest, RefusesInvalidManifestsWithExitCode2) {

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -24,8 +23,8 @@
 
 #include "sim/mesh.h"
 #include "sim/scenario/runner.h"
-#include "sim/scenario/scenario.h"
 #include "tools/meshsim/commands.h"
+#include "tools/meshsim/scenario_setup.h"
 
 namespace meshsim::cli {
 
@@ -100,23 +99,19 @@ int graphCommand(const GraphCommandOptions& o) {
   }
   std::optional<sim::telemetry::VirtualTime> window;
   if (!o.window.empty()) {
-    auto d = sim::scenario::parseDuration(o.window);
-    if (!d.ok()) {
-      std::cerr << "error: --window: " << d.status().message() << "\n";
+    window = parseDurationOption("--window", o.window);
+    if (!window) {
       return kExitInvalid;
     }
-    window = *d;
   }
-  auto scenario = sim::scenario::loadScenario(o.scenario);
-  if (!scenario.ok()) {
-    std::cerr << "error: " << scenario.status().message() << "\n";
+  const auto scenario = loadScenarioOrReport(o.scenario);
+  if (!scenario) {
     return kExitInvalid;
   }
 
   std::optional<sim::telemetry::Graph> graph;
   std::string graph_error;
   sim::scenario::RunOptions options;
-  options.seed = o.seed;
   options.on_finished = [&](const sim::Mesh& mesh, const sim::telemetry::Tsdb& tsdb) {
     sim::telemetry::GraphOptions graph_options;
     for (const auto& pod : mesh.world().pods()) {
@@ -138,9 +133,7 @@ int graphCommand(const GraphCommandOptions& o) {
     }
     graph = std::move(g).value();
   };
-  auto result = sim::scenario::runScenario(*scenario, options);
-  if (!result.ok()) {
-    std::cerr << "error: " << result.status().message() << "\n";
+  if (!runScenarioOrReport(*scenario, o.seed, std::move(options))) {
     return kExitInvalid;
   }
   if (!graph) {
@@ -150,20 +143,9 @@ int graphCommand(const GraphCommandOptions& o) {
   if (o.format == "svg") {
     return renderSvg(sim::telemetry::graphToDot(*graph), o.output);
   }
-  const std::string text =
-      o.format == "json" ? sim::telemetry::graphToJson(*graph) : sim::telemetry::graphToDot(*graph);
-  if (o.output.empty()) {
-    std::cout << text;
-    return kExitOk;
-  }
-  std::ofstream out(o.output, std::ios::binary);
-  out << text;
-  out.flush();
-  if (!out) {
-    std::cerr << "error: cannot write " << o.output << "\n";
-    return kExitInvalid;
-  }
-  return kExitOk;
+  return writeOutput(
+      o.format == "json" ? sim::telemetry::graphToJson(*graph) : sim::telemetry::graphToDot(*graph),
+      o.output);
 }
 
 }  // namespace

@@ -24,11 +24,11 @@
 #include "proxy/stats/prometheus.h"
 #include "sim/mesh.h"
 #include "sim/scenario/runner.h"
-#include "sim/scenario/scenario.h"
 #include "sim/telemetry/access_logs.h"
 #include "sim/telemetry/metric_query.h"
 #include "sim/telemetry/scrape.h"
 #include "tools/meshsim/commands.h"
+#include "tools/meshsim/scenario_setup.h"
 
 namespace meshsim::cli {
 
@@ -89,21 +89,17 @@ int metricsCommand(const MetricsOptions& o) {
   }
   std::optional<sim::telemetry::VirtualTime> at;
   if (!o.at.empty()) {
-    auto d = sim::scenario::parseDuration(o.at);
-    if (!d.ok()) {
-      std::cerr << "error: --at: " << d.status().message() << "\n";
+    at = parseDurationOption("--at", o.at);
+    if (!at) {
       return kExitInvalid;
     }
-    at = *d;
   }
-  auto interval = sim::scenario::parseDuration(o.scrape_interval);
-  if (!interval.ok()) {
-    std::cerr << "error: --scrape-interval: " << interval.status().message() << "\n";
+  const auto interval = parseDurationOption("--scrape-interval", o.scrape_interval);
+  if (!interval) {
     return kExitInvalid;
   }
-  auto scenario = sim::scenario::loadScenario(o.scenario);
-  if (!scenario.ok()) {
-    std::cerr << "error: " << scenario.status().message() << "\n";
+  const auto scenario = loadScenarioOrReport(o.scenario);
+  if (!scenario) {
     return kExitInvalid;
   }
 
@@ -120,7 +116,6 @@ int metricsCommand(const MetricsOptions& o) {
   std::string query_output;
   std::string query_error;
   sim::scenario::RunOptions options;
-  options.seed = o.seed;
   options.scrape_interval = *interval;
   if (access_log != nullptr) {
     options.on_mesh_ready = [&](sim::Mesh& mesh) {
@@ -154,9 +149,7 @@ int metricsCommand(const MetricsOptions& o) {
       }
     }
   };
-  auto result = sim::scenario::runScenario(*scenario, options);
-  if (!result.ok()) {
-    std::cerr << "error: " << result.status().message() << "\n";
+  if (!runScenarioOrReport(*scenario, o.seed, std::move(options))) {
     return kExitInvalid;
   }
   if (access_log != nullptr) {
@@ -170,19 +163,7 @@ int metricsCommand(const MetricsOptions& o) {
     std::cerr << "error: " << query_error << "\n";
     return kExitInvalid;
   }
-  const std::string& text = queries.empty() ? exposition : query_output;
-  if (o.output.empty()) {
-    std::cout << text;
-    return kExitOk;
-  }
-  std::ofstream out(o.output, std::ios::binary);
-  out << text;
-  out.flush();
-  if (!out) {
-    std::cerr << "error: cannot write " << o.output << "\n";
-    return kExitInvalid;
-  }
-  return kExitOk;
+  return writeOutput(queries.empty() ? exposition : query_output, o.output);
 }
 
 }  // namespace

@@ -1,12 +1,22 @@
 // meshsim run and meshsim validate.
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
 #include "sim/manifests.h"
@@ -47,49 +57,217 @@ std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& pat
   return out;
 }
 
+enum class ProgressMode { Never, Auto, Always };
+
+ProgressMode progressMode(const std::string& flag) {
+  if (flag == "always") {
+    return ProgressMode::Always;
+  }
+  return flag == "never" ? ProgressMode::Never : ProgressMode::Auto;
+}
+
+// The progress of `meshsim run`, on stderr (stdout carries the report). On a terminal it is one
+// line, "[3/12] FILE ...", naming the first file still running, rewritten in place and cleared at
+// the end; with --progress=auto only once the run has taken a second, so quick runs stay quiet.
+// Elsewhere only --progress=always shows progress, as one plain line per finished file in file
+// order ("[3/12] FILE PASS"), so CI logs and pipes stay clean by default. The wall clock decides
+// only when to show progress, never what a report says.
+class Progress {
+public:
+  Progress(ProgressMode mode, size_t total)
+      : total_(total), start_(std::chrono::steady_clock::now()) {
+    const char* term = std::getenv("TERM");
+    const bool terminal =
+        isatty(STDERR_FILENO) == 1 && (term == nullptr || std::string(term) != "dumb");
+    in_place_ = mode != ProgressMode::Never && terminal;
+    plain_ = mode == ProgressMode::Always && !terminal;
+    delay_ = mode == ProgressMode::Auto ? std::chrono::seconds(1) : std::chrono::seconds(0);
+  }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  ~Progress() { clear(); }
+
+  // Shows that file `index` (0-based) is the first one still running.
+  void show(size_t index, const std::string& file) {
+    if (!in_place_ || std::chrono::steady_clock::now() - start_ < delay_) {
+      return;
+    }
+    std::string line = counter(index) + " " + file + " ...";
+    const size_t width = terminalWidth() - 1;  // the last column would wrap on some terminals
+    if (line.size() > width) {
+      // Keep the counter and the end of the path, which tells files apart.
+      const std::string head = counter(index) + " ...";
+      const size_t room = width > head.size() + 4 ? width - head.size() - 4 : 0;
+      line = head + file.substr(file.size() - std::min(room, file.size())) + " ...";
+      line.resize(std::min(line.size(), width));
+    }
+    if (line == shown_) {
+      return;
+    }
+    std::string text = "\r" + line;
+    if (line.size() < shown_.size()) {
+      text += std::string(shown_.size() - line.size(), ' ') + "\r" + line;
+    }
+    std::cerr << text << std::flush;
+    shown_ = std::move(line);
+  }
+
+  // Records that file `index` has finished; `verdict` is PASS, FAIL or ERROR.
+  void finished(size_t index, const std::string& file, const char* verdict) {
+    if (plain_) {
+      std::cerr << counter(index) << " " << file << " " << verdict << "\n";
+    }
+  }
+
+  // Removes the in-place line, before other output on stderr and at the end.
+  void clear() {
+    if (shown_.empty()) {
+      return;
+    }
+    std::cerr << "\r" << std::string(shown_.size(), ' ') << "\r" << std::flush;
+    shown_.clear();
+  }
+
+private:
+  std::string counter(size_t index) const {
+    return "[" + std::to_string(index + 1) + "/" + std::to_string(total_) + "]";
+  }
+
+  static size_t terminalWidth() {
+    winsize size{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 10) {
+      return size.ws_col;
+    }
+    return 80;
+  }
+
+  const size_t total_;
+  const std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::duration delay_{};
+  bool in_place_ = false;
+  bool plain_ = false;
+  std::string shown_;  // the line on the terminal now, "" when none
+};
+
 struct RunFlags {
   std::vector<std::string> paths;
   std::optional<uint64_t> seed;
   std::string output = "text";
   std::string output_file;
+  unsigned jobs = 1;  // 0: one per hardware thread
+  std::string progress = "auto";
 };
 
+// One scenario file's run, as a worker leaves it for the main thread.
+struct FileRun {
+  std::optional<sim::scenario::FileOutcome> outcome;  // set once the run has finished
+  std::string report;                                 // text or JSON report of a result
+};
+
+// Loads and runs `file`; never throws (a worker thread must not).
+FileRun runFile(const std::string& file, const RunFlags& flags) {
+  FileRun run;
+  try {
+    auto scenario = sim::scenario::loadScenario(file);
+    if (!scenario.ok()) {
+      run.outcome = sim::scenario::RunError{file, std::string(scenario.status().message())};
+      return run;
+    }
+    sim::scenario::RunOptions options;
+    options.seed = flags.seed;
+    auto result = sim::scenario::runScenario(*scenario, options);
+    if (!result.ok()) {
+      run.outcome = sim::scenario::RunError{file, std::string(result.status().message())};
+      return run;
+    }
+    if (flags.output == "text") {
+      run.report = sim::scenario::textReport(*result);
+    } else if (flags.output == "json") {
+      run.report = sim::scenario::jsonReport(*result);
+    }
+    run.outcome = std::move(result).value();
+  } catch (const std::exception& e) {
+    run.outcome = sim::scenario::RunError{file, file + ": internal error: " + e.what()};
+  }
+  return run;
+}
+
 int runCommand(const RunFlags& flags) {
-  int exit_code = kExitOk;
   const auto files = expandScenarioPaths(flags.paths);
   if (files.empty()) {
     std::cerr << "meshsim run: no scenario files found in the given paths\n";
     return kExitInvalid;
   }
-  std::vector<meshsim::sim::scenario::RunResult> results;
-  std::string out;
-  for (const auto& file : files) {
-    auto scenario = meshsim::sim::scenario::loadScenario(file);
-    if (!scenario.ok()) {
-      std::cerr << "error: " << scenario.status().message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    meshsim::sim::scenario::RunOptions options;
-    options.seed = flags.seed;
-    auto result = meshsim::sim::scenario::runScenario(*scenario, options);
-    if (!result.ok()) {
-      std::cerr << "error: " << result.status().message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    if (flags.output == "text") {
-      out += (results.empty() ? "" : "\n") + meshsim::sim::scenario::textReport(*result);
-    } else if (flags.output == "json") {
-      out += meshsim::sim::scenario::jsonReport(*result);
-    }
-    if (!result->passed() && exit_code == kExitOk) {
-      exit_code = kExitFailed;
-    }
-    results.push_back(std::move(result).value());
+  unsigned jobs = flags.jobs == 0 ? std::max(1U, std::thread::hardware_concurrency()) : flags.jobs;
+  jobs = std::min<size_t>(jobs, files.size());
+
+  // Workers take files in order; the main thread reports them in that order as they finish, so
+  // the output does not depend on -j. Each run has its own Mesh and dispatcher: nothing is shared.
+  std::vector<FileRun> runs(files.size());
+  std::mutex mutex;
+  std::condition_variable finished;
+  size_t next = 0;  // guarded by `mutex`, like the `outcome` of every run
+  std::vector<std::jthread> workers;
+  for (unsigned w = 0; w < jobs; ++w) {
+    workers.emplace_back([&] {
+      while (true) {
+        size_t i = 0;
+        {
+          const std::lock_guard lock(mutex);
+          if (next == files.size()) {
+            return;
+          }
+          i = next++;
+        }
+        FileRun run = runFile(files[i], flags);
+        {
+          const std::lock_guard lock(mutex);
+          runs[i] = std::move(run);
+        }
+        finished.notify_one();
+      }
+    });
   }
+
+  Progress progress(progressMode(flags.progress), files.size());
+  int exit_code = kExitOk;
+  std::string out;
+  bool any_report = false;
+  std::vector<sim::scenario::FileOutcome> outcomes;  // for the JUnit report, which needs them all
+  std::unique_lock lock(mutex);
+  for (size_t done = 0; done < files.size();) {
+    if (!runs[done].outcome) {
+      progress.show(done, files[done]);
+      finished.wait_for(lock, std::chrono::milliseconds(100));
+      continue;
+    }
+    FileRun& run = runs[done];
+    const char* verdict = "PASS";
+    if (const auto* error = std::get_if<sim::scenario::RunError>(&*run.outcome)) {
+      progress.clear();
+      std::cerr << "error: " << error->message << "\n";
+      exit_code = kExitInvalid;
+      verdict = "ERROR";
+    } else if (!std::get<sim::scenario::RunResult>(*run.outcome).passed()) {
+      exit_code = std::max(exit_code, kExitFailed);
+      verdict = "FAIL";
+    }
+    if (!run.report.empty()) {
+      out += (any_report && flags.output == "text" ? "\n" : "") + run.report;
+      any_report = true;
+    }
+    progress.finished(done, files[done], verdict);
+    if (flags.output == "junit") {
+      outcomes.push_back(std::move(*run.outcome));
+    }
+    run = FileRun{};
+    ++done;
+  }
+  lock.unlock();
+  progress.clear();
+
   if (flags.output == "junit") {
-    out = meshsim::sim::scenario::junitReport(results);
+    out = sim::scenario::junitReport(outcomes);
   }
   if (flags.output_file.empty()) {
     std::cout << out;
@@ -157,6 +335,14 @@ Command addRunCommand(CLI::App& app) {
                   "and line group) or junit")
       ->check(CLI::IsMember({"text", "json", "junit"}));
   run->add_option("-o,--output-file", o->output_file, "Write the report to FILE instead of stdout");
+  run->add_option("-j,--jobs", o->jobs,
+                  "Run N scenario files at once (default 1; 0: one per hardware thread); the "
+                  "reports keep the order of the files")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--progress", o->progress,
+                  "Progress on stderr: auto (default: on a terminal, once the run takes over a "
+                  "second), always (plain lines when stderr is not a terminal) or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   return [run, o] { return *run ? runCommand(*o) : -1; };
 }
 

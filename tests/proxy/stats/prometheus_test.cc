@@ -116,11 +116,20 @@ TEST_F(PrometheusTest, EmptyFamiliesAreLeftOut) {
 }
 
 TEST(PrometheusTextTest, EscapesLabelValues) {
-  MetricFamily f{"m_total", MetricType::Counter, {{"m_total", {{"a", "x\"y\\z\nw"}}, 2}}};
+  MetricFamily f{"m_total", MetricType::Counter, {{"m_total", {{"a", "x\"y\\z\nw"}}, 2}}, {}};
   EXPECT_EQ(renderPrometheusText({f}),
             "# TYPE m_total counter\nm_total{a=\"x\\\"y\\\\z\\nw\"} 2\n");
-  MetricFamily bare{"n_total", MetricType::Counter, {{"n_total", {}, 7}}};
+  MetricFamily bare{"n_total", MetricType::Counter, {{"n_total", {}, 7}}, {}};
   EXPECT_EQ(renderPrometheusText({bare}), "# TYPE n_total counter\nn_total 7\n");
+}
+
+TEST(PrometheusTextTest, WritesHelpAndGaugeTypeForOwnFamilies) {
+  MetricFamily f{"open", MetricType::Gauge, {{"open", {{"pod", "a"}}, 3}}, "Open\\ed\nnow."};
+  EXPECT_EQ(renderPrometheusText({f}),
+            "# HELP open Open\\\\ed\\nnow.\n# TYPE open gauge\nopen{pod=\"a\"} 3\n");
+  // A family without series still declares itself.
+  MetricFamily none{"c_total", MetricType::Counter, {}, "Counted."};
+  EXPECT_EQ(renderPrometheusText({none}), "# HELP c_total Counted.\n# TYPE c_total counter\n");
 }
 
 TEST(PrometheusTextTest, ValuesPrintLikeEnvoy) {

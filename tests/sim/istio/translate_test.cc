@@ -192,6 +192,305 @@ TEST(TranslateTest, HostHelpers) {
   EXPECT_FALSE(hostCovers("a.example.com", "*.example.com"));
 }
 
+// A ServiceEntry document with `spec_body` (indented two spaces) as its spec; line 5 of the text
+// is the spec's first line.
+std::string serviceEntry(const std::string& spec_body) {
+  return "apiVersion: networking.istio.io/v1beta1\nkind: ServiceEntry\nmetadata: {name: ext, "
+         "namespace: default}\nspec:\n" +
+         spec_body;
+}
+
+TEST(ServiceEntryTest, ParsesEveryModelledField) {
+  Manifests m;
+  ASSERT_THAT(addText(serviceEntry(R"(  hosts: [api.example.com, "*.api.example.org"]
+  addresses: [240.0.0.1, 240.0.1.0/24]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  exportTo: [".", other]
+  ports:
+  - {number: 80, name: http, protocol: http}
+  - {number: 8080, name: http-alt, targetPort: 9090}
+  endpoints:
+  - address: 10.9.0.1
+    ports: {http: 8000}
+    labels: {version: v1}
+    weight: 3
+  - address: 10.9.0.2
+    weight: 3
+)"),
+                      "se.yaml", 1, m),
+              IsOk());
+  ASSERT_EQ(m.istio.service_entries.size(), 1u);
+  const ServiceEntry& se = m.istio.service_entries[0];
+  EXPECT_THAT(se.hosts, ElementsAre("api.example.com", "*.api.example.org"));
+  EXPECT_THAT(se.addresses, ElementsAre("240.0.0.1", "240.0.1.0/24"));
+  EXPECT_EQ(se.location, ServiceEntry::Location::MeshInternal);
+  EXPECT_EQ(se.resolution, ServiceEntry::Resolution::Static);
+  EXPECT_THAT(se.export_to, ElementsAre(".", "other"));
+  ASSERT_EQ(se.ports.size(), 2u);
+  EXPECT_EQ(se.ports[0].protocol, "HTTP");
+  EXPECT_EQ(se.ports[1].target_port, 9090);
+  EXPECT_EQ(se.ports[1].protocol, "");  // sniffed
+  ASSERT_EQ(se.endpoints.size(), 2u);
+  EXPECT_EQ(se.endpoints[0].ip, proxy::config::ipv4(10, 9, 0, 1));
+  EXPECT_EQ(se.endpoints[0].ports.at("http"), 8000);
+  EXPECT_EQ(se.endpoints[0].labels.at("version"), "v1");
+  EXPECT_EQ(se.endpoints[0].weight, 3u);
+  EXPECT_EQ(se.endpoints[1].location.line, 18);
+}
+
+TEST(ServiceEntryTest, DefaultsAreMeshExternalAndDnsWithIpEndpointsIsAccepted) {
+  Manifests m;
+  ASSERT_THAT(addText(serviceEntry(R"(  hosts: [db.example.com]
+  resolution: DNS
+  ports: [{number: 80, name: http}]
+  endpoints: [{address: 192.0.2.7}]
+)"),
+                      "se.yaml", 1, m),
+              IsOk());
+  EXPECT_EQ(m.istio.service_entries[0].location, ServiceEntry::Location::MeshExternal);
+  EXPECT_EQ(m.istio.service_entries[0].resolution, ServiceEntry::Resolution::Dns);
+}
+
+struct BadServiceEntry {
+  const char* spec;
+  const char* where;  // "se.yaml:LINE:COL: field path"
+  const char* message;
+};
+
+class ServiceEntryRejectsTest : public ::testing::TestWithParam<BadServiceEntry> {};
+
+TEST_P(ServiceEntryRejectsTest, NamesFileLineAndField) {
+  Manifests m;
+  const Status s = addText(serviceEntry(GetParam().spec), "se.yaml", 1, m);
+  EXPECT_THAT(s, StatusIs(StatusCode::InvalidArgument, HasSubstr(GetParam().where)));
+  EXPECT_THAT(s, StatusIs(StatusCode::InvalidArgument, HasSubstr(GetParam().message)));
+  EXPECT_THAT(s, StatusIs(StatusCode::InvalidArgument, HasSubstr("ServiceEntry default/ext")));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fields, ServiceEntryRejectsTest,
+    ::testing::Values(
+        BadServiceEntry{"  hosts: []\n  resolution: STATIC\n", "se.yaml:5:10: spec.hosts",
+                        "at least one host"},
+        BadServiceEntry{"  hosts: [\"*\"]\n  resolution: STATIC\n", "se.yaml:5:10: spec.hosts",
+                        "invalid host *"},
+        BadServiceEntry{"  hosts: [bad_host!]\n  resolution: STATIC\n", "se.yaml:5:10: spec.hosts",
+                        "not a valid domain name"},
+        BadServiceEntry{"  hosts: [a.com]\n  addresses: [300.1.1.1]\n  resolution: STATIC\n",
+                        "se.yaml:6:14: spec.addresses", "not an IP address or CIDR"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{name: http}]\n",
+                        "se.yaml:7:11: spec.ports[0]", "port number in [1, 65535]"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80}]\n",
+                        "se.yaml:7:11: spec.ports[0].name", "required"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports:\n  - {number: 80, name: "
+                        "http}\n  - {number: 81, name: http}\n",
+                        "se.yaml:9:24: spec.ports[1].name", "already defined"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 443, name: "
+                        "https, protocol: TLS}]\n",
+                        "se.yaml:7:48: spec.ports[0].protocol", "models HTTP ports only"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http, protocol: FTP}]\n",
+                        "se.yaml:7:46: spec.ports[0].protocol", "unsupported protocol"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http, targetPort: 70000}]\n",
+                        "se.yaml:7:48: spec.ports[0].targetPort", "port number"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  location: MESH_OTHER\n  ports: "
+                        "[{number: 80, name: http}]\n",
+                        "se.yaml:7:13: spec.location", "MESH_EXTERNAL or MESH_INTERNAL"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: SOMETIMES\n  ports: [{number: 80, name: "
+                        "http}]\n",
+                        "se.yaml:6:15: spec.resolution", "must be one of NONE"},
+        BadServiceEntry{"  hosts: [a.com]\n  ports: [{number: 80, name: http}]\n",
+                        "spec.resolution", "resolution NONE"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: NONE\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints: [{address: 1.2.3.4}]\n",
+                        "se.yaml:8:14: spec.endpoints", "no endpoints should be provided"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: DNS\n  ports: [{number: 80, name: "
+                        "http}]\n",
+                        "se.yaml:6:15: spec.resolution", "DNS outside the cluster"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: DNS\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints: [{address: db.example.com}]\n",
+                        "se.yaml:8:25: spec.endpoints[0].address", "needs a DNS lookup"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints: [{address: db.example.com}]\n",
+                        "se.yaml:8:25: spec.endpoints[0].address", "not an IP address"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints: [{address: 1.2.3.4, ports: {grpc: 90}}]\n",
+                        "se.yaml:8:48: spec.endpoints[0].ports.grpc", "not defined by the service"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints: [{address: 1.2.3.4, ports: {http: 0}}]\n",
+                        "se.yaml:8:48: spec.endpoints[0].ports.http", "port number"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints:\n  - {address: 1.2.3.4, weight: 1}\n  - {address: "
+                        "1.2.3.5, weight: 2}\n",
+                        "se.yaml:10:32: spec.endpoints[1].weight", "weighted endpoints"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints: [{address: 1.2.3.4, locality: us/east}]\n",
+                        "se.yaml:8:44: spec.endpoints[0].locality", "not modelled"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  endpoints: [{address: 1.2.3.4, colour: red}]\n",
+                        "spec.endpoints[0].colour", "unknown field"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  workloadSelector: {labels: {app: vm}}\n",
+                        "se.yaml:8:21: spec.workloadSelector", "not modelled"},
+        BadServiceEntry{"  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: "
+                        "http}]\n  sni: a.com\n",
+                        "spec.sni", "unknown field"}));
+
+// The hello world (gateway, hello Service and pod) plus `extra` manifests.
+Manifests seWorld(const std::string& extra) {
+  return load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}, extra);
+}
+
+const proxy::config::Cluster* findCluster(const proxy::config::ProxyConfig& config,
+                                          const std::string& name) {
+  for (const auto& c : config.clusters) {
+    if (c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+constexpr const char* kExternal = R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec:
+  hosts: [api.example.com]
+  addresses: [240.0.0.9]
+  resolution: STATIC
+  ports:
+  - {number: 80, name: http, protocol: HTTP, targetPort: 8081}
+  - {number: 8443, name: http-alt}
+  endpoints:
+  - {address: 192.0.2.1, ports: {http: 9000}, labels: {version: v1}}
+  - {address: 192.0.2.2, labels: {version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ext, namespace: default}
+spec:
+  host: api.example.com
+  subsets: [{name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: frontend-ingress}
+spec:
+  hosts: [hello.com]
+  gateways: [hello-gateway]
+  http:
+  - route: [{destination: {host: api.example.com, subset: v2, port: {number: 80}}}]
+)";
+
+TEST(ServiceEntryTranslateTest, EachHostPortIsAClusterOfTheEntrysEndpoints) {
+  Manifests m = seWorld(kExternal);
+  // The fixture's own frontend-ingress is replaced by the one above.
+  m.istio.virtual_services.erase(m.istio.virtual_services.begin());
+  const Built b = build(m);
+  ASSERT_NE(b.gateway, nullptr);
+  const auto* c80 = findCluster(*b.gateway, "outbound|80||api.example.com");
+  ASSERT_NE(c80, nullptr);
+  ASSERT_EQ(c80->endpoints.size(), 2u);
+  // The endpoint's ports map wins, then the port's targetPort.
+  EXPECT_EQ(proxy::config::toString(c80->endpoints[0].address), "192.0.2.1:9000");
+  EXPECT_EQ(proxy::config::toString(c80->endpoints[1].address), "192.0.2.2:8081");
+  EXPECT_FALSE(c80->endpoints[0].mtls);  // MESH_EXTERNAL: no auto mTLS
+  EXPECT_EQ(c80->endpoints[0].workload, nullptr);
+  ASSERT_NE(c80->service, nullptr);
+  EXPECT_EQ(c80->service->host, "api.example.com");
+  EXPECT_EQ(c80->service->name, "api.example.com");
+  EXPECT_EQ(c80->service->namespace_name, "default");
+  // Without targetPort or a ports entry: the port number.
+  const auto* c8443 = findCluster(*b.gateway, "outbound|8443||api.example.com");
+  ASSERT_NE(c8443, nullptr);
+  EXPECT_EQ(proxy::config::toString(c8443->endpoints[1].address), "192.0.2.2:8443");
+  // The DestinationRule's subset selects endpoints by the entry's endpoint labels.
+  const auto* v2 = findCluster(*b.gateway, "outbound|80|v2|api.example.com");
+  ASSERT_NE(v2, nullptr);
+  ASSERT_EQ(v2->endpoints.size(), 1u);
+  EXPECT_EQ(proxy::config::toString(v2->endpoints[0].address), "192.0.2.2:8081");
+
+  // The gateway routes hello.com to the subset cluster; no "host not found" warning.
+  const auto& vh = b.gateway->route_configs[0].virtual_hosts[0];
+  EXPECT_THAT(vh.domains, ElementsAre("hello.com"));
+  ASSERT_EQ(vh.routes.size(), 1u);
+  EXPECT_EQ(vh.routes[0].action.clusters[0].name, "outbound|80|v2|api.example.com");
+  EXPECT_TRUE(b.t.warnings.empty()) << b.t.warnings[0];
+}
+
+TEST(ServiceEntryTranslateTest, SidecarsGetAVirtualHostPerPortLikeAService) {
+  const Built b = build(seWorld(kExternal));
+  const proxy::config::ProxyConfig* sidecar = nullptr;
+  for (const auto& p : b.t.proxies) {
+    if (b.world.pods()[p.pod].name == "hello-0") {
+      sidecar = &p.config;
+    }
+  }
+  ASSERT_NE(sidecar, nullptr);
+  const proxy::config::VirtualHost* found = nullptr;
+  for (const auto& rc : sidecar->route_configs) {
+    for (const auto& vh : rc.virtual_hosts) {
+      if (rc.name == "8443" && vh.name == "api.example.com:8443") {
+        found = &vh;
+      }
+    }
+  }
+  ASSERT_NE(found, nullptr);
+  EXPECT_THAT(found->domains, ElementsAre("api.example.com", "240.0.0.9"));
+  ASSERT_EQ(found->routes.size(), 1u);
+  EXPECT_EQ(found->routes[0].action.clusters[0].name, "outbound|8443||api.example.com");
+  EXPECT_NE(findCluster(*sidecar, "outbound|80||api.example.com"), nullptr);
+}
+
+TEST(ServiceEntryTranslateTest, ExportToHidesTheHostFromOtherNamespaces) {
+  const Built b = build(seWorld(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: private, namespace: team}
+spec:
+  hosts: [private.example.com]
+  exportTo: ["."]
+  resolution: STATIC
+  ports: [{number: 80, name: http}]
+  endpoints: [{address: 192.0.2.1}]
+)"));
+  // The gateway (istio-system) and the hello sidecar (default) see no cluster for it.
+  for (const auto& p : b.t.proxies) {
+    EXPECT_EQ(findCluster(p.config, "outbound|80||private.example.com"), nullptr);
+  }
+}
+
+TEST(ServiceEntryTranslateTest, InternalEndpointsLabelledForIstioGetMtlsAndDuplicatesWarn) {
+  const Built b = build(seWorld(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: vm, namespace: default}
+spec:
+  hosts: [vm.example.com, hello.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http}]
+  endpoints:
+  - {address: 10.200.0.1, labels: {security.istio.io/tlsMode: istio}}
+  - {address: 10.200.0.2}
+)"));
+  const auto* c = findCluster(*b.gateway, "outbound|80||vm.example.com");
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->endpoints.size(), 2u);
+  EXPECT_TRUE(c->endpoints[0].mtls);
+  EXPECT_FALSE(c->endpoints[1].mtls);
+  // The Kubernetes Service keeps its host.
+  const auto* hello = findCluster(*b.gateway, "outbound|80||hello.default.svc.cluster.local");
+  ASSERT_NE(hello, nullptr);
+  EXPECT_EQ(hello->service->name, "hello");
+  ASSERT_EQ(b.t.warnings.size(), 1u);
+  EXPECT_THAT(b.t.warnings[0], HasSubstr("extra.yaml:2:1"));
+  EXPECT_THAT(b.t.warnings[0], HasSubstr("host \"hello.default.svc.cluster.local\" ignored"));
+}
+
 TEST(ResourcesTest, UnmodelledIstioFieldsAreReportedNotIgnored) {
   Manifests m;
   EXPECT_THAT(addText(R"(
