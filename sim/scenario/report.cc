@@ -27,6 +27,22 @@ std::string millis(uint64_t us) {
   return buf;
 }
 
+// Virtual time as seconds with up to millisecond precision: "5s", "0.1s", "12.345s".
+std::string seconds(std::chrono::nanoseconds t) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.3f",
+                static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(t).count()) /
+                    1e6);
+  std::string out = buf;
+  while (out.back() == '0') {
+    out.pop_back();
+  }
+  if (out.back() == '.') {
+    out.pop_back();
+  }
+  return out + "s";
+}
+
 }  // namespace
 
 uint64_t percentileUs(std::vector<uint64_t> latencies_us, double q) {
@@ -62,6 +78,12 @@ std::string textReport(const RunResult& r) {
     }
     out += "  latency p50 " + millis(percentileUs(t.latencies_us, 0.5)) + "  p99 " +
            millis(percentileUs(t.latencies_us, 0.99)) + "  (virtual time)\n";
+  }
+  if (!r.events.empty()) {
+    out += "\nevents\n";
+    for (const auto& e : r.events) {
+      out += "  at " + seconds(e.at) + "  " + e.what + "\n";
+    }
   }
   size_t failed = 0;
   if (!r.expectations.empty()) {
@@ -221,6 +243,16 @@ std::string jsonReport(const RunResult& r) {
     appendCounts(out, t.errors, [](const std::string& e) { return e; });
     out += ", \"latencyUs\": {\"p50\": " + std::to_string(percentileUs(t.latencies_us, 0.5)) +
            ", \"p99\": " + std::to_string(percentileUs(t.latencies_us, 0.99)) + "}}";
+  }
+  out += "], \"events\": [";
+  for (size_t i = 0; i < r.events.size(); ++i) {
+    out += i == 0 ? "\n  {" : ",\n  {";
+    out += "\"atMs\": " +
+           std::to_string(
+               std::chrono::duration_cast<std::chrono::milliseconds>(r.events[i].at).count()) +
+           ", \"what\": ";
+    appendJsonString(out, r.events[i].what);
+    out += "}";
   }
   out += "], \"expectations\": [";
   for (size_t i = 0; i < r.expectations.size(); ++i) {

@@ -219,3 +219,62 @@ TEST(AddressTest, PrintsDottedQuadAndPort) {
 
 }  // namespace
 }  // namespace meshsim::proxy::config
+
+namespace meshsim::proxy {
+namespace {
+
+TEST_F(ProxyTest, UpdateSwitchesRoutesAndEndpointsWhileARequestIsInFlight) {
+  build({endpoint(11)});
+  // A request in flight when the new configuration arrives.
+  http::ResponsePtr first;
+  auto req = std::make_unique<http::Request>();
+  req->authority = "hello.com";
+  req->path = "/";
+  ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false};
+  proxy_->listener(8080)->onRequest(from, std::move(req),
+                                    [&](http::ResponsePtr r, ResetReason) { first = std::move(r); });
+
+  config::ProxyConfig next = proxy_->config();
+  next.route_configs[0].virtual_hosts[0].domains = {"hello.com", "hi.com"};
+  next.clusters[0].endpoints = {endpoint(12)};
+  ASSERT_TRUE(proxy_->update(std::move(next)).ok());
+  loop_.runUntilIdle();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->status, 200);  // the old route and endpoint finished normally
+
+  auto r = request("hi.com");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(transport_.sent.back().to.ip, config::ipv4(10, 1, 0, 12));
+  // Stats continue across the update: both requests counted.
+  uint64_t total = 0;
+  for (const auto& c : proxy_->stats().requestsTotal()) {
+    total += c.value;
+  }
+  EXPECT_EQ(total, 2u);
+}
+
+TEST_F(ProxyTest, UpdateAddsAndRetiresListeners) {
+  build({endpoint(11)});
+  RequestHandler* old = proxy_->listener(8080);
+  config::ProxyConfig next = proxy_->config();
+  next.listeners[0].port = 8443;
+  ASSERT_TRUE(proxy_->update(std::move(next)).ok());
+  EXPECT_EQ(proxy_->listener(8080), nullptr);
+  ASSERT_NE(proxy_->listener(8443), nullptr);
+  EXPECT_NE(proxy_->listener(8443), old);
+  EXPECT_EQ(proxy_->listenerPorts(), std::vector<uint16_t>{8443});
+}
+
+TEST_F(ProxyTest, InvalidUpdateChangesNothing) {
+  build({endpoint(11)});
+  config::ProxyConfig next = proxy_->config();
+  next.listeners[0].route_config_name = "missing";
+  EXPECT_FALSE(proxy_->update(std::move(next)).ok());
+  auto r = request("hello.com");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+}
+
+}  // namespace
+}  // namespace meshsim::proxy

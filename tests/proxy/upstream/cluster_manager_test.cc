@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -178,6 +179,84 @@ TEST(ClusterManagerTest, RetriesAvoidPreviousHosts) {
     avoided += c.pickEndpoint({0, 1}, 5) == 2 ? 1 : 0;
   }
   EXPECT_NEAR(avoided / 3000.0, 1.0 - std::pow(2.0 / 3.0, 5), 0.03);
+}
+
+}  // namespace
+}  // namespace meshsim::proxy::upstream
+
+namespace meshsim::proxy::upstream {
+namespace {
+
+TEST(ClusterUpdateTest, EndpointsKeepTheirIndexAndStateAcrossAnUpdate) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RoundRobin, 3);  // .10 .11 .12
+  config::OutlierDetection od;
+  od.consecutive_5xx = 1;
+  od.interval = std::chrono::seconds(10);
+  od.base_ejection_time = std::chrono::seconds(30);
+  od.max_ejection_percent = 100;
+  cfg.outlier_detection = od;
+  ClusterState c(cfg, random, loop);
+  c.onRequestStart(1);  // a request in flight to .11
+  c.recordOutcome(2, 503);
+  ASSERT_TRUE(c.ejected(2));
+
+  // EDS: .10 goes, .11 and .12 stay, .13 arrives.
+  config::Cluster next = cfg;
+  next.endpoints.erase(next.endpoints.begin());
+  next.endpoints.push_back({{config::ipv4(10, 1, 0, 13), 8080}, nullptr});
+  c.update(next);
+  EXPECT_EQ(c.liveEndpoints(), 3u);
+  EXPECT_EQ(c.endpoint(1).address.ip, config::ipv4(10, 1, 0, 11));
+  EXPECT_EQ(c.endpoint(3).address.ip, config::ipv4(10, 1, 0, 13));
+  EXPECT_EQ(c.activeRequests(1), 1u);  // the in-flight request still counts where it went
+  EXPECT_TRUE(c.ejected(2));           // outlier state survives the push
+  std::set<int> picked;
+  for (int i = 0; i < 20; ++i) {
+    picked.insert(c.pickEndpoint());
+  }
+  EXPECT_EQ(picked, (std::set<int>{1, 3}));  // never the removed .10, nor the ejected .12
+  c.onRequestEnd(1);
+  EXPECT_EQ(c.activeRequests(1), 0u);
+
+  // The removed endpoint comes back (same address): same index, healthy.
+  c.update(cfg);
+  picked.clear();
+  for (int i = 0; i < 20; ++i) {
+    picked.insert(c.pickEndpoint());
+  }
+  // .10 .11 .12 are live again, .13 is gone, and .12 is still ejected.
+  EXPECT_EQ(c.liveEndpoints(), 3u);
+  EXPECT_EQ(picked, (std::set<int>{0, 1}));
+}
+
+TEST(ClusterUpdateTest, AllEndpointsRemovedIsNoHealthyUpstream) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  ClusterState c(cluster(config::LbPolicy::LeastRequest, 2), random, loop);
+  c.update(cluster(config::LbPolicy::LeastRequest, 0));
+  EXPECT_EQ(c.liveEndpoints(), 0u);
+  EXPECT_EQ(c.pickEndpoint(), -1);
+}
+
+TEST(ClusterUpdateTest, ManagerAddsUpdatesAndRetiresClusters) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  ClusterManager cm({cluster(config::LbPolicy::RoundRobin, 1)}, random, loop);
+  ClusterState* before = cm.find("outbound|80||hello.default.svc.cluster.local");
+  ASSERT_NE(before, nullptr);
+  config::Cluster other = cluster(config::LbPolicy::Random, 2);
+  other.name = "outbound|80|v2|hello.default.svc.cluster.local";
+  cm.update({cluster(config::LbPolicy::RoundRobin, 2), other});
+  // Updated in place: the same object, with the new endpoint.
+  EXPECT_EQ(cm.find("outbound|80||hello.default.svc.cluster.local"), before);
+  EXPECT_EQ(before->liveEndpoints(), 2u);
+  ASSERT_NE(cm.find(other.name), nullptr);
+  cm.update({other});
+  EXPECT_EQ(cm.find("outbound|80||hello.default.svc.cluster.local"), nullptr);
+  // Retired, not destroyed: a request in flight may still hold it.
+  EXPECT_EQ(before->liveEndpoints(), 2u);
 }
 
 }  // namespace
