@@ -20,6 +20,15 @@ meshsim_cli_test(bad_manifest_line 2 "bad-manifest.yaml:16:24: spec.servers\\[0\
 meshsim_cli_test(unknown_traffic 2 "unknown-traffic.yaml:10:7: spec.expect\\[0\\].traffic: no traffic stream is named \"helo\".*exit 2"
                  run ${bad}/unknown-traffic.yaml)
 meshsim_cli_test(missing_file 2 "cannot read file.*exit 2" run ${bad}/does-not-exist.yaml)
+meshsim_cli_test(wrong_type 2 "cli-wrong-type.yaml:12:14: spec.traffic\\[0\\].count: expected an integer, got \"lots\".*exit 2"
+                 run ${bad}/cli-wrong-type.yaml)
+meshsim_cli_test(bad_duration 2 "cli-bad-duration.yaml:12:14: spec.traffic\\[0\\].start: expected a duration.*got \"5 parsecs\".*exit 2"
+                 run ${bad}/cli-bad-duration.yaml)
+# An event that cannot happen at its time (no such pod then) stops the run with exit 2.
+meshsim_cli_test(event_no_such_pod 2 "cli-event-no-such-pod.yaml:15:7: spec.events\\[0\\].kill: no running pod default/hello-7.*exit 2"
+                 run ${bad}/cli-event-no-such-pod.yaml)
+meshsim_cli_test(events_tour 0 "events.*at 4s  kill pod default/hello-0.*at 8s  partition ingress.*PASS  events-tour.*exit 0"
+                 run ${PROJECT_SOURCE_DIR}/scenarios/events-tour.yaml)
 meshsim_cli_test(failed_expectation 1 "FAIL  .*failing.yaml:15:7  traffic hello: status 503.*saw 200 x 20.*exit 1"
                  run ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
 meshsim_cli_test(usage 2 "exit 2" run)
