@@ -20,6 +20,9 @@ constexpr std::string_view kConnectFailure =
     "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 constexpr std::string_view kRemoteReset =
     "upstream connect error or disconnect/reset before headers. reset reason: remote reset";
+constexpr std::string_view kConnectionTermination =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection "
+    "termination";
 constexpr std::string_view kTimeout = "upstream request timeout";
 constexpr std::string_view kFaultAbort = "fault filter abort";
 constexpr std::string_view kOverflow =
@@ -39,6 +42,8 @@ const char* toString(ResetReason r) {
       return "connection failure";
     case ResetReason::RemoteReset:
       return "remote reset";
+    case ResetReason::ConnectionTermination:
+      return "connection termination";
     case ResetReason::Timeout:
       return "timeout";
     case ResetReason::Overflow:
@@ -374,6 +379,10 @@ private:
         case ResetReason::RemoteReset:
           answer(localResponse(503, kRemoteReset),
                  flags_ | exhausted | ResponseFlag::UpstreamRemoteReset);
+          return;
+        case ResetReason::ConnectionTermination:
+          answer(localResponse(503, kConnectionTermination),
+                 flags_ | exhausted | ResponseFlag::UpstreamConnectionTermination);
           return;
         case ResetReason::ConnectFailure:
         case ResetReason::None:

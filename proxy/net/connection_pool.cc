@@ -240,7 +240,7 @@ private:
       }
     }
     count(&ConnectionPoolStats::upstream_cx_destroy_remote);
-    fail(ResetReason::RemoteReset);
+    fail(ResetReason::ConnectionTermination);
   }
 
   // Delivers the response of the current request, then reuses or closes the connection.

@@ -43,6 +43,7 @@ bool retriableReset(const config::RetryPolicy& policy, ResetReason reason) {
       return any_reset ||
              (on & (config::kRetryOnConnectFailure | config::kRetryOnResetBeforeRequest)) != 0;
     case ResetReason::RemoteReset:
+    case ResetReason::ConnectionTermination:
       return any_reset;
   }
   return false;

@@ -17,6 +17,9 @@ enum class ResetReason {
   None,
   ConnectFailure,  // nothing listens at the address, or the connection was refused
   RemoteReset,     // the peer reset the stream before answering
+  // The upstream connection closed (or was reset by the kernel of a dead peer) before a whole
+  // response arrived: HTTP/1.1's way of failing mid-exchange (Envoy: 503 UC).
+  ConnectionTermination,
   Timeout,
   Overflow,
 };

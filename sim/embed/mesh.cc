@@ -100,6 +100,7 @@ const char* errorNameOf(proxy::ResetReason reason) {
     case proxy::ResetReason::Overflow:
       return "overflow";
     case proxy::ResetReason::RemoteReset:
+    case proxy::ResetReason::ConnectionTermination:
     case proxy::ResetReason::None:
       break;
   }

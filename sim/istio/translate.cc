@@ -913,6 +913,12 @@ private:
       Route r;
       r.name = "default";
       r.action.clusters.push_back({c.name, 100, {}, {}});
+      // Istio 1.24+ (reference 2.12): the server sidecar retries twice when the request never
+      // reached the app (reset-before-request; a refused connection to a restarting app too).
+      proxy::config::RetryPolicy inbound_retries;
+      inbound_retries.num_retries = 2;
+      inbound_retries.retry_on = proxy::config::kRetryOnResetBeforeRequest;
+      r.action.retry_policy = inbound_retries;
       vh.routes.push_back(std::move(r));
       rc.virtual_hosts.push_back(std::move(vh));
       Listener l;

@@ -73,7 +73,7 @@ void VirtualNetwork::resetInFlight(const proxy::RequestHandler& handler) {
     proxy::ResponseCallback done = std::move(in_flight_[slot].done);
     release(slot);
     dispatcher_.post([done = std::move(done)]() mutable {
-      done(nullptr, proxy::ResetReason::RemoteReset);
+      done(nullptr, proxy::ResetReason::ConnectionTermination);
     });
   }
 }

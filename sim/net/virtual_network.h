@@ -41,9 +41,9 @@ public:
   void addVirtualIp(Address vip, std::vector<Address> backends);
   void removeVirtualIp(Address vip);
 
-  // Ends every exchange delivered to `handler` that it has not answered yet: its sender gets a
-  // reset (RemoteReset) on the next event and the handler's answer, when it comes, is dropped.
-  // A pod that dies takes its connections with it.
+  // Ends every exchange delivered to `handler` that it has not answered yet: its sender sees the
+  // connection terminate (ConnectionTermination) on the next event and the handler's answer, when
+  // it comes, is dropped. A pod that dies takes its connections with it.
   void resetInFlight(const proxy::RequestHandler& handler);
 
   // Network partitions between two sets of IPs, both directions. A packet dropped (`drop`) makes

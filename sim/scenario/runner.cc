@@ -108,6 +108,7 @@ const char* errorName(proxy::ResetReason reason) {
     case proxy::ResetReason::ConnectFailure:
       return "refused";
     case proxy::ResetReason::RemoteReset:
+    case proxy::ResetReason::ConnectionTermination:
     case proxy::ResetReason::Overflow:
     case proxy::ResetReason::None:
       return "reset";

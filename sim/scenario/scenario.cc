@@ -54,7 +54,7 @@ int blockIndent(const std::string& path, int& line) {
 }
 
 StatusOr<std::chrono::nanoseconds> durationField(yaml::Reader& r, std::string_view key,
-                                                std::chrono::nanoseconds def) {
+                                                 std::chrono::nanoseconds def) {
   if (!r.has(key)) {
     return def;
   }
@@ -289,8 +289,10 @@ Status checkPodSet(yaml::Reader& r, std::string_view key, const std::string& val
     return okStatus();
   }
   if (value.find('=') == std::string::npos) {
-    return r.error(key, "expected ingress, pod/NAME, deployment/NAME or a label selector like "
-                        "app=reviews,version=v2, got \"" + value + "\"");
+    return r.error(key,
+                   "expected ingress, pod/NAME, deployment/NAME or a label selector like "
+                   "app=reviews,version=v2, got \"" +
+                       value + "\"");
   }
   return okStatus();
 }
@@ -306,31 +308,35 @@ StatusOr<EventSpec> parseEvent(const yaml::Document& doc, YAML::Node node, const
   }
   MESHSIM_ASSIGN_OR_RETURN(e.at, durationField(r, "at", {}));
   static const std::pair<const char*, EventSpec::Kind> kKinds[] = {
-      {"kill", EventSpec::Kind::Kill},       {"restart", EventSpec::Kind::Restart},
-      {"scale", EventSpec::Kind::Scale},     {"apply", EventSpec::Kind::Apply},
-      {"delete", EventSpec::Kind::Delete},   {"partition", EventSpec::Kind::Partition},
+      {"kill", EventSpec::Kind::Kill},     {"restart", EventSpec::Kind::Restart},
+      {"scale", EventSpec::Kind::Scale},   {"apply", EventSpec::Kind::Apply},
+      {"delete", EventSpec::Kind::Delete}, {"partition", EventSpec::Kind::Partition},
       {"heal", EventSpec::Kind::Heal}};
   const char* found = nullptr;
   for (const auto& [name, kind] : kKinds) {
     if (r.has(name)) {
       if (found != nullptr) {
-        return r.error(name, std::string("an event does one thing; this one already has ") +
-                                 found + " (use another entry with the same at)");
+        return r.error(name, std::string("an event does one thing; this one already has ") + found +
+                                 " (use another entry with the same at)");
       }
       found = name;
       e.kind = kind;
     }
   }
   if (found == nullptr) {
-    return r.errorHere("an event needs one of kill, restart, scale, apply, delete, partition, heal");
+    // An unknown key is named where it is written (an unknown event kind, or a typo).
+    r.ignore({"propagation"});
+    MESHSIM_RETURN_IF_ERROR(r.finish());
+    return r.errorHere(
+        "an event needs one of kill, restart, scale, apply, delete, partition, heal");
   }
   e.path = r.pathOf(found);
   MESHSIM_ASSIGN_OR_RETURN(e.propagation, durationField(r, "propagation", e.propagation));
-  if (r.has("propagation") && (e.kind == EventSpec::Kind::Restart ||
-                               e.kind == EventSpec::Kind::Partition ||
-                               e.kind == EventSpec::Kind::Heal)) {
-    return r.error("propagation", std::string("does not apply to ") + found +
-                                      " (it changes no configuration)");
+  if (r.has("propagation") &&
+      (e.kind == EventSpec::Kind::Restart || e.kind == EventSpec::Kind::Partition ||
+       e.kind == EventSpec::Kind::Heal)) {
+    return r.error("propagation",
+                   std::string("does not apply to ") + found + " (it changes no configuration)");
   }
   if (e.kind == EventSpec::Kind::Apply) {
     YAML::Node text = r.child("apply");

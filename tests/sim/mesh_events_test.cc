@@ -29,7 +29,8 @@ spec:
 
 class MeshEventsTest : public ::testing::Test {
 protected:
-  void build(const std::string& extra = kTwoReplicas, std::vector<WorkloadBehavior> workloads = {}) {
+  void build(const std::string& extra = kTwoReplicas,
+             std::vector<WorkloadBehavior> workloads = {}) {
     Manifests m;
     const std::string root = MESHSIM_SOURCE_DIR;
     ASSERT_THAT(addPath(root + "/fixtures/istio/ingressgateway.yaml", m), IsOk());
@@ -47,9 +48,12 @@ protected:
         std::remove_if(more.k8s.deployments.begin(), more.k8s.deployments.end(),
                        [&](const k8s::Deployment& d) { return d.meta.name == "hello"; }),
         more.k8s.deployments.end());
-    for (auto& d : more.k8s.deployments) m.k8s.deployments.push_back(d);
-    for (auto& s : more.k8s.services) m.k8s.services.push_back(s);
-    for (auto& v : more.istio.virtual_services) m.istio.virtual_services.push_back(v);
+    for (auto& d : more.k8s.deployments)
+      m.k8s.deployments.push_back(d);
+    for (auto& s : more.k8s.services)
+      m.k8s.services.push_back(s);
+    for (auto& v : more.istio.virtual_services)
+      m.istio.virtual_services.push_back(v);
     MeshOptions options;
     options.workloads = std::move(workloads);
     auto mesh = Mesh::create(std::move(m), std::move(options));
@@ -134,11 +138,11 @@ TEST_F(MeshEventsTest, KillResetsWhatIsInFlight) {
   ASSERT_THAT(mesh_->killPod("default", "hello-0", 0ms, /*replace=*/false), IsOk());
   ASSERT_THAT(mesh_->killPod("default", "hello-1", 0ms, /*replace=*/false), IsOk());
   mesh_->loop().runUntilIdle();
-  // Both requests were at an app when it died: the gateway saw a reset (503 UR, not retried
+  // Both requests were at an app when it died: the connection terminated (503 UC, not retried
   // by Istio's default retryOn), long before the app's 50 ms.
   EXPECT_EQ(a->status, 503);
   EXPECT_EQ(b->status, 503);
-  EXPECT_THAT(a->body, HasSubstr("remote reset"));
+  EXPECT_THAT(a->body, HasSubstr("connection termination"));
   EXPECT_LT(a->at - proxy::MonotonicTime{}, 20ms);
   // No replacement: the Deployment is empty, so no healthy upstream.
   const Result r = get();
@@ -324,7 +328,7 @@ TEST_F(MeshEventsTest, FailedCallAnswersOnErrorAfterTheAppsOwnRetries) {
   EXPECT_EQ(r.status, 502);
   EXPECT_THAT(r.body, HasSubstr("call to http://backend:9080/ failed: status 500"));
   EXPECT_EQ(mesh_->app("default", "backend-0")->received(), 3u);  // 1 + 2 retries
-  EXPECT_EQ(get().status, 200);  // the 4th try succeeds
+  EXPECT_EQ(get().status, 200);                                   // the 4th try succeeds
 }
 
 TEST_F(MeshEventsTest, CallTimeoutAndIgnore) {

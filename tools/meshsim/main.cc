@@ -2,6 +2,7 @@
 //
 // Exit codes: 0 every expectation held, 1 an expectation failed, 2 invalid input or usage.
 
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,32 @@ int main(int argc, char** argv) {
       meshsim::cli::addGraphCommand(app),   meshsim::cli::addServeCommand(app),
   };
 
+  // meshsim help [COMMAND]: the same text as --help.
+  std::string help_topic;
+  CLI::App* help = app.add_subcommand("help", "Show help for meshsim or for one command");
+  help->add_option("command", help_topic, "The command to explain (run, validate, explain, ...)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? meshsim::cli::kExitOk : kExitInvalid;
+  }
+  if (help->parsed()) {
+    if (help_topic.empty()) {
+      // Not app.help(): with a subcommand parsed it would describe `help` itself.
+      std::cout << app.get_formatter()->make_help(&app, argv[0], CLI::AppFormatMode::Normal);
+      return meshsim::cli::kExitOk;
+    }
+    for (CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == help_topic && sub != help) {
+        std::cout << sub->get_formatter()->make_help(sub, std::string(argv[0]) + " " + help_topic,
+                                                     CLI::AppFormatMode::Normal);
+        return meshsim::cli::kExitOk;
+      }
+    }
+    std::cerr << "error: no command " << help_topic << " (see meshsim help)\n";
+    return kExitInvalid;
   }
   for (const auto& command : commands) {
     if (const int code = command(); code >= 0) {

@@ -1,5 +1,6 @@
 // meshsim run and meshsim validate.
 
+#include <fnmatch.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -33,8 +34,21 @@ namespace {
 namespace fs = std::filesystem;
 using meshsim::sim::scenario::isScenarioFile;
 
-// Expands folders into the scenario files below them, in name order. Files are kept as given.
-std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& paths) {
+// Whether a file found in a folder matches one of the --exclude shell patterns (fnmatch, where
+// `*` also crosses slashes: "*/known-bugs/*").
+bool excluded(const std::string& path, const std::vector<std::string>& patterns) {
+  for (const auto& pattern : patterns) {
+    if (fnmatch(pattern.c_str(), path.c_str(), 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Expands folders into the scenario files below them, in name order, leaving out files that
+// match an exclude pattern. Files named directly are kept as given.
+std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& paths,
+                                             const std::vector<std::string>& exclude = {}) {
   std::vector<std::string> out;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -47,7 +61,7 @@ std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& pat
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const auto ext = it->path().extension();
       if (it->is_regular_file(ec) && (ext == ".yaml" || ext == ".yml") &&
-          isScenarioFile(it->path().string())) {
+          !excluded(it->path().string(), exclude) && isScenarioFile(it->path().string())) {
         found.push_back(it->path().string());
       }
     }
@@ -156,6 +170,7 @@ struct RunFlags {
   std::string output_file;
   unsigned jobs = 1;  // 0: one per hardware thread
   std::string progress = "auto";
+  std::vector<std::string> exclude;
 };
 
 // One scenario file's run, as a worker leaves it for the main thread.
@@ -193,7 +208,7 @@ FileRun runFile(const std::string& file, const RunFlags& flags) {
 }
 
 int runCommand(const RunFlags& flags) {
-  const auto files = expandScenarioPaths(flags.paths);
+  const auto files = expandScenarioPaths(flags.paths, flags.exclude);
   if (files.empty()) {
     std::cerr << "meshsim run: no scenario files found in the given paths\n";
     return kExitInvalid;
@@ -343,6 +358,9 @@ Command addRunCommand(CLI::App& app) {
                   "Progress on stderr: auto (default: on a terminal, once the run takes over a "
                   "second), always (plain lines when stderr is not a terminal) or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--exclude", o->exclude,
+                  "Leave out scenario files found in folders whose path matches this shell "
+                  "pattern, e.g. '*/known-bugs/*' (repeatable)");
   return [run, o] { return *run ? runCommand(*o) : -1; };
 }
 

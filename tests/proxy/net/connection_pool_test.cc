@@ -224,7 +224,7 @@ TEST_F(ConnectionPoolTest, ConnectTimeoutIsConnectFailure) {
   }
 }
 
-TEST_F(ConnectionPoolTest, CloseBeforeTheResponseIsRemoteReset) {
+TEST_F(ConnectionPoolTest, CloseBeforeTheResponseIsConnectionTermination) {
   ScriptedUpstream upstream(1, [](tcp::socket& s, int) {
     ScriptedUpstream::readRequest(s);
     s.close();
@@ -232,7 +232,7 @@ TEST_F(ConnectionPoolTest, CloseBeforeTheResponseIsRemoteReset) {
   makePool(upstream.port());
   Outcome o = send(request());
   EXPECT_EQ(o.response, nullptr);
-  EXPECT_EQ(o.reset, ResetReason::RemoteReset);
+  EXPECT_EQ(o.reset, ResetReason::ConnectionTermination);
 }
 
 TEST_F(ConnectionPoolTest, DecodesAChunkedResponseAndDropsHopByHopFields) {
@@ -300,7 +300,7 @@ TEST_F(ConnectionPoolTest, DoesNotRetryAPost) {
   makePool(upstream.port());
   EXPECT_EQ(send(request()).response->status, 200);
   Outcome post = send(request("POST"));
-  EXPECT_EQ(post.reset, ResetReason::RemoteReset);
+  EXPECT_EQ(post.reset, ResetReason::ConnectionTermination);
   EXPECT_EQ(stats().upstream_rq_retry, 0u);
 }
 

@@ -66,7 +66,7 @@ TEST_F(VirtualNetworkTest, ResetInFlightEndsTheExchangeAndDropsTheLateAnswer) {
   network_.resetInFlight(h);
   loop_.runUntilIdle();
   EXPECT_TRUE(a.done);
-  EXPECT_EQ(a.reset, proxy::ResetReason::RemoteReset);
+  EXPECT_EQ(a.reset, proxy::ResetReason::ConnectionTermination);
   // The dead handler answers later: nobody hears it, and the slot is reused safely.
   send(client_, server_, b);
   h.answerAll(200);
@@ -87,7 +87,7 @@ TEST_F(VirtualNetworkTest, ResetBeforeDeliveryNeverReachesTheHandler) {
   network_.resetInFlight(h);  // the request is still on the wire
   loop_.runUntilIdle();
   EXPECT_TRUE(h.held.empty());
-  EXPECT_EQ(a.reset, proxy::ResetReason::RemoteReset);
+  EXPECT_EQ(a.reset, proxy::ResetReason::ConnectionTermination);
 }
 
 TEST_F(VirtualNetworkTest, DroppedPartitionTimesOutAndRejectedOneRefusesAtOnce) {
