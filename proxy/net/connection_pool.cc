@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/net/edge_poller.h"
 #include "proxy/net/net_util.h"
 #include "proxy/net/wire.h"
 
@@ -24,7 +25,7 @@ using ErrorCode = boost::system::error_code;
 
 // One upstream connection. Like the server's connections it deletes itself once closed and no
 // Asio operation refers to it any more.
-class HttpConnectionPool::Connection {
+class HttpConnectionPool::Connection : public EdgePoller::Watcher {
 public:
   explicit Connection(HttpConnectionPool& pool)
       : pool_(&pool),
@@ -81,7 +82,7 @@ public:
       return;
     }
     if (ec && ec != boost::asio::error::would_block) {
-      // Broken already; the queued wait for readability reports it.
+      // Broken already; the EdgePoller reports it (a hang-up or error is an arrival too).
       return;
     }
     const size_t done = ec ? 0 : n;
@@ -121,9 +122,15 @@ private:
     ErrorCode ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
     socket_.non_blocking(true, ignored);
+    poll_token_ =
+        EdgePoller::of(socket_.get_executor().context()).add(socket_.native_handle(), *this);
+    if (poll_token_ == 0) {
+      count(&ConnectionPoolStats::upstream_cx_connect_fail);
+      closeNow();
+      return;
+    }
     state_ = State::Idle;
     idle_since_ = Clock::now();
-    waitReadable();
     // The connect timer fires later, finds the connection open and re-arms for idleness.
     if (pool_ != nullptr) {
       pool_->onConnected(this);
@@ -140,20 +147,11 @@ private:
     }
   }
 
-  // Reading: a wait for readability is always queued while the connection is open, so a close
-  // by the upstream is seen at once, and bytes are read with a non-blocking recv when they are
-  // there (see the server's connections for why not async_read_some).
-  void waitReadable() {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [ref = Ref(this)](const ErrorCode& ec) { ref->onReadable(ec); });
-  }
-
-  void onReadable(const ErrorCode& ec) {
+  // Reading: the socket is in the loop's EdgePoller while the connection is open, so a close by
+  // the upstream is seen at once and response bytes are read with a non-blocking recv as they
+  // arrive, with no system call to wait (see EdgePoller).
+  void onPollReadable() override {
     if (state_ == State::Closed) {
-      return;
-    }
-    if (ec) {
-      onBroken();
       return;
     }
     while (true) {
@@ -174,7 +172,6 @@ private:
         break;  // Drained: the next arrival raises a new readiness event.
       }
     }
-    waitReadable();
   }
 
   // Handles received bytes; returns false when the connection was closed.
@@ -275,6 +272,8 @@ private:
     }
     const bool was_connecting = state_ == State::Connecting;
     state_ = State::Closed;
+    EdgePoller::of(socket_.get_executor().context()).remove(poll_token_);
+    poll_token_ = 0;
     ErrorCode ignored;
     socket_.close(ignored);
     timer_.cancel();
@@ -360,7 +359,8 @@ private:
   Pending current_;
 
   State state_ = State::Connecting;
-  unsigned refs_ = 1;  // The open socket's reference, released by closeNow().
+  uint64_t poll_token_ = 0;  // In the EdgePoller while open.
+  unsigned refs_ = 1;        // The open socket's reference, released by closeNow().
   bool writing_ = false;
   bool got_bytes_ = false;  // A byte of the current response arrived.
   bool reused_ = false;     // An earlier request completed on this connection.

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/net/edge_poller.h"
 #include "proxy/net/net_util.h"
 #include "proxy/net/wire.h"
 
@@ -62,7 +63,7 @@ private:
 
 // One accepted connection. It lives while its socket is open or an Asio operation or a handler
 // callback still refers to it (see Ref); the server only tracks the open ones.
-class HttpServer::Connection {
+class HttpServer::Connection : public EdgePoller::Watcher {
 public:
   Connection(HttpServer& server, tcp::socket socket, ConnectionInfo info)
       : server_(&server),
@@ -88,12 +89,27 @@ public:
       closeNow();
       return;
     }
+    poll_token_ =
+        EdgePoller::of(socket_.get_executor().context()).add(socket_.native_handle(), *this);
+    if (poll_token_ == 0) {
+      closeNow();
+      return;
+    }
     last_activity_ = Clock::now();
     if (options_.idle_timeout > Duration::zero()) {
       armTimer(last_activity_ + options_.idle_timeout);
     }
     read_first_ = true;  // The request may be here already.
     resumeReading();
+  }
+
+  // EdgePoller::Watcher: bytes arrived (or the client hung up).
+  void onPollReadable() override {
+    edge_ = true;
+    if (waiting_) {
+      waiting_ = false;
+      readNow();
+    }
   }
 
   // Closes at once, without notifying the server (which is being destroyed).
@@ -115,12 +131,11 @@ private:
 
   // Reading -----------------------------------------------------------------------------------
   //
-  // A wait for readability stays queued whenever the connection goes back to the event loop able
-  // to take bytes, and bytes are then read with a non-blocking recv. (async_read_some would
-  // first try a recv, which fails with EAGAIN when the client is waiting for its response: one
-  // wasted system call per request.) Epoll reports every arrival, so a queued wait misses
-  // nothing; when no wait was queued (the buffer was full) or the last read filled the buffer,
-  // the next read goes first and waits only if it finds nothing.
+  // The socket is in the loop's EdgePoller from the start: every arrival of bytes calls
+  // onPollReadable(), so waiting for the next request costs no system call (an Asio wait would
+  // re-arm with epoll_ctl, async_read_some would spend a recv failing with EAGAIN). Bytes are
+  // read with a non-blocking recv until it returns less than asked; when the connection cannot
+  // take bytes (the buffer is full), an arrival is remembered and read when it can.
 
   // Makes room at the end of the buffer; false when it is full of unparsed bytes.
   bool makeRoom() {
@@ -142,32 +157,18 @@ private:
 
   // Arranges for the next bytes to be read, if the connection wants any.
   void resumeReading() {
-    if (waiting_ || reading_ || !wantsBytes()) {
+    if (waiting_ || reading_ || posted_ || !wantsBytes()) {
       return;  // Inside readNow(), its loop decides what comes next.
     }
     if (!makeRoom()) {
       read_first_ = true;  // Full: TCP flow control now holds the client back.
       return;
     }
-    if (read_first_) {
+    if (read_first_ || edge_) {
       readNow();
       return;
     }
-    waiting_ = true;
-    socket_.async_wait(tcp::socket::wait_read,
-                       [ref = Ref(this)](const ErrorCode& ec) { ref->onReadable(ec); });
-  }
-
-  void onReadable(const ErrorCode& ec) {
-    waiting_ = false;
-    if (closed_) {
-      return;
-    }
-    if (ec) {
-      closeNow();
-      return;
-    }
-    readNow();
+    waiting_ = true;  // The next arrival calls readNow().
   }
 
   // Reads and handles what is there, a few buffers at most so that one busy client cannot hold
@@ -183,6 +184,7 @@ private:
       }
       ErrorCode ec;
       const size_t room = options_.read_buffer_bytes - end_;
+      edge_ = false;  // This read takes what the arrivals so far brought.
       const size_t n = socket_.read_some(boost::asio::buffer(buffer_.get() + end_, room), ec);
       if (ec == boost::asio::error::would_block) {
         reading_ = false;
@@ -217,8 +219,13 @@ private:
     }
     // Still more to read: come back after the connections that are waiting.
     reading_ = false;
-    waiting_ = true;
-    boost::asio::post(socket_.get_executor(), [ref = Ref(this)] { ref->onReadable({}); });
+    posted_ = true;
+    boost::asio::post(socket_.get_executor(), [ref = Ref(this)] {
+      ref->posted_ = false;
+      if (!ref->closed_) {
+        ref->readNow();
+      }
+    });
   }
 
   // Parses buffered bytes into requests, one at a time: nothing is parsed while a request is
@@ -418,6 +425,8 @@ private:
       return;
     }
     closed_ = true;
+    EdgePoller::of(socket_.get_executor().context()).remove(poll_token_);
+    poll_token_ = 0;
     ErrorCode ignored;
     socket_.close(ignored);
     timer_.cancel();
@@ -523,7 +532,10 @@ private:
   std::string out_;
 
   unsigned refs_ = 1;        // The open socket's reference, released by closeNow().
-  bool waiting_ = false;     // A wait for readability (or a posted read) is queued.
+  bool waiting_ = false;     // Idle until the next arrival of bytes.
+  bool posted_ = false;      // A read is posted to run after the other connections.
+  bool edge_ = false;        // Bytes arrived that no read has taken yet.
+  uint64_t poll_token_ = 0;  // In the EdgePoller while open.
   bool reading_ = false;     // Inside readNow().
   bool read_first_ = false;  // Bytes may be waiting that no readiness event will announce.
   bool processing_ = false;  // Inside processInput().

@@ -1,0 +1,80 @@
+#pragma once
+
+// File: proxy/net/edge_poller.h
+//
+// Waiting for bytes without a system call per wait. Asio 1.74 re-arms every wait for
+// readability with epoll_ctl (and async_read_some spends a recv that fails with EAGAIN instead),
+// so a proxy that waits for the next request or response on each side paid one extra system
+// call per side per request. An EdgePoller is one edge-triggered epoll set per io_context: a
+// socket is added once, when its connection opens, and its watcher hears of every arrival of
+// bytes (or of a hang-up or error) until it is removed. The set itself is one descriptor that
+// Asio waits on, so the loop makes one epoll_ctl per batch of events, not per request.
+//
+// Contract for a watcher (edge-triggered): after onReadable() it must read until a read returns
+// would_block or less than it asked for; bytes that arrive later raise a new call. Everything
+// runs on the io_context's one thread.
+//
+// Example:
+//   token_ = EdgePoller::of(io).add(socket_.native_handle(), *this);
+//   ...
+//   EdgePoller::of(io).remove(token_);  // before closing the socket
+//   socket_.close();
+
+#include <cstdint>
+#include <vector>
+
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+namespace meshsim::proxy::net {
+
+class EdgePoller : public boost::asio::execution_context::service {
+public:
+  class Watcher {
+  public:
+    virtual ~Watcher() = default;
+    // Bytes arrived, or the peer hung up or the socket failed (a read will say which).
+    virtual void onPollReadable() = 0;
+  };
+
+  using key_type = EdgePoller;
+  static boost::asio::execution_context::id id;
+
+  explicit EdgePoller(boost::asio::execution_context& context);
+  ~EdgePoller() override;
+
+  // The poller of the io_context that runs `context` (created on first use).
+  static EdgePoller& of(boost::asio::execution_context& context) {
+    return boost::asio::use_service<EdgePoller>(context);
+  }
+
+  // Watches `fd` for readability until remove(). Returns a token (never 0), or 0 when the
+  // descriptor cannot be watched (then the caller closes the connection).
+  uint64_t add(int fd, Watcher& watcher);
+  // Stops the calls to the watcher of `token` at once, also for events already fetched. Call it
+  // before closing the socket. A token of 0 is ignored.
+  void remove(uint64_t token);
+
+  // Events delivered so far (for tests).
+  uint64_t delivered() const { return delivered_; }
+
+private:
+  void shutdown() override;
+  void arm();
+  void onEvents();
+
+  struct Slot {
+    Watcher* watcher = nullptr;
+    uint32_t generation = 1;
+  };
+
+  int epoll_fd_ = -1;
+  boost::asio::posix::stream_descriptor descriptor_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_;
+  uint64_t delivered_ = 0;
+  bool armed_ = false;
+};
+
+}  // namespace meshsim::proxy::net
