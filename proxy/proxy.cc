@@ -92,6 +92,11 @@ public:
   // proxy::RequestHandler
   void onRequest(const ConnectionInfo& connection, http::RequestPtr request,
                  ResponseCallback done) override {
+    if (connection.cancel != nullptr && connection.cancel->cancelled()) {
+      // The client gave up before the request arrived: nothing reaches the router.
+      done(nullptr, ResetReason::ConnectionTermination);
+      return;
+    }
     Exchange x;
     x.downstream = connection;
     x.start = proxy_.dispatcher_.now();
@@ -180,9 +185,18 @@ public:
     if (cluster->config().original_destination) {
       x.service = passthroughService(*request);
     }
+    CancellationPtr cancel = x.downstream.cancel;
     auto upstream = std::make_shared<UpstreamRequest>(*this, std::move(x), std::move(request),
                                                       *cluster, *route);
     active_.emplace(upstream.get(), upstream);
+    if (cancel != nullptr) {
+      // The client may go away while the request is upstream (Envoy: downstream reset).
+      cancel->setOnCancel([weak = std::weak_ptr<UpstreamRequest>(upstream)] {
+        if (auto u = weak.lock()) {
+          u->onDownstreamCancelled();
+        }
+      });
+    }
     upstream->start();
   }
 
@@ -221,6 +235,18 @@ private:
           cluster_(cluster),
           route_(route),
           policy_(route.action.retry_policy.value_or(config::RetryPolicy{})) {}
+
+    // The client went away: the attempt in flight is reset and the request is recorded as
+    // response code 0 with DC, as Envoy does; nothing is answered.
+    void onDownstreamCancelled() {
+      if (done_) {
+        return;
+      }
+      cancelAttempt();
+      cleanUp();
+      listener_.finishCancelled(std::move(x_), flags_);
+      listener_.release(this);
+    }
 
     void start() {
       if (route_.fault) {
@@ -319,8 +345,9 @@ private:
         cluster_.onRequestStart(index);
       }
       sent_ = proxy_.dispatcher_.now();
+      attempt_cancel_ = std::make_shared<Cancellation>();
       ConnectionInfo from{config::Address{proxy_.config_->ip, 0}, endpoint.address,
-                          proxy_.config_->workload, endpoint.mtls};
+                          proxy_.config_->workload, endpoint.mtls, attempt_cancel_};
       proxy_.transport_.send(from, endpoint.address, std::move(request),
                              [self = shared_from_this(), attempt, index](
                                  http::ResponsePtr response, ResetReason reset) mutable {
@@ -337,6 +364,7 @@ private:
       if (done_ || attempt != attempt_ || attempt_timed_out_) {
         return;  // answered already (route timeout), or this attempt's per-try timeout fired
       }
+      attempt_cancel_.reset();  // finished: nothing left to cancel
       if (try_timer_ != nullptr) {
         try_timer_->disable();
       }
@@ -355,8 +383,17 @@ private:
     }
 
     void onPerTryTimeout() {
-      attempt_timed_out_ = true;  // the attempt stays in flight; its answer will be ignored
+      attempt_timed_out_ = true;  // Envoy resets the attempt; its late answer is ignored
+      cancelAttempt();
       onReset(ResetReason::Timeout);
+    }
+
+    // Resets the attempt in flight, if any: the upstream sees its client go away.
+    void cancelAttempt() {
+      if (attempt_cancel_ != nullptr) {
+        CancellationPtr c = std::move(attempt_cancel_);
+        c->cancel();
+      }
     }
 
     void onReset(ResetReason reset) {
@@ -417,7 +454,8 @@ private:
     }
 
     void onRouteTimeout() {
-      // The global timeout is never retried; in-flight attempts are abandoned.
+      // The global timeout is never retried; the attempt in flight is reset.
+      cancelAttempt();
       answer(localResponse(504, kTimeout), flags_ | ResponseFlag::UpstreamRequestTimeout);
     }
 
@@ -436,6 +474,13 @@ private:
       if (done_) {
         return;
       }
+      cleanUp();
+      listener_.finish(std::move(x_), std::move(response), flags);
+      listener_.release(this);
+    }
+
+    // Ends the request's own business: timers, the retry slot. Once.
+    void cleanUp() {
       done_ = true;
       if (in_retry_) {
         cluster_.endRetry();
@@ -451,8 +496,6 @@ private:
         backoff_timer_->disable();
       }
       x_.attempts = attempt_;
-      listener_.finish(std::move(x_), std::move(response), flags);
-      listener_.release(this);
     }
 
     static constexpr ResponseFlags kRetryLimit =
@@ -465,6 +508,7 @@ private:
     upstream::ClusterState& cluster_;
     const config::Route& route_;
     config::RetryPolicy policy_;
+    CancellationPtr attempt_cancel_;  // of the attempt in flight
     ResponseFlags flags_ = 0;
     bool abort_ = false;
     bool done_ = false;
@@ -607,6 +651,31 @@ private:
       proxy_.access_log_.log(std::move(*x.log));
     }
     x.done(std::move(response), ResetReason::None);
+  }
+
+  // Records a request whose client went away before the answer: response code 0 and DC (plus
+  // what happened before, e.g. DI), nothing sent downstream. Its sender is told with a reset it
+  // no longer listens for, so the transport's bookkeeping ends.
+  void finishCancelled(Exchange x, ResponseFlags flags) {
+    flags = flags | ResponseFlag::DownstreamConnectionTermination;
+    stats::RequestRecord record;
+    record.reporter = isOutbound() ? stats::Reporter::Source : stats::Reporter::Destination;
+    record.peer = isOutbound() ? std::move(x.upstream_workload) : x.downstream.peer;
+    record.service = std::move(x.service);
+    record.response_code = 0;
+    record.flags = flags;
+    record.mtls = isOutbound() ? x.upstream_mtls : x.downstream.mtls;
+    record.duration_ms = wholeMillis(proxy_.dispatcher_.now() - x.start);
+    record.request_bytes = x.request_bytes;
+    record.response_bytes = 0;
+    proxy_.stats_.record(record);
+    if (x.log != nullptr) {
+      http::Response none;
+      none.status = 0;
+      stats::completeAccessLogEntry(*x.log, none, flags, record.duration_ms);
+      proxy_.access_log_.log(std::move(*x.log));
+    }
+    x.done(nullptr, ResetReason::ConnectionTermination);
   }
 
   Proxy& proxy_;

@@ -1,7 +1,7 @@
 #include "sim/mesh.h"
 
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "sim/telemetry/scrape.h"
@@ -287,8 +287,8 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
   // The push: proxies and kube-proxy follow after `propagation`. A later change supersedes an
   // earlier one that has not been pushed yet.
   const uint64_t generation = ++push_generation_;
-  auto pending = std::make_shared<std::map<std::string, proxy::config::ProxyConfig>>(
-      std::move(configs));
+  auto pending =
+      std::make_shared<std::map<std::string, proxy::config::ProxyConfig>>(std::move(configs));
   std::vector<std::string> gone;
   for (const auto& id : leaving) {
     if (std::find(replaced.begin(), replaced.end(), id) == replaced.end()) {
@@ -416,14 +416,22 @@ Status Mesh::scale(const std::string& namespace_name, const std::string& deploym
 
 Status Mesh::apply(const Manifests& more, std::chrono::nanoseconds propagation) {
   Manifests next = manifests_;
-  for (const auto& r : more.k8s.namespaces) upsert(next.k8s.namespaces, r);
-  for (const auto& r : more.k8s.deployments) upsert(next.k8s.deployments, r);
-  for (const auto& r : more.k8s.pods) upsert(next.k8s.pods, r);
-  for (const auto& r : more.k8s.services) upsert(next.k8s.services, r);
-  for (const auto& r : more.istio.gateways) upsert(next.istio.gateways, r);
-  for (const auto& r : more.istio.virtual_services) upsert(next.istio.virtual_services, r);
-  for (const auto& r : more.istio.destination_rules) upsert(next.istio.destination_rules, r);
-  for (const auto& r : more.istio.service_entries) upsert(next.istio.service_entries, r);
+  for (const auto& r : more.k8s.namespaces)
+    upsert(next.k8s.namespaces, r);
+  for (const auto& r : more.k8s.deployments)
+    upsert(next.k8s.deployments, r);
+  for (const auto& r : more.k8s.pods)
+    upsert(next.k8s.pods, r);
+  for (const auto& r : more.k8s.services)
+    upsert(next.k8s.services, r);
+  for (const auto& r : more.istio.gateways)
+    upsert(next.istio.gateways, r);
+  for (const auto& r : more.istio.virtual_services)
+    upsert(next.istio.virtual_services, r);
+  for (const auto& r : more.istio.destination_rules)
+    upsert(next.istio.destination_rules, r);
+  for (const auto& r : more.istio.service_entries)
+    upsert(next.istio.service_entries, r);
   for (const auto& w : more.warnings) {
     next.warnings.push_back(w);
   }
@@ -512,7 +520,8 @@ StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway
       return invalidArgumentError("gateway service \"" + gateway_service +
                                   "\" must be NAMESPACE/NAME");
     }
-    found = world_->findService(gateway_service.substr(0, slash), gateway_service.substr(slash + 1));
+    found =
+        world_->findService(gateway_service.substr(0, slash), gateway_service.substr(slash + 1));
     if (found == nullptr) {
       return notFoundError("no Service " + gateway_service);
     }
@@ -545,14 +554,14 @@ void Mesh::sendFromPod(size_t pod, proxy::config::Address to, proxy::http::Reque
 }
 
 void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
-                            proxy::http::RequestPtr request, proxy::ResponseCallback done) {
-  proxy::ConnectionInfo from{{p.ip, 0}, to, nullptr, false};
+                       proxy::http::RequestPtr request, proxy::ResponseCallback done,
+                       proxy::CancellationPtr cancel) {
+  proxy::ConnectionInfo from{{p.ip, 0}, to, nullptr, false, std::move(cancel)};
   PodRuntime* rt = runtimeOf(p.id());
   if (rt == nullptr) {
     // A pod that is gone sends nothing.
-    loop_.post([done = std::move(done)]() mutable {
-      done(nullptr, proxy::ResetReason::ConnectFailure);
-    });
+    loop_.post(
+        [done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
     return;
   }
   proxy::Proxy* sidecar = p.sidecar ? rt->proxy : nullptr;
@@ -576,21 +585,22 @@ void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
 }
 
 void Mesh::sendCall(const k8s::PodState& from, const apps::Call& call,
-                    proxy::http::RequestPtr request, proxy::ResponseCallback done) {
+                    proxy::http::RequestPtr request, proxy::CancellationPtr cancel,
+                    proxy::ResponseCallback done) {
   auto url = parseUrl(call.url);
   const k8s::ServiceState* svc =
       url.ok() ? world_->resolve(url->host, from.namespace_name) : nullptr;
   if (svc == nullptr) {
     // NXDOMAIN: the Service is gone (or never was); the app's HTTP client cannot connect.
-    loop_.post([done = std::move(done)]() mutable {
-      done(nullptr, proxy::ResetReason::ConnectFailure);
-    });
+    loop_.post(
+        [done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
     return;
   }
   request->scheme = url->scheme;
   request->authority = url->explicit_port ? url->host + ":" + std::to_string(url->port) : url->host;
   request->path = url->path;
-  sendFromPod(from, {svc->cluster_ip, url->port}, std::move(request), std::move(done));
+  sendFromPod(from, {svc->cluster_ip, url->port}, std::move(request), std::move(done),
+              std::move(cancel));
 }
 
 const k8s::PodState* Mesh::podForOrigin(uint64_t origin) const {

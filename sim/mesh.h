@@ -11,12 +11,12 @@
 //   mesh->sendFromIngress(Mesh::request("GET", "http://hello.com/"), {}, [&](auto r, auto) {...});
 //   mesh->loop().runUntilIdle();
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -88,7 +88,8 @@ public:
   // The same for a pod given by its state (valid for the mesh's lifetime, unlike an index once
   // events change the world); a pod that is no longer running cannot connect.
   void sendFromPod(const k8s::PodState& pod, proxy::config::Address to,
-                   proxy::http::RequestPtr request, proxy::ResponseCallback done);
+                   proxy::http::RequestPtr request, proxy::ResponseCallback done,
+                   proxy::CancellationPtr cancel = nullptr);
   // Shows every request any app receives to `observer` (empty: stop).
   void setRequestObserver(apps::RequestObserver observer);
 
@@ -120,8 +121,8 @@ public:
   Status apply(const Manifests& more, std::chrono::nanoseconds propagation);
   // kubectl delete of one resource (kind as in manifests: Deployment, Pod, Service, Gateway,
   // VirtualService, DestinationRule, ServiceEntry, Namespace).
-  Status remove(const std::string& kind, const std::string& namespace_name,
-                const std::string& name, std::chrono::nanoseconds propagation);
+  Status remove(const std::string& kind, const std::string& namespace_name, const std::string& name,
+                std::chrono::nanoseconds propagation);
   // Cuts the network between two sets of pods (indices into world().pods()), both directions;
   // see net::VirtualNetwork::partition().
   void partition(const std::vector<size_t>& a, const std::vector<size_t>& b, bool drop);
@@ -170,7 +171,7 @@ private:
 
   // apps::CallSender: an app's call, through its pod's sidecar.
   void sendCall(const k8s::PodState& from, const apps::Call& call, proxy::http::RequestPtr request,
-                proxy::ResponseCallback done) override;
+                proxy::CancellationPtr cancel, proxy::ResponseCallback done) override;
 
   MeshOptions options_;
   proxy::VirtualDispatcher loop_;

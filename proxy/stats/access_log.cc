@@ -57,6 +57,7 @@ std::string_view responseCodeDetailsFor(ResponseFlags flags) {
       {ResponseFlag::NoRouteFound, "route_not_found"},
       {ResponseFlag::FaultInjected, "fault_filter_abort"},
       {ResponseFlag::RateLimited, "local_rate_limited"},
+      {ResponseFlag::DownstreamConnectionTermination, "downstream_remote_disconnect"},
       {ResponseFlag::NoClusterFound, "cluster_not_found"},
   };
   for (const auto& d : kDetails) {

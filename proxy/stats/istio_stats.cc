@@ -24,6 +24,7 @@ constexpr FlagName kFlagNames[] = {
     {ResponseFlag::DelayInjected, "DI"},
     {ResponseFlag::FaultInjected, "FI"},
     {ResponseFlag::RateLimited, "RL"},
+    {ResponseFlag::DownstreamConnectionTermination, "DC"},
     {ResponseFlag::UpstreamRetryLimitExceeded, "URX"},
     {ResponseFlag::NoClusterFound, "NC"},
 };

@@ -12,20 +12,21 @@
 namespace meshsim::proxy::stats {
 
 enum class ResponseFlag : uint32_t {
-  FailedLocalHealthCheck = 1u << 0,         // LH
-  NoHealthyUpstream = 1u << 1,              // UH
-  UpstreamRequestTimeout = 1u << 2,         // UT
-  LocalReset = 1u << 3,                     // LR
-  UpstreamRemoteReset = 1u << 4,            // UR
-  UpstreamConnectionFailure = 1u << 5,      // UF
-  UpstreamConnectionTermination = 1u << 6,  // UC
-  UpstreamOverflow = 1u << 7,               // UO
-  NoRouteFound = 1u << 8,                   // NR
-  DelayInjected = 1u << 9,                  // DI
-  FaultInjected = 1u << 10,                 // FI
-  RateLimited = 1u << 11,                   // RL
-  UpstreamRetryLimitExceeded = 1u << 12,    // URX
-  NoClusterFound = 1u << 13,                // NC
+  FailedLocalHealthCheck = 1u << 0,            // LH
+  NoHealthyUpstream = 1u << 1,                 // UH
+  UpstreamRequestTimeout = 1u << 2,            // UT
+  LocalReset = 1u << 3,                        // LR
+  UpstreamRemoteReset = 1u << 4,               // UR
+  UpstreamConnectionFailure = 1u << 5,         // UF
+  UpstreamConnectionTermination = 1u << 6,     // UC
+  UpstreamOverflow = 1u << 7,                  // UO
+  NoRouteFound = 1u << 8,                      // NR
+  DelayInjected = 1u << 9,                     // DI
+  FaultInjected = 1u << 10,                    // FI
+  RateLimited = 1u << 11,                      // RL
+  DownstreamConnectionTermination = 1u << 12,  // DC
+  UpstreamRetryLimitExceeded = 1u << 13,       // URX
+  NoClusterFound = 1u << 14,                   // NC
 };
 
 using ResponseFlags = uint32_t;

@@ -6,6 +6,8 @@
 // virtual network that hands message objects from hop to hop; real-network mode implements
 // them with sockets and the HTTP/1.1 codec.
 
+#include <memory>
+
 #include "proxy/config/proxy_config.h"
 #include "proxy/core/unique_function.h"
 #include "proxy/http/message.h"
@@ -25,6 +27,31 @@ enum class ResetReason {
 };
 const char* toString(ResetReason r);
 
+// A sender's way to give up on an exchange it started, as Envoy resets a stream (HTTP/1.1:
+// closes the connection): a route or per-try timeout, an app that stops waiting. The receiver
+// of the request may register what to do when that happens; the sender calls cancel(). Used on
+// the loop's thread only.
+class Cancellation {
+public:
+  void cancel() {
+    if (cancelled_) {
+      return;
+    }
+    cancelled_ = true;
+    if (on_cancel_) {
+      UniqueFunction<void()> f = std::move(on_cancel_);
+      f();
+    }
+  }
+  bool cancelled() const { return cancelled_; }
+  void setOnCancel(UniqueFunction<void()> f) { on_cancel_ = std::move(f); }
+
+private:
+  bool cancelled_ = false;
+  UniqueFunction<void()> on_cancel_;
+};
+using CancellationPtr = std::shared_ptr<Cancellation>;
+
 // What a receiver knows about the connection a request came in on.
 struct ConnectionInfo {
   config::Address source;
@@ -34,6 +61,8 @@ struct ConnectionInfo {
   config::WorkloadInfoConstSharedPtr peer;
   // Whether the hop is Istio mutual TLS (both ends have a proxy).
   bool mtls = false;
+  // Set when the sender may give up on the exchange (null: it never does).
+  CancellationPtr cancel;
 };
 
 // Receives the outcome of one exchange: a response, or a reset reason with a null response.

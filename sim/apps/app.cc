@@ -52,8 +52,9 @@ void App::runCall(const std::shared_ptr<CallChain>& chain) {
       out->headers.add(name, *v);
     }
   }
+  auto cancel = std::make_shared<proxy::Cancellation>();
   call_sender_->sendCall(
-      pod_, call, std::move(out),
+      pod_, call, std::move(out), cancel,
       [this, chain, try_id](proxy::http::ResponsePtr response, proxy::ResetReason reset) {
         if (chain->try_id != try_id) {
           return;  // timed out already
@@ -67,8 +68,9 @@ void App::runCall(const std::shared_ptr<CallChain>& chain) {
         }
       });
   if (call.timeout.count() > 0 && dispatcher_ != nullptr) {
-    dispatcher_->postAfter(call.timeout, [this, chain, try_id] {
+    dispatcher_->postAfter(call.timeout, [this, chain, try_id, cancel] {
       if (chain->try_id == try_id) {
+        cancel->cancel();  // the app's HTTP client closes the connection
         onCallDone(chain, "timed out");
       }
     });

@@ -51,8 +51,10 @@ struct Call {
 class CallSender {
 public:
   virtual ~CallSender() = default;
+  // `cancel`: the app may give up on the call (its timeout); the exchange is then reset.
   virtual void sendCall(const k8s::PodState& from, const Call& call,
-                        proxy::http::RequestPtr request, proxy::ResponseCallback done) = 0;
+                        proxy::http::RequestPtr request, proxy::CancellationPtr cancel,
+                        proxy::ResponseCallback done) = 0;
 };
 
 struct Behavior {

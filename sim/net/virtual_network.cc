@@ -126,7 +126,7 @@ void VirtualNetwork::send(const proxy::ConnectionInfo& from, Address to,
   f.done = std::move(done);
   f.handler = handler;
   const uint32_t generation = f.generation;
-  proxy::ConnectionInfo connection{from.source, to, from.peer, from.mtls};
+  proxy::ConnectionInfo connection{from.source, to, from.peer, from.mtls, from.cancel};
   dispatcher_.post([this, handler, slot, generation, connection = std::move(connection),
                     request = std::move(request)]() mutable {
     if (in_flight_[slot].generation != generation) {

@@ -18,6 +18,10 @@ public:
   void send(const ConnectionInfo& from, config::Address to, http::RequestPtr request,
             ResponseCallback done) override {
     sent.push_back({from, to, *request});
+    if (hold) {
+      held.push_back(std::move(done));
+      return;
+    }
     dispatcher_.post([this, done = std::move(done)]() mutable {
       if (reset != ResetReason::None) {
         done(nullptr, reset);
@@ -38,6 +42,8 @@ public:
   std::vector<Sent> sent;
   int status = 200;
   ResetReason reset = ResetReason::None;
+  bool hold = false;  // keep the callbacks instead of answering
+  std::vector<ResponseCallback> held;
 
 private:
   Dispatcher& dispatcher_;
@@ -231,8 +237,8 @@ TEST_F(ProxyTest, UpdateSwitchesRoutesAndEndpointsWhileARequestIsInFlight) {
   req->authority = "hello.com";
   req->path = "/";
   ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false};
-  proxy_->listener(8080)->onRequest(from, std::move(req),
-                                    [&](http::ResponsePtr r, ResetReason) { first = std::move(r); });
+  proxy_->listener(8080)->onRequest(
+      from, std::move(req), [&](http::ResponsePtr r, ResetReason) { first = std::move(r); });
 
   config::ProxyConfig next = proxy_->config();
   next.route_configs[0].virtual_hosts[0].domains = {"hello.com", "hi.com"};
@@ -274,6 +280,65 @@ TEST_F(ProxyTest, InvalidUpdateChangesNothing) {
   auto r = request("hello.com");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->status, 200);
+}
+
+}  // namespace
+}  // namespace meshsim::proxy
+
+namespace meshsim::proxy {
+namespace {
+
+TEST_F(ProxyTest, ClientGoingAwayIsRecordedAsZeroDcAndResetsTheAttempt) {
+  build({endpoint(11)});
+  transport_.hold = true;
+  auto cancel = std::make_shared<Cancellation>();
+  auto req = std::make_unique<http::Request>();
+  req->authority = "hello.com";
+  req->path = "/";
+  ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, cancel};
+  bool answered = false;
+  ResetReason reason = ResetReason::None;
+  proxy_->listener(8080)->onRequest(from, std::move(req),
+                                    [&](http::ResponsePtr r, ResetReason why) {
+                                      answered = r != nullptr;
+                                      reason = why;
+                                    });
+  loop_.runUntilIdle();
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  const CancellationPtr attempt = transport_.sent[0].from.cancel;
+  ASSERT_NE(attempt, nullptr);
+  EXPECT_FALSE(attempt->cancelled());
+  cancel->cancel();
+  EXPECT_TRUE(attempt->cancelled());  // the upstream sees its client go away too
+  EXPECT_FALSE(answered);
+  EXPECT_EQ(reason, ResetReason::ConnectionTermination);
+  EXPECT_EQ(onlyFlags(), "DC");
+  for (const auto& c : proxy_->stats().requestsTotal()) {
+    for (const auto& [k, v] : c.labels) {
+      if (k == "response_code") {
+        EXPECT_EQ(v, "0");
+      }
+    }
+  }
+  // The upstream's late answer is ignored.
+  auto late = std::make_unique<http::Response>();
+  late->status = 200;
+  transport_.held[0](std::move(late), ResetReason::None);
+  loop_.runUntilIdle();
+  EXPECT_EQ(proxy_->stats().requestsTotal().size(), 1u);
+}
+
+TEST_F(ProxyTest, RouteTimeoutResetsTheAttemptInFlight) {
+  build({endpoint(11)});
+  config::ProxyConfig next = proxy_->config();
+  next.route_configs[0].virtual_hosts[0].routes[0].action.timeout = std::chrono::seconds(1);
+  ASSERT_TRUE(proxy_->update(std::move(next)).ok());
+  transport_.hold = true;
+  auto r = request("hello.com");  // runs the loop past the timeout
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 504);
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_TRUE(transport_.sent[0].from.cancel->cancelled());
 }
 
 }  // namespace
