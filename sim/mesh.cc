@@ -1,5 +1,7 @@
 #include "sim/mesh.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -84,9 +86,9 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions op
       if (!url.ok()) {
         return invalidArgumentError(call.source + ": " + url.status().message());
       }
-      if (mesh->world_->resolve(url->host, rt.pod->namespace_name) == nullptr) {
+      if (!mesh->resolveHost(url->host, rt.pod->namespace_name)) {
         return invalidArgumentError(call.source + ": pod " + id + " cannot resolve host \"" +
-                                    url->host + "\": no Service has that name");
+                                    url->host + "\": no Service or ServiceEntry has that name");
       }
     }
   }
@@ -584,13 +586,42 @@ void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
       });
 }
 
+std::optional<uint32_t> Mesh::resolveHost(const std::string& host,
+                                          const std::string& from_namespace) const {
+  if (const k8s::ServiceState* svc = world_->resolve(host, from_namespace)) {
+    return svc->cluster_ip;
+  }
+  uint32_t auto_allocated = proxy::config::ipv4(240, 240, 0, 1);
+  for (const auto& se : manifests_.istio.service_entries) {
+    const auto& to = se.export_to;
+    const bool visible = to.empty() || std::find(to.begin(), to.end(), "*") != to.end() ||
+                         std::find(to.begin(), to.end(), from_namespace) != to.end() ||
+                         (std::find(to.begin(), to.end(), ".") != to.end() &&
+                          se.meta.namespace_name == from_namespace);
+    for (const auto& h : se.hosts) {
+      const uint32_t allocated = auto_allocated++;
+      if (!visible || h != host) {
+        continue;
+      }
+      for (const auto& a : se.addresses) {
+        in_addr addr{};
+        if (::inet_pton(AF_INET, a.c_str(), &addr) == 1) {
+          return ntohl(addr.s_addr);
+        }
+      }
+      return allocated;
+    }
+  }
+  return std::nullopt;
+}
+
 void Mesh::sendCall(const k8s::PodState& from, const apps::Call& call,
                     proxy::http::RequestPtr request, proxy::CancellationPtr cancel,
                     proxy::ResponseCallback done) {
   auto url = parseUrl(call.url);
-  const k8s::ServiceState* svc =
-      url.ok() ? world_->resolve(url->host, from.namespace_name) : nullptr;
-  if (svc == nullptr) {
+  const std::optional<uint32_t> ip =
+      url.ok() ? resolveHost(url->host, from.namespace_name) : std::nullopt;
+  if (!ip) {
     // NXDOMAIN: the Service is gone (or never was); the app's HTTP client cannot connect.
     loop_.post(
         [done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
@@ -599,8 +630,7 @@ void Mesh::sendCall(const k8s::PodState& from, const apps::Call& call,
   request->scheme = url->scheme;
   request->authority = url->explicit_port ? url->host + ":" + std::to_string(url->port) : url->host;
   request->path = url->path;
-  sendFromPod(from, {svc->cluster_ip, url->port}, std::move(request), std::move(done),
-              std::move(cancel));
+  sendFromPod(from, {*ip, url->port}, std::move(request), std::move(done), std::move(cancel));
 }
 
 const k8s::PodState* Mesh::podForOrigin(uint64_t origin) const {

@@ -72,6 +72,14 @@ public:
   const istio::Translation& translation() const { return translation_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
+  // What a process in `from_namespace` gets for the host name `host`: a Service's ClusterIP
+  // (cluster DNS: "hello", "hello.default", the FQDN), else, for a ServiceEntry host exported to
+  // that namespace, the entry's first address when it lists one, or an address from the range
+  // Istio's DNS proxy auto-allocates (240.240.0.0/16), which the pod's sidecar captures and
+  // routes by Host. nullopt: nothing answers for the name.
+  std::optional<uint32_t> resolveHost(const std::string& host,
+                                      const std::string& from_namespace) const;
+
   // The address an outside client reaches `gateway_service` ("" for the default ingress: the
   // LoadBalancer Service labelled istio=ingressgateway; else "namespace/name") on `port`.
   StatusOr<proxy::config::Address> ingressAddress(const std::string& gateway_service,

@@ -256,13 +256,13 @@ Status resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url,
   if (pods->front()->gateway) {
     return yaml::errorAt(spec.location, "from", "traffic cannot start in a gateway pod");
   }
-  const k8s::ServiceState* svc = mesh.world().resolve(url.host, spec.namespace_name);
-  if (svc == nullptr) {
+  const std::optional<uint32_t> ip = mesh.resolveHost(url.host, spec.namespace_name);
+  if (!ip) {
     return yaml::errorAt(spec.location, "request.url",
                          "cannot resolve host \"" + url.host + "\" from namespace " +
-                             spec.namespace_name + ": no Service has that name");
+                             spec.namespace_name + ": no Service or ServiceEntry has that name");
   }
-  *to = proxy::config::Address{svc->cluster_ip, url.port};
+  *to = proxy::config::Address{*ip, url.port};
   return okStatus();
 }
 

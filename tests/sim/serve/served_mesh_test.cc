@@ -153,7 +153,8 @@ TEST(ServedMeshTest, PromtoolAcceptsTheMetrics) {
 }
 
 TEST(ServedMeshTest, RoutesToAnAppThatAlreadyRuns) {
-  // The benchmark's set-up: no sidecar, the hello pod's app is a real server of the test's.
+  // No sidecar (the default namespace without injection), and the hello pod's app is a real
+  // server of the test's (serve --app).
   IoThread io;
   EchoHandler app;
   auto server = io.call([&] {
@@ -162,10 +163,12 @@ TEST(ServedMeshTest, RoutesToAnAppThatAlreadyRuns) {
   });
   ServeOptions options;
   options.external_apps["default/hello-0"] = {proxy::config::kLoopback, server->port()};
-  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/gateway.yaml",
-                    "fixtures/hello/virtualservice.yaml", "fixtures/hello/hello.yaml",
-                    "tools/bench/real_network/manifests/namespace.yaml"}),
-              options);
+  Manifests manifests = load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/gateway.yaml",
+                              "fixtures/hello/virtualservice.yaml", "fixtures/hello/hello.yaml"});
+  ASSERT_TRUE(addText("apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n", "test.yaml",
+                      1, manifests)
+                  .ok());
+  Served mesh(std::move(manifests), options);
   ASSERT_TRUE(mesh.ok());
   auto r = get(mesh->gatewayPort(), "hello.com", "/direct");
   ASSERT_NE(r, nullptr);
