@@ -573,7 +573,7 @@ private:
       copy->authority = router::shadowAuthority(copy->authority);
     }
     ConnectionInfo from{config::Address{proxy_.config_->ip, 0}, endpoint.address,
-                        proxy_.config_->workload, endpoint.mtls};
+                        proxy_.config_->workload, endpoint.mtls, nullptr};
     proxy_.transport_.send(from, endpoint.address, std::move(copy),
                            [](http::ResponsePtr, ResetReason) {});
   }

@@ -260,7 +260,10 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
   for (const auto& [id, rt] : running_) {
     const size_t slash = id.find('/');
     const k8s::PodState* now = world_->findPod(id.substr(0, slash), id.substr(slash + 1));
-    if (now == nullptr || now->labels != rt.pod->labels || now->sidecar != rt.pod->sidecar) {
+    // A pod that left the API and came back before it stopped (scaled down and up within one
+    // propagation window) is a new pod with a new IP.
+    if (now == nullptr || now->labels != rt.pod->labels || now->sidecar != rt.pod->sidecar ||
+        now->ip != rt.pod->ip) {
       leaving.push_back(id);
     }
   }
@@ -299,7 +302,11 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
   }
   loop_.postAfter(propagation, [this, generation, pending, gone = std::move(gone)] {
     for (const auto& id : gone) {
-      stopPod(id, /*reset=*/false);
+      // Unless a later change brought it back before this push.
+      const size_t slash = id.find('/');
+      if (world_->findPod(id.substr(0, slash), id.substr(slash + 1)) == nullptr) {
+        stopPod(id, /*reset=*/false);
+      }
     }
     if (generation != push_generation_) {
       return;
@@ -445,13 +452,18 @@ Status Mesh::remove(const std::string& kind, const std::string& namespace_name,
   Manifests next = manifests_;
   bool found = false;
   if (kind == "Namespace") {
-    for (auto it = next.k8s.namespaces.begin(); it != next.k8s.namespaces.end(); ++it) {
-      if (it->meta.name == name) {
-        next.k8s.namespaces.erase(it);
-        found = true;
-        break;
-      }
-    }
+    // Deleting a namespace deletes everything in it.
+    const auto in = [&](const auto& r) { return r.meta.namespace_name == name; };
+    const auto purge = [&](auto& list) { std::erase_if(list, in); };
+    found = std::erase_if(next.k8s.namespaces,
+                          [&](const k8s::Namespace& ns) { return ns.meta.name == name; }) > 0;
+    purge(next.k8s.deployments);
+    purge(next.k8s.pods);
+    purge(next.k8s.services);
+    purge(next.istio.gateways);
+    purge(next.istio.virtual_services);
+    purge(next.istio.destination_rules);
+    purge(next.istio.service_entries);
   } else if (kind == "Deployment") {
     found = erase(next.k8s.deployments, namespace_name, name);
   } else if (kind == "Pod") {
@@ -534,7 +546,7 @@ StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway
 
 void Mesh::sendFromOutside(proxy::config::Address to, proxy::http::RequestPtr request,
                            proxy::ResponseCallback done) {
-  proxy::ConnectionInfo from{{kClientIp, 0}, to, nullptr, false};
+  proxy::ConnectionInfo from{{kClientIp, 0}, to, nullptr, false, nullptr};
   network_.send(from, to, std::move(request), std::move(done));
 }
 

@@ -66,7 +66,7 @@ proxy::ConnectionInfo RealNetwork::connectionInfo(Address remote, Address destin
     info.destination = destination;
     return info;
   }
-  return proxy::ConnectionInfo{remote, destination, nullptr, false};
+  return proxy::ConnectionInfo{remote, destination, nullptr, false, nullptr};
 }
 
 void RealNetwork::send(const proxy::ConnectionInfo& from, Address to,
@@ -99,7 +99,8 @@ RealNetwork::Upstream& RealNetwork::upstreamFor(const proxy::ConnectionInfo& fro
   auto& by_real = upstreams_[from.source.ip];
   std::unique_ptr<Upstream>& upstream = by_real[key(real)];
   if (upstream == nullptr) {
-    proxy::ConnectionInfo identity{Address{from.source.ip, 0}, to, from.peer, from.mtls};
+    proxy::ConnectionInfo identity{Address{from.source.ip, 0}, to, from.peer, from.mtls,
+                                   from.cancel};
     auto options = upstream_options_.find(key(real));
     upstream = std::make_unique<Upstream>(
         *this, std::move(identity), real,

@@ -185,6 +185,27 @@ TEST_F(MeshEventsTest, ScaleAddsAndRemovesPods) {
   EXPECT_EQ(mesh_->scale("default", "nope", 1, 0ms).code(), StatusCode::NotFound);
 }
 
+TEST_F(MeshEventsTest, ScaleDownAndBackUpWithinThePropagationWindowKeepsThePod) {
+  build();
+  ASSERT_THAT(mesh_->scale("default", "hello", 1, 100ms), IsOk());
+  mesh_->loop().runFor(50ms);
+  ASSERT_THAT(mesh_->scale("default", "hello", 2, 100ms), IsOk());
+  mesh_->loop().runFor(200ms);  // both pushes have happened
+  EXPECT_NE(mesh_->app("default", "hello-1"), nullptr);
+  EXPECT_EQ(servers(40), (std::set<std::string>{"hello-0", "hello-1"}));
+}
+
+TEST_F(MeshEventsTest, DeletingANamespaceDeletesWhatIsInIt) {
+  build();
+  ASSERT_THAT(mesh_->remove("Namespace", "", "default", 0ms), IsOk());
+  mesh_->loop().runUntilIdle();
+  EXPECT_EQ(mesh_->world().findPod("default", "hello-0"), nullptr);
+  EXPECT_EQ(mesh_->app("default", "hello-0"), nullptr);
+  // The Gateway went with it: the ingress gateway no longer listens, so nothing answers.
+  EXPECT_EQ(get().status, 0);
+  EXPECT_EQ(mesh_->remove("Namespace", "", "default", 0ms).code(), StatusCode::NotFound);
+}
+
 TEST_F(MeshEventsTest, ApplyAndDeleteChangeRoutingAfterPropagation) {
   build();
   Manifests vs;
