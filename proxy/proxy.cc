@@ -86,6 +86,8 @@ public:
   // matched: the proxy keeps every configuration it has had alive.
   void reconfigure(const config::Listener& listener, router::RouteTableConstSharedPtr routes) {
     listener_ = &listener;
+    // Exchanges in flight point into the old table (their route and weighted cluster).
+    retired_routes_.push_back(std::move(routes_));
     routes_ = std::move(routes);
   }
 
@@ -681,6 +683,7 @@ private:
   Proxy& proxy_;
   const config::Listener* listener_;
   router::RouteTableConstSharedPtr routes_;
+  std::vector<router::RouteTableConstSharedPtr> retired_routes_;
   std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
   std::unordered_map<UpstreamRequest*, std::shared_ptr<UpstreamRequest>> active_;
 };
