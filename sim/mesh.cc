@@ -425,22 +425,19 @@ Status Mesh::scale(const std::string& namespace_name, const std::string& deploym
 
 Status Mesh::apply(const Manifests& more, std::chrono::nanoseconds propagation) {
   Manifests next = manifests_;
-  for (const auto& r : more.k8s.namespaces)
-    upsert(next.k8s.namespaces, r);
-  for (const auto& r : more.k8s.deployments)
-    upsert(next.k8s.deployments, r);
-  for (const auto& r : more.k8s.pods)
-    upsert(next.k8s.pods, r);
-  for (const auto& r : more.k8s.services)
-    upsert(next.k8s.services, r);
-  for (const auto& r : more.istio.gateways)
-    upsert(next.istio.gateways, r);
-  for (const auto& r : more.istio.virtual_services)
-    upsert(next.istio.virtual_services, r);
-  for (const auto& r : more.istio.destination_rules)
-    upsert(next.istio.destination_rules, r);
-  for (const auto& r : more.istio.service_entries)
-    upsert(next.istio.service_entries, r);
+  const auto merge = [](auto& into, const auto& from) {
+    for (const auto& r : from) {
+      upsert(into, r);
+    }
+  };
+  merge(next.k8s.namespaces, more.k8s.namespaces);
+  merge(next.k8s.deployments, more.k8s.deployments);
+  merge(next.k8s.pods, more.k8s.pods);
+  merge(next.k8s.services, more.k8s.services);
+  merge(next.istio.gateways, more.istio.gateways);
+  merge(next.istio.virtual_services, more.istio.virtual_services);
+  merge(next.istio.destination_rules, more.istio.destination_rules);
+  merge(next.istio.service_entries, more.istio.service_entries);
   for (const auto& w : more.warnings) {
     next.warnings.push_back(w);
   }
