@@ -43,9 +43,8 @@ void ClusterState::update(config::Cluster config) {
     h.removed = true;
   }
   for (auto& e : config.endpoints) {
-    auto same = std::find_if(merged.begin(), merged.end(), [&](const config::Endpoint& old) {
-      return old.address == e.address;
-    });
+    auto same = std::find_if(merged.begin(), merged.end(),
+                             [&](const config::Endpoint& old) { return old.address == e.address; });
     if (same == merged.end()) {
       merged.push_back(std::move(e));
       hosts_.emplace_back();
@@ -220,8 +219,7 @@ ClusterManager::ClusterManager(std::vector<config::Cluster> clusters, RandomGene
 }
 
 void ClusterManager::update(std::vector<config::Cluster> clusters) {
-  std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>>
-      next;
+  std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>> next;
   for (auto& c : clusters) {
     std::string name = c.name;
     auto it = clusters_.find(name);

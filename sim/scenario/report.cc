@@ -30,9 +30,9 @@ std::string millis(uint64_t us) {
 // Virtual time as seconds with up to millisecond precision: "5s", "0.1s", "12.345s".
 std::string seconds(std::chrono::nanoseconds t) {
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%.3f",
-                static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(t).count()) /
-                    1e6);
+  std::snprintf(
+      buf, sizeof(buf), "%.3f",
+      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(t).count()) / 1e6);
   std::string out = buf;
   while (out.back() == '0') {
     out.pop_back();

@@ -131,14 +131,14 @@ struct EventSpec {
   // xDS push; Istio debounces pushes by 100 ms by default).
   std::chrono::nanoseconds propagation = std::chrono::milliseconds(100);
   std::string namespace_name = "default";
-  std::string pod;         // kill, restart
-  bool replace = true;     // kill: the Deployment replaces the pod
+  std::string pod;                       // kill, restart
+  bool replace = true;                   // kill: the Deployment replaces the pod
   std::chrono::nanoseconds downtime{0};  // restart
-  std::string deployment;  // scale
-  int replicas = 0;        // scale
-  Manifests manifests;     // apply
-  std::string kind_name;   // delete: Deployment, Service, VirtualService, ...
-  std::string name;        // delete
+  std::string deployment;                // scale
+  int replicas = 0;                      // scale
+  Manifests manifests;                   // apply
+  std::string kind_name;                 // delete: Deployment, Service, VirtualService, ...
+  std::string name;                      // delete
   // partition, heal: pod sets as "ingress", "pod/NAME", "deployment/NAME" or a label selector
   // "app=reviews,version=v2" (in namespace_name; "ingress": the default ingress gateway pods).
   // heal with both empty heals every partition.
