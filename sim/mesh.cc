@@ -486,26 +486,21 @@ Status Mesh::remove(const std::string& kind, const std::string& namespace_name,
   return changeWorld(std::move(next), propagation);
 }
 
+std::vector<uint32_t> Mesh::ipsOf(const std::vector<size_t>& pods) const {
+  std::vector<uint32_t> out;
+  out.reserve(pods.size());
+  for (size_t i : pods) {
+    out.push_back(world_->pods()[i].ip);
+  }
+  return out;
+}
+
 void Mesh::partition(const std::vector<size_t>& a, const std::vector<size_t>& b, bool drop) {
-  const auto ips = [&](const std::vector<size_t>& pods) {
-    std::vector<uint32_t> out;
-    for (size_t i : pods) {
-      out.push_back(world_->pods()[i].ip);
-    }
-    return out;
-  };
-  network_.partition(ips(a), ips(b), drop);
+  network_.partition(ipsOf(a), ipsOf(b), drop);
 }
 
 void Mesh::heal(const std::vector<size_t>& a, const std::vector<size_t>& b) {
-  const auto ips = [&](const std::vector<size_t>& pods) {
-    std::vector<uint32_t> out;
-    for (size_t i : pods) {
-      out.push_back(world_->pods()[i].ip);
-    }
-    return out;
-  };
-  network_.heal(ips(a), ips(b));
+  network_.heal(ipsOf(a), ipsOf(b));
 }
 
 StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway_service,

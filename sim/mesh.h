@@ -172,6 +172,7 @@ private:
   // Stops what runs in a pod; `reset`: abruptly, resetting what is in flight.
   void stopPod(const std::string& id, bool reset);
   void rebuildVirtualIps();
+  std::vector<uint32_t> ipsOf(const std::vector<size_t>& pods) const;
   // Moves the Kubernetes API to `next` (minus `killed` pods), starts new pods now and pushes
   // the new configuration to the proxies and kube-proxy after `propagation`.
   Status changeWorld(Manifests next, std::chrono::nanoseconds propagation);

@@ -101,7 +101,7 @@ public:
 private:
   enum class State { Connecting, Idle, Busy, Closed };
 
-  ~Connection() = default;
+  ~Connection() override = default;
 
   template <typename Counter>
   void count(Counter counter) {

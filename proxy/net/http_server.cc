@@ -119,7 +119,7 @@ public:
   }
 
 private:
-  ~Connection() = default;
+  ~Connection() override = default;
 
   HttpServerStats* stats() { return server_ != nullptr ? &server_->stats_ : nullptr; }
 

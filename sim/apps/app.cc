@@ -77,7 +77,7 @@ void App::runCall(const std::shared_ptr<CallChain>& chain) {
   }
 }
 
-void App::onCallDone(const std::shared_ptr<CallChain>& chain, std::string failure) {
+void App::onCallDone(const std::shared_ptr<CallChain>& chain, const std::string& failure) {
   ++chain->try_id;
   const Call& call = behavior_.calls[chain->index];
   if (!failure.empty() && chain->tries <= call.retries) {

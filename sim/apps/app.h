@@ -115,7 +115,7 @@ private:
   void answer(const proxy::http::Request& request, proxy::ResponseCallback done);
   void answerNow(proxy::http::ResponsePtr response, proxy::ResponseCallback done);
   void runCall(const std::shared_ptr<CallChain>& chain);
-  void onCallDone(const std::shared_ptr<CallChain>& chain, std::string failure);
+  void onCallDone(const std::shared_ptr<CallChain>& chain, const std::string& failure);
 
   const k8s::PodState& pod_;
   uint64_t origin_;

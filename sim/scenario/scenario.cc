@@ -66,7 +66,7 @@ StatusOr<std::chrono::nanoseconds> durationField(yaml::Reader& r, std::string_vi
   return *d;
 }
 
-StatusOr<apps::Call> parseCall(const yaml::Document& doc, YAML::Node node,
+StatusOr<apps::Call> parseCall(const yaml::Document& doc, const YAML::Node& node,
                                const std::string& path) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
@@ -104,7 +104,7 @@ StatusOr<apps::Call> parseCall(const yaml::Document& doc, YAML::Node node,
   return c;
 }
 
-StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, YAML::Node node,
+StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, const YAML::Node& node,
                                        const std::string& path) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
@@ -187,7 +187,7 @@ StatusOr<apps::Behavior> parseBehavior(const yaml::Document& doc, YAML::Node nod
   return b;
 }
 
-StatusOr<TrafficSpec> parseTraffic(const yaml::Document& doc, YAML::Node node,
+StatusOr<TrafficSpec> parseTraffic(const yaml::Document& doc, const YAML::Node& node,
                                    const std::string& path) {
   TrafficSpec t;
   yaml::Reader r(doc, node, path);
@@ -297,8 +297,8 @@ Status checkPodSet(yaml::Reader& r, std::string_view key, const std::string& val
   return okStatus();
 }
 
-StatusOr<EventSpec> parseEvent(const yaml::Document& doc, YAML::Node node, const std::string& path,
-                               const std::string& file) {
+StatusOr<EventSpec> parseEvent(const yaml::Document& doc, const YAML::Node& node,
+                               const std::string& path, const std::string& file) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   EventSpec e;
@@ -438,7 +438,7 @@ StatusOr<LatencyExpectations> parseLatencyExpectations(yaml::Reader& r, std::str
   return out;
 }
 
-StatusOr<SloExpectation> parseSlo(const yaml::Document& doc, YAML::Node node,
+StatusOr<SloExpectation> parseSlo(const yaml::Document& doc, const YAML::Node& node,
                                   const std::string& path) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
@@ -477,7 +477,7 @@ StatusOr<SloExpectation> parseSlo(const yaml::Document& doc, YAML::Node node,
   return slo;
 }
 
-StatusOr<Expectation> parseExpectation(const yaml::Document& doc, YAML::Node node,
+StatusOr<Expectation> parseExpectation(const yaml::Document& doc, const YAML::Node& node,
                                        const std::string& path) {
   Expectation e;
   yaml::Reader r(doc, node, path);

@@ -2,6 +2,7 @@
 //
 // Exit codes: 0 every expectation held, 1 an expectation failed, 2 invalid input or usage.
 
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,7 +11,9 @@
 
 #include "tools/meshsim/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   using meshsim::cli::kExitInvalid;
   CLI::App app{"meshsim: a sidecar-plus-gateway service-mesh simulator and test harness"};
   app.set_version_flag("--version", std::string("meshsim ") + MESHSIM_VERSION);
@@ -55,4 +58,18 @@ int main(int argc, char** argv) {
     }
   }
   return kExitInvalid;
+}
+
+}  // namespace
+
+// An exception that escapes a command (none should) is an error of meshsim's, not a crash.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "error: internal: unknown exception\n";
+  }
+  return meshsim::cli::kExitInvalid;
 }
