@@ -347,7 +347,12 @@ private:
         cluster_.onRequestStart(index);
       }
       sent_ = proxy_.dispatcher_.now();
-      attempt_cancel_ = std::make_shared<Cancellation>();
+      // Only an attempt that may be given up on carries a Cancellation (no allocation otherwise):
+      // a route or per-try timeout, or a client that may itself go away.
+      const bool cancellable = route_.action.timeout.count() > 0 ||
+                               policy_.per_try_timeout.count() > 0 ||
+                               x_.downstream.cancel != nullptr;
+      attempt_cancel_ = cancellable ? std::make_shared<Cancellation>() : nullptr;
       ConnectionInfo from{config::Address{proxy_.config_->ip, 0}, endpoint.address,
                           proxy_.config_->workload, endpoint.mtls, attempt_cancel_};
       proxy_.transport_.send(from, endpoint.address, std::move(request),
