@@ -60,17 +60,16 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions op
   mesh->world_ = std::make_unique<k8s::World>(std::move(world));
   istio::TranslateOptions translate_options;
   translate_options.istio_minor = mesh->options_.istio_minor;
-  MESHSIM_ASSIGN_OR_RETURN(mesh->translation_,
+  MESHSIM_ASSIGN_OR_RETURN(istio::Translation translation,
                            istio::translate(*mesh->world_, manifests.istio, translate_options));
   mesh->manifests_ = std::move(manifests);
-  for (const auto& w : mesh->translation_.warnings) {
+  for (const auto& w : translation.warnings) {
     mesh->warnings_.push_back(w);
   }
   std::map<size_t, proxy::config::ProxyConfig> configs;
-  for (auto& plan : mesh->translation_.proxies) {
+  for (auto& plan : translation.proxies) {
     configs.emplace(plan.pod, std::move(plan.config));
   }
-  mesh->translation_.proxies.clear();
   for (size_t i = 0; i < mesh->world_->pods().size(); ++i) {
     auto it = configs.find(i);
     MESHSIM_RETURN_IF_ERROR(mesh->startPod(

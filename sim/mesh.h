@@ -69,7 +69,6 @@ public:
   // from it; PodStates handed out before stay valid for the mesh's lifetime.
   const k8s::World& world() const { return *world_; }
   const Manifests& manifests() const { return manifests_; }
-  const istio::Translation& translation() const { return translation_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   // What a process in `from_namespace` gets for the host name `host`: a Service's ClusterIP
@@ -190,7 +189,6 @@ private:
   std::unique_ptr<k8s::World> world_;
   std::vector<std::unique_ptr<k8s::World>> retired_worlds_;  // PodStates stay valid
   std::set<std::string> killed_;
-  istio::Translation translation_;
   std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<proxy::Proxy>> proxies_;       // running, in start order
   std::vector<std::unique_ptr<proxy::Proxy>> dead_proxies_;  // stopped; callbacks may still come
