@@ -353,8 +353,12 @@ private:
                                policy_.per_try_timeout.count() > 0 ||
                                x_.downstream.cancel != nullptr;
       attempt_cancel_ = cancellable ? std::make_shared<Cancellation>() : nullptr;
-      ConnectionInfo from{config::Address{proxy_.config_->ip, 0}, endpoint.address,
-                          proxy_.config_->workload, endpoint.mtls, attempt_cancel_};
+      ConnectionInfo from{config::Address{proxy_.config_->ip, 0},
+                          endpoint.address,
+                          proxy_.config_->workload,
+                          endpoint.mtls,
+                          attempt_cancel_,
+                          cluster_.config().connect_timeout};
       proxy_.transport_.send(from, endpoint.address, std::move(request),
                              [self = shared_from_this(), attempt, index](
                                  http::ResponsePtr response, ResetReason reset) mutable {
@@ -579,8 +583,12 @@ private:
     if (mirror.shadow_host_suffix) {
       copy->authority = router::shadowAuthority(copy->authority);
     }
-    ConnectionInfo from{config::Address{proxy_.config_->ip, 0}, endpoint.address,
-                        proxy_.config_->workload, endpoint.mtls, nullptr};
+    ConnectionInfo from{config::Address{proxy_.config_->ip, 0},
+                        endpoint.address,
+                        proxy_.config_->workload,
+                        endpoint.mtls,
+                        nullptr,
+                        cluster->config().connect_timeout};
     proxy_.transport_.send(from, endpoint.address, std::move(copy),
                            [](http::ResponsePtr, ResetReason) {});
   }

@@ -537,7 +537,7 @@ StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway
 
 void Mesh::sendFromOutside(proxy::config::Address to, proxy::http::RequestPtr request,
                            proxy::ResponseCallback done) {
-  proxy::ConnectionInfo from{{kClientIp, 0}, to, nullptr, false, nullptr};
+  proxy::ConnectionInfo from{{kClientIp, 0}, to, nullptr, false, nullptr, {}};
   network_.send(from, to, std::move(request), std::move(done));
 }
 
@@ -561,7 +561,7 @@ void Mesh::sendFromPod(size_t pod, proxy::config::Address to, proxy::http::Reque
 void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
                        proxy::http::RequestPtr request, proxy::ResponseCallback done,
                        proxy::CancellationPtr cancel) {
-  proxy::ConnectionInfo from{{p.ip, 0}, to, nullptr, false, std::move(cancel)};
+  proxy::ConnectionInfo from{{p.ip, 0}, to, nullptr, false, std::move(cancel), {}};
   PodRuntime* rt = runtimeOf(p.id());
   if (rt == nullptr) {
     // A pod that is gone sends nothing.

@@ -104,6 +104,9 @@ struct Cluster {
   std::vector<Endpoint> endpoints;
   CircuitBreakers circuit_breakers;
   std::optional<OutlierDetection> outlier_detection;
+  // How long a connection attempt may take (DestinationRule connectionPool.tcp.connectTimeout;
+  // Istio's default 10 s). Then 503 UF.
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);
   // Envoy ORIGINAL_DST (Istio's PassthroughCluster): forward to the address the client
   // connected to; `endpoints` is unused.
   bool original_destination = false;

@@ -6,6 +6,7 @@
 // virtual network that hands message objects from hop to hop; real-network mode implements
 // them with sockets and the HTTP/1.1 codec.
 
+#include <chrono>
 #include <memory>
 
 #include "proxy/config/proxy_config.h"
@@ -63,6 +64,9 @@ struct ConnectionInfo {
   bool mtls = false;
   // Set when the sender may give up on the exchange (null: it never does).
   CancellationPtr cancel;
+  // How long the sender waits for the connection to be established (the cluster's
+  // connectTimeout); zero: the transport's default (Istio's, 10 s).
+  std::chrono::nanoseconds connect_timeout{0};
 };
 
 // Receives the outcome of one exchange: a response, or a reset reason with a null response.

@@ -672,8 +672,9 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
       yaml::Reader tcp(doc, cp.child("tcp"), cp.pathOf("tcp"), context);
       MESHSIM_RETURN_IF_ERROR(tcp.expectMap());
       MESHSIM_ASSIGN_OR_RETURN(pool.max_connections, positiveField(tcp, "maxConnections"));
-      // Timing of real TCP connections is not simulated; accepted and ignored.
-      tcp.ignore({"connectTimeout", "tcpKeepalive", "maxConnectionDuration", "idleTimeout"});
+      MESHSIM_ASSIGN_OR_RETURN(pool.connect_timeout_ms, durationField(tcp, "connectTimeout", 0, 1));
+      // Keepalive and connection lifetimes do not change what requests see; accepted, ignored.
+      tcp.ignore({"tcpKeepalive", "maxConnectionDuration", "idleTimeout"});
       MESHSIM_RETURN_IF_ERROR(tcp.finish());
     }
     if (cp.has("http")) {

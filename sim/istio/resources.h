@@ -169,6 +169,7 @@ struct ConnectionPool {
   uint32_t http1_max_pending_requests = 0;
   uint32_t http2_max_requests = 0;
   uint32_t max_retries = 0;
+  double connect_timeout_ms = 0;  // 0: not set (Istio: 10 s)
 };
 
 struct OutlierDetection {

@@ -197,9 +197,14 @@ int listenerPortFor(const k8s::World& world, const k8s::PodState& pod, int serve
 
 // Istio's connectionPool -> Envoy circuit breakers; zero means "not set" (section 3.5).
 void applyConnectionPool(const std::optional<ConnectionPool>& pool,
-                         proxy::config::CircuitBreakers& cb) {
+                         proxy::config::CircuitBreakers& cb,
+                         std::chrono::nanoseconds& connect_timeout) {
   if (!pool) {
     return;
+  }
+  if (pool->connect_timeout_ms > 0) {
+    connect_timeout =
+        std::chrono::nanoseconds(static_cast<int64_t>(pool->connect_timeout_ms * 1e6));
   }
   const auto set = [](uint32_t v, uint32_t& out) {
     if (v > 0) {
@@ -469,7 +474,7 @@ private:
         c.name = outboundClusterName(port.port, subset, fqdn);
         c.service = info;
         c.lb_policy = lbPolicy(lb);
-        applyConnectionPool(pool, c.circuit_breakers);
+        applyConnectionPool(pool, c.circuit_breakers, c.connect_timeout);
         c.outlier_detection = outlierDetection(outlier);
         for (const auto& [ep, ep_labels] : port.endpoints) {
           if (k8s::selectorMatches(labels, *ep_labels)) {

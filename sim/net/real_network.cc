@@ -66,7 +66,7 @@ proxy::ConnectionInfo RealNetwork::connectionInfo(Address remote, Address destin
     info.destination = destination;
     return info;
   }
-  return proxy::ConnectionInfo{remote, destination, nullptr, false, nullptr};
+  return proxy::ConnectionInfo{remote, destination, nullptr, false, nullptr, {}};
 }
 
 void RealNetwork::send(const proxy::ConnectionInfo& from, Address to,
@@ -99,12 +99,17 @@ RealNetwork::Upstream& RealNetwork::upstreamFor(const proxy::ConnectionInfo& fro
   auto& by_real = upstreams_[from.source.ip];
   std::unique_ptr<Upstream>& upstream = by_real[key(real)];
   if (upstream == nullptr) {
-    proxy::ConnectionInfo identity{Address{from.source.ip, 0}, to, from.peer, from.mtls,
-                                   from.cancel};
-    auto options = upstream_options_.find(key(real));
-    upstream = std::make_unique<Upstream>(
-        *this, std::move(identity), real,
-        options != upstream_options_.end() ? options->second : pool_options_);
+    // Who is on the other end of this pool's connections; nothing of one exchange (a
+    // Cancellation) belongs in it.
+    proxy::ConnectionInfo identity{Address{from.source.ip, 0}, to, from.peer, from.mtls, nullptr,
+                                   from.connect_timeout};
+    auto found = upstream_options_.find(key(real));
+    proxy::net::ConnectionPoolOptions options =
+        found != upstream_options_.end() ? found->second : pool_options_;
+    if (from.connect_timeout.count() > 0) {  // the sending cluster's connectTimeout
+      options.connect_timeout = std::chrono::duration_cast<proxy::Duration>(from.connect_timeout);
+    }
+    upstream = std::make_unique<Upstream>(*this, std::move(identity), real, options);
     upstream_order_.push_back(upstream.get());
   }
   return *upstream;

@@ -101,7 +101,11 @@ void VirtualNetwork::send(const proxy::ConnectionInfo& from, Address to,
         done(nullptr, proxy::ResetReason::ConnectFailure);
       };
       if (blocked->second) {
-        dispatcher_.postAfter(kConnectTimeout, std::move(fail));
+        // The sender's own connect timeout (its cluster's), else Istio's default.
+        dispatcher_.postAfter(from.connect_timeout.count() > 0
+                                  ? from.connect_timeout
+                                  : std::chrono::nanoseconds(kConnectTimeout),
+                              std::move(fail));
       } else {
         dispatcher_.post(std::move(fail));
       }
@@ -126,7 +130,8 @@ void VirtualNetwork::send(const proxy::ConnectionInfo& from, Address to,
   f.done = std::move(done);
   f.handler = handler;
   const uint32_t generation = f.generation;
-  proxy::ConnectionInfo connection{from.source, to, from.peer, from.mtls, from.cancel};
+  proxy::ConnectionInfo connection{from.source, to,          from.peer,
+                                   from.mtls,   from.cancel, from.connect_timeout};
   dispatcher_.post([this, handler, slot, generation, connection = std::move(connection),
                     request = std::move(request)]() mutable {
     if (in_flight_[slot].generation != generation) {

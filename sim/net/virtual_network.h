@@ -47,8 +47,9 @@ public:
   void resetInFlight(const proxy::RequestHandler& handler);
 
   // Network partitions between two sets of IPs, both directions. A packet dropped (`drop`) makes
-  // a connection attempt time out after `kConnectTimeout` (Istio's default connectTimeout for
-  // clusters); a rejected one is refused at once. Exchanges already in flight are not affected.
+  // a connection attempt time out after the sender's connect timeout (ConnectionInfo, from its
+  // cluster), or `kConnectTimeout` (Istio's default) when it has none; a rejected one is refused
+  // at once. Exchanges already in flight are not affected.
   static constexpr std::chrono::seconds kConnectTimeout{10};
   void partition(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b, bool drop);
   // Heals the partitions between the two sets (every pair of IPs in them).

@@ -95,7 +95,7 @@ protected:
     req->path = path;
     req->headers.set("x-request-id", "client-chosen");
     http::ResponsePtr out;
-    ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, nullptr};
+    ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, nullptr, {}};
     proxy_->listener(8080)->onRequest(
         from, std::move(req), [&](http::ResponsePtr r, ResetReason) { out = std::move(r); });
     loop_.runUntilIdle();
@@ -236,7 +236,7 @@ TEST_F(ProxyTest, UpdateSwitchesRoutesAndEndpointsWhileARequestIsInFlight) {
   auto req = std::make_unique<http::Request>();
   req->authority = "hello.com";
   req->path = "/";
-  ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, nullptr};
+  ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, nullptr, {}};
   proxy_->listener(8080)->onRequest(
       from, std::move(req), [&](http::ResponsePtr r, ResetReason) { first = std::move(r); });
 
@@ -295,7 +295,7 @@ TEST_F(ProxyTest, ClientGoingAwayIsRecordedAsZeroDcAndResetsTheAttempt) {
   auto req = std::make_unique<http::Request>();
   req->authority = "hello.com";
   req->path = "/";
-  ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, cancel};
+  ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, cancel, {}};
   bool answered = false;
   ResetReason reason = ResetReason::None;
   proxy_->listener(8080)->onRequest(from, std::move(req),

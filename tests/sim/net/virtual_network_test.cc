@@ -39,7 +39,7 @@ protected:
   };
 
   void send(uint32_t from_ip, Address to, Outcome& out) {
-    proxy::ConnectionInfo from{{from_ip, 0}, to, nullptr, false, nullptr};
+    proxy::ConnectionInfo from{{from_ip, 0}, to, nullptr, false, nullptr, {}};
     network_.send(from, to, std::make_unique<proxy::http::Request>(),
                   [this, &out](proxy::http::ResponsePtr r, proxy::ResetReason reset) {
                     out.done = true;
