@@ -647,8 +647,9 @@ void HttpServer::onAccept(const ErrorCode& ec, tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   const config::Address remote = toAddress(socket.remote_endpoint(ignored));
   const config::Address local = toAddress(socket.local_endpoint(ignored));
-  ConnectionInfo info = connection_info_ ? connection_info_(remote, local)
-                                         : ConnectionInfo{remote, local, nullptr, false, nullptr, {}};
+  ConnectionInfo info = connection_info_
+                            ? connection_info_(remote, local)
+                            : ConnectionInfo{remote, local, nullptr, false, nullptr, {}};
   auto* connection = new Connection(*this, std::move(socket), std::move(info));
   connections_.insert(connection);
   ++stats_.downstream_cx_total;
