@@ -68,7 +68,6 @@ public:
   // The cluster as the Kubernetes API sees it now. Pods that were killed or removed are gone
   // from it; PodStates handed out before stay valid for the mesh's lifetime.
   const k8s::World& world() const { return *world_; }
-  const Manifests& manifests() const { return manifests_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   // What a process in `from_namespace` gets for the host name `host`: a Service's ClusterIP

@@ -108,7 +108,6 @@ void EdgePoller::onEvents() {
     if (slot.generation != static_cast<uint32_t>(token >> 32) || slot.watcher == nullptr) {
       continue;  // removed meanwhile (perhaps by an earlier watcher of this batch)
     }
-    ++delivered_;
     slot.watcher->onPollReadable();
   }
 }

@@ -56,9 +56,6 @@ public:
   // before closing the socket. A token of 0 is ignored.
   void remove(uint64_t token);
 
-  // Events delivered so far (for tests).
-  uint64_t delivered() const { return delivered_; }
-
 private:
   void shutdown() override;
   void arm();
@@ -73,7 +70,6 @@ private:
   boost::asio::posix::stream_descriptor descriptor_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
-  uint64_t delivered_ = 0;
   bool armed_ = false;
 };
 

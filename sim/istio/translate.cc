@@ -960,6 +960,22 @@ private:
       }
       return nullptr;
     };
+    // The routes of a registry host's vhost: those of the first mesh VirtualService claiming it,
+    // else one default route to its cluster with Istio's default retries (section 2.18).
+    // Returns whether a VirtualService claimed it.
+    const auto routeHost = [&](VirtualHost& vh, const std::string& host, int port) {
+      if (const VirtualService* vs = claimant(host)) {
+        vh.routes = translateRoutes(*vs, BuildContext{&pod, "mesh", port});
+        vh.source.description = describe("VirtualService", vs->meta);
+        return true;
+      }
+      Route r;
+      r.name = "default";
+      r.action.clusters.push_back({outboundClusterName(port, "", host), 100, {}, {}});
+      r.action.retry_policy = retryPolicy(std::nullopt);
+      vh.routes.push_back(std::move(r));
+      return false;
+    };
     for (const auto& svc : world_.services()) {
       for (const auto& sp : svc.spec.ports) {
         VirtualHost vh;
@@ -970,16 +986,7 @@ private:
         if (svc.spec.meta.namespace_name == pod.namespace_name) {
           vh.domains.push_back(svc.spec.meta.name);
         }
-        if (const VirtualService* vs = claimant(svc.fqdn)) {
-          vh.routes = translateRoutes(*vs, BuildContext{&pod, "mesh", sp.port});
-          vh.source.description = describe("VirtualService", vs->meta);
-        } else {
-          Route r;
-          r.name = "default";
-          r.action.clusters.push_back({outboundClusterName(sp.port, "", svc.fqdn), 100, {}, {}});
-          r.action.retry_policy = retryPolicy(std::nullopt);  // Istio's default, section 2.18
-          vh.routes.push_back(std::move(r));
-        }
+        routeHost(vh, svc.fqdn, sp.port);
         auto& seen = claimed[sp.port];
         for (const auto& d : vh.domains) {
           seen.insert(d);
@@ -1008,16 +1015,7 @@ private:
             vh.domains.push_back(ip);
           }
         }
-        if (const VirtualService* vs = claimant(entry.host)) {
-          vh.routes = translateRoutes(*vs, BuildContext{&pod, "mesh", port.number});
-          vh.source.description = describe("VirtualService", vs->meta);
-        } else {
-          Route r;
-          r.name = "default";
-          r.action.clusters.push_back(
-              {outboundClusterName(port.number, "", entry.host), 100, {}, {}});
-          r.action.retry_policy = retryPolicy(std::nullopt);
-          vh.routes.push_back(std::move(r));
+        if (!routeHost(vh, entry.host, port.number)) {
           vh.source.description = describe("ServiceEntry", se.meta);
         }
         for (const auto& d : vh.domains) {

@@ -13,12 +13,16 @@ using ::meshsim::testing::IsOk;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-constexpr char kTwoReplicas[] = R"(
+// The hello Deployment of fixtures/hello with `replicas` pods.
+std::string helloDeployment(int replicas) {
+  return R"(
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: hello, namespace: default}
 spec:
-  replicas: 2
+  replicas: )" +
+         std::to_string(replicas) +
+         R"(
   selector: {matchLabels: {app: hello}}
   template:
     metadata: {labels: {app: hello, version: v1}}
@@ -26,6 +30,9 @@ spec:
       serviceAccountName: hello
       containers: [{name: hello, ports: [{containerPort: 8080, name: http}]}]
 )";
+}
+
+const std::string kTwoReplicas = helloDeployment(2);
 
 class MeshEventsTest : public ::testing::Test {
 protected:
@@ -257,19 +264,7 @@ TEST_F(MeshEventsTest, PartitionBetweenGatewayAndPodsTimesOutAfterTheConnectTime
   EXPECT_EQ(get().status, 200);
 }
 
-constexpr char kFrontend[] = R"(
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hello}}
-  template:
-    metadata: {labels: {app: hello, version: v1}}
-    spec:
-      serviceAccountName: hello
-      containers: [{name: hello, ports: [{containerPort: 8080, name: http}]}]
----
+const std::string kFrontend = helloDeployment(1) + R"(---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: backend, namespace: default}

@@ -38,6 +38,24 @@ Manifests load(const std::vector<std::string>& paths) {
   return m;
 }
 
+// The fixtures/serviceentry mesh with backend.example.com's STATIC endpoint at 127.0.0.1:`port`.
+Manifests serviceEntryMesh(uint16_t port) {
+  Manifests m = load({"fixtures/istio/ingressgateway.yaml", "fixtures/serviceentry/gateway.yaml",
+                      "fixtures/serviceentry/virtualservice.yaml"});
+  const Status added = addText(R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: backend, namespace: default}
+spec:
+  hosts: [backend.example.com]
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 127.0.0.1, ports: {http: )" +
+                                   std::to_string(port) + "}}]\n",
+                               "se.yaml", 1, m);
+  EXPECT_TRUE(added.ok()) << added.toString();
+  return m;
+}
+
 // A served mesh run by a background thread.
 class Served {
 public:
@@ -189,20 +207,7 @@ TEST(ServedMeshTest, RoutesAServiceEntryHostToARealServerOnLoopback) {
     return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, backend)
         .value();
   });
-  Manifests m = load({"fixtures/istio/ingressgateway.yaml", "fixtures/serviceentry/gateway.yaml",
-                      "fixtures/serviceentry/virtualservice.yaml"});
-  const Status added = addText(R"(apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: backend, namespace: default}
-spec:
-  hosts: [backend.example.com]
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: )" +
-                                   std::to_string(server->port()) + "}}]\n",
-                               "se.yaml", 1, m);
-  ASSERT_TRUE(added.ok()) << added.toString();
-  Served mesh(std::move(m));
+  Served mesh(serviceEntryMesh(server->port()));
   ASSERT_TRUE(mesh.ok());
   auto r = get(mesh->gatewayPort(), "hello.com", "/from-the-entry");
   ASSERT_NE(r, nullptr);
@@ -228,20 +233,7 @@ TEST(ServedMeshTest, AServiceEntryEndpointNobodyListensOnIs503) {
         io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
     closed_port = a.local_endpoint().port();
   }
-  Manifests m = load({"fixtures/istio/ingressgateway.yaml", "fixtures/serviceentry/gateway.yaml",
-                      "fixtures/serviceentry/virtualservice.yaml"});
-  const Status added = addText(R"(apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: backend, namespace: default}
-spec:
-  hosts: [backend.example.com]
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: )" +
-                                   std::to_string(closed_port) + "}}]\n",
-                               "se.yaml", 1, m);
-  ASSERT_TRUE(added.ok()) << added.toString();
-  Served mesh(std::move(m));
+  Served mesh(serviceEntryMesh(closed_port));
   ASSERT_TRUE(mesh.ok());
   auto r = get(mesh->gatewayPort(), "hello.com", "/");
   ASSERT_NE(r, nullptr);
