@@ -63,14 +63,14 @@ std::string generateRequestId(RandomGenerator& random) {
   }
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string out;
-  out.reserve(36);
+  std::string out(36, '-');
+  char* p = out.data();
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) {
-      out += '-';
+      ++p;  // the dash already there
     }
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 0xf];
+    *p++ = kHex[bytes[i] >> 4];
+    *p++ = kHex[bytes[i] & 0xf];
   }
   return out;
 }
@@ -81,6 +81,18 @@ public:
   ListenerImpl(Proxy& proxy, const config::Listener& listener,
                router::RouteTableConstSharedPtr routes)
       : proxy_(proxy), listener_(&listener), routes_(std::move(routes)) {}
+  ListenerImpl(const ListenerImpl&) = delete;
+  ListenerImpl& operator=(const ListenerImpl&) = delete;
+
+  // Requests still upstream go with the listener (their callbacks find them gone).
+  ~ListenerImpl() override {
+    while (active_ != nullptr) {
+      UpstreamRequest* r = active_;
+      active_ = r->next_;
+      r->prev_ = r->next_ = nullptr;
+      std::shared_ptr<UpstreamRequest> last = std::move(r->self_);
+    }
+  }
 
   // A new configuration for this port (an LDS/RDS push). Requests in flight keep the route they
   // matched: the proxy keeps every configuration it has had alive.
@@ -190,7 +202,7 @@ public:
     CancellationPtr cancel = x.downstream.cancel;
     auto upstream = std::make_shared<UpstreamRequest>(*this, std::move(x), std::move(request),
                                                       *cluster, *route);
-    active_.emplace(upstream.get(), upstream);
+    link(upstream);
     if (cancel != nullptr) {
       // The client may go away while the request is upstream (Envoy: downstream reset).
       cancel->setOnCancel([weak = std::weak_ptr<UpstreamRequest>(upstream)] {
@@ -303,16 +315,9 @@ private:
         endpoint = &cluster_.endpoint(index);
         tried_.push_back(index);
       }
-      auto request = std::make_unique<http::Request>(*request_);
-      if (listener_.isOutbound()) {
-        // include_request_attempt_count is set on the gateway's and sidecars' outbound virtual
-        // hosts; an inbound sidecar passes the client proxy's count through.
-        request->headers.set("x-envoy-attempt-count", std::to_string(attempt));
-      }
-      const bool admitted =
-          cluster_.admit([self = shared_from_this(), attempt, index, endpoint = *endpoint,
-                          request = std::move(request)]() mutable {
-            self->send(attempt, index, endpoint, std::move(request));
+      const bool admitted = cluster_.admit(
+          [self = shared_from_this(), attempt, index, endpoint = *endpoint]() mutable {
+            self->send(attempt, index, endpoint);
           });
       if (!admitted) {
         // Circuit breaker overflow: never retried.
@@ -323,11 +328,15 @@ private:
     }
 
     // Runs when the circuit breaker grants a connection (now, or when one frees up).
-    void send(uint64_t attempt, int index, const config::Endpoint& endpoint,
-              http::RequestPtr request) {
+    void send(uint64_t attempt, int index, const config::Endpoint& endpoint) {
       if (done_ || attempt != attempt_) {
         cluster_.release();  // the request was answered while this attempt waited
         return;
+      }
+      if (listener_.isOutbound()) {
+        // include_request_attempt_count is set on the gateway's and sidecars' outbound virtual
+        // hosts; an inbound sidecar passes the client proxy's count through.
+        request_->headers.setOwned("x-envoy-attempt-count", std::to_string(attempt));
       }
       if (listener_.isOutbound()) {
         x_.upstream_workload = endpoint.workload;
@@ -359,11 +368,12 @@ private:
                           endpoint.mtls,
                           attempt_cancel_,
                           cluster_.config().connect_timeout};
-      proxy_.transport_.send(from, endpoint.address, std::move(request),
-                             [self = shared_from_this(), attempt, index](
-                                 http::ResponsePtr response, ResetReason reset) mutable {
-                               self->onAttemptDone(attempt, index, std::move(response), reset);
-                             });
+      // The transport copies (or serialises) the request; request_ stays for the next attempt.
+      proxy_.transport_.sendCopy(from, endpoint.address, *request_,
+                                 [self = shared_from_this(), attempt, index](
+                                     http::ResponsePtr response, ResetReason reset) mutable {
+                                   self->onAttemptDone(attempt, index, std::move(response), reset);
+                                 });
     }
 
     void onAttemptDone(uint64_t attempt, int index, http::ResponsePtr response, ResetReason reset) {
@@ -380,8 +390,8 @@ private:
         try_timer_->disable();
       }
       if (response != nullptr) {
-        response->headers.set("x-envoy-upstream-service-time",
-                              std::to_string(wholeMillis(proxy_.dispatcher_.now() - sent_)));
+        response->headers.setOwned("x-envoy-upstream-service-time",
+                                   std::to_string(wholeMillis(proxy_.dispatcher_.now() - sent_)));
         const bool retriable = router::retriableResponse(policy_, *response);
         if (retriable && retry()) {
           return;
@@ -533,17 +543,44 @@ private:
     TimerPtr backoff_timer_;  // the wait before a retry
     TimerPtr route_timer_;    // the route timeout
     TimerPtr try_timer_;      // the per-try timeout
+
+    // The listener's list of requests upstream (see ListenerImpl::link).
+    friend class ListenerImpl;
+    std::shared_ptr<UpstreamRequest> self_;
+    UpstreamRequest* prev_ = nullptr;
+    UpstreamRequest* next_ = nullptr;
   };
+
+  // The listener owns each request while it is upstream, in an intrusive list (no allocation
+  // per request).
+  void link(const std::shared_ptr<UpstreamRequest>& r) {
+    r->self_ = r;
+    r->next_ = active_;
+    if (active_ != nullptr) {
+      active_->prev_ = r.get();
+    }
+    active_ = r.get();
+  }
 
   // Drops the listener's reference to a finished request; destruction is deferred to a later
   // event because the request may be running a timer callback right now (Envoy's deferredDelete).
+  // The requests finished in one event are destroyed together by one posted task.
   void release(UpstreamRequest* r) {
-    auto it = active_.find(r);
-    if (it == active_.end()) {
+    if (r->self_ == nullptr) {
       return;
     }
-    proxy_.dispatcher_.post([keep = std::move(it->second)] {});
-    active_.erase(it);
+    (r->prev_ != nullptr ? r->prev_->next_ : active_) = r->next_;
+    if (r->next_ != nullptr) {
+      r->next_->prev_ = r->prev_;
+    }
+    r->prev_ = r->next_ = nullptr;
+    if (finished_->empty()) {
+      proxy_.dispatcher_.post([finished = finished_] {
+        std::vector<std::shared_ptr<UpstreamRequest>> batch;
+        batch.swap(*finished);
+      });
+    }
+    finished_->push_back(std::move(r->self_));
   }
 
   // The route's cluster, or a weighted random choice among its clusters (made once per
@@ -621,9 +658,9 @@ private:
       request.headers.set("x-envoy-external-address", peer);
       request.headers.remove("x-envoy-internal");
       request.headers.set("x-forwarded-proto", request.scheme);
-      request.headers.set("x-request-id", generateRequestId(proxy_.random_));
+      request.headers.setOwned("x-request-id", generateRequestId(proxy_.random_));
     } else if (!request.headers.has("x-request-id")) {
-      request.headers.set("x-request-id", generateRequestId(proxy_.random_));
+      request.headers.setOwned("x-request-id", generateRequestId(proxy_.random_));
     }
   }
 
@@ -698,7 +735,9 @@ private:
   router::RouteTableConstSharedPtr routes_;
   std::vector<router::RouteTableConstSharedPtr> retired_routes_;
   std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
-  std::unordered_map<UpstreamRequest*, std::shared_ptr<UpstreamRequest>> active_;
+  UpstreamRequest* active_ = nullptr;  // head of the requests upstream
+  std::shared_ptr<std::vector<std::shared_ptr<UpstreamRequest>>> finished_ =
+      std::make_shared<std::vector<std::shared_ptr<UpstreamRequest>>>();
 };
 
 Proxy::Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,

@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "proxy/event/asio_loop_clock.h"
+
 namespace meshsim::proxy {
 
 namespace {
@@ -69,8 +71,7 @@ private:
 };
 
 MonotonicTime AsioDispatcher::monotonicTime() const {
-  return MonotonicTime(
-      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
+  return MonotonicTime(std::chrono::duration_cast<Duration>(LoopClock::now().time_since_epoch()));
 }
 
 TimerPtr AsioDispatcher::createTimer(std::function<void()> cb) {

@@ -28,7 +28,7 @@ public:
   AsioDispatcher(const AsioDispatcher&) = delete;
   AsioDispatcher& operator=(const AsioDispatcher&) = delete;
 
-  // proxy::TimeSource. Reads std::chrono::steady_clock.
+  // proxy::TimeSource. Reads std::chrono::steady_clock, once per event (asio_loop_clock.h).
   MonotonicTime monotonicTime() const override;
 
   // proxy::Dispatcher

@@ -210,7 +210,7 @@ private:
         return;
       }
     }
-    message_->headers.add(toLower(toStd(name_string)), toStd(value));
+    message_->headers.addOwned(toLower(toStd(name_string)), std::string(toStd(value)));
   }
 
   void on_header_impl(ErrorCode& /*ec*/) override {}

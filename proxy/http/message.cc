@@ -13,32 +13,48 @@ const std::string* HeaderMap::get(std::string_view name) const {
   return nullptr;
 }
 
-void HeaderMap::set(std::string_view name, std::string_view value) {
-  bool replaced = false;
+std::string* HeaderMap::keepOnlyFirst(std::string_view name) {
+  std::string* first = nullptr;
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->first == name) {
-      if (!replaced) {
-        it->second.assign(value);
-        replaced = true;
-        ++it;
-      } else {
-        it = entries_.erase(it);
-      }
-    } else {
+    if (it->first != name) {
       ++it;
+    } else if (first == nullptr) {
+      first = &it->second;
+      ++it;
+    } else {
+      // Erasing after the first match leaves `first` valid.
+      it = entries_.erase(it);
     }
   }
-  if (!replaced) {
+  return first;
+}
+
+void HeaderMap::set(std::string_view name, std::string_view value) {
+  if (std::string* slot = keepOnlyFirst(name)) {
+    slot->assign(value);
+  } else {
     add(name, value);
   }
 }
 
+void HeaderMap::setOwned(std::string_view name, std::string value) {
+  if (std::string* slot = keepOnlyFirst(name)) {
+    *slot = std::move(value);
+  } else {
+    addOwned(std::string(name), std::move(value));
+  }
+}
+
 void HeaderMap::add(std::string_view name, std::string_view value) {
+  addOwned(std::string(name), std::string(value));
+}
+
+void HeaderMap::addOwned(std::string name, std::string value) {
   if (entries_.capacity() == 0) {
     // Proxies add several headers to every request; grow once instead of four times.
     entries_.reserve(kInitialCapacity);
   }
-  entries_.emplace_back(std::string(name), std::string(value));
+  entries_.emplace_back(std::move(name), std::move(value));
 }
 
 size_t HeaderMap::remove(std::string_view name) {

@@ -10,6 +10,7 @@
 // callers pass lower-case names. Pseudo-headers (:method, :path, :authority, :scheme) are
 // separate fields, not entries of the map.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,9 +30,22 @@ public:
   void set(std::string_view name, std::string_view value);
   // Appends a value, keeping existing ones (like Envoy's addCopy).
   void add(std::string_view name, std::string_view value);
+  // The same, taking the strings instead of copying them (`name` must be lower-case).
+  void addOwned(std::string name, std::string value);
+  // Like set(), taking the value instead of copying it.
+  void setOwned(std::string_view name, std::string value);
   // Removes every value of `name`; returns how many were removed.
   size_t remove(std::string_view name);
   bool has(std::string_view name) const { return get(name) != nullptr; }
+  // Removes every entry whose name satisfies `pred`; returns how many were removed.
+  template <typename Pred>
+  size_t removeIf(Pred pred) {
+    const auto before = entries_.size();
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [&](const Entry& e) { return pred(std::string_view(e.first)); }),
+                   entries_.end());
+    return before - entries_.size();
+  }
 
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
@@ -45,6 +59,9 @@ public:
   }
 
 private:
+  // Drops every value of `name` but the first and returns that one (nullptr if none).
+  std::string* keepOnlyFirst(std::string_view name);
+
   static constexpr size_t kInitialCapacity = 12;
   std::vector<Entry> entries_;
 };

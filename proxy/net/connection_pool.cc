@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/event/asio_loop_clock.h"
 #include "proxy/net/edge_poller.h"
 #include "proxy/net/net_util.h"
 #include "proxy/net/wire.h"
@@ -19,7 +20,7 @@ namespace meshsim::proxy::net {
 
 namespace {
 using boost::asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using Clock = LoopClock::Clock;
 using ErrorCode = boost::system::error_code;
 }  // namespace
 
@@ -47,7 +48,7 @@ public:
 
   void connect(const config::Address& upstream) {
     state_ = State::Connecting;
-    connect_deadline_ = Clock::now() + options_.connect_timeout;
+    connect_deadline_ = LoopClock::now() + options_.connect_timeout;
     armTimer(connect_deadline_);
     socket_.async_connect(toEndpoint(upstream),
                           [ref = Ref(this)](const ErrorCode& ec) { ref->onConnect(ec); });
@@ -64,32 +65,19 @@ public:
 
   // Sends `pending` on this idle connection.
   void assign(Pending pending) {
-    state_ = State::Busy;
+    out_ = std::move(pending.bytes);
     current_ = std::move(pending);
-    got_bytes_ = false;
-    if (current_.request->method == "HEAD") {
-      parser_.expectHeadResponse();
-    }
-    writeRequest(*current_.request, out_);
-    if (options_.response_timeout > Duration::zero()) {
-      request_deadline_ = Clock::now() + options_.response_timeout;
-      armTimer(request_deadline_);
-    }
-    // One non-blocking send takes the whole request unless the upstream's window is full.
-    ErrorCode ec;
-    const size_t n = socket_.write_some(boost::asio::buffer(out_), ec);
-    if (!ec && n == out_.size()) {
-      return;
-    }
-    if (ec && ec != boost::asio::error::would_block) {
-      // Broken already; the EdgePoller reports it (a hang-up or error is an arrival too).
-      return;
-    }
-    const size_t done = ec ? 0 : n;
-    writing_ = true;
-    boost::asio::async_write(
-        socket_, boost::asio::buffer(out_.data() + done, out_.size() - done),
-        [ref = Ref(this)](const ErrorCode& write_ec, size_t /*n*/) { ref->onWrite(write_ec); });
+    start();
+  }
+
+  // Sends `request` on this idle connection, serialised straight into the output buffer.
+  void assign(const http::Request& request, ResponseCallback done) {
+    writeRequest(request, out_);
+    current_.done = std::move(done);
+    current_.head = request.method == "HEAD";
+    current_.idempotent = isIdempotent(request.method);
+    current_.retried = false;
+    start();
   }
 
   // Closes at once, without notifying the pool (which is being destroyed).
@@ -108,6 +96,34 @@ private:
     if (pool_ != nullptr) {
       ++(pool_->stats_.*counter);
     }
+  }
+
+  // Writes the request in out_ (current_ describes it).
+  void start() {
+    state_ = State::Busy;
+    got_bytes_ = false;
+    if (current_.head) {
+      parser_.expectHeadResponse();
+    }
+    if (options_.response_timeout > Duration::zero()) {
+      request_deadline_ = LoopClock::now() + options_.response_timeout;
+      armTimer(request_deadline_);
+    }
+    // One non-blocking send takes the whole request unless the upstream's window is full.
+    ErrorCode ec;
+    const size_t n = socket_.write_some(boost::asio::buffer(out_), ec);
+    if (!ec && n == out_.size()) {
+      return;
+    }
+    if (ec && ec != boost::asio::error::would_block) {
+      // Broken already; the EdgePoller reports it (a hang-up or error is an arrival too).
+      return;
+    }
+    const size_t done = ec ? 0 : n;
+    writing_ = true;
+    boost::asio::async_write(
+        socket_, boost::asio::buffer(out_.data() + done, out_.size() - done),
+        [ref = Ref(this)](const ErrorCode& write_ec, size_t /*n*/) { ref->onWrite(write_ec); });
   }
 
   void onConnect(const ErrorCode& ec) {
@@ -130,7 +146,7 @@ private:
       return;
     }
     state_ = State::Idle;
-    idle_since_ = Clock::now();
+    idle_since_ = LoopClock::now();
     // The connect timer fires later, finds the connection open and re-arms for idleness.
     if (pool_ != nullptr) {
       pool_->onConnected(this);
@@ -218,10 +234,11 @@ private:
       closeNow();
       return;
     }
-    if (!got_bytes_ && reused_ && !current_.retried && pool_ != nullptr &&
-        isIdempotent(current_.request->method)) {
+    if (!got_bytes_ && reused_ && !current_.retried && pool_ != nullptr && current_.idempotent) {
       // The keep-alive race: the upstream closed the idle connection as the request went out.
       Pending pending = std::move(current_);
+      // An asynchronous write may still refer to out_ until the close below aborts it.
+      pending.bytes = writing_ ? out_ : std::move(out_);
       pending.retried = true;
       HttpConnectionPool* pool = pool_;
       count(&ConnectionPoolStats::upstream_cx_destroy_remote);
@@ -248,7 +265,7 @@ private:
     reused_ = true;
     if (reusable && pool_ != nullptr) {
       state_ = State::Idle;
-      idle_since_ = Clock::now();
+      idle_since_ = LoopClock::now();
       pool_->onIdle(this);
     } else {
       closeNow();
@@ -308,7 +325,7 @@ private:
 
   void onTimer() {
     timer_armed_ = false;
-    const Clock::time_point now = Clock::now();
+    const Clock::time_point now = LoopClock::now();
     Clock::time_point next = Clock::time_point::max();
     switch (state_) {
       case State::Closed:
@@ -394,15 +411,25 @@ HttpConnectionPool::~HttpConnectionPool() {
   }
 }
 
-void HttpConnectionPool::send(http::RequestPtr request, ResponseCallback done) {
+HttpConnectionPool::Pending HttpConnectionPool::makePending(const http::Request& request,
+                                                            ResponseCallback done) {
+  Pending pending;
+  writeRequest(request, pending.bytes);
+  pending.done = std::move(done);
+  pending.head = request.method == "HEAD";
+  pending.idempotent = isIdempotent(request.method);
+  return pending;
+}
+
+void HttpConnectionPool::send(const http::Request& request, ResponseCallback done) {
   ++stats_.upstream_rq_total;
-  Pending pending{std::move(request), std::move(done)};
   if (!idle_.empty()) {
     Connection* connection = idle_.back();
     idle_.pop_back();
-    connection->assign(std::move(pending));
+    connection->assign(request, std::move(done));
     return;
   }
+  Pending pending = makePending(request, std::move(done));
   if (connections_.size() >= options_.max_connections &&
       pending_.size() >= options_.max_pending_requests) {
     ++stats_.upstream_rq_pending_overflow;

@@ -18,13 +18,15 @@
 //
 // Example:
 //   HttpConnectionPool pool(dispatcher, {config::kLoopback, 8080});
-//   pool.send(std::move(request), [](http::ResponsePtr r, ResetReason reset) { ... });
+//   pool.send(request, [](http::ResponsePtr r, ResetReason reset) { ... });
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "proxy/config/proxy_config.h"
@@ -91,8 +93,11 @@ public:
 
   // Sends `request` to the upstream. `done` runs exactly once on the io_context thread, never
   // inline: with the response (its hop-by-hop fields removed), or with a reset reason (see the
-  // file comment).
-  void send(http::RequestPtr request, ResponseCallback done);
+  // file comment). The request is serialised before send() returns; the caller keeps it.
+  void send(const http::Request& request, ResponseCallback done);
+  void send(const http::RequestPtr& request, ResponseCallback done) {
+    send(*request, std::move(done));
+  }
 
   const config::Address& upstream() const { return upstream_; }
   const ConnectionPoolStats& stats() const { return stats_; }
@@ -101,11 +106,15 @@ public:
 
 private:
   class Connection;
+  // A request waiting for a connection, or the one a connection carries.
   struct Pending {
-    http::RequestPtr request;
+    std::string bytes;  // As written on the wire (empty once handed to a connection).
     ResponseCallback done;
+    bool head = false;        // HEAD: the response has no body.
+    bool idempotent = false;  // May be sent again after the keep-alive race.
     bool retried = false;
   };
+  static Pending makePending(const http::Request& request, ResponseCallback done);
 
   void failLater(Pending pending, ResetReason reason);
   // Hands queued requests to idle connections and opens connections for the rest.

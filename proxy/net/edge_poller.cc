@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "proxy/event/asio_loop_clock.h"
+
 namespace meshsim::proxy::net {
 
 namespace {
@@ -108,6 +110,7 @@ void EdgePoller::onEvents() {
     if (slot.generation != static_cast<uint32_t>(token >> 32) || slot.watcher == nullptr) {
       continue;  // removed meanwhile (perhaps by an earlier watcher of this batch)
     }
+    const LoopClock::Event event;  // One clock read for all this arrival's work.
     slot.watcher->onPollReadable();
   }
 }

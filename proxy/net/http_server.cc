@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/event/asio_loop_clock.h"
 #include "proxy/net/edge_poller.h"
 #include "proxy/net/net_util.h"
 #include "proxy/net/wire.h"
@@ -23,7 +24,7 @@ namespace meshsim::proxy::net {
 namespace {
 
 using boost::asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using Clock = LoopClock::Clock;
 using ErrorCode = boost::system::error_code;
 
 bool statusForbidsBody(int status) {
@@ -95,7 +96,7 @@ public:
       closeNow();
       return;
     }
-    last_activity_ = Clock::now();
+    last_activity_ = LoopClock::now();
     if (options_.idle_timeout > Duration::zero()) {
       armTimer(last_activity_ + options_.idle_timeout);
     }
@@ -199,7 +200,7 @@ private:
         return;
       }
       read_first_ = n == room;  // More may be waiting, and no readiness event would say so.
-      last_activity_ = Clock::now();
+      last_activity_ = LoopClock::now();
       if (lingering_) {
         lingered_bytes_ += n;
         if (lingered_bytes_ > kMaxLingerBytes) {
@@ -264,7 +265,7 @@ private:
     }
     if (was_idle || !in_request_) {
       in_request_ = true;
-      request_start_ = Clock::now();
+      request_start_ = LoopClock::now();
       header_end_.reset();
     }
     if (!header_end_.done()) {
@@ -398,7 +399,7 @@ private:
 
   // The whole response is out.
   void onWritten() {
-    last_activity_ = Clock::now();
+    last_activity_ = LoopClock::now();
     if (close_after_write_) {
       lingeringClose();
       return;
@@ -415,7 +416,7 @@ private:
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     lingering_ = true;
     begin_ = end_ = 0;
-    linger_deadline_ = Clock::now() + options_.linger_timeout;
+    linger_deadline_ = LoopClock::now() + options_.linger_timeout;
     armTimer(linger_deadline_);
     resumeReading();
   }
@@ -464,7 +465,7 @@ private:
     if (closed_) {
       return;
     }
-    const Clock::time_point now = Clock::now();
+    const Clock::time_point now = LoopClock::now();
     if (lingering_) {
       if (now >= linger_deadline_) {
         closeNow();

@@ -1,6 +1,5 @@
 #include "proxy/net/net_util.h"
 
-#include <array>
 #include <string_view>
 
 namespace meshsim::proxy::net {
@@ -15,20 +14,22 @@ config::Address toAddress(const Endpoint& endpoint) {
 }
 
 void removeHopByHopHeaders(http::HeaderMap& headers) {
-  static constexpr std::array<std::string_view, 7> kHopByHop = {
-      "connection", "keep-alive",        "proxy-connection", "te",
-      "trailer",    "transfer-encoding", "upgrade"};
-  // Most messages carry none of them: look before paying for the removals.
-  for (const auto& [name, value] : headers) {
-    for (std::string_view hop : kHopByHop) {
-      if (name == hop) {
-        for (std::string_view h : kHopByHop) {
-          headers.remove(h);
-        }
-        return;
-      }
+  headers.removeIf([](std::string_view name) {
+    switch (name.size()) {
+      case 2:
+        return name == "te";
+      case 7:
+        return name == "trailer" || name == "upgrade";
+      case 10:
+        return name == "connection" || name == "keep-alive";
+      case 16:
+        return name == "proxy-connection";
+      case 17:
+        return name == "transfer-encoding";
+      default:
+        return false;
     }
-  }
+  });
 }
 
 bool isIdempotent(std::string_view method) {

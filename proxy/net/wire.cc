@@ -2,6 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "proxy/http/codec.h"
@@ -50,17 +52,99 @@ bool isOws(char c) {
   return c == ' ' || c == '\t';
 }
 
-// Appends the header map's entries as the codec does; false if one would need repair.
-bool appendHeaders(const http::HeaderMap& headers, bool skip_host, std::string& out) {
-  for (const auto& [name, value] : headers) {
-    if (name.empty() || !allIn(name, kLowerTchar) || !allIn(value, kValue) ||
-        (!value.empty() && (isOws(value.front()) || isOws(value.back())))) {
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHigh = 0x8080808080808080ULL;
+
+uint64_t load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// For a word of bytes below 0x80: the high bit of each byte in [lo, hi], the others clear.
+constexpr uint64_t inRange(uint64_t w, unsigned char lo, unsigned char hi) {
+  return (w + (0x80 - lo) * kOnes) & ~(w + (0x7f - hi) * kOnes) & kHigh;
+}
+
+// Whether `name` may be written as a field name unchanged: a lower-case token. Eight bytes at a
+// time for the usual letters, digits and dashes; any other byte sends its word to the table.
+bool isCleanName(std::string_view name) {
+  if (name.empty()) {
+    return false;
+  }
+  size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    const uint64_t w = load8(name.data() + i);
+    const bool common = (w & kHigh) == 0 && (inRange(w, 'a', 'z') | inRange(w, '0', '9') |
+                                             inRange(w, '-', '-')) == kHigh;
+    if (!common && !allIn(name.substr(i, 8), kLowerTchar)) {
       return false;
     }
-    if (name == "content-length" || name == "transfer-encoding" || (skip_host && name == "host")) {
+  }
+  return allIn(name.substr(i), kLowerTchar);
+}
+
+// Whether `value` may be written as a field value unchanged: no control characters but HTAB,
+// no DEL, no white space at either end. Eight bytes at a time; a word that may hold a control
+// byte (HTAB is one) is looked at byte by byte.
+bool isCleanValue(std::string_view value) {
+  if (!value.empty() && (isOws(value.front()) || isOws(value.back()))) {
+    return false;
+  }
+  size_t i = 0;
+  for (; i + 8 <= value.size(); i += 8) {
+    const uint64_t w = load8(value.data() + i);
+    // A byte below 0x20 (or one that borrows from it) sets its high bit here, as does 0x7f.
+    const uint64_t low = (w - 0x20 * kOnes) & ~w & kHigh;
+    const uint64_t del = ((w ^ (0x7f * kOnes)) - kOnes) & ~(w ^ (0x7f * kOnes)) & kHigh;
+    if ((low | del) != 0 && !allIn(value.substr(i, 8), kValue)) {
+      return false;
+    }
+  }
+  return allIn(value.substr(i), kValue);
+}
+
+// Whether a field is written by the fast writers at all (framing fields are theirs to write).
+bool isWritten(std::string_view name, bool skip_host) {
+  switch (name.size()) {
+    case 4:
+      return !(skip_host && name == "host");
+    case 14:
+      return name != "content-length";
+    case 17:
+      return name != "transfer-encoding";
+    default:
+      return true;
+  }
+}
+
+// Appends the header map's entries as the codec does; false if one would need repair. Sizes
+// them first so that the bytes go in with one resize and plain copies.
+bool appendHeaders(const http::HeaderMap& headers, bool skip_host, std::string& out) {
+  size_t total = 0;
+  for (const auto& [name, value] : headers) {
+    if (!isCleanName(name) || !isCleanValue(value)) {
+      return false;
+    }
+    if (isWritten(name, skip_host)) {
+      total += name.size() + value.size() + 4;
+    }
+  }
+  size_t at = out.size();
+  out.resize(at + total);
+  char* p = out.data() + at;
+  for (const auto& [name, value] : headers) {
+    if (!isWritten(name, skip_host)) {
       continue;
     }
-    out.append(name).append(": ").append(value).append("\r\n");
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
   return true;
 }

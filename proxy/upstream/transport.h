@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <utility>
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/core/unique_function.h"
@@ -91,6 +92,13 @@ public:
   // listens at `to`).
   virtual void send(const ConnectionInfo& from, config::Address to, http::RequestPtr request,
                     ResponseCallback done) = 0;
+  // Sends a copy of `request`, which the caller keeps and may change once this returns (a
+  // router's retries send the same request again). The default copies it and calls send(); a
+  // transport that serialises requests writes the bytes at once and copies nothing.
+  virtual void sendCopy(const ConnectionInfo& from, config::Address to,
+                        const http::Request& request, ResponseCallback done) {
+    send(from, to, std::make_unique<http::Request>(request), std::move(done));
+  }
 };
 
 }  // namespace meshsim::proxy

@@ -71,6 +71,20 @@ proxy::ConnectionInfo RealNetwork::connectionInfo(Address remote, Address destin
 
 void RealNetwork::send(const proxy::ConnectionInfo& from, Address to,
                        proxy::http::RequestPtr request, proxy::ResponseCallback done) {
+  if (proxy::net::HttpConnectionPool* pool = route(from, to, done)) {
+    pool->send(*request, std::move(done));
+  }
+}
+
+void RealNetwork::sendCopy(const proxy::ConnectionInfo& from, Address to,
+                           const proxy::http::Request& request, proxy::ResponseCallback done) {
+  if (proxy::net::HttpConnectionPool* pool = route(from, to, done)) {
+    pool->send(request, std::move(done));
+  }
+}
+
+proxy::net::HttpConnectionPool* RealNetwork::route(const proxy::ConnectionInfo& from, Address to,
+                                                   proxy::ResponseCallback& done) {
   Address real;
   if (to.ip == proxy::config::kLoopback) {
     auto it = local_.find(key(Address{from.source.ip, to.port}));
@@ -87,11 +101,11 @@ void RealNetwork::send(const proxy::ConnectionInfo& from, Address to,
       dispatcher_.post([done = std::move(done)]() mutable {
         done(nullptr, proxy::ResetReason::ConnectFailure);
       });
-      return;
+      return nullptr;
     }
     real = it->second;
   }
-  upstreamFor(from, to, real).pool().send(std::move(request), std::move(done));
+  return &upstreamFor(from, to, real).pool();
 }
 
 RealNetwork::Upstream& RealNetwork::upstreamFor(const proxy::ConnectionInfo& from, Address to,

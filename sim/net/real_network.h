@@ -64,6 +64,9 @@ public:
   // nothing is bound at `to`.
   void send(const proxy::ConnectionInfo& from, Address to, proxy::http::RequestPtr request,
             proxy::ResponseCallback done) override;
+  // Serialises `request` on the way out; no copy is made.
+  void sendCopy(const proxy::ConnectionInfo& from, Address to, const proxy::http::Request& request,
+                proxy::ResponseCallback done) override;
 
   struct PoolInfo {
     uint32_t source_ip;  // the sender's virtual IP
@@ -78,6 +81,10 @@ private:
 
   static uint64_t key(Address a) { return (uint64_t{a.ip} << 16) | a.port; }
   Upstream& upstreamFor(const proxy::ConnectionInfo& from, Address to, Address real);
+  // The pool that carries what `from` sends to `to`; null (and `done` failed with
+  // ConnectFailure, later) when nothing is bound there.
+  proxy::net::HttpConnectionPool* route(const proxy::ConnectionInfo& from, Address to,
+                                        proxy::ResponseCallback& done);
 
   proxy::AsioDispatcher& dispatcher_;
   proxy::RandomGenerator& random_;

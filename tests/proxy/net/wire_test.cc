@@ -96,5 +96,50 @@ TEST(WireTest, WritesResponsesAsTheCodecDoes) {
   }
 }
 
+// The fast writer checks field values eight bytes at a time: every byte class, at every position
+// of values long and short, must come out as the codec writes it (tabs and obs-text unchanged,
+// control characters and DEL repaired).
+TEST(WireTest, FieldValuesOfEveryLengthAndByteClass) {
+  const std::string bytes = std::string("\x00\x01\t\x1f \x7e\x7f\x80\xff", 9);
+  std::string out;
+  for (size_t length = 1; length <= 20; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const char c : bytes) {
+        http::Request r;
+        r.authority = "hello.com";
+        std::string value(length, 'a');
+        value[at] = c;
+        r.headers.add("x-value", value);
+        writeRequest(r, out);
+        EXPECT_EQ(out, http::serializeRequest(r))
+            << "length " << length << ", byte " << int(static_cast<unsigned char>(c)) << " at "
+            << at;
+      }
+    }
+  }
+}
+
+// Field names likewise: the common letters, digits and dashes eight at a time, every other
+// byte (token characters, upper case to lower, separators to repair) as the codec has it.
+TEST(WireTest, FieldNamesOfEveryLengthAndByteClass) {
+  const std::string bytes = std::string("az09-AZ_~`|( :\x80\x00", 16);
+  std::string out;
+  for (size_t length = 1; length <= 20; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const char c : bytes) {
+        http::Request r;
+        r.authority = "hello.com";
+        std::string name(length, 'x');
+        name[at] = c;
+        r.headers.add(name, "v");
+        writeRequest(r, out);
+        EXPECT_EQ(out, http::serializeRequest(r))
+            << "length " << length << ", byte " << int(static_cast<unsigned char>(c)) << " at "
+            << at;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace meshsim::proxy::net
