@@ -313,7 +313,9 @@ private:
           return;
         }
         endpoint = &cluster_.endpoint(index);
-        tried_.push_back(index);
+        if (policy_.avoid_previous_hosts) {
+          tried_.push_back(index);  // only the previous-hosts predicate looks at them
+        }
       }
       const bool admitted = cluster_.admit(
           [self = shared_from_this(), attempt, index, endpoint = *endpoint]() mutable {

@@ -98,20 +98,29 @@ void EdgePoller::arm() {
 }
 
 void EdgePoller::onEvents() {
+  // Under load more bytes arrive while a batch is handled; fetching them at once saves the trip
+  // through Asio's loop (its epoll_wait, then re-arming this set with epoll_ctl) per batch. A
+  // few rounds at most, so that timers and posted work are not kept waiting; a small batch says
+  // the loop is not busy, and asking again would mostly find nothing.
   std::array<epoll_event, 128> events;
-  const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 0);
-  for (int i = 0; i < n; ++i) {
-    const uint64_t token = events[i].data.u64;
-    const auto index = static_cast<uint32_t>(token);
-    if (index >= slots_.size()) {
-      continue;
+  for (int round = 0; round < kRoundsPerWake; ++round) {
+    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 0);
+    for (int i = 0; i < n; ++i) {
+      const uint64_t token = events[i].data.u64;
+      const auto index = static_cast<uint32_t>(token);
+      if (index >= slots_.size()) {
+        continue;
+      }
+      Slot& slot = slots_[index];
+      if (slot.generation != static_cast<uint32_t>(token >> 32) || slot.watcher == nullptr) {
+        continue;  // removed meanwhile (perhaps by an earlier watcher of this batch)
+      }
+      const LoopClock::Event event;  // One clock read for all this arrival's work.
+      slot.watcher->onPollReadable();
     }
-    Slot& slot = slots_[index];
-    if (slot.generation != static_cast<uint32_t>(token >> 32) || slot.watcher == nullptr) {
-      continue;  // removed meanwhile (perhaps by an earlier watcher of this batch)
+    if (n < kBusyBatch) {
+      break;
     }
-    const LoopClock::Event event;  // One clock read for all this arrival's work.
-    slot.watcher->onPollReadable();
   }
 }
 

@@ -66,6 +66,9 @@ private:
     uint32_t generation = 1;
   };
 
+  static constexpr int kRoundsPerWake = 4;
+  static constexpr int kBusyBatch = 4;
+
   int epoll_fd_ = -1;
   boost::asio::posix::stream_descriptor descriptor_;
   std::vector<Slot> slots_;
