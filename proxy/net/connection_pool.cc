@@ -71,9 +71,10 @@ public:
   }
 
   // Sends `request` on this idle connection, serialised straight into the output buffer.
-  void assign(const http::Request& request, ResponseCallback done) {
+  void assign(const http::Request& request, ResponseCallback done, CancellationPtr cancel) {
     writeRequest(request, out_);
     current_.done = std::move(done);
+    current_.cancel = std::move(cancel);
     current_.head = request.method == "HEAD";
     current_.idempotent = isIdempotent(request.method);
     current_.retried = false;
@@ -102,6 +103,10 @@ private:
   void start() {
     state_ = State::Busy;
     got_bytes_ = false;
+    const uint64_t exchange = ++exchange_;
+    if (current_.cancel != nullptr) {
+      current_.cancel->setOnCancel([ref = Ref(this), exchange] { ref->onSenderGaveUp(exchange); });
+    }
     if (current_.head) {
       parser_.expectHeadResponse();
     }
@@ -236,6 +241,7 @@ private:
     }
     if (!got_bytes_ && reused_ && !current_.retried && pool_ != nullptr && current_.idempotent) {
       // The keep-alive race: the upstream closed the idle connection as the request went out.
+      detachCancel();
       Pending pending = std::move(current_);
       // An asynchronous write may still refer to out_ until the close below aborts it.
       pending.bytes = writing_ ? out_ : std::move(out_);
@@ -259,6 +265,7 @@ private:
 
   // Delivers the response of the current request, then reuses or closes the connection.
   void complete(http::ResponsePtr response, bool reusable) {
+    detachCancel();
     removeHopByHopHeaders(response->headers);
     Pending pending = std::move(current_);
     current_ = Pending();
@@ -273,6 +280,20 @@ private:
     pending.done(std::move(response), ResetReason::None);
   }
 
+  // The sender reset the exchange this connection carries: close it, so that the upstream sees
+  // its client go away, and tell the sender (later, as its own callback is running now).
+  void onSenderGaveUp(uint64_t exchange) {
+    if (state_ != State::Busy || exchange != exchange_ || pool_ == nullptr) {
+      return;
+    }
+    count(&ConnectionPoolStats::upstream_cx_destroy_local_with_active_rq);
+    Pending pending = std::move(current_);
+    current_ = Pending();
+    HttpConnectionPool* pool = pool_;
+    closeNow();
+    pool->failLater(std::move(pending), ResetReason::ConnectionTermination);
+  }
+
   // Fails the current request and closes the connection.
   void fail(ResetReason reason) {
     Pending pending = std::move(current_);
@@ -283,10 +304,19 @@ private:
     }
   }
 
+  // The exchange is over for this connection: the sender's cancel no longer reaches it (and no
+  // longer keeps it alive).
+  void detachCancel() {
+    if (current_.cancel != nullptr) {
+      current_.cancel->setOnCancel(UniqueFunction<void()>());
+    }
+  }
+
   void closeNow() {
     if (state_ == State::Closed) {
       return;
     }
+    detachCancel();
     const bool was_connecting = state_ == State::Connecting;
     state_ = State::Closed;
     EdgePoller::of(socket_.get_executor().context()).remove(poll_token_);
@@ -376,6 +406,7 @@ private:
   Pending current_;
 
   State state_ = State::Connecting;
+  uint64_t exchange_ = 0;    // Counts the requests sent, so a late cancel finds its own.
   uint64_t poll_token_ = 0;  // In the EdgePoller while open.
   unsigned refs_ = 1;        // The open socket's reference, released by closeNow().
   bool writing_ = false;
@@ -412,24 +443,27 @@ HttpConnectionPool::~HttpConnectionPool() {
 }
 
 HttpConnectionPool::Pending HttpConnectionPool::makePending(const http::Request& request,
-                                                            ResponseCallback done) {
+                                                            ResponseCallback done,
+                                                            CancellationPtr cancel) {
   Pending pending;
   writeRequest(request, pending.bytes);
   pending.done = std::move(done);
+  pending.cancel = std::move(cancel);
   pending.head = request.method == "HEAD";
   pending.idempotent = isIdempotent(request.method);
   return pending;
 }
 
-void HttpConnectionPool::send(const http::Request& request, ResponseCallback done) {
+void HttpConnectionPool::send(const http::Request& request, ResponseCallback done,
+                              CancellationPtr cancel) {
   ++stats_.upstream_rq_total;
   if (!idle_.empty()) {
     Connection* connection = idle_.back();
     idle_.pop_back();
-    connection->assign(request, std::move(done));
+    connection->assign(request, std::move(done), std::move(cancel));
     return;
   }
-  Pending pending = makePending(request, std::move(done));
+  Pending pending = makePending(request, std::move(done), std::move(cancel));
   if (connections_.size() >= options_.max_connections &&
       pending_.size() >= options_.max_pending_requests) {
     ++stats_.upstream_rq_pending_overflow;
@@ -452,7 +486,7 @@ void HttpConnectionPool::serviceQueue() {
     idle_.pop_back();
     Pending next = std::move(pending_.front());
     pending_.pop_front();
-    connection->assign(std::move(next));
+    assign(connection, std::move(next));
   }
   while (pending_.size() > connecting_ && connections_.size() < options_.max_connections) {
     auto* connection = new Connection(*this);
@@ -476,7 +510,17 @@ void HttpConnectionPool::onIdle(Connection* connection) {
   }
   Pending next = std::move(pending_.front());
   pending_.pop_front();
-  connection->assign(std::move(next));
+  assign(connection, std::move(next));
+}
+
+void HttpConnectionPool::assign(Connection* connection, Pending pending) {
+  if (pending.cancel != nullptr && pending.cancel->cancelled()) {
+    // Given up while it waited: never sent. The connection stays idle for the next one.
+    failLater(std::move(pending), ResetReason::ConnectionTermination);
+    onIdle(connection);
+    return;
+  }
+  connection->assign(std::move(pending));
 }
 
 void HttpConnectionPool::onClosed(Connection* connection, bool was_connecting) {

@@ -62,6 +62,8 @@ struct ConnectionPoolStats {
   uint64_t upstream_cx_destroy_remote = 0;
   uint64_t upstream_cx_idle_timeout = 0;
   uint64_t upstream_cx_protocol_error = 0;
+  // Closed because the sender gave up on the request it carried.
+  uint64_t upstream_cx_destroy_local_with_active_rq = 0;
   uint64_t upstream_rq_total = 0;
   uint64_t upstream_rq_pending_overflow = 0;
   uint64_t upstream_rq_retry = 0;  // Sent again after the keep-alive race.
@@ -94,7 +96,10 @@ public:
   // Sends `request` to the upstream. `done` runs exactly once on the io_context thread, never
   // inline: with the response (its hop-by-hop fields removed), or with a reset reason (see the
   // file comment). The request is serialised before send() returns; the caller keeps it.
-  void send(const http::Request& request, ResponseCallback done);
+  // `cancel`, when set, is the sender's way to give up on the exchange (a route or per-try
+  // timeout): the connection carrying it is closed, as Envoy resets an HTTP/1.1 stream, so the
+  // upstream sees its client go away; `done` then runs with ConnectionTermination.
+  void send(const http::Request& request, ResponseCallback done, CancellationPtr cancel = nullptr);
   void send(const http::RequestPtr& request, ResponseCallback done) {
     send(*request, std::move(done));
   }
@@ -110,11 +115,15 @@ private:
   struct Pending {
     std::string bytes;  // As written on the wire (empty once handed to a connection).
     ResponseCallback done;
+    CancellationPtr cancel;   // The sender's, if it may give up.
     bool head = false;        // HEAD: the response has no body.
     bool idempotent = false;  // May be sent again after the keep-alive race.
     bool retried = false;
   };
-  static Pending makePending(const http::Request& request, ResponseCallback done);
+  static Pending makePending(const http::Request& request, ResponseCallback done,
+                             CancellationPtr cancel);
+  // Hands `pending` to the idle `connection`, unless its sender has given up meanwhile.
+  void assign(Connection* connection, Pending pending);
 
   void failLater(Pending pending, ResetReason reason);
   // Hands queued requests to idle connections and opens connections for the rest.

@@ -84,6 +84,10 @@ public:
   }
 
   void start() {
+    // The client may go away with a request in flight: the handler hears of it (Envoy resets
+    // the stream; a proxy records 0 DC and resets its own upstream attempt). One per connection,
+    // as a connection carries one request at a time.
+    info_.cancel = std::make_shared<Cancellation>();
     ErrorCode ec;
     socket_.non_blocking(true, ec);
     if (ec) {
@@ -434,6 +438,10 @@ private:
     if (server_ != nullptr) {
       server_->onConnectionClosed(this);
       server_ = nullptr;
+    }
+    if (in_flight_ && info_.cancel != nullptr) {
+      const Ref keep(this);  // The handler may answer (and release its reference) right away.
+      info_.cancel->cancel();
     }
     release();  // The reference the open socket held.
   }

@@ -72,14 +72,14 @@ proxy::ConnectionInfo RealNetwork::connectionInfo(Address remote, Address destin
 void RealNetwork::send(const proxy::ConnectionInfo& from, Address to,
                        proxy::http::RequestPtr request, proxy::ResponseCallback done) {
   if (proxy::net::HttpConnectionPool* pool = route(from, to, done)) {
-    pool->send(*request, std::move(done));
+    pool->send(*request, std::move(done), from.cancel);
   }
 }
 
 void RealNetwork::sendCopy(const proxy::ConnectionInfo& from, Address to,
                            const proxy::http::Request& request, proxy::ResponseCallback done) {
   if (proxy::net::HttpConnectionPool* pool = route(from, to, done)) {
-    pool->send(request, std::move(done));
+    pool->send(request, std::move(done), from.cancel);
   }
 }
 

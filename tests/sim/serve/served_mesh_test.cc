@@ -2,6 +2,9 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -99,6 +103,29 @@ TEST(ServedMeshTest, RoutesHelloThroughGatewaySidecarAndApp) {
   EXPECT_THAT(r->body, HasSubstr("\"x-forwarded-for\": \"127.0.0.1\""));
   ASSERT_NE(r->headers.get("server"), nullptr);
   EXPECT_EQ(*r->headers.get("server"), "istio-envoy");
+}
+
+// Every hop must send its response at once. Linux delays an ACK by at least 40 ms, so a hop
+// that writes a response in two pieces with Nagle's algorithm on (cpp-httplib's default, which
+// the apps' servers had) stalls each keep-alive request by that much: 40 ms instead of well
+// under one. Twenty requests on one connection, the median far under the stall.
+TEST(ServedMeshTest, KeepAliveRequestsDoNotWaitForDelayedAcks) {
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  RawClient client(mesh->gatewayPort());
+  std::vector<double> millis;
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    client.send("GET / HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+    auto r = client.readResponse();
+    ASSERT_NE(r, nullptr);
+    ASSERT_EQ(r->status, 200);
+    millis.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  std::sort(millis.begin(), millis.end());
+  EXPECT_LT(millis[millis.size() / 2], 20.0) << "a hop waits for delayed ACKs (Nagle)";
 }
 
 TEST(ServedMeshTest, AnswersAnUnknownHostWith404) {
@@ -192,6 +219,106 @@ TEST(ServedMeshTest, RoutesToAnAppThatAlreadyRuns) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "GET /direct 0");
+  io.call([&] {
+    server.reset();
+    return 0;
+  });
+}
+
+// An app that answers after `delay`, and notes when a client hangs up on a request first.
+class SlowApp : public proxy::RequestHandler {
+public:
+  SlowApp(proxy::AsioDispatcher& dispatcher, proxy::Duration delay)
+      : dispatcher_(dispatcher), delay_(delay) {}
+  void onRequest(const proxy::ConnectionInfo& connection, proxy::http::RequestPtr,
+                 proxy::ResponseCallback done) override {
+    if (connection.cancel != nullptr) {
+      connection.cancel->setOnCancel([this] { ++hung_up; });
+    }
+    dispatcher_.postAfter(delay_, [done = std::move(done)]() mutable {
+      auto r = std::make_unique<proxy::http::Response>();
+      r->status = 200;
+      done(std::move(r), proxy::ResetReason::None);
+    });
+  }
+  std::atomic<int> hung_up{0};
+
+private:
+  proxy::AsioDispatcher& dispatcher_;
+  proxy::Duration delay_;
+};
+
+// The line of `text` that has every one of `parts`, or "".
+std::string lineWith(const std::string& text, const std::vector<std::string>& parts) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    bool all = true;
+    for (const auto& p : parts) {
+      all = all && line.find(p) != std::string::npos;
+    }
+    if (all) {
+      return line;
+    }
+  }
+  return "";
+}
+
+// As in simulation (and Envoy): the gateway's route timeout resets its attempt, which on HTTP/1.1
+// closes the connection; the hello pod's sidecar sees its client go away, records the request as
+// response code 0 with DC, and resets its own request to the app.
+TEST(ServedMeshTest, ARouteTimeoutResetsTheUpstreamAndTheSidecarRecordsDC) {
+  IoThread io;
+  SlowApp app(io.dispatcher(), std::chrono::seconds(3));
+  auto server = io.call([&] {
+    return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, app)
+        .value();
+  });
+  ServeOptions options;
+  options.external_apps["default/hello-0"] = {proxy::config::kLoopback, server->port()};
+  Manifests manifests = load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/namespace.yaml",
+                              "fixtures/hello/gateway.yaml", "fixtures/hello/hello.yaml"});
+  ASSERT_TRUE(addText(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: frontend-ingress, namespace: default}
+spec:
+  hosts: [hello.com]
+  gateways: [hello-gateway]
+  http:
+  - timeout: 0.2s
+    route:
+    - destination: {host: hello.default.svc.cluster.local, port: {number: 80}}
+)",
+                      "vs.yaml", 1, manifests)
+                  .ok());
+  {
+    Served mesh(std::move(manifests), options);
+    ASSERT_TRUE(mesh.ok());
+    auto r = get(mesh->gatewayPort(), "hello.com", "/slow");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->status, 504);
+    // The sidecar hears of the reset when the closed connection reaches it: look for a while.
+    std::string sample;
+    for (int i = 0; i < 100 && sample.empty(); ++i) {
+      auto metrics = get(mesh->adminPort(), "admin", "/stats/prometheus");
+      ASSERT_NE(metrics, nullptr);
+      sample = lineWith(metrics->body, {"istio_requests_total{", "reporter=\"destination\"",
+                                        "response_code=\"0\"", "response_flags=\"DC\""});
+      if (sample.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    EXPECT_THAT(sample, HasSubstr("pod=\"hello-0\"} 1")) << "no 0 DC sample from the sidecar";
+    auto metrics = get(mesh->adminPort(), "admin", "/stats/prometheus");
+    ASSERT_NE(metrics, nullptr);
+    EXPECT_THAT(lineWith(metrics->body, {"istio_requests_total{", "reporter=\"source\"",
+                                         "response_code=\"504\"", "response_flags=\"UT\""}),
+                HasSubstr("} 1"));
+    // The sidecar reset its own request: the app's connection closed before it answered.
+    for (int i = 0; i < 100 && app.hung_up == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(app.hung_up, 1);
+  }
   io.call([&] {
     server.reset();
     return 0;
