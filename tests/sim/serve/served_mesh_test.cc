@@ -92,6 +92,21 @@ proxy::http::ResponsePtr get(uint16_t port, const std::string& host, const std::
   return client.readResponse();
 }
 
+// Starts a real server of the test's on loopback, run by `io`. Destroy it with stopServer.
+std::unique_ptr<proxy::net::HttpServer> startServer(IoThread& io, proxy::RequestHandler& handler) {
+  return io.call([&] {
+    return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, handler)
+        .value();
+  });
+}
+
+void stopServer(IoThread& io, std::unique_ptr<proxy::net::HttpServer>& server) {
+  io.call([&] {
+    server.reset();
+    return 0;
+  });
+}
+
 TEST(ServedMeshTest, RoutesHelloThroughGatewaySidecarAndApp) {
   Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
   ASSERT_TRUE(mesh.ok());
@@ -202,12 +217,9 @@ TEST(ServedMeshTest, RoutesToAnAppThatAlreadyRuns) {
   // server of the test's (serve --app).
   IoThread io;
   EchoHandler app;
-  auto server = io.call([&] {
-    return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, app)
-        .value();
-  });
+  auto server = startServer(io, app);
   ServeOptions options;
-  options.external_apps["default/hello-0"] = {proxy::config::kLoopback, server->port()};
+  options.external_apps["default/hello-0"] = {proxy::config::kLoopback, server->port()};  // --app
   Manifests manifests = load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/gateway.yaml",
                               "fixtures/hello/virtualservice.yaml", "fixtures/hello/hello.yaml"});
   ASSERT_TRUE(addText("apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n", "test.yaml",
@@ -219,10 +231,7 @@ TEST(ServedMeshTest, RoutesToAnAppThatAlreadyRuns) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "GET /direct 0");
-  io.call([&] {
-    server.reset();
-    return 0;
-  });
+  stopServer(io, server);
 }
 
 // An app that answers after `delay`, and notes when a client hangs up on a request first.
@@ -269,12 +278,9 @@ std::string lineWith(const std::string& text, const std::vector<std::string>& pa
 TEST(ServedMeshTest, ARouteTimeoutResetsTheUpstreamAndTheSidecarRecordsDC) {
   IoThread io;
   SlowApp app(io.dispatcher(), std::chrono::seconds(3));
-  auto server = io.call([&] {
-    return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, app)
-        .value();
-  });
+  auto server = startServer(io, app);
   ServeOptions options;
-  options.external_apps["default/hello-0"] = {proxy::config::kLoopback, server->port()};
+  options.external_apps["default/hello-0"] = {proxy::config::kLoopback, server->port()};  // --app
   Manifests manifests = load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/namespace.yaml",
                               "fixtures/hello/gateway.yaml", "fixtures/hello/hello.yaml"});
   ASSERT_TRUE(addText(R"(apiVersion: networking.istio.io/v1
@@ -319,10 +325,7 @@ spec:
     }
     EXPECT_EQ(app.hung_up, 1);
   }
-  io.call([&] {
-    server.reset();
-    return 0;
-  });
+  stopServer(io, server);
 }
 
 TEST(ServedMeshTest, RoutesAServiceEntryHostToARealServerOnLoopback) {
@@ -330,10 +333,7 @@ TEST(ServedMeshTest, RoutesAServiceEntryHostToARealServerOnLoopback) {
   // connects to it directly (no sidecar, no app of the mesh).
   IoThread io;
   EchoHandler backend;
-  auto server = io.call([&] {
-    return proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, backend)
-        .value();
-  });
+  auto server = startServer(io, backend);
   Served mesh(serviceEntryMesh(server->port()));
   ASSERT_TRUE(mesh.ok());
   auto r = get(mesh->gatewayPort(), "hello.com", "/from-the-entry");
@@ -345,10 +345,7 @@ TEST(ServedMeshTest, RoutesAServiceEntryHostToARealServerOnLoopback) {
   EXPECT_THAT(metrics->body, HasSubstr("destination_service=\"backend.example.com\""));
   EXPECT_THAT(metrics->body, HasSubstr("destination_service_name=\"backend.example.com\","
                                        "destination_service_namespace=\"default\""));
-  io.call([&] {
-    server.reset();
-    return 0;
-  });
+  stopServer(io, server);
 }
 
 TEST(ServedMeshTest, AServiceEntryEndpointNobodyListensOnIs503) {
