@@ -339,8 +339,6 @@ private:
         // include_request_attempt_count is set on the gateway's and sidecars' outbound virtual
         // hosts; an inbound sidecar passes the client proxy's count through.
         request_->headers.setOwned("x-envoy-attempt-count", std::to_string(attempt));
-      }
-      if (listener_.isOutbound()) {
         x_.upstream_workload = endpoint.workload;
         x_.upstream_mtls = endpoint.mtls;
       }

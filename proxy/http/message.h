@@ -42,7 +42,10 @@ public:
   size_t removeIf(Pred pred) {
     const auto before = entries_.size();
     entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                  [&](const Entry& e) { return pred(std::string_view(e.first)); }),
+                                  [&](const Entry& e) {
+                                    const std::string_view name = e.first;
+                                    return pred(name);
+                                  }),
                    entries_.end());
     return before - entries_.size();
   }

@@ -241,8 +241,7 @@ private:
     }
     if (!got_bytes_ && reused_ && !current_.retried && pool_ != nullptr && current_.idempotent) {
       // The keep-alive race: the upstream closed the idle connection as the request went out.
-      detachCancel();
-      Pending pending = std::move(current_);
+      Pending pending = takeCurrent();
       // An asynchronous write may still refer to out_ until the close below aborts it.
       pending.bytes = writing_ ? out_ : std::move(out_);
       pending.retried = true;
@@ -265,10 +264,8 @@ private:
 
   // Delivers the response of the current request, then reuses or closes the connection.
   void complete(http::ResponsePtr response, bool reusable) {
-    detachCancel();
     removeHopByHopHeaders(response->headers);
-    Pending pending = std::move(current_);
-    current_ = Pending();
+    Pending pending = takeCurrent();
     reused_ = true;
     if (reusable && pool_ != nullptr) {
       state_ = State::Idle;
@@ -287,8 +284,7 @@ private:
       return;
     }
     count(&ConnectionPoolStats::upstream_cx_destroy_local_with_active_rq);
-    Pending pending = std::move(current_);
-    current_ = Pending();
+    Pending pending = takeCurrent();
     HttpConnectionPool* pool = pool_;
     closeNow();
     pool->failLater(std::move(pending), ResetReason::ConnectionTermination);
@@ -296,8 +292,7 @@ private:
 
   // Fails the current request and closes the connection.
   void fail(ResetReason reason) {
-    Pending pending = std::move(current_);
-    current_ = Pending();
+    Pending pending = takeCurrent();
     closeNow();
     if (pending.done) {
       pending.done(nullptr, reason);
@@ -310,6 +305,14 @@ private:
     if (current_.cancel != nullptr) {
       current_.cancel->setOnCancel(UniqueFunction<void()>());
     }
+  }
+
+  // Ends the current exchange on this connection and hands over what describes it.
+  Pending takeCurrent() {
+    detachCancel();
+    Pending pending = std::move(current_);
+    current_ = Pending();
+    return pending;
   }
 
   void closeNow() {

@@ -1,5 +1,6 @@
 #include "proxy/net/wire.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -137,12 +138,10 @@ bool appendHeaders(const http::HeaderMap& headers, bool skip_host, std::string& 
     if (!isWritten(name, skip_host)) {
       continue;
     }
-    std::memcpy(p, name.data(), name.size());
-    p += name.size();
+    p = std::copy(name.begin(), name.end(), p);
     *p++ = ':';
     *p++ = ' ';
-    std::memcpy(p, value.data(), value.size());
-    p += value.size();
+    p = std::copy(value.begin(), value.end(), p);
     *p++ = '\r';
     *p++ = '\n';
   }
