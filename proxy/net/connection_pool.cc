@@ -70,14 +70,11 @@ public:
     start();
   }
 
-  // Sends `request` on this idle connection, serialised straight into the output buffer.
-  void assign(const http::Request& request, ResponseCallback done, CancellationPtr cancel) {
+  // Sends `request` (described by `pending`, without bytes) on this idle connection,
+  // serialised straight into the output buffer.
+  void assign(const http::Request& request, Pending pending) {
     writeRequest(request, out_);
-    current_.done = std::move(done);
-    current_.cancel = std::move(cancel);
-    current_.head = request.method == "HEAD";
-    current_.idempotent = isIdempotent(request.method);
-    current_.retried = false;
+    current_ = std::move(pending);
     start();
   }
 
@@ -103,9 +100,9 @@ private:
   void start() {
     state_ = State::Busy;
     got_bytes_ = false;
-    const uint64_t exchange = ++exchange_;
     if (current_.cancel != nullptr) {
-      current_.cancel->setOnCancel([ref = Ref(this), exchange] { ref->onSenderGaveUp(exchange); });
+      // Detached when the exchange ends (takeCurrent), so it never reaches a later one.
+      current_.cancel->setOnCancel([ref = Ref(this)] { ref->onSenderGaveUp(); });
     }
     if (current_.head) {
       parser_.expectHeadResponse();
@@ -279,8 +276,8 @@ private:
 
   // The sender reset the exchange this connection carries: close it, so that the upstream sees
   // its client go away, and tell the sender (later, as its own callback is running now).
-  void onSenderGaveUp(uint64_t exchange) {
-    if (state_ != State::Busy || exchange != exchange_ || pool_ == nullptr) {
+  void onSenderGaveUp() {
+    if (state_ != State::Busy || pool_ == nullptr) {
       return;
     }
     count(&ConnectionPoolStats::upstream_cx_destroy_local_with_active_rq);
@@ -409,7 +406,6 @@ private:
   Pending current_;
 
   State state_ = State::Connecting;
-  uint64_t exchange_ = 0;    // Counts the requests sent, so a late cancel finds its own.
   uint64_t poll_token_ = 0;  // In the EdgePoller while open.
   unsigned refs_ = 1;        // The open socket's reference, released by closeNow().
   bool writing_ = false;
@@ -445,11 +441,10 @@ HttpConnectionPool::~HttpConnectionPool() {
   }
 }
 
-HttpConnectionPool::Pending HttpConnectionPool::makePending(const http::Request& request,
-                                                            ResponseCallback done,
-                                                            CancellationPtr cancel) {
+HttpConnectionPool::Pending HttpConnectionPool::describe(const http::Request& request,
+                                                         ResponseCallback done,
+                                                         CancellationPtr cancel) {
   Pending pending;
-  writeRequest(request, pending.bytes);
   pending.done = std::move(done);
   pending.cancel = std::move(cancel);
   pending.head = request.method == "HEAD";
@@ -463,10 +458,11 @@ void HttpConnectionPool::send(const http::Request& request, ResponseCallback don
   if (!idle_.empty()) {
     Connection* connection = idle_.back();
     idle_.pop_back();
-    connection->assign(request, std::move(done), std::move(cancel));
+    connection->assign(request, describe(request, std::move(done), std::move(cancel)));
     return;
   }
-  Pending pending = makePending(request, std::move(done), std::move(cancel));
+  Pending pending = describe(request, std::move(done), std::move(cancel));
+  writeRequest(request, pending.bytes);
   if (connections_.size() >= options_.max_connections &&
       pending_.size() >= options_.max_pending_requests) {
     ++stats_.upstream_rq_pending_overflow;

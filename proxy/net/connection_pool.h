@@ -120,8 +120,9 @@ private:
     bool idempotent = false;  // May be sent again after the keep-alive race.
     bool retried = false;
   };
-  static Pending makePending(const http::Request& request, ResponseCallback done,
-                             CancellationPtr cancel);
+  // What a request's exchange needs besides its bytes.
+  static Pending describe(const http::Request& request, ResponseCallback done,
+                          CancellationPtr cancel);
   // Hands `pending` to the idle `connection`, unless its sender has given up meanwhile.
   void assign(Connection* connection, Pending pending);
 

@@ -71,9 +71,7 @@ proxy::ConnectionInfo RealNetwork::connectionInfo(Address remote, Address destin
 
 void RealNetwork::send(const proxy::ConnectionInfo& from, Address to,
                        proxy::http::RequestPtr request, proxy::ResponseCallback done) {
-  if (proxy::net::HttpConnectionPool* pool = route(from, to, done)) {
-    pool->send(*request, std::move(done), from.cancel);
-  }
+  sendCopy(from, to, *request, std::move(done));  // serialised at once: nothing to keep
 }
 
 void RealNetwork::sendCopy(const proxy::ConnectionInfo& from, Address to,
