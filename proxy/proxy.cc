@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
+
+#include <boost/container/small_vector.hpp>
 
 #include "proxy/router/retry_state.h"
 #include "proxy/router/route_actions.h"
@@ -306,7 +309,9 @@ private:
         // PassthroughCluster: to wherever the client connected, no load balancing.
         original_destination.address = x_.downstream.destination;
       } else {
-        index = cluster_.pickEndpoint(policy_.avoid_previous_hosts ? tried_ : std::vector<int>{},
+        index = cluster_.pickEndpoint(policy_.avoid_previous_hosts
+                                          ? std::span<const int>(tried_.data(), tried_.size())
+                                          : std::span<const int>(),
                                       policy_.host_selection_max_attempts);
         if (index < 0) {
           answer(localResponse(503, kNoHealthyUpstream), flags_ | ResponseFlag::NoHealthyUpstream);
@@ -537,7 +542,8 @@ private:
     bool attempt_timed_out_ = false;
     uint64_t attempt_ = 0;
     uint32_t retries_ = 0;
-    std::vector<int> tried_;
+    // Inline for the attempts of Istio's default policy (3): no allocation per request.
+    boost::container::small_vector<int, 4> tried_;
     MonotonicTime sent_{};
     TimerPtr timer_;          // the fault delay
     TimerPtr backoff_timer_;  // the wait before a retry
@@ -578,6 +584,10 @@ private:
       proxy_.dispatcher_.post([finished = finished_] {
         std::vector<std::shared_ptr<UpstreamRequest>> batch;
         batch.swap(*finished);
+        batch.clear();  // May finish others, which go to *finished and post their own task.
+        if (finished->empty()) {
+          finished->swap(batch);  // Keeps the capacity: no allocation per event.
+        }
       });
     }
     finished_->push_back(std::move(r->self_));

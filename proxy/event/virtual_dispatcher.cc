@@ -45,7 +45,7 @@ TimerPtr VirtualDispatcher::createTimer(std::function<void()> cb) {
 
 void VirtualDispatcher::schedule(MonotonicTime when, UniqueFunction<void()> cb) {
   if (when <= now_) {
-    ready_.push_back(std::move(cb));
+    ready_.push(std::move(cb));
     return;
   }
   queue_.push(Event{when, next_sequence_++, std::move(cb)});
@@ -65,8 +65,7 @@ bool VirtualDispatcher::runOne() {
   if (ready_.empty()) {
     return false;
   }
-  UniqueFunction<void()> cb = std::move(ready_.front());
-  ready_.pop_front();
+  UniqueFunction<void()> cb = ready_.pop();
   cb();
   return true;
 }

@@ -12,12 +12,12 @@
 //   timer->enable(std::chrono::seconds(30));
 //   loop.runUntilIdle();   // returns at once in wall time; loop.now() is 30 s later
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <queue>
 #include <vector>
 
+#include "proxy/core/ring_queue.h"
 #include "proxy/event/dispatcher.h"
 
 namespace meshsim::proxy {
@@ -83,7 +83,7 @@ private:
   // Events due now, in scheduling order. Every queued event due now was scheduled at an
   // earlier time, so it precedes all of these; keeping them apart spares the heap the most
   // common case (post) without changing the (time, sequence) order.
-  std::deque<UniqueFunction<void()>> ready_;
+  RingQueue<UniqueFunction<void()>> ready_;
 };
 
 }  // namespace meshsim::proxy

@@ -4,9 +4,9 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
+#include "proxy/core/swar.h"
 #include "proxy/http/codec.h"
 
 namespace meshsim::proxy::net {
@@ -53,19 +53,9 @@ bool isOws(char c) {
   return c == ' ' || c == '\t';
 }
 
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHigh = 0x8080808080808080ULL;
-
-uint64_t load8(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
-// For a word of bytes below 0x80: the high bit of each byte in [lo, hi], the others clear.
-constexpr uint64_t inRange(uint64_t w, unsigned char lo, unsigned char hi) {
-  return (w + (0x80 - lo) * kOnes) & ~(w + (0x7f - hi) * kOnes) & kHigh;
-}
+using swar::inRange;
+using swar::kHigh;
+using swar::load8;
 
 // Whether `name` may be written as a field name unchanged: a lower-case token. Eight bytes at a
 // time for the usual letters, digits and dashes; any other byte sends its word to the table.
@@ -95,10 +85,7 @@ bool isCleanValue(std::string_view value) {
   size_t i = 0;
   for (; i + 8 <= value.size(); i += 8) {
     const uint64_t w = load8(value.data() + i);
-    // A byte below 0x20 (or one that borrows from it) sets its high bit here, as does 0x7f.
-    const uint64_t low = (w - 0x20 * kOnes) & ~w & kHigh;
-    const uint64_t del = ((w ^ (0x7f * kOnes)) - kOnes) & ~(w ^ (0x7f * kOnes)) & kHigh;
-    if ((low | del) != 0 && !allIn(value.substr(i, 8), kValue)) {
+    if ((swar::hasLess(w, 0x20) || swar::hasByte(w, 0x7f)) && !allIn(value.substr(i, 8), kValue)) {
       return false;
     }
   }

@@ -75,7 +75,7 @@ void ClusterState::update(config::Cluster config) {
   }
 }
 
-int ClusterState::pickEndpoint(const std::vector<int>& avoid, uint32_t max_attempts) {
+int ClusterState::pickEndpoint(std::span<const int> avoid, uint32_t max_attempts) {
   const size_t n = all_.size();
   if (n == 0) {
     return -1;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,7 +43,7 @@ public:
   //    one with fewer active requests wins, ties go to the first draw.
   // `avoid` lists endpoints a retry should not use (Envoy's previous_hosts predicate): the pick
   // is redrawn up to `max_attempts` times while it lands on one of them.
-  int pickEndpoint(const std::vector<int>& avoid = {}, uint32_t max_attempts = 1);
+  int pickEndpoint(std::span<const int> avoid = {}, uint32_t max_attempts = 1);
   const config::Endpoint& endpoint(int index) const { return config_.endpoints[index]; }
 
   // Active-request accounting for LeastRequest; call once each when a request to the endpoint

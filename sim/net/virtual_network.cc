@@ -49,20 +49,51 @@ void VirtualNetwork::release(uint32_t slot) {
   InFlight& f = in_flight_[slot];
   f.done = nullptr;
   f.handler = nullptr;
+  f.connection = {};
+  f.request = nullptr;
+  f.response = nullptr;
   ++f.generation;
   free_slots_.push_back(slot);
 }
 
+void VirtualNetwork::deliver(uint32_t slot, uint32_t generation) {
+  InFlight& f = in_flight_[slot];
+  if (f.generation != generation) {
+    return;  // reset before it arrived
+  }
+  // Taken out first: the handler may send more, which can grow in_flight_.
+  proxy::RequestHandler* handler = f.handler;
+  const proxy::ConnectionInfo connection = std::move(f.connection);
+  proxy::http::RequestPtr request = std::move(f.request);
+  handler->onRequest(connection, std::move(request),
+                     [this, slot, generation](proxy::http::ResponsePtr response,
+                                              proxy::ResetReason reset) mutable {
+                       complete(slot, generation, std::move(response), reset);
+                     });
+}
+
 void VirtualNetwork::complete(uint32_t slot, uint32_t generation, proxy::http::ResponsePtr response,
                               proxy::ResetReason reset) {
-  if (in_flight_[slot].generation != generation) {
+  InFlight& f = in_flight_[slot];
+  if (f.generation != generation) {
     return;  // the exchange was reset (its handler died); the answer goes nowhere
   }
-  proxy::ResponseCallback done = std::move(in_flight_[slot].done);
+  f.handler = nullptr;  // answered: the handler's death no longer concerns it
+  f.response = std::move(response);
+  f.reset = reset;
+  dispatcher_.post([this, slot, generation] { answer(slot, generation); });
+}
+
+void VirtualNetwork::answer(uint32_t slot, uint32_t generation) {
+  InFlight& f = in_flight_[slot];
+  if (f.generation != generation) {
+    return;
+  }
+  proxy::ResponseCallback done = std::move(f.done);
+  proxy::http::ResponsePtr response = std::move(f.response);
+  const proxy::ResetReason reset = f.reset;
   release(slot);
-  dispatcher_.post([done = std::move(done), response = std::move(response), reset]() mutable {
-    done(std::move(response), reset);
-  });
+  done(std::move(response), reset);
 }
 
 void VirtualNetwork::resetInFlight(const proxy::RequestHandler& handler) {
@@ -129,20 +160,11 @@ void VirtualNetwork::send(const proxy::ConnectionInfo& from, Address to,
   InFlight& f = in_flight_[slot];
   f.done = std::move(done);
   f.handler = handler;
+  f.connection = proxy::ConnectionInfo{from.source, to,          from.peer,
+                                       from.mtls,   from.cancel, from.connect_timeout};
+  f.request = std::move(request);
   const uint32_t generation = f.generation;
-  proxy::ConnectionInfo connection{from.source, to,          from.peer,
-                                   from.mtls,   from.cancel, from.connect_timeout};
-  dispatcher_.post([this, handler, slot, generation, connection = std::move(connection),
-                    request = std::move(request)]() mutable {
-    if (in_flight_[slot].generation != generation) {
-      return;  // reset before it arrived
-    }
-    handler->onRequest(connection, std::move(request),
-                       [this, slot, generation](proxy::http::ResponsePtr response,
-                                                proxy::ResetReason reset) mutable {
-                         complete(slot, generation, std::move(response), reset);
-                       });
-  });
+  dispatcher_.post([this, slot, generation] { deliver(slot, generation); });
 }
 
 }  // namespace meshsim::sim::net

@@ -66,14 +66,23 @@ private:
   static uint64_t key(Address a) { return (uint64_t{a.ip} << 16) | a.port; }
   static uint64_t pairKey(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
 
-  // An exchange handed to a handler and not answered yet.
+  // An exchange from send() until its answer is delivered. The request (with its connection)
+  // and then the answer wait here for their event, so the posted callbacks capture only the slot
+  // and stay small enough not to allocate.
   struct InFlight {
     proxy::ResponseCallback done;
-    const proxy::RequestHandler* handler = nullptr;
-    uint32_t generation = 0;  // bumped when the slot is freed: late answers are dropped
+    // The receiver, until it answers (null afterwards: resetInFlight() leaves the slot alone).
+    proxy::RequestHandler* handler = nullptr;
+    uint32_t generation = 0;            // bumped when the slot is freed: late answers are dropped
+    proxy::ConnectionInfo connection;   // until delivered
+    proxy::http::RequestPtr request;    // until delivered
+    proxy::http::ResponsePtr response;  // the answer, until delivered
+    proxy::ResetReason reset = proxy::ResetReason::None;
   };
+  void deliver(uint32_t slot, uint32_t generation);
   void complete(uint32_t slot, uint32_t generation, proxy::http::ResponsePtr response,
                 proxy::ResetReason reset);
+  void answer(uint32_t slot, uint32_t generation);
   void release(uint32_t slot);
 
   proxy::Dispatcher& dispatcher_;

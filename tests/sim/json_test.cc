@@ -1,5 +1,7 @@
 #include "sim/json.h"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace meshsim::sim {
@@ -12,6 +14,52 @@ TEST(JsonTest, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(jsonString("line\nnext\ttab\r"), "\"line\\nnext\\ttab\\r\"");
   EXPECT_EQ(jsonString(std::string("\x01z\x1f", 3)), "\"\\u0001z\\u001f\"");
   EXPECT_EQ(jsonString("\xc3\xa9"), "\"\xc3\xa9\"");  // UTF-8 passes through
+}
+
+// One byte at a time, as the writer did before it skipped eight at a time.
+std::string referenceJsonString(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+TEST(JsonTest, EveryByteAtEveryPositionOfEveryLengthIsWrittenAsByteByByte) {
+  // The writer skips words of eight bytes that need no escape; a byte to escape must be found
+  // wherever it sits in a word and whatever the string's length modulo eight.
+  // Fillers: ASCII, a UTF-8 lead byte and DEL (neither is escaped; both sit next to the
+  // control characters' range in the word arithmetic).
+  for (const char filler : {'a', '\xc3', '\x7f'}) {
+    for (size_t length = 1; length <= 24; ++length) {
+      for (size_t at = 0; at < length; ++at) {
+        for (int byte = 0; byte < 256; ++byte) {
+          std::string s(length, filler);
+          s[at] = static_cast<char>(byte);
+          ASSERT_EQ(jsonString(s), referenceJsonString(s))
+              << "filler " << int(static_cast<unsigned char>(filler)) << ", length " << length
+              << ", byte " << byte << " at " << at;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -174,9 +174,10 @@ TEST(ClusterManagerTest, RetriesAvoidPreviousHosts) {
   VirtualDispatcher loop;
   ClusterState c(cluster(config::LbPolicy::Random, 3), random, loop);
   // Five draws land on the one allowed host unless all five hit an excluded one: (2/3)^5.
+  const int previous[] = {0, 1};
   int avoided = 0;
   for (int i = 0; i < 3000; ++i) {
-    avoided += c.pickEndpoint({0, 1}, 5) == 2 ? 1 : 0;
+    avoided += c.pickEndpoint(previous, 5) == 2 ? 1 : 0;
   }
   EXPECT_NEAR(avoided / 3000.0, 1.0 - std::pow(2.0 / 3.0, 5), 0.03);
 }
