@@ -210,8 +210,21 @@ private:
         return;
       }
     }
-    message_->headers.addOwned(toLower(toStd(name_string)), std::string(toStd(value)));
+    const std::string_view name_view = toStd(name_string);
+    if (name_view.size() <= kLowerOnStack) {
+      // Lower-cased on the stack: a well-known long name then costs no allocation at all.
+      char lower[kLowerOnStack];
+      for (size_t i = 0; i < name_view.size(); ++i) {
+        const char c = name_view[i];
+        lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+      }
+      message_->headers.add(std::string_view(lower, name_view.size()), toStd(value));
+    } else {
+      message_->headers.addOwned(toLower(name_view), std::string(toStd(value)));
+    }
   }
+
+  static constexpr size_t kLowerOnStack = 64;
 
   void on_header_impl(ErrorCode& /*ec*/) override {}
 

@@ -41,15 +41,19 @@ void HeaderMap::setOwned(std::string_view name, std::string value) {
   if (std::string* slot = keepOnlyFirst(name)) {
     *slot = std::move(value);
   } else {
-    addOwned(std::string(name), std::move(value));
+    append(HeaderName(name), std::move(value));
   }
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
-  addOwned(std::string(name), std::string(value));
+  append(HeaderName(name), std::string(value));
 }
 
 void HeaderMap::addOwned(std::string name, std::string value) {
+  append(HeaderName(std::move(name)), std::move(value));
+}
+
+void HeaderMap::append(HeaderName name, std::string value) {
   if (entries_.capacity() == 0) {
     // Proxies add several headers to every request; grow once instead of four times.
     entries_.reserve(kInitialCapacity);

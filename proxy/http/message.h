@@ -18,11 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/http/header_name.h"
+
 namespace meshsim::proxy::http {
 
 class HeaderMap {
 public:
-  using Entry = std::pair<std::string, std::string>;
+  using Entry = std::pair<HeaderName, std::string>;
 
   // Returns the first value of `name` (lower-case), or nullptr.
   const std::string* get(std::string_view name) const;
@@ -64,6 +66,7 @@ public:
 private:
   // Drops every value of `name` but the first and returns that one (nullptr if none).
   std::string* keepOnlyFirst(std::string_view name);
+  void append(HeaderName name, std::string value);
 
   static constexpr size_t kInitialCapacity = 12;
   std::vector<Entry> entries_;
