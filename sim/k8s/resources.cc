@@ -1,5 +1,8 @@
 #include "sim/k8s/resources.h"
 
+#include <algorithm>
+#include <string_view>
+
 namespace meshsim::sim::k8s {
 
 namespace {
@@ -49,6 +52,37 @@ StatusOr<PodSpec> parsePodSpec(const yaml::Document& doc, const YAML::Node& node
   return spec;
 }
 
+// One DNS label as Kubernetes checks names: lowercase letters, digits and '-', starting and
+// ending with a letter or digit (a DNS-1035 label also starts with a letter).
+bool isDnsLabel(std::string_view s, bool letter_first) {
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (s.empty() || s.size() > 63 || !alnum(s.front()) || !alnum(s.back())) {
+    return false;
+  }
+  if (letter_first && !(s.front() >= 'a' && s.front() <= 'z')) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+// Kubernetes' rule for most object names (DNS-1123 subdomain): DNS labels joined by '.', at
+// most 253 characters.
+bool isDnsSubdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) {
+    return false;
+  }
+  while (true) {
+    const size_t dot = s.find('.');
+    if (!isDnsLabel(s.substr(0, dot), /*letter_first=*/false)) {
+      return false;
+    }
+    if (dot == std::string_view::npos) {
+      return true;
+    }
+    s.remove_prefix(dot + 1);
+  }
+}
+
 }  // namespace
 
 bool selectorMatches(const Labels& selector, const Labels& labels) {
@@ -80,6 +114,29 @@ StatusOr<ObjectMeta> parseMeta(const yaml::Document& doc, const YAML::Node& node
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   MESHSIM_ASSIGN_OR_RETURN(meta.name, r.requiredString("name"));
   MESHSIM_ASSIGN_OR_RETURN(meta.namespace_name, r.string("namespace", "default"));
+  // The API server refuses names Kubernetes cannot put into DNS. Checking here keeps a name
+  // like "defau*t" from reaching Service host names and proxy configuration, where it would be
+  // refused without the manifest's file and line.
+  if (kind == "Namespace" || kind == "Service") {
+    if (!isDnsLabel(meta.name, /*letter_first=*/kind == "Service")) {
+      return r.error("name", "a " + kind +
+                                 " name must be a DNS label: at most 63 lowercase "
+                                 "letters, digits and '-', starting " +
+                                 (kind == "Service" ? "with a letter" : "with a letter or digit") +
+                                 " and ending with a letter or digit; got \"" + meta.name + "\"");
+    }
+  } else if (!isDnsSubdomain(meta.name)) {
+    return r.error("name",
+                   "a name must be lowercase letters, digits, '-' and '.', each part between "
+                   "dots starting and ending with a letter or digit (a DNS subdomain); got \"" +
+                       meta.name + "\"");
+  }
+  if (kind != "Namespace" && !isDnsLabel(meta.namespace_name, /*letter_first=*/false)) {
+    return r.error("namespace",
+                   "a namespace must be a DNS label: at most 63 lowercase letters, digits and "
+                   "'-', starting and ending with a letter or digit; got \"" +
+                       meta.namespace_name + "\"");
+  }
   MESHSIM_ASSIGN_OR_RETURN(meta.labels, r.stringMap("labels"));
   MESHSIM_ASSIGN_OR_RETURN(meta.annotations, r.stringMap("annotations"));
   r.ignoreAll();  // uid, resourceVersion, creationTimestamp, ... do not affect the simulation

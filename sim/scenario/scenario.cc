@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <string_view>
 
 #include <re2/re2.h>
 
@@ -36,19 +38,25 @@ bool parseNumber(std::string_view s, double* out) {
   return end == t.c_str() + t.size() && std::isfinite(*out);
 }
 
-// The indentation of the first non-blank line at or after `line` (1-based) of `path`.
-int blockIndent(const std::string& path, int& line) {
-  std::ifstream in(path);
-  std::string text;
-  for (int n = 1; std::getline(in, text); ++n) {
-    if (n < line) {
-      continue;
+// The indentation of the first non-blank line at or after `line` (1-based) of `text` (the
+// whole scenario file); moves `line` there.
+int blockIndent(std::string_view text, int& line) {
+  int n = 1;
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    const std::string_view l = text.substr(0, eol);
+    if (n >= line) {
+      const size_t first = l.find_first_not_of(' ');
+      if (first != std::string_view::npos) {
+        line = n;
+        return static_cast<int>(first);
+      }
     }
-    const size_t first = text.find_first_not_of(' ');
-    if (first != std::string::npos) {
-      line = n;
-      return static_cast<int>(first);
+    if (eol == std::string_view::npos) {
+      break;
     }
+    text.remove_prefix(eol + 1);
+    ++n;
   }
   return 0;
 }
@@ -298,7 +306,8 @@ Status checkPodSet(yaml::Reader& r, std::string_view key, const std::string& val
 }
 
 StatusOr<EventSpec> parseEvent(const yaml::Document& doc, const YAML::Node& node,
-                               const std::string& path, const std::string& file) {
+                               const std::string& path, const std::string& file,
+                               std::string_view file_text) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   EventSpec e;
@@ -344,7 +353,7 @@ StatusOr<EventSpec> parseEvent(const yaml::Document& doc, const YAML::Node& node
       return r.error("apply", "expected manifests as a block of YAML text (use apply: |)");
     }
     int first_line = doc.locate(text).line + 1;
-    const int indent = blockIndent(file, first_line);
+    const int indent = blockIndent(file_text, first_line);
     MESHSIM_RETURN_IF_ERROR(addText(text.Scalar(), file, first_line, e.manifests, indent));
     MESHSIM_RETURN_IF_ERROR(r.finish());
     return e;
@@ -797,7 +806,8 @@ bool isScenarioFile(const std::string& path) {
 
 namespace {
 
-StatusOr<Scenario> loadScenarioUnguarded(const std::string& path);
+StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::string& path,
+                                          const IncludeReader& read_include);
 
 }  // namespace
 
@@ -823,18 +833,38 @@ std::string EventSpec::describe() const {
 }
 
 StatusOr<Scenario> loadScenario(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return notFoundError(path + ": cannot read file");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parseScenario(text.str(), path);
+}
+
+StatusOr<Scenario> parseScenario(const std::string& text, const std::string& file,
+                                 const IncludeReader& read_include) {
   // The readers never let yaml-cpp throw; this is the boundary that guarantees it.
   try {
-    return loadScenarioUnguarded(path);
+    return parseScenarioUnguarded(text, file, read_include);
   } catch (const YAML::Exception& e) {
-    return internalError(path + ": unexpected YAML error: " + e.what());
+    return internalError(file + ": unexpected YAML error: " + e.what());
   }
 }
 
 namespace {
 
-StatusOr<Scenario> loadScenarioUnguarded(const std::string& path) {
-  MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseFile(path));
+Status readIncludeFromDisk(const std::string& path, Manifests& out) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return notFoundError("no such file or folder: " + path);
+  }
+  return addPath(path, out);
+}
+
+StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::string& path,
+                                          const IncludeReader& read_include) {
+  MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseString(text, path));
   if (docs.size() != 1) {
     return invalidArgumentError(path + ": a scenario file holds exactly one YAML document, found " +
                                 std::to_string(docs.size()));
@@ -878,12 +908,13 @@ StatusOr<Scenario> loadScenarioUnguarded(const std::string& path) {
   YAML::Node include_node = spec.child("include");
   for (size_t i = 0; i < includes.size(); ++i) {
     const std::string file = (base / includes[i]).lexically_normal().string();
-    std::error_code ec;
-    if (!fs::exists(file, ec)) {
-      return yaml::errorAt(doc.locate(include_node[i]), spec.pathOf("include", i),
-                           "no such file or folder: " + file);
+    Status read =
+        read_include ? read_include(file, s.manifests) : readIncludeFromDisk(file, s.manifests);
+    if (read.code() == StatusCode::NotFound) {
+      // Nothing at the path: the mistake is the include entry, so name it.
+      return yaml::errorAt(doc.locate(include_node[i]), spec.pathOf("include", i), read.message());
     }
-    MESHSIM_RETURN_IF_ERROR(addPath(file, s.manifests));
+    MESHSIM_RETURN_IF_ERROR(read);
   }
   if (spec.has("resources")) {
     YAML::Node res = spec.child("resources");
@@ -893,7 +924,7 @@ StatusOr<Scenario> loadScenarioUnguarded(const std::string& path) {
     // A literal block starts on the line after its indicator; its indentation is that of its
     // first non-blank line.
     int first_line = doc.locate(res).line + 1;
-    const int indent = blockIndent(path, first_line);
+    const int indent = blockIndent(text, first_line);
     MESHSIM_RETURN_IF_ERROR(addText(res.Scalar(), path, first_line, s.manifests, indent));
   }
 
@@ -935,7 +966,8 @@ StatusOr<Scenario> loadScenarioUnguarded(const std::string& path) {
     return spec.error("events", "expected a list");
   }
   for (size_t i = 0; events.IsSequence() && i < events.size(); ++i) {
-    MESHSIM_ASSIGN_OR_RETURN(auto e, parseEvent(doc, events[i], spec.pathOf("events", i), path));
+    MESHSIM_ASSIGN_OR_RETURN(auto e,
+                             parseEvent(doc, events[i], spec.pathOf("events", i), path, text));
     s.events.push_back(std::move(e));
   }
   std::stable_sort(s.events.begin(), s.events.end(),

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -163,6 +164,17 @@ struct Scenario {
 
 // Loads a scenario file and the manifests it includes.
 StatusOr<Scenario> loadScenario(const std::string& path);
+
+// Reads the manifests of one `include` entry (`path`: resolved against the scenario's folder)
+// into `out`. NotFound means nothing is at the path; the scenario's error then names the entry.
+using IncludeReader = std::function<Status(const std::string& path, Manifests& out)>;
+
+// Parses the scenario `text` as loadScenario() parses a file `file` holding it, with the same
+// result or error: `file` names it in messages and is the base of relative includes.
+// `read_include`, when set, stands in for the filesystem for includes, so that tests and
+// fuzzers can parse a scenario without touching the disk.
+StatusOr<Scenario> parseScenario(const std::string& text, const std::string& file,
+                                 const IncludeReader& read_include = nullptr);
 
 // Whether a YAML file is a scenario (kind: Scenario) rather than manifests.
 bool isScenarioFile(const std::string& path);

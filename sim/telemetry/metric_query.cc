@@ -163,6 +163,9 @@ struct MetricQuery::Node {
   std::vector<std::string> labels;
   // Aggregate: [expr]; Call: the arguments; Binary: [lhs, rhs]; Negate: [expr].
   std::vector<std::shared_ptr<const Node>> args;
+  // Levels of the tree from here down (1: no args). Parsing refuses trees deeper than
+  // kMaxDepth, so that evaluating and destroying one cannot overflow the stack.
+  int depth = 1;
 };
 
 namespace {
@@ -173,6 +176,24 @@ using NodePtr = std::shared_ptr<const Node>;
 Status errorAt(const std::string& text, size_t pos, const std::string& message) {
   return invalidArgumentError("metric query: column " + std::to_string(pos + 1) + ": " + message +
                               "\n  " + text + "\n  " + std::string(pos, ' ') + "^");
+}
+
+// How deep a query may nest: far beyond what anyone writes, far below what overflows the stack
+// of the recursive parser and evaluator (even with sanitizers).
+constexpr int kMaxDepth = 256;
+
+// Sets `node`'s depth from its arguments; fails, naming `pos`, when it is too deep.
+Status setDepth(const std::string& text, Node& node, size_t pos) {
+  node.depth = 1;
+  for (const auto& arg : node.args) {
+    node.depth = std::max(node.depth, arg->depth + 1);
+  }
+  if (node.depth > kMaxDepth) {
+    return errorAt(
+        text, pos,
+        "the query nests too deeply (more than " + std::to_string(kMaxDepth) + " levels)");
+  }
+  return okStatus();
 }
 
 bool isIdentStart(char c) {
@@ -375,6 +396,14 @@ private:
       } else {
         return error("expected a duration unit: ms, s, m, h, d, w or y");
       }
+      // Nanoseconds in an int64 end at 292 years, and evaluation subtracts an offset and a
+      // range from the evaluation time: 100 years each keeps that arithmetic in range.
+      constexpr VirtualTime kMaxDuration = hours(24 * 365 * 100);
+      if (n > static_cast<uint64_t>(kMaxDuration / unit) ||
+          unit * static_cast<int64_t>(n) > kMaxDuration - total) {
+        pos_ = start;
+        return error("duration is too large (at most 100y)");
+      }
       total += unit * static_cast<int64_t>(n);
       any = true;
     }
@@ -437,6 +466,7 @@ private:
                        ? ValueType::Scalar
                        : ValueType::Vector;
       node->args = {lhs, rhs};
+      MESHSIM_RETURN_IF_ERROR(setDepth(text_, *node, op_pos));
       lhs = node;
     }
   }
@@ -466,7 +496,20 @@ private:
     return okStatus();
   }
 
+  // Every recursion of the parser passes through here, so bounding the nesting here bounds
+  // the stack, whatever the input ("((((...", "----...1").
   StatusOr<NodePtr> parseUnary() {
+    if (nesting_ >= kMaxDepth) {
+      return error("the query nests too deeply (more than " + std::to_string(kMaxDepth) +
+                   " levels)");
+    }
+    ++nesting_;
+    auto node = parseUnaryUnbounded();
+    --nesting_;
+    return node;
+  }
+
+  StatusOr<NodePtr> parseUnaryUnbounded() {
     const char c = peek();
     if (c == '-' || c == '+') {
       const size_t at = pos_;
@@ -486,6 +529,7 @@ private:
       node->type = operand->type;
       node->pos = at;
       node->args = {operand};
+      MESHSIM_RETURN_IF_ERROR(setDepth(text_, *node, at));
       return NodePtr(node);
     }
     return parsePower();
@@ -508,6 +552,7 @@ private:
                      ? ValueType::Scalar
                      : ValueType::Vector;
     node->args = {base, exponent};
+    MESHSIM_RETURN_IF_ERROR(setDepth(text_, *node, node->pos));
     return NodePtr(node);
   }
 
@@ -747,6 +792,7 @@ private:
               (arg->type == ValueType::Matrix ? "; apply rate() or increase() to it" : ""));
     }
     node->args = {arg};
+    MESHSIM_RETURN_IF_ERROR(setDepth(text_, *node, node->pos));
     MESHSIM_RETURN_IF_ERROR(grouping());
     return NodePtr(node);
   }
@@ -780,6 +826,7 @@ private:
         }
       }
     }
+    MESHSIM_RETURN_IF_ERROR(setDepth(text_, *node, start));
     if (node->args.size() != spec->args.size()) {
       return errorAt(text_, start,
                      name + "() takes " + std::to_string(spec->args.size()) + " argument" +
@@ -811,6 +858,7 @@ private:
 
   const std::string& text_;
   size_t pos_ = 0;
+  int nesting_ = 0;  // parseUnary() calls in progress
 };
 
 // --- Evaluation ------------------------------------------------------------------------------

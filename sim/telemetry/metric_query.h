@@ -8,7 +8,8 @@
 // - Selectors: `name`, `name{label="v", label!="v", label=~"re", label!~"re"}`,
 // `{__name__=~"..."}`;
 //   regexes are RE2, fully anchored. A missing label equals "". Range selectors `name{...}[5m]`
-//   (units ms, s, m, h, d, w, y; combined as 1m30s), `offset 5m` after a selector.
+//   (units ms, s, m, h, d, w, y; combined as 1m30s; at most 100y), `offset 5m` after a
+//   selector.
 // - Aggregations sum, count, avg, min, max, with `by (...)` or `without (...)` before or after
 //   the argument.
 // - Functions: rate, increase (Prometheus' extrapolation, counter resets handled),

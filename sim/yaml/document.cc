@@ -2,7 +2,11 @@
 
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 namespace meshsim::sim::yaml {
 
@@ -24,10 +28,64 @@ Location Document::locate(const YAML::Node& node) const {
   return {file, m.line + line_offset, m.column + column_offset};
 }
 
+namespace {
+
+// Sees where each document of a stream starts, and nothing else.
+class DocumentStarts : public YAML::EventHandler {
+public:
+  YAML::Mark start;
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7's LoadAll() never returns (and allocates until memory runs out) when a token
+// that cannot start a node follows a document, as in "[a]," or "{a: 1},": every further
+// document is an empty one at that same token (yaml-cpp issue #1040; fixed upstream by pull
+// request #1319, after 0.8.0). A first pass with the event parser stops there: a document that
+// starts where the one before it started has consumed nothing. Returns the mark of that token.
+std::optional<YAML::Mark> stuckDocument(const std::string& text) {
+  // The tokens that leave it stuck are ',', ']' and '}'; a text without those characters (as
+  // most block-style manifests are) needs no first pass, which costs about half a load.
+  if (text.find_first_of(",]}") == std::string::npos) {
+    return std::nullopt;
+  }
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  std::optional<int> previous;
+  while (parser.HandleNextDocument(starts)) {
+    if (previous == starts.start.pos) {
+      return starts.start;
+    }
+    previous = starts.start.pos;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 StatusOr<std::vector<Document>> parseString(const std::string& text, const std::string& file,
                                             int first_line, int indent) {
   std::vector<Document> docs;
   try {
+    if (const auto stuck = stuckDocument(text)) {
+      const size_t pos = static_cast<size_t>(stuck->pos);
+      const std::string what =
+          pos < text.size() ? "unexpected \"" + text.substr(pos, 1) + "\"" : "unexpected end";
+      return invalidArgumentError(
+          Location{file, stuck->line + first_line, stuck->column + 1 + indent}.toString() +
+          ": malformed YAML: " + what + " after the end of a document");
+    }
     for (YAML::Node& n : YAML::LoadAll(text)) {
       if (n.IsNull()) {
         continue;  // an empty document between '---' separators

@@ -153,5 +153,47 @@ spec: {ports: [{port: 81}]}
                                             HasSubstr("Service default/a is defined twice")));
 }
 
+// Found by manifests_fuzz: a namespace "defau*t" was accepted, and only the proxy configuration
+// refused the Service host reviews.defau*t.svc.cluster.local, naming no file or line. Names and
+// namespaces follow Kubernetes' DNS rules and are refused at their line.
+TEST(WorldTest, NamesKubernetesWouldRefuseAreErrorsAtTheirLine) {
+  const auto refused = [](const std::string& yaml, const std::string& what) {
+    Manifests m;
+    EXPECT_THAT(addText(yaml, "names.yaml", 1, m),
+                StatusIs(StatusCode::InvalidArgument, HasSubstr(what)))
+        << yaml;
+  };
+  refused("apiVersion: v1\nkind: Service\nmetadata:\n  name: reviews\n  namespace: defau*t\n",
+          "names.yaml:5:14: metadata.namespace: Service: a namespace must be a DNS label");
+  refused("apiVersion: v1\nkind: Service\nmetadata: {name: 9lives}\n",
+          "names.yaml:3:18: metadata.name: Service: a Service name must be a DNS label");
+  refused("apiVersion: v1\nkind: Namespace\nmetadata: {name: Shop}\n",
+          "metadata.name: Namespace: a Namespace name must be a DNS label");
+  refused("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello..v1}\n",
+          "metadata.name: Deployment: a name must be lowercase letters");
+  refused("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: \"\"}\n",
+          "metadata.name: VirtualService: a name must be lowercase letters");
+
+  // What Kubernetes accepts still loads: dotted names, digits first (not for Services).
+  Manifests m;
+  EXPECT_THAT(addText(R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: 1st-team}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello, namespace: 1st-team}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: hello.example.com-v2, namespace: 1st-team}
+spec: {hosts: [hello]}
+)",
+                      "names.yaml", 1, m),
+              IsOk());
+}
+
 }  // namespace
 }  // namespace meshsim::sim::k8s

@@ -1,5 +1,11 @@
 #include "sim/scenario/scenario.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -49,6 +55,98 @@ TEST(ScenarioTest, BadFilesNameFileLineAndField) {
               StatusIs(StatusCode::InvalidArgument, HasSubstr("no traffic stream is named")));
   EXPECT_THAT(loadScenario(path("tests/scenarios/bad/nope.yaml")),
               StatusIs(StatusCode::NotFound, HasSubstr("cannot read file")));
+}
+
+std::string readFile(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What a scenario's locations say: where its resources, traffic, events and expectations are.
+std::vector<std::string> locations(const Scenario& s) {
+  std::vector<std::string> out;
+  for (const auto& vs : s.manifests.istio.virtual_services) {
+    out.push_back(vs.meta.id() + " " + vs.meta.location.toString());
+  }
+  for (const auto& d : s.manifests.k8s.deployments) {
+    out.push_back(d.meta.id() + " " + d.meta.location.toString());
+  }
+  for (const auto& t : s.traffic) {
+    out.push_back(t.name + " " + t.location.toString());
+  }
+  for (const auto& e : s.events) {
+    out.push_back(e.describe() + " " + e.location.toString());
+    for (const auto& vs : e.manifests.istio.virtual_services) {
+      out.push_back(vs.meta.id() + " " + vs.meta.location.toString());
+    }
+  }
+  for (const auto& e : s.expect) {
+    out.push_back(e.path + " " + e.location.toString());
+  }
+  return out;
+}
+
+// parseScenario() on a file's text is loadScenario() on the file: the same scenario (the
+// `resources` and `apply` blocks at the same lines and columns), or the same error.
+TEST(ScenarioTest, ParseScenarioOfAFilesTextIsLoadScenario) {
+  for (const char* rel :
+       {"scenarios/hello.yaml", "scenarios/conformance/events/apply-propagation-0.yaml",
+        "scenarios/events-tour.yaml"}) {
+    SCOPED_TRACE(rel);
+    const std::string file = path(rel);
+    auto loaded = loadScenario(file);
+    auto parsed = parseScenario(readFile(file), file);
+    ASSERT_THAT(loaded, IsOk());
+    ASSERT_THAT(parsed, IsOk());
+    EXPECT_EQ(parsed->file, loaded->file);
+    EXPECT_EQ(parsed->name, loaded->name);
+    EXPECT_EQ(parsed->seed, loaded->seed);
+    EXPECT_EQ(parsed->manifests.k8s.pods.size() + parsed->manifests.k8s.deployments.size(),
+              loaded->manifests.k8s.pods.size() + loaded->manifests.k8s.deployments.size());
+    EXPECT_EQ(parsed->manifests.istio.virtual_services.size(),
+              loaded->manifests.istio.virtual_services.size());
+    EXPECT_EQ(parsed->events.size(), loaded->events.size());
+    EXPECT_EQ(locations(*parsed), locations(*loaded));
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(path("tests/scenarios/bad"))) {
+    const std::string file = entry.path().string();
+    SCOPED_TRACE(file);
+    auto loaded = loadScenario(file);
+    auto parsed = parseScenario(readFile(file), file);
+    ASSERT_EQ(parsed.ok(), loaded.ok());
+    if (!loaded.ok()) {
+      EXPECT_EQ(parsed.status().code(), loaded.status().code());
+      EXPECT_EQ(parsed.status().message(), loaded.status().message());
+    }
+  }
+}
+
+// An IncludeReader stands in for the disk: it sees each include resolved against the
+// scenario's folder, and its NotFound is an error naming the include entry.
+TEST(ScenarioTest, ParseScenarioReadsIncludesThroughTheGivenReader) {
+  const std::string text = R"(apiVersion: meshsim.io/v1alpha1
+kind: Scenario
+metadata: {name: includes}
+spec:
+  include:
+    - ../fixtures/hello/
+    - /dev/zero
+)";
+  std::vector<std::string> asked;
+  auto reader = [&](const std::string& p, Manifests& out) -> Status {
+    asked.push_back(p);
+    if (p == "/dev/zero") {
+      return notFoundError("no such file or folder: " + p);
+    }
+    return addPath(path("fixtures/hello"), out);
+  };
+  auto s = parseScenario(text, "/nowhere/scenarios/includes.yaml", reader);
+  EXPECT_THAT(s, StatusIs(StatusCode::InvalidArgument,
+                          HasSubstr("/nowhere/scenarios/includes.yaml:7:7: spec.include[1]: no "
+                                    "such file or folder: /dev/zero")));
+  EXPECT_EQ(asked, (std::vector<std::string>{"/nowhere/fixtures/hello/", "/dev/zero"}));
 }
 
 TEST(ScenarioTest, Units) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 namespace meshsim::sim::telemetry {
 namespace {
 
+using ::meshsim::testing::IsOk;
 using ::meshsim::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -310,6 +313,52 @@ TEST(MetricQueryTest, HistogramQuantileOfRates) {
   tsdb.scrape(seconds(60), histogram(10, 50, 90, 100));
   EXPECT_DOUBLE_EQ(
       evalAt("histogram_quantile(0.5, sum by (le) (rate(d_bucket[1m])))", tsdb, seconds(60)), 1.0);
+}
+
+// Found by metric_query_fuzz: "[2000006y]" overflowed the nanosecond count (undefined
+// behaviour). Durations are refused above 100 years, which keeps the evaluation time minus an
+// offset and a range inside int64.
+TEST(MetricQueryTest, DurationsAboveAHundredYearsAreRefused) {
+  EXPECT_THAT(MetricQuery::parse("sum(increase(c_total[2000006y]))"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("column 22: duration is too large (at most 100y)")));
+  EXPECT_THAT(MetricQuery::parse("sum(increase(c_total[60y60y]))"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("column 22: duration is too large")));
+  EXPECT_THAT(MetricQuery::parse("c_total offset 100y1ms"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("column 16: duration is too large")));
+  auto widest =
+      MetricQuery::parse("sum(increase(c_total[100y] offset -100y)) + sum(c_total offset 100y)");
+  ASSERT_THAT(widest, IsOk());
+  Tsdb tsdb;
+  tsdb.scrape(VirtualTime{0}, {Sample{"c_total", {}, 1}});
+  EXPECT_THAT(widest->evaluate(tsdb, std::chrono::seconds(60)), IsOk());
+}
+
+// Found by metric_query_fuzz: "min((((((...": the recursive parser overflowed the stack. Queries
+// nest at most 256 levels, counting parentheses, unary signs and operator chains alike (a long
+// chain of + is as deep a tree to evaluate as nested parentheses).
+TEST(MetricQueryTest, DeepNestingIsRefusedNotAStackOverflow) {
+  const auto repeat = [](const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      out += s;
+    }
+    return out;
+  };
+  const auto too_deep = HasSubstr("the query nests too deeply (more than 256 levels)");
+  EXPECT_THAT(MetricQuery::parse("min(" + repeat("(", 5000) + "m" + repeat(")", 5001)),
+              StatusIs(StatusCode::InvalidArgument, too_deep));
+  EXPECT_THAT(MetricQuery::parse(repeat("-", 5000) + "1"),
+              StatusIs(StatusCode::InvalidArgument, too_deep));
+  EXPECT_THAT(MetricQuery::parse("1" + repeat(" + 1", 5000)),
+              StatusIs(StatusCode::InvalidArgument, too_deep));
+  EXPECT_THAT(MetricQuery::parse(repeat("abs(", 300) + "m" + repeat(")", 300)),
+              StatusIs(StatusCode::InvalidArgument, too_deep));
+
+  auto deep = MetricQuery::parse(repeat("(", 200) + "1" + repeat(" + 1", 50) + repeat(")", 200));
+  ASSERT_THAT(deep, IsOk());
+  EXPECT_THAT(deep->evaluateScalar(std::vector<Sample>{}), IsOk());
+  EXPECT_EQ(*deep->evaluateScalar(std::vector<Sample>{}), 51);
 }
 
 TEST(MetricQueryTest, MoreErrorsPointAtTheColumn) {

@@ -17,6 +17,23 @@ TEST(DocumentTest, MalformedYamlNamesFileAndLine) {
   EXPECT_THAT(docs, StatusIs(StatusCode::InvalidArgument, HasSubstr("bad.yaml:3")));
 }
 
+// Found by manifests_fuzz: yaml-cpp 0.7's LoadAll() loops forever, allocating, on a token that
+// cannot start a document after a document ("[a],"). That is a malformed-YAML error here, at
+// the token, and quickly (this test would otherwise hang until memory ran out).
+TEST(DocumentTest, TokenAfterADocumentIsAnErrorNotAHang) {
+  EXPECT_THAT(parseString(",", "comma.yaml"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("comma.yaml:1:1: malformed YAML: unexpected \",\"")));
+  EXPECT_THAT(parseString("kind: A\n---\n{a: 1},\n", "flow.yaml", 10, 4),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("flow.yaml:12:11: malformed YAML")));
+  EXPECT_THAT(parseString("[a],", "seq.yaml"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("seq.yaml:1:4: malformed YAML")));
+  // Empty documents between separators still only skip.
+  auto docs = parseString("kind: A\n---\n---\n...\n---\nkind: B\n", "empty.yaml");
+  ASSERT_THAT(docs, IsOk());
+  EXPECT_EQ(docs->size(), 2u);
+}
+
 TEST(DocumentTest, LineOffsetForEmbeddedDocuments) {
   auto docs = parseString("kind: A\n---\nkind: B\n", "scenario.yaml", 10);
   ASSERT_THAT(docs, IsOk());
