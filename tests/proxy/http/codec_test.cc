@@ -434,6 +434,23 @@ TEST(RequestParserTest, ParsesAndLowerCasesHeaderNames) {
   EXPECT_EQ(ParseStatus::Complete, r.status);
 }
 
+TEST(RequestParserTest, LowerCasesNamesOfEveryLengthAndSharesWellKnownOnes) {
+  // Names up to 64 bytes are lower-cased on the stack, longer ones in a string: both must come
+  // out the same way; a well-known long name is the shared copy whatever its case on the wire.
+  const std::string long_name = "X-" + std::string(62, 'A') + "-Tail";  // 69 bytes
+  const std::string edge_name = "X-" + std::string(62, 'B');            // 64 bytes
+  const std::string bytes = "GET / HTTP/1.1\r\nHost: h\r\n" + long_name + ": 1\r\n" + edge_name +
+                            ": 2\r\nX-Forwarded-PROTO: https\r\n\r\n";
+  RequestParseResult r = feedRequest(bytes);
+  ASSERT_EQ(ParseStatus::Complete, r.status) << r.error.message;
+  EXPECT_EQ(entries({{"x-" + std::string(62, 'a') + "-tail", "1"},
+                     {"x-" + std::string(62, 'b'), "2"},
+                     {"x-forwarded-proto", "https"}}),
+            entries(r.message->headers));
+  const auto& proto = (r.message->headers.begin() + 2)->first;
+  EXPECT_EQ(proto.data(), HeaderName("x-forwarded-proto").data());
+}
+
 TEST(RequestParserTest, PipelinedRequestsInOneBuffer) {
   const std::string bytes = kContentLengthRequest + kChunkedRequest + kSimpleRequest;
   RequestParser parser;
