@@ -1,7 +1,9 @@
 #include "proxy/proxy.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -56,24 +58,27 @@ const char* toString(ResetReason r) {
 }
 
 std::string generateRequestId(RandomGenerator& random) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const uint64_t hi = random.random();
-  const uint64_t lo = random.random();
-  uint8_t bytes[16];
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
-  }
-  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string out(36, '-');
-  char* p = out.data();
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) {
-      ++p;  // the dash already there
+  // Two hex digits per byte from one table look-up (every proxied request makes an id).
+  static constexpr auto kHexPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) {
+      t[2 * b] = kHex[b >> 4];
+      t[2 * b + 1] = kHex[b & 0xf];
     }
-    *p++ = kHex[bytes[i] >> 4];
-    *p++ = kHex[bytes[i] & 0xf];
+    return t;
+  }();
+  uint64_t hi = random.random();
+  uint64_t lo = random.random();
+  hi = (hi & ~(uint64_t{0xf0} << 8)) | (uint64_t{0x40} << 8);    // byte 6: version 4
+  lo = (lo & ~(uint64_t{0xc0} << 56)) | (uint64_t{0x80} << 56);  // byte 8: RFC 4122 variant
+  // Where each byte's two digits go in 8-4-4-4-12; the dashes are already there.
+  static constexpr std::array<uint8_t, 16> kAt = {0,  2,  4,  6,  9,  11, 14, 16,
+                                                  19, 21, 24, 26, 28, 30, 32, 34};
+  std::string out(36, '-');
+  for (int i = 0; i < 8; ++i) {
+    std::memcpy(out.data() + kAt[i], &kHexPairs[2 * ((hi >> (56 - 8 * i)) & 0xff)], 2);
+    std::memcpy(out.data() + kAt[8 + i], &kHexPairs[2 * ((lo >> (56 - 8 * i)) & 0xff)], 2);
   }
   return out;
 }

@@ -198,6 +198,37 @@ TEST(RequestIdTest, IsAVersion4Uuid) {
   EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b');
 }
 
+// The ids are part of what a seed reproduces (reports, access logs): the same draws must give
+// the same text as the first, byte-by-byte writer did.
+TEST(RequestIdTest, SameDrawsGiveTheSameIdAsTheByteByByteWriter) {
+  const auto reference = [](uint64_t hi, uint64_t lo) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    uint8_t bytes[16];
+    for (int i = 0; i < 8; ++i) {
+      bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+      bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+    }
+    bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
+    bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+    std::string out;
+    for (int i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) {
+        out += '-';
+      }
+      out += kHex[bytes[i] >> 4];
+      out += kHex[bytes[i] & 0xf];
+    }
+    return out;
+  };
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    SeededRandom draws(seed);
+    const uint64_t hi = draws.random();
+    const uint64_t lo = draws.random();
+    SeededRandom random(seed);
+    EXPECT_EQ(generateRequestId(random), reference(hi, lo)) << "seed " << seed;
+  }
+}
+
 TEST(ResponseFlagsTest, PrintsInEnvoyOrderAndParses) {
   stats::ResponseFlags f = 0;
   EXPECT_EQ(stats::responseFlagsToString(f), "-");
