@@ -314,9 +314,8 @@ private:
         // PassthroughCluster: to wherever the client connected, no load balancing.
         original_destination.address = x_.downstream.destination;
       } else {
-        index = cluster_.pickEndpoint(policy_.avoid_previous_hosts
-                                          ? std::span<const int>(tried_.data(), tried_.size())
-                                          : std::span<const int>(),
+        // tried_ is empty unless the policy avoids previous hosts.
+        index = cluster_.pickEndpoint(std::span<const int>(tried_.data(), tried_.size()),
                                       policy_.host_selection_max_attempts);
         if (index < 0) {
           answer(localResponse(503, kNoHealthyUpstream), flags_ | ResponseFlag::NoHealthyUpstream);

@@ -214,10 +214,7 @@ private:
     if (name_view.size() <= kLowerOnStack) {
       // Lower-cased on the stack: a well-known long name then costs no allocation at all.
       char lower[kLowerOnStack];
-      for (size_t i = 0; i < name_view.size(); ++i) {
-        const char c = name_view[i];
-        lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-      }
+      std::transform(name_view.begin(), name_view.end(), lower, toLowerAscii);
       message_->headers.add(std::string_view(lower, name_view.size()), toStd(value));
     } else {
       message_->headers.addOwned(toLower(name_view), std::string(toStd(value)));

@@ -72,9 +72,7 @@ size_t HeaderMap::remove(std::string_view name) {
 std::string toLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
+    c = toLowerAscii(c);
   }
   return out;
 }

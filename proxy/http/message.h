@@ -72,6 +72,10 @@ private:
   std::vector<Entry> entries_;
 };
 
+// Lower-cases an ASCII letter; any other byte is returned as it is.
+inline char toLowerAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 // Lower-cases ASCII letters of `s`.
 std::string toLower(std::string_view s);
 // Whether `a` and `b` are equal ignoring ASCII case.

@@ -3,9 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 #include <re2/re2.h>
@@ -833,13 +831,8 @@ std::string EventSpec::describe() const {
 }
 
 StatusOr<Scenario> loadScenario(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return notFoundError(path + ": cannot read file");
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parseScenario(text.str(), path);
+  MESHSIM_ASSIGN_OR_RETURN(std::string text, yaml::readFile(path));
+  return parseScenario(text, path);
 }
 
 StatusOr<Scenario> parseScenario(const std::string& text, const std::string& file,

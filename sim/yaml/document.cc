@@ -101,14 +101,19 @@ StatusOr<std::vector<Document>> parseString(const std::string& text, const std::
   return docs;
 }
 
-StatusOr<std::vector<Document>> parseFile(const std::string& path) {
+StatusOr<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return notFoundError(path + ": cannot read file");
   }
   std::stringstream buf;
   buf << in.rdbuf();
-  return parseString(buf.str(), path);
+  return buf.str();
+}
+
+StatusOr<std::vector<Document>> parseFile(const std::string& path) {
+  MESHSIM_ASSIGN_OR_RETURN(std::string text, readFile(path));
+  return parseString(text, path);
 }
 
 Status errorAt(const Location& at, std::string_view path, std::string_view message) {

@@ -56,6 +56,8 @@ StatusOr<std::vector<Document>> parseString(const std::string& text, const std::
                                             int first_line = 1, int indent = 0);
 // Reads and parses a file.
 StatusOr<std::vector<Document>> parseFile(const std::string& path);
+// A whole file's bytes; NotFound ("path: cannot read file") when it cannot be opened.
+StatusOr<std::string> readFile(const std::string& path);
 
 // An error that names where it happened: "file:line:col: <path>: message".
 Status errorAt(const Location& at, std::string_view path, std::string_view message);
