@@ -42,3 +42,12 @@ install(FILES ${PROJECT_BINARY_DIR}/meshsimConfig.cmake
 if(TARGET meshsim)
   install(TARGETS meshsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
+# The conformance suite, for `meshsim conformance` run from the installed binary: the scenario
+# files and the fixtures they include, in the same relative layout as the source tree (the
+# scenarios name fixtures by relative paths), under share/meshsim/conformance/.
+if(TARGET meshsim)
+  set(meshsim_suite_dir ${CMAKE_INSTALL_DATADIR}/meshsim/conformance)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/conformance
+          DESTINATION ${meshsim_suite_dir}/scenarios)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/fixtures DESTINATION ${meshsim_suite_dir})
+endif()

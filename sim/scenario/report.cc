@@ -86,20 +86,23 @@ std::string textReport(const RunResult& r) {
     }
   }
   size_t failed = 0;
+  size_t skipped = 0;
   if (!r.expectations.empty()) {
     out += "\nexpectations\n";
   }
   for (const auto& e : r.expectations) {
-    failed += e.passed ? 0 : 1;
-    out += std::string(e.passed ? "  PASS  " : "  FAIL  ") + e.location.toString() + "  " + e.what +
-           "\n";
+    failed += e.passed || e.skipped ? 0 : 1;
+    skipped += e.skipped ? 1 : 0;
+    const char* verdict = e.passed ? "  PASS  " : (e.skipped ? "  SKIP  " : "  FAIL  ");
+    out += verdict + e.location.toString() + "  " + e.what + "\n";
     if (!e.detail.empty()) {
       out += "        " + e.detail + "\n";
     }
   }
   out += "\n" + std::string(failed == 0 ? "PASS" : "FAIL") + "  " + r.name + ": " +
-         std::to_string(r.expectations.size() - failed) + " of " +
-         std::to_string(r.expectations.size()) + " expectations held\n";
+         std::to_string(r.expectations.size() - failed - skipped) + " of " +
+         std::to_string(r.expectations.size()) + " expectations held" +
+         (skipped == 0 ? "" : ", " + std::to_string(skipped) + " not judged") + "\n";
   return out;
 }
 
@@ -262,7 +265,11 @@ std::string jsonReport(const RunResult& r) {
     appendJsonString(out, e.location.toString());
     out += ", \"what\": ";
     appendJsonString(out, e.what);
-    out += ", \"passed\": " + std::string(e.passed ? "true" : "false") + ", \"detail\": ";
+    out += ", \"passed\": " + std::string(e.passed ? "true" : "false");
+    if (e.skipped) {
+      out += ", \"skipped\": true";
+    }
+    out += ", \"detail\": ";
     appendJsonString(out, e.detail);
     out += "}";
   }
@@ -281,15 +288,21 @@ std::string junitProperty(std::string_view name, std::string_view value) {
 }
 
 size_t failedExpectations(const RunResult& r) {
+  return static_cast<size_t>(
+      std::count_if(r.expectations.begin(), r.expectations.end(),
+                    [](const ExpectationResult& e) { return !e.passed && !e.skipped; }));
+}
+
+size_t skippedExpectations(const RunResult& r) {
   return static_cast<size_t>(std::count_if(r.expectations.begin(), r.expectations.end(),
-                                           [](const ExpectationResult& e) { return !e.passed; }));
+                                           [](const ExpectationResult& e) { return e.skipped; }));
 }
 
 void appendJunitSuite(std::string& out, const RunResult& r) {
   out += "  <testsuite" + xmlAttribute("name", r.name) +
          xmlAttribute("tests", std::to_string(r.expectations.size())) +
-         xmlAttribute("failures", std::to_string(failedExpectations(r))) +
-         " errors=\"0\" skipped=\"0\" time=\"0\">\n";
+         xmlAttribute("failures", std::to_string(failedExpectations(r))) + " errors=\"0\"" +
+         xmlAttribute("skipped", std::to_string(skippedExpectations(r))) + " time=\"0\">\n";
   out += "    <properties>\n";
   out += junitProperty("file", r.file);
   out += junitProperty("seed", std::to_string(r.seed));
@@ -303,6 +316,10 @@ void appendJunitSuite(std::string& out, const RunResult& r) {
            xmlAttribute("classname", r.name) + " time=\"0\"";
     if (e.passed) {
       out += "/>\n";
+      continue;
+    }
+    if (e.skipped) {
+      out += ">\n      <skipped" + xmlAttribute("message", e.detail) + "/>\n    </testcase>\n";
       continue;
     }
     out += ">\n      <failure" + xmlAttribute("message", e.detail) +

@@ -43,6 +43,10 @@ struct ExpectationResult {
   yaml::Location location;
   std::string what;  // "traffic hello: status 200"
   bool passed = false;
+  // Not judged: the run could not observe what it needs (against a real gateway, metrics and
+  // response flags are inside knowledge); `detail` says why. A skipped expectation never passes
+  // and never fails.
+  bool skipped = false;
   std::string detail;  // what was seen; for distributions the counts and the interval
 };
 
@@ -61,6 +65,7 @@ struct RunResult {
   std::vector<EventResult> events;  // the events that happened, in order
   std::vector<ExpectationResult> expectations;
   std::chrono::nanoseconds virtual_time{0};
+  // No expectation failed (skipped ones do not count).
   bool passed() const;
 };
 

@@ -1,5 +1,7 @@
 #include "sim/scenario/scenario.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <re2/re2.h>
 
 #include "proxy/stats/response_flags.h"
+#include "sim/istio/features.h"
 
 namespace meshsim::sim::scenario {
 
@@ -847,6 +850,54 @@ StatusOr<Scenario> parseScenario(const std::string& text, const std::string& fil
 
 namespace {
 
+constexpr std::array<std::string_view, 6> kProfiles = {"ingress-http", "mesh-http",    "resilience",
+                                                       "telemetry",    "gateway-http", "security"};
+
+std::string joined(std::span<const std::string_view> names) {
+  std::string out;
+  for (const auto n : names) {
+    out += (out.empty() ? "" : ", ") + std::string(n);
+  }
+  return out;
+}
+
+// spec.conformance: {profile, support, features, references}, every value checked.
+StatusOr<ConformanceMeta> parseConformance(const yaml::Document& doc, yaml::Reader& spec) {
+  yaml::Reader c(doc, spec.child("conformance"), spec.pathOf("conformance"));
+  MESHSIM_RETURN_IF_ERROR(c.expectMap());
+  ConformanceMeta meta;
+  meta.location = c.location();
+  MESHSIM_ASSIGN_OR_RETURN(meta.profile, c.requiredString("profile"));
+  if (std::find(kProfiles.begin(), kProfiles.end(), meta.profile) == kProfiles.end()) {
+    return c.error("profile",
+                   "unknown profile \"" + meta.profile + "\" (known: " + joined(kProfiles) + ")");
+  }
+  MESHSIM_ASSIGN_OR_RETURN(std::string support, c.requiredString("support"));
+  if (support != "core" && support != "extended") {
+    return c.error("support", "expected core or extended, got \"" + support + "\"");
+  }
+  meta.extended = support == "extended";
+  MESHSIM_ASSIGN_OR_RETURN(meta.features, c.stringList("features"));
+  if (meta.features.empty()) {
+    return c.error("features", "name at least one feature (meshsim conformance --list-features)");
+  }
+  const YAML::Node features = c.child("features");
+  for (size_t i = 0; i < meta.features.size(); ++i) {
+    if (istio::findFeature(meta.features[i]) == nullptr) {
+      return yaml::errorAt(doc.locate(features[i]), c.pathOf("features", i),
+                           "unknown feature \"" + meta.features[i] +
+                               "\" (meshsim conformance --list-features lists them)");
+    }
+  }
+  MESHSIM_ASSIGN_OR_RETURN(meta.references, c.stringList("references"));
+  if (meta.references.empty()) {
+    return c.error("references",
+                   "name the Istio documentation or Envoy behaviour the scenario checks");
+  }
+  MESHSIM_RETURN_IF_ERROR(c.finish());
+  return meta;
+}
+
 Status readIncludeFromDisk(const std::string& path, Manifests& out) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
@@ -978,11 +1029,18 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
     }
     s.expect.push_back(std::move(e));
   }
+  if (spec.has("conformance")) {
+    MESHSIM_ASSIGN_OR_RETURN(s.conformance, parseConformance(doc, spec));
+  }
   MESHSIM_RETURN_IF_ERROR(spec.finish());
   MESHSIM_RETURN_IF_ERROR(top.finish());
   return s;
 }
 
 }  // namespace
+
+std::span<const std::string_view> conformanceProfiles() {
+  return kProfiles;
+}
 
 }  // namespace meshsim::sim::scenario

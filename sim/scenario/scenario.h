@@ -11,7 +11,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -149,6 +151,20 @@ struct EventSpec {
   std::string describe() const;  // "kill default/hello-v1-0"
 };
 
+// What a conformance scenario checks (spec.conformance), for `meshsim conformance`: the profile
+// it belongs to, its support level, the features it covers (names from istio::features()) and
+// the Istio documentation or Envoy behaviour it checks.
+struct ConformanceMeta {
+  std::string profile;    // one of conformanceProfiles()
+  bool extended = false;  // support: core (false) or extended (true)
+  std::vector<std::string> features;
+  std::vector<std::string> references;
+  yaml::Location location;
+};
+
+// The conformance profiles a scenario may belong to, in report order.
+std::span<const std::string_view> conformanceProfiles();
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -160,6 +176,8 @@ struct Scenario {
   std::vector<TrafficSpec> traffic;
   std::vector<EventSpec> events;  // in time order (stable for equal times)
   std::vector<Expectation> expect;
+  // spec.conformance; required for the scenarios of a conformance suite, optional elsewhere.
+  std::optional<ConformanceMeta> conformance;
 };
 
 // Loads a scenario file and the manifests it includes.

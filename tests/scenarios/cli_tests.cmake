@@ -125,3 +125,4 @@ add_test(NAME cli.run_progress
                  ${PROJECT_SOURCE_DIR}/scenarios/conformance/routing)
 set_tests_properties(cli.run_progress PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77
                      PASS_REGULAR_EXPRESSION "ok: --progress=always without.*ok: --progress=auto.*ok: --progress=never.*ok: --progress=always on a terminal")
+include(${CMAKE_CURRENT_SOURCE_DIR}/conformance/conformance_tests.cmake)

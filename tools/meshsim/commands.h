@@ -27,5 +27,7 @@ Command addMetricsCommand(CLI::App& app);
 // meshsim graph: the service graph of a scenario run, as DOT, JSON or SVG.
 Command addGraphCommand(CLI::App& app);
 Command addServeCommand(CLI::App& app);
+// meshsim conformance: the conformance suite and its ConformanceReport.
+Command addConformanceCommand(CLI::App& app);
 
 }  // namespace meshsim::cli

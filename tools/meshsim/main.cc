@@ -20,9 +20,10 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   const std::vector<meshsim::cli::Command> commands = {
-      meshsim::cli::addRunCommand(app),     meshsim::cli::addValidateCommand(app),
-      meshsim::cli::addExplainCommand(app), meshsim::cli::addMetricsCommand(app),
-      meshsim::cli::addGraphCommand(app),   meshsim::cli::addServeCommand(app),
+      meshsim::cli::addRunCommand(app),         meshsim::cli::addValidateCommand(app),
+      meshsim::cli::addExplainCommand(app),     meshsim::cli::addMetricsCommand(app),
+      meshsim::cli::addGraphCommand(app),       meshsim::cli::addServeCommand(app),
+      meshsim::cli::addConformanceCommand(app),
   };
 
   // meshsim help [COMMAND]: the same text as --help.
