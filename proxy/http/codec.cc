@@ -148,6 +148,7 @@ public:
 
   std::unique_ptr<Message> takeMessage() { return std::move(message_); }
   Message& message() { return *message_; }
+  const Message& message() const { return *message_; }
   int version() const { return version_; }
   size_t hostCount() const { return host_count_; }
   bool sawContentLength() const { return saw_content_length_; }
@@ -156,6 +157,8 @@ public:
   const std::vector<std::string>& codings() const { return codings_; }
   // Whether the parse stopped because a field line was over max_header_count.
   bool tooManyFields() const { return too_many_fields_; }
+  // Bytes of the current chunk's data not received yet (0 between chunks).
+  std::uint64_t chunkRemaining() const { return chunk_remaining_; }
 
 private:
   // beast::http::basic_parser
@@ -238,12 +241,15 @@ private:
     return body.size();
   }
 
-  void on_chunk_header_impl(std::uint64_t /*size*/, BeastStringView /*extensions*/,
-                            ErrorCode& /*ec*/) override {}
+  void on_chunk_header_impl(std::uint64_t size, BeastStringView /*extensions*/,
+                            ErrorCode& /*ec*/) override {
+    chunk_remaining_ = size;
+  }
 
-  size_t on_chunk_body_impl(std::uint64_t /*remain*/, BeastStringView body,
+  size_t on_chunk_body_impl(std::uint64_t remain, BeastStringView body,
                             ErrorCode& /*ec*/) override {
     message_->body.append(body.data(), body.size());
+    chunk_remaining_ = remain - body.size();
     return body.size();
   }
 
@@ -257,8 +263,21 @@ private:
   bool saw_content_length_ = false;
   bool saw_transfer_encoding_ = false;
   bool too_many_fields_ = false;
+  std::uint64_t chunk_remaining_ = 0;
   std::vector<std::string> codings_;
 };
+
+// Whether `framing` (chunk-size lines, the CRLF after chunk data, the last chunk and trailer
+// section) has a line feed without its carriage return. Beast only ends those lines at CRLF
+// and would wait for one that never comes.
+bool hasBareLineFeed(std::string_view framing) {
+  for (size_t i = framing.find('\n'); i != std::string_view::npos; i = framing.find('\n', i + 1)) {
+    if (i == 0 || framing[i - 1] != '\r') {
+      return true;
+    }
+  }
+  return false;
+}
 
 // The state and logic shared by RequestParser and ResponseParser. A MessageParser is made per
 // message (Beast parsers are single-use). The header is parsed with eager(false), so put()
@@ -340,6 +359,16 @@ public:
 
   bool idle() const { return !failed_ && !parser_ && buffer_.empty() && header_bytes_ == 0; }
 
+  // Requests only: see RequestParser::expectsContinue().
+  bool expectsContinue() const {
+    if (failed_ || !parser_ || !parser_->is_header_done() || parser_->is_done() ||
+        parser_->version() < 11) {
+      return false;
+    }
+    const std::string* expect = parser_->message().headers.get("expect");
+    return expect != nullptr && equalsIgnoreCase(*expect, "100-continue");
+  }
+
   void expectHeadResponse() { skip_next_body_ = true; }
 
 private:
@@ -418,6 +447,17 @@ private:
     }
     if (parser_->is_done()) {
       return ParseStatus::Complete;
+    }
+    if (parser_->chunked()) {
+      // What is left after the current chunk's data is framing. A bare LF there can never end
+      // the message (e.g. a last chunk "0\n\r\n" or "0\r\n\n"): refuse it at once, as a bare LF
+      // in the header section is, rather than wait for bytes that will not come.
+      const std::string_view rest = input.substr(used);
+      const auto data =
+          static_cast<size_t>(std::min<std::uint64_t>(parser_->chunkRemaining(), rest.size()));
+      if (hasBareLineFeed(rest.substr(data))) {
+        return fail(CodecError::Malformed, "line feed without carriage return in chunked framing");
+      }
     }
     // Beast takes body bytes as they come; only a partial chunk-size line or trailer section
     // can be left over, and it must not grow without bound.
@@ -803,6 +843,9 @@ RequestParseResult RequestParser::finish() {
 }
 bool RequestParser::idle() const {
   return impl_->idle();
+}
+bool RequestParser::expectsContinue() const {
+  return impl_->expectsContinue();
 }
 
 class ResponseParser::Impl : public ParserCore<false> {

@@ -149,6 +149,11 @@ public:
   RequestParseResult finish();
   // Returns whether no part of a request is buffered or parsed (only between requests).
   bool idle() const;
+  // Returns whether the request being received is waiting for its body after a complete
+  // HTTP/1.1 header section with "Expect: 100-continue" (the value compared without regard to
+  // case): the client may hold the body back until it reads "100 Continue" (RFC 9110 section
+  // 10.1.1). False once the request is complete, and between requests.
+  bool expectsContinue() const;
 
 private:
   class Impl;

@@ -167,10 +167,15 @@ private:
 
   // Reading: the socket is in the loop's EdgePoller while the connection is open, so a close by
   // the upstream is seen at once and response bytes are read with a non-blocking recv as they
-  // arrive, with no system call to wait (see EdgePoller).
-  void onPollReadable() override {
+  // arrive, with no system call to wait (see EdgePoller). When the event says the upstream hung
+  // up, reading goes on to the end of the stream: a server that answers and closes in one
+  // segment leaves no second event, and its connection must not go back to the pool.
+  void onPollReadable(uint32_t events) override {
     if (state_ == State::Closed) {
       return;
+    }
+    if (EdgePoller::peerClosed(events)) {
+      peer_closed_ = true;
     }
     while (true) {
       ErrorCode read_ec;
@@ -186,7 +191,7 @@ private:
       if (!onData(std::string_view(buffer_.get(), n)) || state_ == State::Closed) {
         return;
       }
-      if (n < options_.read_buffer_bytes) {
+      if (n < options_.read_buffer_bytes && !peer_closed_) {
         break;  // Drained: the next arrival raises a new readiness event.
       }
     }
@@ -221,8 +226,12 @@ private:
         continue;
       }
       // Bytes after the response, or a write still in progress (an early response), leave the
-      // connection in an unknown state: use it once only.
-      const bool reusable = result.keep_alive && data.empty() && !writing_;
+      // connection in an unknown state: use it once only. A connection the upstream has closed
+      // is never reused, whatever the response said.
+      const bool reusable = result.keep_alive && data.empty() && !writing_ && !peer_closed_;
+      if (peer_closed_) {
+        count(&ConnectionPoolStats::upstream_cx_destroy_remote);
+      }
       complete(std::move(result.message), reusable);
       // The caller's Ref keeps this connection alive through complete().
       return state_ != State::Closed;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
@@ -409,8 +418,9 @@ private:
   uint64_t poll_token_ = 0;  // In the EdgePoller while open.
   unsigned refs_ = 1;        // The open socket's reference, released by closeNow().
   bool writing_ = false;
-  bool got_bytes_ = false;  // A byte of the current response arrived.
-  bool reused_ = false;     // An earlier request completed on this connection.
+  bool got_bytes_ = false;    // A byte of the current response arrived.
+  bool peer_closed_ = false;  // The poller saw the upstream hang up: never reuse, read to EOF.
+  bool reused_ = false;       // An earlier request completed on this connection.
   bool registered_ = false;
   config::Address local_;
 

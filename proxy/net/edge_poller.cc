@@ -29,6 +29,10 @@ int createEpoll() {
 
 boost::asio::execution_context::id EdgePoller::id;
 
+bool EdgePoller::peerClosed(uint32_t events) {
+  return (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+}
+
 EdgePoller::EdgePoller(boost::asio::execution_context& context)
     : boost::asio::execution_context::service(context),
       epoll_fd_(createEpoll()),
@@ -116,7 +120,7 @@ void EdgePoller::onEvents() {
         continue;  // removed meanwhile (perhaps by an earlier watcher of this batch)
       }
       const LoopClock::Event event;  // One clock read for all this arrival's work.
-      slot.watcher->onPollReadable();
+      slot.watcher->onPollReadable(events[i].events);
     }
     if (n < kBusyBatch) {
       break;

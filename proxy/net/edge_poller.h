@@ -10,9 +10,12 @@
 // bytes (or of a hang-up or error) until it is removed. The set itself is one descriptor that
 // Asio waits on, so the loop makes one epoll_ctl per batch of events, not per request.
 //
-// Contract for a watcher (edge-triggered): after onReadable() it must read until a read returns
-// would_block or less than it asked for; bytes that arrive later raise a new call. Everything
-// runs on the io_context's one thread.
+// Contract for a watcher (edge-triggered): after onPollReadable() it must read until a read
+// returns would_block or less than it asked for; bytes that arrive later raise a new call. When
+// the event says the peer hung up (peerClosed(events)), a short read is not the end: the peer's
+// FIN may have come in the same segment as its last bytes, and no further event will announce
+// it, so the watcher must read on until end of stream (or would_block). Everything runs on the
+// io_context's one thread.
 //
 // Example:
 //   token_ = EdgePoller::of(io).add(socket_.native_handle(), *this);
@@ -35,8 +38,14 @@ public:
   public:
     virtual ~Watcher() = default;
     // Bytes arrived, or the peer hung up or the socket failed (a read will say which).
-    virtual void onPollReadable() = 0;
+    // `events` is the epoll event mask (EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR); see
+    // peerClosed().
+    virtual void onPollReadable(uint32_t events) = 0;
   };
+
+  // Whether `events` says that the peer has sent its FIN or the connection is gone (RDHUP, HUP
+  // or ERR): no more bytes will arrive, so reading until end of stream cannot block.
+  static bool peerClosed(uint32_t events);
 
   using key_type = EdgePoller;
   static boost::asio::execution_context::id id;

@@ -60,6 +60,84 @@ private:
   bool done_ = false;
 };
 
+// An absolute-form request target (RFC 9112 section 3.2.2) taken apart as Envoy's HTTP/1 codec
+// does (allow_absolute_url, on by default).
+struct AbsoluteTarget {
+  enum class Verdict { Ok, Malformed, HttpsInPlaintext };
+  Verdict verdict = Verdict::Malformed;
+  std::string authority;
+  std::string path;  // Path and query; "/" when the URI has neither.
+};
+
+bool isAsciiDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool isAsciiAlnum(char c) {
+  return isAsciiDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool isSchemeByte(char c) {
+  return isAsciiAlnum(c) || c == '+' || c == '-' || c == '.';
+}
+
+// RFC 3986 host (reg-name or IP literal) and port characters.
+bool isHostByte(char c) {
+  return isAsciiAlnum(c) ||
+         std::string_view("-._~%!$&'()*+,;=[]:").find(c) != std::string_view::npos;
+}
+
+AbsoluteTarget parseAbsoluteTarget(std::string_view target) {
+  AbsoluteTarget out;
+  const size_t colon = target.find("://");
+  if (colon == 0 || colon == std::string_view::npos) {
+    return out;
+  }
+  const std::string_view scheme = target.substr(0, colon);
+  for (const char c : scheme) {
+    if (!isSchemeByte(c)) {
+      return out;
+    }
+  }
+  const std::string_view rest = target.substr(colon + 3);
+  const size_t end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, end);
+  // No userinfo (RFC 9110 section 4.2.4), a host, and a port of digits if any.
+  if (authority.empty() || authority.front() == ':') {
+    return out;
+  }
+  for (const char c : authority) {
+    if (!isHostByte(c)) {
+      return out;
+    }
+  }
+  if (const size_t port = authority.rfind(':');
+      port != std::string_view::npos && authority.find(']', port) == std::string_view::npos) {
+    for (const char c : authority.substr(port + 1)) {
+      if (!isAsciiDigit(c)) {
+        return out;
+      }
+    }
+  }
+  if (http::equalsIgnoreCase(scheme, "https")) {
+    out.verdict = AbsoluteTarget::Verdict::HttpsInPlaintext;
+    return out;
+  }
+  if (!http::equalsIgnoreCase(scheme, "http")) {
+    return out;
+  }
+  out.verdict = AbsoluteTarget::Verdict::Ok;
+  out.authority.assign(authority);
+  if (end == std::string_view::npos) {
+    out.path = "/";
+  } else if (rest[end] == '?') {
+    out.path = "/" + std::string(rest.substr(end));
+  } else {
+    out.path.assign(rest.substr(end));
+  }
+  return out;
+}
+
 }  // namespace
 
 // One accepted connection. It lives while its socket is open or an Asio operation or a handler
@@ -109,8 +187,13 @@ public:
   }
 
   // EdgePoller::Watcher: bytes arrived (or the client hung up).
-  void onPollReadable() override {
+  void onPollReadable(uint32_t events) override {
     edge_ = true;
+    if (EdgePoller::peerClosed(events)) {
+      // The FIN may have come with the last bytes: read on to the end of the stream, since no
+      // further event will announce it.
+      peer_closed_ = true;
+    }
     if (waiting_) {
       waiting_ = false;
       readNow();
@@ -139,8 +222,10 @@ private:
   // The socket is in the loop's EdgePoller from the start: every arrival of bytes calls
   // onPollReadable(), so waiting for the next request costs no system call (an Asio wait would
   // re-arm with epoll_ctl, async_read_some would spend a recv failing with EAGAIN). Bytes are
-  // read with a non-blocking recv until it returns less than asked; when the connection cannot
-  // take bytes (the buffer is full), an arrival is remembered and read when it can.
+  // read with a non-blocking recv until it returns less than asked, or, once the client has
+  // hung up, until the end of the stream: its FIN may have arrived with the request, and a
+  // short read does not show it. When the connection cannot take bytes (the buffer is full), an
+  // arrival is remembered and read when it can.
 
   // Makes room at the end of the buffer; false when it is full of unparsed bytes.
   bool makeRoom() {
@@ -203,7 +288,8 @@ private:
         closeNow();
         return;
       }
-      read_first_ = n == room;  // More may be waiting, and no readiness event would say so.
+      // More may be waiting, or the end of the stream, and no readiness event would say so.
+      read_first_ = n == room || peer_closed_;
       last_activity_ = LoopClock::now();
       if (lingering_) {
         lingered_bytes_ += n;
@@ -247,6 +333,9 @@ private:
       if (result.status == http::ParseStatus::NeedMore) {
         begin_ = end_ = 0;  // The parser keeps what it needs of an unfinished request.
         onPartialRequest(was_idle, data);
+        if (!continue_sent_ && parser_.expectsContinue()) {
+          sendContinue();
+        }
         break;
       }
       if (result.status == http::ParseStatus::Error) {
@@ -256,6 +345,7 @@ private:
       }
       begin_ += result.consumed;
       in_request_ = false;
+      continue_sent_ = false;
       dispatch(std::move(result));
     }
     processing_ = false;
@@ -294,10 +384,12 @@ private:
       return;
     }
     http::RequestPtr request = std::move(result.message);
+    if (!takeAbsoluteTarget(*request)) {
+      return;
+    }
     removeHopByHopHeaders(request->headers);
-    // The whole body is already here, so "Expect: 100-continue" has been answered by waiting;
-    // the upstream must not answer it again.
-    request->headers.remove("expect");
+    // "Expect: 100-continue" goes on upstream, as Istio has Envoy proxy it
+    // (proxy_100_continue); the pool skips the upstream's interim answer.
     keep_alive_ = result.keep_alive;
     head_request_ = request->method == "HEAD";
     in_flight_ = true;
@@ -307,7 +399,60 @@ private:
                        });
   }
 
+  // An absolute-form target ("http://host/path"): as Envoy's codec, route on the URI's
+  // authority, which replaces Host, and keep its path. Returns false after refusing the
+  // request: 400 for a malformed URI or a scheme other than http(s), 403 for https on this
+  // plaintext listener (Envoy's check at an edge that uses the remote address, as Istio's
+  // gateways do). Origin-form, OPTIONS "*" and CONNECT's authority-form pass unchanged.
+  bool takeAbsoluteTarget(http::Request& request) {
+    const std::string_view path = request.path;
+    if ((!path.empty() && path.front() == '/') || request.method == "CONNECT" ||
+        (request.method == "OPTIONS" && path == "*")) {
+      return true;
+    }
+    AbsoluteTarget target = parseAbsoluteTarget(path);
+    switch (target.verdict) {
+      case AbsoluteTarget::Verdict::Ok:
+        request.authority = std::move(target.authority);
+        request.path = std::move(target.path);
+        return true;
+      case AbsoluteTarget::Verdict::HttpsInPlaintext:
+        count(&HttpServerStats::downstream_cx_protocol_error);
+        sendError(403, "");
+        return false;
+      case AbsoluteTarget::Verdict::Malformed:
+        break;
+    }
+    count(&HttpServerStats::downstream_cx_protocol_error);
+    sendError(400, "");
+    return false;
+  }
+
   // Writing -----------------------------------------------------------------------------------
+
+  // Tells a client that waits for "100 Continue" before sending the body to go on (what Envoy
+  // answers itself when it does not proxy the expectation). Interim: the connection stays in
+  // the same request.
+  void sendContinue() {
+    continue_sent_ = true;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    out_.assign(kContinue);
+    ErrorCode ec;
+    const size_t n = socket_.write_some(boost::asio::buffer(out_), ec);
+    if (!ec && n == out_.size()) {
+      last_activity_ = LoopClock::now();
+      return;
+    }
+    if (ec && ec != boost::asio::error::would_block) {
+      closeNow();
+      return;
+    }
+    const size_t done = ec ? 0 : n;
+    writing_ = true;  // Parsing waits until it is out, as for a response.
+    boost::asio::async_write(
+        socket_, boost::asio::buffer(out_.data() + done, out_.size() - done),
+        [ref = Ref(this)](const ErrorCode& write_ec, size_t /*n*/) { ref->onWrite(write_ec); });
+  }
 
   void onResponse(http::ResponsePtr response, ResetReason reset) {
     in_flight_ = false;
@@ -540,18 +685,20 @@ private:
   // The response being written.
   std::string out_;
 
-  unsigned refs_ = 1;        // The open socket's reference, released by closeNow().
-  bool waiting_ = false;     // Idle until the next arrival of bytes.
-  bool posted_ = false;      // A read is posted to run after the other connections.
-  bool edge_ = false;        // Bytes arrived that no read has taken yet.
-  uint64_t poll_token_ = 0;  // In the EdgePoller while open.
-  bool reading_ = false;     // Inside readNow().
-  bool read_first_ = false;  // Bytes may be waiting that no readiness event will announce.
-  bool processing_ = false;  // Inside processInput().
-  bool writing_ = false;     // An asynchronous write is finishing a response.
-  bool in_flight_ = false;   // A request is with the handler.
-  bool keep_alive_ = true;   // Of the request with the handler.
+  unsigned refs_ = 1;         // The open socket's reference, released by closeNow().
+  bool waiting_ = false;      // Idle until the next arrival of bytes.
+  bool posted_ = false;       // A read is posted to run after the other connections.
+  bool edge_ = false;         // Bytes arrived that no read has taken yet.
+  bool peer_closed_ = false;  // The poller saw the client hang up: read to the end of stream.
+  uint64_t poll_token_ = 0;   // In the EdgePoller while open.
+  bool reading_ = false;      // Inside readNow().
+  bool read_first_ = false;   // Bytes may be waiting that no readiness event will announce.
+  bool processing_ = false;   // Inside processInput().
+  bool writing_ = false;      // An asynchronous write is finishing a response.
+  bool in_flight_ = false;    // A request is with the handler.
+  bool keep_alive_ = true;    // Of the request with the handler.
   bool head_request_ = false;
+  bool continue_sent_ = false;  // "100 Continue" went out for the request being received.
   bool close_after_write_ = false;
   bool lingering_ = false;
   bool closed_ = false;
@@ -615,6 +762,9 @@ HttpServer::~HttpServer() {
   *alive_ = false;
   ErrorCode ignored;
   acceptor_.close(ignored);
+  if (options_.shared_limit != nullptr) {
+    options_.shared_limit->open -= connections_.size();
+  }
   try {
     const std::vector<Connection*> open(connections_.begin(), connections_.end());
     connections_.clear();
@@ -648,7 +798,9 @@ void HttpServer::onAccept(const ErrorCode& ec, tcp::socket socket) {
     return;
   }
   accept();
-  if (options_.max_connections != 0 && connections_.size() >= options_.max_connections) {
+  SharedConnectionLimit* shared = options_.shared_limit.get();
+  if ((options_.max_connections != 0 && connections_.size() >= options_.max_connections) ||
+      (shared != nullptr && shared->max != 0 && shared->open >= shared->max)) {
     ++stats_.downstream_cx_overflow;
     return;  // `socket` closes as it goes out of scope.
   }
@@ -661,6 +813,9 @@ void HttpServer::onAccept(const ErrorCode& ec, tcp::socket socket) {
                             : ConnectionInfo{remote, local, nullptr, false, nullptr, {}};
   auto* connection = new Connection(*this, std::move(socket), std::move(info));
   connections_.insert(connection);
+  if (shared != nullptr) {
+    ++shared->open;
+  }
   ++stats_.downstream_cx_total;
   ++stats_.downstream_cx_active;
   connection->start();
@@ -669,6 +824,9 @@ void HttpServer::onAccept(const ErrorCode& ec, tcp::socket socket) {
 void HttpServer::onConnectionClosed(Connection* connection) {
   if (connections_.erase(connection) != 0) {
     --stats_.downstream_cx_active;
+    if (options_.shared_limit != nullptr) {
+      --options_.shared_limit->open;
+    }
   }
 }
 

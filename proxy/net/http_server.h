@@ -18,6 +18,12 @@
 //   lingering read so that the client sees the response rather than a reset.
 // - Timeouts with Envoy's statuses: 408 "request header timeout" (request_headers_timeout),
 //   408 "request timeout" (request_timeout), and a silent close when idle (idle_timeout).
+// - Envoy's HTTP/1.1 edge behaviour: a request with "Expect: 100-continue" whose body has not
+//   arrived yet gets "100 Continue" (the expectation is still passed on, as Istio has Envoy
+//   proxy it); an absolute-form request target ("GET http://host/path") is routed on the URI's
+//   authority, which replaces Host (an https URI on this plaintext listener gets 403, any other
+//   scheme or a malformed URI 400); the client's FIN ends the connection (no half-close): a
+//   request still with the handler is cancelled.
 // - Memory is bounded by read_buffer_bytes, the codec limits (one partial request) and one
 //   response being written.
 //
@@ -41,6 +47,16 @@
 
 namespace meshsim::proxy::net {
 
+// A cap on the connections open across several servers on one io_context, as Envoy's overload
+// manager caps a whole proxy's downstream connections (global_downstream_max_connections):
+// while `max` are open among the servers that share it, each of them accepts a new connection
+// and closes it at once (counted in downstream_cx_overflow). Servers keep `open` up to date; it
+// is read and written on the io_context's thread only.
+struct SharedConnectionLimit {
+  size_t max = 0;  // Zero: no limit.
+  size_t open = 0;
+};
+
 struct HttpServerOptions {
   // Header size and count, body size (see http::CodecLimits).
   http::CodecLimits limits;
@@ -60,6 +76,8 @@ struct HttpServerOptions {
   size_t read_buffer_bytes = size_t{16} * 1024;
   // Connections beyond this many are closed as soon as they are accepted. Zero: no limit.
   size_t max_connections = 0;
+  // A limit shared with other servers (see SharedConnectionLimit); null: none.
+  std::shared_ptr<SharedConnectionLimit> shared_limit;
   // How long a connection keeps reading (and discarding) after an error response before it
   // closes, so that the client reads the response instead of getting a reset.
   Duration linger_timeout = std::chrono::seconds(2);

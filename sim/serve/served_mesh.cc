@@ -1,8 +1,11 @@
 #include "sim/serve/served_mesh.h"
 
+#include <map>
 #include <set>
 #include <string_view>
 #include <utility>
+
+#include <boost/asio/post.hpp>
 
 #include "proxy/stats/prometheus.h"
 
@@ -12,6 +15,9 @@ namespace {
 
 using proxy::config::Address;
 using proxy::config::kLoopback;
+
+// Connections the admin page keeps open at once.
+constexpr size_t kAdminMaxConnections = 64;
 
 std::unique_ptr<proxy::http::Response> textResponse(int status, std::string body,
                                                     std::string_view content_type) {
@@ -58,10 +64,13 @@ const char* toString(ServedEndpoint::Kind kind) {
   return "unknown";
 }
 
-// The admin page, served on the io_context thread like the proxies it reports on.
+// The admin page, served on the admin thread. /stats/prometheus is answered in two steps: a
+// snapshot of the counters taken on the io_context thread (the proxies' own), then the text
+// rendered back on the admin thread. A response whose connection has gone meanwhile is dropped
+// by the server.
 class ServedMesh::AdminHandler : public proxy::RequestHandler {
 public:
-  explicit AdminHandler(const ServedMesh& mesh) : mesh_(mesh) {}
+  explicit AdminHandler(ServedMesh& mesh) : mesh_(mesh) {}
 
   // proxy::RequestHandler
   void onRequest(const proxy::ConnectionInfo& /*connection*/, proxy::http::RequestPtr request,
@@ -73,8 +82,7 @@ public:
     const std::string_view target = request->path;
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/stats/prometheus") {
-      done(textResponse(200, mesh_.prometheusText(), "text/plain; version=0.0.4"),
-           proxy::ResetReason::None);
+      scrape(std::move(done));
     } else if (path == "/ready") {
       done(textResponse(200, "LIVE\n", "text/plain"), proxy::ResetReason::None);
     } else if (path == "/") {
@@ -91,18 +99,54 @@ public:
   }
 
 private:
-  const ServedMesh& mesh_;
+  void scrape(proxy::ResponseCallback done) {
+    const uint64_t id = ++last_scrape_;
+    waiting_.emplace(id, std::move(done));
+    // Both loops outlive every handler posted to them: ~ServedMesh joins the admin thread and
+    // destroys unrun handlers with their io_context, and run() is over by then.
+    boost::asio::post(mesh_.io_context_, [mesh = &mesh_, handler = this, id] {
+      auto snapshot = std::make_shared<const StatsSnapshot>(mesh->snapshot());
+      boost::asio::post(mesh->admin_io_, [mesh, handler, id, snapshot] {
+        handler->finish(id, mesh->render(*snapshot));
+      });
+    });
+  }
+
+  void finish(uint64_t id, std::string text) {
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) {
+      return;
+    }
+    proxy::ResponseCallback done = std::move(it->second);
+    waiting_.erase(it);
+    done(textResponse(200, std::move(text), "text/plain; version=0.0.4"), proxy::ResetReason::None);
+  }
+
+  ServedMesh& mesh_;
+  // Scrapes waiting for their snapshot, by id; admin thread only.
+  std::map<uint64_t, proxy::ResponseCallback> waiting_;
+  uint64_t last_scrape_ = 0;
 };
 
 // One thread runs the io_context and owns every socket, so the reactor needs no locking (other
 // threads only post and stop, which stay locked).
 ServedMesh::ServedMesh(uint64_t seed)
-    : io_context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), dispatcher_(io_context_), random_(seed) {}
+    : io_context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+      dispatcher_(io_context_),
+      admin_dispatcher_(admin_io_),
+      random_(seed) {}
 
 ServedMesh::~ServedMesh() {
-  // Listeners first (they hand requests to the proxies), then the pools, whose connections keep
-  // app server threads busy until closed, then the app servers, joining their threads.
+  // The admin thread first (its scrapes read the proxies), then its server and the scrapes it
+  // still holds, while its io_context is alive. Then the listeners (they hand requests to the
+  // proxies), then the pools, whose connections keep app server threads busy until closed, then
+  // the app servers, joining their threads.
+  admin_io_.stop();
+  if (admin_thread_.joinable()) {
+    admin_thread_.join();
+  }
   admin_server_.reset();
+  admin_handler_.reset();
   listeners_.clear();
   network_.reset();
   app_servers_.clear();
@@ -226,12 +270,16 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
   admin_handler_ = std::make_unique<AdminHandler>(*this);
   proxy::net::HttpServerOptions admin_options;
   admin_options.request_headers_timeout = std::chrono::seconds(10);
-  MESHSIM_ASSIGN_OR_RETURN(
-      admin_server_, proxy::net::HttpServer::create(dispatcher_, {kLoopback, options.admin_port},
-                                                    *admin_handler_, admin_options));
+  // Outside the listeners' shared limit, with a small one of its own, so that the page stays
+  // reachable while a flood fills the listeners.
+  admin_options.max_connections = kAdminMaxConnections;
+  MESHSIM_ASSIGN_OR_RETURN(admin_server_, proxy::net::HttpServer::create(
+                                              admin_dispatcher_, {kLoopback, options.admin_port},
+                                              *admin_handler_, admin_options));
   admin_port_ = admin_server_->port();
   endpoints_.push_back(
       {ServedEndpoint::Kind::Admin, "", Address{}, Address{kLoopback, admin_port_}});
+  admin_thread_ = std::thread([this] { admin_io_.run(); });
   return okStatus();
 }
 
@@ -297,16 +345,37 @@ void ServedMesh::run() {
 
 void ServedMesh::stop() {
   io_context_.stop();
+  admin_io_.stop();
 }
 
 std::string ServedMesh::prometheusText() const {
+  return render(snapshot());
+}
+
+ServedMesh::StatsSnapshot ServedMesh::snapshot() const {
+  StatsSnapshot s;
+  s.proxies.reserve(proxies_.size());
+  for (const auto& p : proxies_) {
+    s.proxies.push_back(p->stats());
+  }
+  s.listeners.reserve(listeners_.size());
+  for (const auto& l : listeners_) {
+    s.listeners.push_back(l.server->stats());
+  }
+  for (const auto& p : network_->pools()) {
+    s.pools.push_back({p.source_ip, p.pool->upstream(), p.pool->stats()});
+  }
+  return s;
+}
+
+std::string ServedMesh::render(const StatsSnapshot& snapshot) const {
   using proxy::stats::MetricFamily;
   using proxy::stats::MetricType;
   std::vector<proxy::stats::ScrapeTarget> targets;
-  for (size_t i = 0; i < proxies_.size(); ++i) {
+  for (size_t i = 0; i < snapshot.proxies.size(); ++i) {
     const k8s::PodState& pod = world_.pods()[proxy_pods_[i]];
     targets.push_back(
-        {&proxies_[i]->stats(), {{"namespace", pod.namespace_name}, {"pod", pod.name}}});
+        {&snapshot.proxies[i], {{"namespace", pod.namespace_name}, {"pod", pod.name}}});
   }
   // Istio's metrics, exactly as `meshsim metrics` exposes them for a simulated run.
   std::vector<MetricFamily> families = proxy::stats::collectIstioMetrics(targets);
@@ -342,13 +411,14 @@ std::string ServedMesh::prometheusText() const {
   };
   for (const auto& c : kListenerCounters) {
     MetricFamily f{c.name, c.type, {}, c.help};
-    for (const auto& l : listeners_) {
+    for (size_t i = 0; i < listeners_.size() && i < snapshot.listeners.size(); ++i) {
+      const Listener& l = listeners_[i];
       const size_t slash = l.pod.find('/');
       f.points.push_back({c.name,
                           {{"namespace", l.pod.substr(0, slash)},
                            {"pod", slash == std::string::npos ? l.pod : l.pod.substr(slash + 1)},
                            {"listener_port", std::to_string(l.port)}},
-                          static_cast<double>(l.server->stats().*c.field)});
+                          static_cast<double>(snapshot.listeners[i].*c.field)});
     }
     families.push_back(std::move(f));
   }
@@ -378,17 +448,16 @@ std::string ServedMesh::prometheusText() const {
        "Requests sent again after the upstream closed a reused connection.",
        &PoolStats::upstream_rq_retry},
   };
-  const auto pools = network_->pools();
   for (const auto& c : kPoolCounters) {
     MetricFamily f{c.name, c.type, {}, c.help};
-    for (const auto& p : pools) {
+    for (const auto& p : snapshot.pools) {
       const std::string pod = podLabel(p.source_ip);
       const size_t slash = pod.find('/');
       f.points.push_back({c.name,
                           {{"namespace", slash == std::string::npos ? "" : pod.substr(0, slash)},
                            {"pod", slash == std::string::npos ? pod : pod.substr(slash + 1)},
-                           {"upstream", proxy::config::toString(p.pool->upstream())}},
-                          static_cast<double>(p.pool->stats().*c.field)});
+                           {"upstream", proxy::config::toString(p.upstream)}},
+                          static_cast<double>(p.stats.*c.field)});
     }
     families.push_back(std::move(f));
   }

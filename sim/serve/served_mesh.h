@@ -12,8 +12,12 @@
 // A RealNetwork maps the world's virtual addresses to those ports, so the gateway reaches the
 // sidecars, and the sidecars their apps, over TCP.
 //
-// Threading: everything but the app servers runs on one io_context thread, the one calling
-// run(). stop() may be called from any thread.
+// Threading: the proxies, their listeners and pools run on one io_context thread, the one
+// calling run(). The admin page has a thread of its own, as Envoy's admin runs on the main
+// thread, away from the workers: a scrape takes a snapshot of the counters on the data thread
+// (copies, a few microseconds) and renders the text on the admin thread, so scraping does not
+// slow the data path. The app servers have their own threads. stop() may be called from any
+// thread.
 //
 // Example:
 //   auto mesh = ServedMesh::create(std::move(manifests)).value();
@@ -25,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -35,6 +40,7 @@
 #include "proxy/net/connection_pool.h"
 #include "proxy/net/http_server.h"
 #include "proxy/proxy.h"
+#include "proxy/stats/istio_stats.h"
 #include "sim/apps/app.h"
 #include "sim/istio/translate.h"
 #include "sim/k8s/world.h"
@@ -112,6 +118,20 @@ public:
 
 private:
   class AdminHandler;
+  // What /stats/prometheus shows, copied on the io_context thread; rendered on any thread.
+  struct StatsSnapshot {
+    std::vector<proxy::stats::IstioStats> proxies;       // in proxies_ order
+    std::vector<proxy::net::HttpServerStats> listeners;  // in listeners_ order
+    struct Pool {
+      uint32_t source_ip = 0;
+      proxy::config::Address upstream;
+      proxy::net::ConnectionPoolStats stats;
+    };
+    std::vector<Pool> pools;
+  };
+  StatsSnapshot snapshot() const;
+  // Reads only what build() fixed (the world, the listeners' labels), so any thread may call it.
+  std::string render(const StatsSnapshot& snapshot) const;
 
   explicit ServedMesh(uint64_t seed);
   Status build(Manifests manifests, const ServeOptions& options);
@@ -124,6 +144,10 @@ private:
   // Declaration order is destruction order reversed: the io_context goes last.
   boost::asio::io_context io_context_;
   proxy::AsioDispatcher dispatcher_;
+  // The admin page's loop and thread (see the file comment).
+  boost::asio::io_context admin_io_;
+  proxy::AsioDispatcher admin_dispatcher_;
+  std::thread admin_thread_;
   proxy::SeededRandom random_;
   std::unique_ptr<net::RealNetwork> network_;
   k8s::World world_;

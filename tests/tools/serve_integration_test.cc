@@ -202,6 +202,37 @@ TEST(ServeIntegrationTest, RoutesAServiceEntryHostToARealServerOnLoopback) {
   });
 }
 
+TEST(ServeIntegrationTest, CapsConnectionsAndClosesIdleOnes) {
+  const std::string src = MESHSIM_SOURCE_DIR;
+  MeshsimServe serve({"-f", src + "/fixtures/istio/ingressgateway.yaml", "-f",
+                      src + "/fixtures/hello", "--max-connections", "2", "--idle-timeout", "0.5"});
+  const std::string gateway =
+      serve.waitFor(std::regex("gateway listening on 127\\.0\\.0\\.1:(\\d+)"));
+  ASSERT_FALSE(gateway.empty());
+  serve.waitFor(
+      std::regex("downstream connections: at most 2 across all listeners; idle ones "
+                 "closed after 0.5 s"));
+  // The request takes the client's connection and one from the gateway to the sidecar.
+  RawClient first(port(gateway));
+  first.send("GET / HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+  auto r = first.readResponse();
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  // Both counted connections are open: a new client is accepted and closed at once.
+  RawClient refused(port(gateway), std::chrono::milliseconds(300));
+  EXPECT_TRUE(refused.waitForClose());
+  EXPECT_EQ(refused.received(), "");
+  // The idle timeout closes the client's connection, and the gateway's to the sidecar alike
+  // (every listener has it), so a new client fits.
+  EXPECT_TRUE(first.waitForClose());
+  RawClient later(port(gateway));
+  later.send("GET / HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+  auto again = later.readResponse();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(serve.stop(SIGINT), 0) << serve.output();
+}
+
 TEST(ServeIntegrationTest, RefusesInvalidManifestsWithExitCode2) {
   MeshsimServe serve({"-f", "/nonexistent/manifests.yaml"});
   EXPECT_EQ(serve.stop(0), 2);

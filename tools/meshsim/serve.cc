@@ -1,9 +1,13 @@
 // meshsim serve: the world of a set of manifests, run for real on loopback ports.
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +29,27 @@ struct ServeArgs {
   std::vector<std::string> apps;
   uint64_t seed = 1;
   double request_headers_timeout_s = 10;
+  double idle_timeout_s = 3600;
+  // Downstream connections open at once across every listener; unset: from the descriptor
+  // limit (see defaultMaxConnections), 0: no limit.
+  std::optional<size_t> max_connections;
 };
+
+// The connection cap that keeps a flood of connections from using up the process's file
+// descriptors: every downstream connection between two proxies of the mesh takes two
+// descriptors (both of its ends are in this process), so half of what the soft RLIMIT_NOFILE
+// leaves after the fixed needs: the listeners, the connections to the app servers (two
+// descriptors each, at most `app_connections` of them), the admin page (64) and 64 spare. At
+// least 16. 0 (no limit) when the descriptor limit is infinite.
+size_t defaultMaxConnections(size_t listeners, size_t app_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return 0;
+  }
+  const size_t reserve = listeners + 2 * app_connections + 64 + 64;
+  const auto soft = static_cast<size_t>(limit.rlim_cur);
+  return std::max<size_t>(16, soft > reserve ? (soft - reserve) / 2 : 0);
+}
 
 // "127.0.0.1:18081" -> Address.
 StatusOr<proxy::config::Address> parseHostPort(const std::string& text) {
@@ -61,6 +85,11 @@ int serveCommand(const ServeArgs& args) {
   options.seed = args.seed;
   options.listener_options.request_headers_timeout = std::chrono::duration_cast<proxy::Duration>(
       std::chrono::duration<double>(args.request_headers_timeout_s));
+  options.listener_options.idle_timeout = std::chrono::duration_cast<proxy::Duration>(
+      std::chrono::duration<double>(args.idle_timeout_s));
+  // One cap for all listeners; its value is known once the mesh says how many there are.
+  auto limit = std::make_shared<proxy::net::SharedConnectionLimit>();
+  options.listener_options.shared_limit = limit;
   for (const auto& app : args.apps) {
     const size_t eq = app.find('=');
     auto address = eq == std::string::npos ? StatusOr<proxy::config::Address>(invalidArgumentError(
@@ -81,6 +110,14 @@ int serveCommand(const ServeArgs& args) {
   for (const auto& w : (*mesh)->warnings()) {
     std::cerr << w << "\n";
   }
+  size_t listeners = 0;
+  size_t apps = 0;
+  for (const auto& e : (*mesh)->endpoints()) {
+    listeners += e.kind == sim::serve::ServedEndpoint::Kind::App ? 0 : 1;
+    apps += e.kind == sim::serve::ServedEndpoint::Kind::App ? 1 : 0;
+  }
+  limit->max =
+      args.max_connections.value_or(defaultMaxConnections(listeners, apps * options.app_threads));
   std::cout << "gateway listening on 127.0.0.1:" << (*mesh)->gatewayPort() << "\n";
   std::cout << "admin listening on 127.0.0.1:" << (*mesh)->adminPort() << " (/stats/prometheus)\n";
   for (const auto& e : (*mesh)->endpoints()) {
@@ -90,6 +127,14 @@ int serveCommand(const ServeArgs& args) {
     std::cout << "  " << toString(e.kind) << " " << e.pod << " "
               << proxy::config::toString(e.virtual_address) << " -> "
               << proxy::config::toString(e.real_address) << "\n";
+  }
+  std::cout << "downstream connections: "
+            << (limit->max == 0 ? std::string("no limit") : "at most " + std::to_string(limit->max))
+            << " across all listeners; idle ones closed ";
+  if (args.idle_timeout_s > 0) {
+    std::cout << "after " << args.idle_timeout_s << " s\n";
+  } else {
+    std::cout << "never\n";
   }
   std::cout << "serving; Ctrl-C stops" << std::endl;
 
@@ -126,6 +171,17 @@ Command addServeCommand(CLI::App& app) {
   serve
       ->add_option("--request-headers-timeout", args->request_headers_timeout_s,
                    "Seconds a client may take to send request headers before a 408 (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--idle-timeout", args->idle_timeout_s,
+                   "Seconds a client connection may stay idle before it is closed (default 3600, "
+                   "Envoy's; 0: never)")
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--max-connections", args->max_connections,
+                   "Downstream connections open at once across all listeners; more are accepted "
+                   "and closed at once (default: what the file descriptor limit leaves room for; "
+                   "0: no limit)")
       ->check(CLI::NonNegativeNumber);
   return [serve, args] { return *serve ? serveCommand(*args) : -1; };
 }

@@ -822,6 +822,46 @@ TEST(RequestParserTest, MalformedChunkIs400) {
   }
 }
 
+TEST(RequestParserTest, BareLineFeedInChunkedFramingIs400AtOnce) {
+  // Beast ends chunk lines only at CRLF: without this check a last chunk ended by a bare LF
+  // waits for bytes that never come (the connection is held until its idle timeout).
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string& body : {
+           std::string("1\r\na\r\n0\n\r\n"),
+           std::string("1\r\na\r\n0\r\n\n"),
+           std::string("0\n\r\n"),
+           std::string("0\r\n\n"),
+           std::string("1\na\r\n0\r\n\r\n"),
+           std::string("1\r\na\n0\r\n\r\n"),
+           std::string("0\r\nX-T: 1\n\r\n"),
+       }) {
+    SCOPED_TRACE(body);
+    expectError(feedRequest(head + body), CodecError::Malformed, 400);
+    // Fed byte by byte, the error comes with the bare LF, not later.
+    RequestParser parser;
+    ASSERT_EQ(ParseStatus::NeedMore, parser.feed(head).status);
+    size_t bare = 0;
+    while (body[bare] != '\n' || (bare > 0 && body[bare - 1] == '\r')) {
+      ++bare;
+    }
+    RequestParseResult last;
+    size_t fed = 0;
+    for (; fed < body.size(); ++fed) {
+      last = parser.feed(body.substr(fed, 1));
+      if (last.status != ParseStatus::NeedMore) {
+        break;
+      }
+    }
+    ASSERT_EQ(ParseStatus::Error, last.status);
+    EXPECT_EQ(400, last.error.http_status);
+    EXPECT_EQ(bare, fed);
+  }
+  // Line feeds inside chunk data are data.
+  RequestParseResult r = feedRequest(head + "3\r\na\nb\r\n1\r\n\n\r\n0\r\n\r\n");
+  ASSERT_EQ(ParseStatus::Complete, r.status) << r.error.message;
+  EXPECT_EQ("a\nb\n", r.message->body);
+}
+
 TEST(RequestParserTest, EndlessChunkLineFailsOverLimit) {
   CodecLimits limits;
   limits.max_header_bytes = 1024;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -59,9 +60,12 @@ public:
           }
         }) {}
   ~ScriptedUpstream() {
+    // Shutting a listening socket down wakes an accept() still waiting for a connection that
+    // a failing test never made.
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+    thread_.join();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
-    thread_.join();
   }
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
@@ -301,6 +305,34 @@ TEST_F(ConnectionPoolTest, DoesNotRetryAPost) {
   EXPECT_EQ(send(request()).response->status, 200);
   Outcome post = send(request("POST"));
   EXPECT_EQ(post.reset, ResetReason::ConnectionTermination);
+  EXPECT_EQ(stats().upstream_rq_retry, 0u);
+}
+
+TEST_F(ConnectionPoolTest, NeverReusesAConnectionClosedWithTheResponse) {
+  // The first connection answers keep-alive and closes in the same segment (corked write, then
+  // FIN): no second readiness event comes, so the pool must see the close in the event that
+  // brought the response. The POST that follows must go out on a new connection.
+  ScriptedUpstream upstream(2, [](tcp::socket& s, int index) {
+    ScriptedUpstream::readRequest(s);
+    const std::string ok =
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::string(index == 0 ? "a" : "b");
+    if (index == 0) {
+      const int on = 1;
+      setsockopt(s.native_handle(), IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+      boost::asio::write(s, boost::asio::buffer(ok));
+      ::shutdown(s.native_handle(), SHUT_WR);
+      s.close();  // A request sent here now would be answered with a reset.
+      return;
+    }
+    boost::asio::write(s, boost::asio::buffer(ok));
+  });
+  makePool(upstream.port());
+  EXPECT_EQ(send(request()).response->body, "a");
+  Outcome post = send(request("POST"));
+  ASSERT_NE(post.response, nullptr) << "reset: " << toString(post.reset);
+  EXPECT_EQ(post.response->status, 200);
+  EXPECT_EQ(post.response->body, "b");
+  EXPECT_EQ(stats().upstream_cx_total, 2u);
   EXPECT_EQ(stats().upstream_rq_retry, 0u);
 }
 

@@ -13,8 +13,9 @@ namespace {
 class CountingWatcher : public EdgePoller::Watcher {
 public:
   explicit CountingWatcher(int fd) : fd_(fd) {}
-  void onPollReadable() override {
+  void onPollReadable(uint32_t events) override {
     ++calls;
+    hung_up = hung_up || EdgePoller::peerClosed(events);
     char buf[64];
     while (true) {  // edge-triggered: drain
       const ssize_t n = ::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
@@ -28,6 +29,7 @@ public:
   int calls = 0;
   size_t bytes = 0;
   bool eof = false;
+  bool hung_up = false;
 
 private:
   int fd_;
@@ -64,12 +66,14 @@ TEST_F(EdgePollerTest, EveryArrivalCallsTheWatcherWithoutReArming) {
     poll();
     EXPECT_EQ(w.calls, i);
     EXPECT_EQ(w.bytes, 4u * static_cast<size_t>(i));
+    EXPECT_FALSE(w.hung_up);
   }
   ::close(fds_[1]);  // a hang-up is an arrival too
   fds_[1] = -1;
   poll();
   EXPECT_EQ(w.calls, 4);
   EXPECT_TRUE(w.eof);
+  EXPECT_TRUE(w.hung_up);
   poller.remove(token);
 }
 

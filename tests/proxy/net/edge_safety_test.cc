@@ -115,6 +115,16 @@ TEST_F(EdgeSafetyTest, TransferEncodingWithContentLengthGets400) {
       400);
 }
 
+TEST_F(EdgeSafetyTest, LastChunkEndedByABareLineFeedGets400AtOnce) {
+  // Before: held until the idle timeout, waiting for a CRLF that never comes.
+  options_.idle_timeout = std::chrono::seconds(60);
+  start();
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  expectRefused(head + "1\r\na\r\n0\n\r\n", 400);
+  expectRefused(head + "1\r\na\r\n0\r\n\n", 400);
+  EXPECT_EQ(stats().downstream_cx_protocol_error, 2u);
+}
+
 TEST_F(EdgeSafetyTest, DifferingContentLengthsGet400) {
   start();
   expectRefused("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",

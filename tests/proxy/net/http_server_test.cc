@@ -1,5 +1,9 @@
 #include "proxy/net/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -205,12 +209,133 @@ TEST_F(HttpServerTest, DoesNotForwardHopByHopHeaders) {
   RawClient client(port());
   client.send(
       "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n"
-      "TE: trailers\r\nUpgrade: h2c\r\nProxy-Connection: keep-alive\r\nExpect: 100-continue\r\n"
-      "X-Kept: yes\r\n\r\n");
+      "TE: trailers\r\nUpgrade: h2c\r\nProxy-Connection: keep-alive\r\nX-Kept: yes\r\n\r\n");
   ASSERT_NE(client.readResponse(), nullptr);
   const http::Request seen = io_.call([&] { return handler.last; });
   EXPECT_EQ(seen.headers.size(), 1u);
   ASSERT_NE(seen.headers.get("x-kept"), nullptr);
+}
+
+TEST_F(HttpServerTest, AnswersExpectContinueBeforeTheBody) {
+  start(echo_);
+  RawClient client(port());
+  // The client holds the body back until it hears "100 Continue" (curl waits a second).
+  client.send("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n");
+  auto interim = client.readResponse();
+  ASSERT_NE(interim, nullptr);
+  EXPECT_EQ(interim->status, 100);
+  client.send("hello");
+  auto final_response = client.readResponse();
+  ASSERT_NE(final_response, nullptr);
+  EXPECT_EQ(final_response->status, 200);
+  EXPECT_EQ(final_response->body, "POST /up 5");
+  // The next request on the connection has no expectation: no interim answer.
+  client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+  auto next = client.readResponse();
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "GET /next 0");
+}
+
+TEST_F(HttpServerTest, PassesTheExpectationOnAndSkipsTheInterimWhenTheBodyIsHere) {
+  // Istio has Envoy proxy "Expect: 100-continue" (proxy_100_continue): the handler sees it.
+  CapturingHandler handler;
+  start(handler);
+  RawClient client(port());
+  client.send("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok");
+  auto r = client.readResponse();
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  const http::Request seen = io_.call([&] { return handler.last; });
+  ASSERT_NE(seen.headers.get("expect"), nullptr);
+  EXPECT_EQ(*seen.headers.get("expect"), "100-continue");
+  EXPECT_EQ(seen.body, "ok");
+}
+
+TEST_F(HttpServerTest, RoutesAnAbsoluteFormTargetOnItsAuthority) {
+  CapturingHandler handler;
+  start(handler);
+  RawClient client(port());
+  const struct {
+    std::string target;
+    std::string authority;
+    std::string path;
+  } cases[] = {
+      {"http://hello.com/", "hello.com", "/"},
+      {"http://hello.com", "hello.com", "/"},
+      {"HTTP://hello.com:8080/a/b?c=d", "hello.com:8080", "/a/b?c=d"},
+      {"http://hello.com?q=1", "hello.com", "/?q=1"},
+      {"http://127.0.0.1:80/x", "127.0.0.1:80", "/x"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.target);
+    client.send("GET " + c.target + " HTTP/1.1\r\nHost: other.example\r\n\r\n");
+    auto r = client.readResponse();
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->status, 200);
+    const http::Request seen = io_.call([&] { return handler.last; });
+    EXPECT_EQ(seen.authority, c.authority);
+    EXPECT_EQ(seen.path, c.path);
+  }
+}
+
+TEST_F(HttpServerTest, RefusesABadAbsoluteFormTarget) {
+  start(echo_);
+  const struct {
+    std::string target;
+    int status;
+  } cases[] = {
+      {"https://hello.com/", 403},  // https in the clear, as Envoy at an edge
+      {"ftp://hello.com/", 400},     {"http:///x", 400},  {"http://user@hello.com/", 400},
+      {"http://hello.com:8x/", 400}, {"hello.com/", 400}, {"://hello.com/", 400},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.target);
+    RawClient client(port());
+    client.send("GET " + c.target + " HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+    ASSERT_TRUE(client.waitForClose());
+    EXPECT_EQ(client.received().rfind("HTTP/1.1 " + std::to_string(c.status) + " ", 0), 0u)
+        << client.received();
+  }
+  EXPECT_EQ(io_.call([this] { return echo_.requests; }), 0);
+}
+
+TEST_F(HttpServerTest, ServersSharingALimitRefuseConnectionsBeyondIt) {
+  HttpServerOptions options;
+  options.shared_limit = std::make_shared<SharedConnectionLimit>();
+  options.shared_limit->max = 2;
+  start(echo_, options);
+  EchoHandler other_handler;
+  auto other = io_.call([&] {
+    return HttpServer::create(io_.dispatcher(), {config::kLoopback, 0}, other_handler, options)
+        .value();
+  });
+  auto client1 = std::make_unique<RawClient>(port());
+  RawClient client2(other->port());
+  for (RawClient* c : {client1.get(), &client2}) {
+    c->send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    ASSERT_NE(c->readResponse(), nullptr);
+  }
+  // A third connection, to either server, is accepted and closed at once.
+  RawClient refused(other->port());
+  EXPECT_TRUE(refused.waitForClose());
+  EXPECT_EQ(refused.received(), "");
+  EXPECT_EQ(io_.call([&] { return other->stats().downstream_cx_overflow; }), 1u);
+  // Once one closes there is room again.
+  client1.reset();
+  const auto deadline = std::chrono::steady_clock::now() + testing::kTestDeadline;
+  while (io_.call([&] { return options.shared_limit->open; }) != 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  RawClient admitted(port());
+  admitted.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_NE(admitted.readResponse(), nullptr);
+  io_.call([&] {
+    other.reset();
+    return 0;
+  });
+  EXPECT_EQ(io_.call([&] { return options.shared_limit->open; }), 1u);
 }
 
 TEST_F(HttpServerTest, TellsTheHandlerWhereTheConnectionComesFrom) {
@@ -236,6 +361,59 @@ TEST_F(HttpServerTest, ClosesAnIdleConnection) {
   EXPECT_TRUE(client.waitForClose());
   EXPECT_EQ(stats().downstream_cx_idle_timeout, 1u);
   EXPECT_EQ(stats().downstream_cx_active, 0u);
+}
+
+// Sends `request` and the client's FIN in one segment (corked, then shut down for writing), as
+// a client that sends one request and half-closes does when the kernel coalesces them.
+void sendWithFin(RawClient& client, const std::string& request) {
+  const int fd = client.socket().native_handle();
+  const int on = 1;
+  ASSERT_EQ(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+  client.send(request);
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+}
+
+TEST_F(HttpServerTest, SeesAFinThatCameWithTheRequest) {
+  // The request and its FIN arrive in one read: the server answers (inline here), then reads on
+  // to the end of the stream and closes, instead of holding the socket in CLOSE-WAIT until the
+  // idle timeout.
+  start(echo_);
+  for (int i = 0; i < 20; ++i) {
+    RawClient client(port());
+    sendWithFin(client, "GET /hc HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+    ASSERT_TRUE(client.waitForClose()) << "connection " << i << " left open";
+    EXPECT_EQ(client.received().rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << client.received();
+  }
+  const HttpServerStats s = stats();
+  EXPECT_EQ(s.downstream_cx_total, 20u);
+  EXPECT_EQ(s.downstream_cx_active, 0u);
+  EXPECT_EQ(s.downstream_rq_2xx, 20u);
+}
+
+TEST_F(HttpServerTest, ResetsARequestInFlightWhenTheClientHangsUpWithIt) {
+  // As Envoy's HTTP connection manager (no half-close): the end of the client's stream closes
+  // the connection, and the handler hears that the exchange is cancelled.
+  class Holding : public RequestHandler {
+  public:
+    void onRequest(const ConnectionInfo& connection, http::RequestPtr /*request*/,
+                   ResponseCallback done) override {
+      cancel = connection.cancel;
+      held = std::move(done);
+    }
+    CancellationPtr cancel;
+    ResponseCallback held;
+  } holding;
+  start(holding);
+  RawClient client(port());
+  sendWithFin(client, "GET /hc HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+  ASSERT_TRUE(client.waitForClose()) << "connection left open";
+  EXPECT_EQ(client.received(), "");
+  EXPECT_TRUE(io_.call([&] { return holding.cancel != nullptr && holding.cancel->cancelled(); }));
+  EXPECT_EQ(stats().downstream_cx_active, 0u);
+  io_.call([&] {
+    holding.held = nullptr;
+    return 0;
+  });
 }
 
 TEST_F(HttpServerTest, FailsToBindAPortInUse) {

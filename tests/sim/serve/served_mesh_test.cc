@@ -1,5 +1,8 @@
 #include "sim/serve/served_mesh.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -168,6 +171,85 @@ TEST(ServedMeshTest, ExposesIstioMetricsWithThePeerIdentityCarriedOverTcp) {
   EXPECT_THAT(text, HasSubstr("meshsim_downstream_rq_total{namespace=\"istio-system\","
                               "pod=\"istio-ingressgateway-0\",listener_port=\"8080\"} 1"));
   EXPECT_EQ(get(mesh->adminPort(), "admin", "/nope")->status, 404);
+}
+
+// Reads the gateway listener's meshsim_downstream_cx_active from the admin page.
+std::string gatewayActiveConnections(uint16_t admin_port) {
+  auto metrics = get(admin_port, "admin", "/stats/prometheus");
+  if (metrics == nullptr) {
+    return "";
+  }
+  const std::string key =
+      "meshsim_downstream_cx_active{namespace=\"istio-system\",pod=\"istio-ingressgateway-0\","
+      "listener_port=\"8080\"} ";
+  const size_t at = metrics->body.find(key);
+  return at == std::string::npos
+             ? ""
+             : metrics->body.substr(at + key.size(),
+                                    metrics->body.find('\n', at) - at - key.size());
+}
+
+TEST(ServedMeshTest, AClientThatSendsItsFinWithTheRequestLeavesNothingOpen) {
+  // The reproducer: a client corks, sends a request and shuts its side down, so the
+  // request and the FIN arrive in one segment. The gateway must see the FIN and close (as
+  // Envoy does without half-close, the request in flight is reset), not keep the socket in
+  // CLOSE-WAIT, counted active, until the idle timeout.
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  for (int i = 0; i < 50; ++i) {
+    RawClient client(mesh->gatewayPort());
+    const int fd = client.socket().native_handle();
+    const int on = 1;
+    ASSERT_EQ(setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+    client.send("GET /hc HTTP/1.1\r\nHost: hello.com\r\n\r\n");
+    ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+    ASSERT_TRUE(client.waitForClose()) << "connection " << i << " left open";
+  }
+  std::string active;
+  for (int i = 0; i < 200 && active != "0"; ++i) {
+    active = gatewayActiveConnections(mesh->adminPort());
+    if (active != "0") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_EQ(active, "0");
+  // Still serving.
+  auto r = get(mesh->gatewayPort(), "hello.com", "/");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST(ServedMeshTest, RoutesAnAbsoluteFormRequestOnTheUrisAuthority) {
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  RawClient client(mesh->gatewayPort());
+  client.send("GET http://hello.com/abs?x=1 HTTP/1.1\r\nHost: unknown.example\r\n\r\n");
+  auto r = client.readResponse();
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("\"pod\": \"hello-0\""));
+  EXPECT_THAT(r->body, HasSubstr("\"path\": \"/abs?x=1\""));
+  EXPECT_THAT(r->body, HasSubstr("\"host\": \"hello.com\""));
+}
+
+TEST(ServedMeshTest, TheAdminPageHasAThreadOfItsOwn) {
+  auto created = ServedMesh::create(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(created.ok()) << created.status().toString();
+  ServedMesh& mesh = **created;
+  // The data loop is not running: the admin page answers anyway.
+  auto ready = get(mesh.adminPort(), "admin", "/ready");
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->status, 200);
+  // A scrape waits for its snapshot from the data loop, and is answered once that runs.
+  RawClient scrape(mesh.adminPort());
+  scrape.send("GET /stats/prometheus HTTP/1.1\r\nHost: admin\r\n\r\n");
+  std::thread data([&] { mesh.run(); });
+  auto metrics = scrape.readResponse();
+  mesh.stop();
+  data.join();
+  ASSERT_NE(metrics, nullptr);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_THAT(metrics->body, HasSubstr("meshsim_downstream_cx_total{namespace=\"istio-system\""));
 }
 
 TEST(ServedMeshTest, PromtoolAcceptsTheMetrics) {
