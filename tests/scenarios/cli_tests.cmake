@@ -126,3 +126,13 @@ add_test(NAME cli.run_progress
 set_tests_properties(cli.run_progress PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77
                      PASS_REGULAR_EXPRESSION "ok: --progress=always without.*ok: --progress=auto.*ok: --progress=never.*ok: --progress=always on a terminal")
 include(${CMAKE_CURRENT_SOURCE_DIR}/conformance/conformance_tests.cmake)
+
+# Every scenario's JSON report, byte for byte, against tests/golden/scenarios/ (seeded runs are
+# deterministic; a speed-up or refactor must leave them as they are). Regenerate after a change of
+# behaviour: tests/golden/scenario_reports.sh --update build/default/meshsim
+add_test(NAME cli.golden_scenario_reports
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/golden/scenario_reports.sh $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.golden_scenario_reports PROPERTIES LABELS "cli;scenario"
+                     PASS_REGULAR_EXPRESSION "golden reports match: [0-9]+ scenarios"
+                     FAIL_REGULAR_EXPRESSION "FAIL ")
