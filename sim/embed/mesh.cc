@@ -15,6 +15,8 @@
 
 #include "proxy/stats/access_log.h"
 #include "proxy/stats/prometheus.h"
+#include "sim/driver/scrape_clock.h"
+#include "sim/driver/traffic.h"
 #include "sim/json.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
@@ -89,22 +91,6 @@ ReceivedRequest receivedOf(PodInfo pod, const proxy::http::Request& r,
   out.body = r.body;
   out.at = at;
   return out;
-}
-
-const char* errorNameOf(proxy::ResetReason reason) {
-  switch (reason) {
-    case proxy::ResetReason::ConnectFailure:
-      return "refused";
-    case proxy::ResetReason::Timeout:
-      return "timeout";
-    case proxy::ResetReason::Overflow:
-      return "overflow";
-    case proxy::ResetReason::RemoteReset:
-    case proxy::ResetReason::ConnectionTermination:
-    case proxy::ResetReason::None:
-      break;
-  }
-  return "reset";
 }
 
 // Custom apps by pod selector; one table per built mesh, shared by the apps' behaviours.
@@ -367,22 +353,17 @@ const ServiceGraph::Edge* ServiceGraph::edge(std::string_view source,
 // --- Mesh::Impl ------------------------------------------------------------------------------
 
 struct Mesh::Impl {
-  // Where a request goes and who sends it: an outside client when `pods` is empty, else the
-  // apps of `pods`, taking turns.
-  struct Target {
-    proxy::config::Address to;
-    std::vector<size_t> pods;
-  };
+  // A request ready to send: who sends, where to, and the request itself.
   struct Prepared {
-    Request request;
-    sim::Url url;
-    Target target;
+    sim::driver::Target target;
+    std::unique_ptr<sim::driver::RequestTemplate> request;
   };
   // A batch being sent; shared with the callbacks on the loop.
   struct Batch {
+    Prepared prepared;
     std::vector<std::optional<Response>> responses;
-    size_t sent = 0;
-    size_t done = 0;
+    std::unique_ptr<sim::driver::Stream> stream;
+    std::function<void(Response)> on_done;  // sendAsync's callback
   };
 
   std::unique_ptr<sim::Mesh> mesh;
@@ -393,48 +374,14 @@ struct Mesh::Impl {
   // The latest request an app received for each request in flight, by tag.
   std::unordered_map<uint64_t, ReceivedRequest> upstream;
   uint64_t next_tag = 1;
-  // Scrapes every options.scrape_interval of virtual time (the first at 0), plus one whenever a
-  // query runs.
+  // Scrapes every options.scrape_interval of virtual time (the first when the mesh is built),
+  // plus one whenever a query runs.
   sim::telemetry::Tsdb tsdb;
-  proxy::MonotonicTime next_scrape{};
+  std::unique_ptr<sim::driver::ScrapeClock> clock;
+  // sendAsync() batches until their response is in.
+  std::vector<std::unique_ptr<Batch>> async;
 
   proxy::VirtualDispatcher& loop() const { return mesh->loop(); }
-
-  void scrapeNow() { tsdb.scrape(loop().elapsed(), sim::telemetry::scrapeMesh(*mesh)); }
-
-  // Takes the periodic scrapes due before `t` (a scrape at time T sees every event due at or
-  // before T, as in telemetry::runAndScrape()). Moves the clock to the last of them.
-  void scrapeBefore(proxy::MonotonicTime t) {
-    if (options.scrape_interval.count() <= 0) {
-      return;
-    }
-    while (next_scrape < t) {
-      loop().runUntil(next_scrape);
-      scrapeNow();
-      next_scrape += options.scrape_interval;
-    }
-  }
-
-  // Runs every event due at the next event time. Returns false when none is pending.
-  bool step() {
-    const auto next = loop().nextEventTime();
-    if (!next) {
-      return false;
-    }
-    scrapeBefore(*next);
-    loop().runUntil(*next);
-    return true;
-  }
-
-  // Runs every event due at or before `deadline`, then sets the clock to it.
-  void runUntil(proxy::MonotonicTime deadline) {
-    for (auto next = loop().nextEventTime(); next && *next <= deadline;
-         next = loop().nextEventTime()) {
-      step();
-    }
-    scrapeBefore(deadline + std::chrono::nanoseconds(1));
-    loop().runUntil(deadline);
-  }
 
   void onAppRequest(const sim::k8s::PodState& pod, const proxy::http::Request& request) {
     if (request.tag == 0 && !options.record_requests) {
@@ -450,95 +397,46 @@ struct Mesh::Impl {
     }
   }
 
-  Result<Target> resolve(const From& from, const sim::Url& url) const {
-    Target t;
-    if (from.kind_ == From::Kind::Ingress) {
-      auto address = mesh->ingressAddress(from.name_, url.port);
-      if (!address.ok()) {
-        return toError(address.status());
-      }
-      t.to = *address;
-      return t;
-    }
-    const auto& all = mesh->world().pods();
-    const bool deployment = from.kind_ == From::Kind::Deployment;
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (all[i].namespace_name == from.namespace_ &&
-          (deployment ? all[i].workload == from.name_ && all[i].name != from.name_
-                      : all[i].name == from.name_)) {
-        t.pods.push_back(i);
-      }
-    }
-    if (t.pods.empty()) {
-      return Error(ErrorCode::NotFound, "cannot send from " + from.toString() + ": no such " +
-                                            (deployment ? "deployment" : "pod"));
-    }
-    if (all[t.pods.front()].gateway) {
-      return Error(ErrorCode::InvalidArgument,
-                   "cannot send from " + from.toString() + ": it is a gateway, not an app");
-    }
-    const sim::k8s::ServiceState* svc = mesh->world().resolve(url.host, from.namespace_);
-    if (svc == nullptr) {
-      return Error(ErrorCode::NotFound, "cannot resolve host \"" + url.host + "\" from namespace " +
-                                            from.namespace_ + ": no Service has that name");
-    }
-    t.to = proxy::config::Address{svc->cluster_ip, url.port};
-    return t;
-  }
-
   Result<Prepared> prepare(const Request& request, const From& from) const {
-    if (request.method.empty()) {
-      return Error(ErrorCode::InvalidArgument, "request " + request.url + ": empty method");
+    auto tmpl =
+        sim::driver::RequestTemplate::create(request.method, request.url,
+                                             std::vector<std::pair<std::string, std::string>>(
+                                                 request.headers.begin(), request.headers.end()),
+                                             request.body);
+    if (!tmpl.ok()) {
+      return toError(tmpl.status());
     }
-    auto url = sim::parseUrl(request.url);
-    if (!url.ok()) {
-      return toError(url.status());
-    }
-    auto target = resolve(from, *url);
+    sim::driver::Sender sender;
+    sender.kind = from.kind_ == From::Kind::Ingress ? sim::driver::Sender::Kind::Ingress
+                  : from.kind_ == From::Kind::Pod   ? sim::driver::Sender::Kind::Pod
+                                                    : sim::driver::Sender::Kind::Deployment;
+    sender.name = from.name_;
+    sender.namespace_name = from.namespace_;
+    auto target = sim::driver::resolveTarget(*mesh, sender, tmpl->url());
     if (!target.ok()) {
-      return target.error();
+      return Error(codeOf(target.status().code()),
+                   "cannot send from " + from.toString() + ": " + target.status().message());
     }
-    return Prepared{request, std::move(url).value(), std::move(target).value()};
+    return Prepared{std::move(target).value(),
+                    std::make_unique<sim::driver::RequestTemplate>(std::move(tmpl).value())};
   }
 
-  RequestPtr makeRequest(const Prepared& p, uint64_t tag) const {
-    auto r = std::make_unique<proxy::http::Request>();
-    r->method = p.request.method;
-    r->scheme = p.url.scheme;
-    r->authority = p.url.explicit_port ? p.url.host + ":" + std::to_string(p.url.port) : p.url.host;
-    r->path = p.url.path;
-    for (const auto& [k, v] : p.request.headers) {
-      if (k == "host") {
-        r->authority = v;
-      } else {
-        r->headers.add(k, v);
-      }
-    }
-    r->body = p.request.body;
-    if (!r->body.empty() && !r->headers.has("content-length")) {
-      r->headers.set("content-length", std::to_string(r->body.size()));
-    }
-    r->tag = tag;
-    return r;
-  }
-
-  Response toResponse(uint64_t tag, proxy::MonotonicTime sent_at, ResponsePtr r,
-                      proxy::ResetReason reset) {
+  Response toResponse(sim::driver::Completion& c) {
     Response out;
-    out.latency = loop().now() - sent_at;
-    if (auto it = upstream.find(tag); it != upstream.end()) {
+    out.latency = loop().now() - c.sent_at;
+    if (auto it = upstream.find(c.tag); it != upstream.end()) {
       out.upstream = std::move(it->second);
       upstream.erase(it);
     }
-    if (r == nullptr) {
-      out.error = errorNameOf(reset);
+    if (c.response == nullptr) {
+      out.error = sim::driver::errorName(c.reset);
       out.upstream.reset();
       return out;
     }
-    out.status = r->status;
-    out.headers = headersOf(r->headers);
-    out.body = std::move(r->body);
-    if (const sim::k8s::PodState* pod = mesh->podForOrigin(r->origin); pod != nullptr) {
+    out.status = c.response->status;
+    out.headers = headersOf(c.response->headers);
+    out.body = std::move(c.response->body);
+    if (const sim::k8s::PodState* pod = mesh->podForOrigin(c.response->origin); pod != nullptr) {
       out.served_by = pods[static_cast<size_t>(pod - mesh->world().pods().data())];
     } else {
       out.upstream.reset();  // a proxy answered; what an app saw belongs to no response
@@ -546,20 +444,40 @@ struct Mesh::Impl {
     return out;
   }
 
-  // Sends one request of `p` from sender number `sender`; `done` runs on the loop, later.
-  void start(const Prepared& p, size_t sender, std::function<void(Response)> done) {
-    const uint64_t tag = next_tag++;
-    const auto sent_at = loop().now();
-    auto callback = [this, tag, sent_at, done = std::move(done)](ResponsePtr r,
-                                                                 proxy::ResetReason reset) {
-      done(toResponse(tag, sent_at, std::move(r), reset));
-    };
-    if (p.target.pods.empty()) {
-      mesh->sendFromOutside(p.target.to, makeRequest(p, tag), std::move(callback));
-    } else {
-      mesh->sendFromPod(p.target.pods[sender % p.target.pods.size()], p.target.to,
-                        makeRequest(p, tag), std::move(callback));
+  // Starts sending `batch`'s requests as `pacing` says; each response lands in
+  // batch.responses, or goes to batch.on_done when it is set.
+  void start(Batch& batch, const sim::driver::Pacing& pacing) {
+    Batch* b = &batch;
+    batch.stream = std::make_unique<sim::driver::Stream>(
+        *mesh, batch.prepared.target, *batch.prepared.request, pacing,
+        [this](uint64_t) { return next_tag++; },
+        [this, b](sim::driver::Completion& c) {
+          Response r = toResponse(c);
+          if (b->on_done) {
+            b->on_done(std::move(r));
+            // The stream is still on the stack: free the batch later, from the loop.
+            loop().post([this, b] {
+              std::erase_if(async, [b](const auto& kept) { return kept.get() == b; });
+            });
+          } else {
+            b->responses[c.index] = std::move(r);
+          }
+        });
+    batch.stream->start();
+  }
+
+  Result<void> sendAsync(const Request& request, std::function<void(const Response&)> done,
+                         const From& from) {
+    auto prepared = prepare(request, from);
+    if (!prepared.ok()) {
+      return prepared.error();
     }
+    auto batch = std::make_unique<Batch>();
+    batch->prepared = std::move(prepared).value();
+    batch->on_done = [done = std::move(done)](Response r) { done(r); };
+    start(*batch, sim::driver::Pacing{});
+    async.push_back(std::move(batch));
+    return {};
   }
 
   Result<Responses> sendBatch(const Request& request, const Traffic& traffic) {
@@ -578,48 +496,21 @@ struct Mesh::Impl {
     if (!prepared.ok()) {
       return prepared.error();
     }
-    auto p = std::make_shared<Prepared>(std::move(prepared).value());
-    auto batch = std::make_shared<Batch>();
+    Batch batch;
+    batch.prepared = std::move(prepared).value();
     const auto count = static_cast<size_t>(traffic.count);
-    batch->responses.resize(count);
-
-    // Sends request number batch->sent; in closed loop, its completion sends the next.
-    std::shared_ptr<std::function<void()>> send_next = std::make_shared<std::function<void()>>();
-    const bool closed = traffic.rate <= 0;
-    *send_next = [this, p, batch, count, closed, weak = std::weak_ptr(send_next)] {
-      if (batch->sent >= count) {
-        return;
-      }
-      const size_t index = batch->sent++;
-      start(*p, index, [batch, index, closed, weak](Response r) {
-        batch->responses[index] = std::move(r);
-        ++batch->done;
-        if (auto next = weak.lock(); closed && next != nullptr) {
-          (*next)();
-        }
-      });
-    };
-    if (closed) {
-      for (size_t i = 0; i < std::min(count, static_cast<size_t>(traffic.concurrency)); ++i) {
-        (*send_next)();
-      }
-    } else {
-      for (size_t i = 0; i < count; ++i) {
-        const auto at = std::chrono::nanoseconds(
-            static_cast<int64_t>(static_cast<double>(i) * 1e9 / traffic.rate));
-        loop().postAfter(at, [send_next] { (*send_next)(); });
-      }
-    }
-    while (batch->done < count) {
-      if (!step()) {
+    batch.responses.resize(count);
+    start(batch, sim::driver::Pacing{traffic.count, traffic.concurrency, traffic.rate, {}});
+    while (batch.stream->done() < count) {
+      if (!clock->step()) {
         return Error(ErrorCode::Internal, "the mesh went idle with " +
-                                              std::to_string(count - batch->done) +
+                                              std::to_string(count - batch.stream->done()) +
                                               " requests unanswered");
       }
     }
     Responses out;
     out.responses.reserve(count);
-    for (auto& r : batch->responses) {
+    for (auto& r : batch.responses) {
       out.responses.push_back(std::move(*r));
     }
     return out;
@@ -778,8 +669,8 @@ Result<Mesh> MeshBuilder::build() const {
   impl->handlers = table;
   impl->options = options;
   table->loop = &impl->mesh->loop();
-  impl->scrapeNow();
-  impl->next_scrape = impl->loop().now() + options.scrape_interval;
+  impl->clock =
+      std::make_unique<sim::driver::ScrapeClock>(*impl->mesh, impl->tsdb, options.scrape_interval);
   for (const auto& pod : impl->mesh->world().pods()) {
     impl->pods.push_back(podInfoOf(pod));
   }
@@ -835,12 +726,7 @@ Result<void> Mesh::sendAsync(const Request& request, std::function<void(const Re
   if (!done) {
     return Error(ErrorCode::InvalidArgument, "sendAsync: the callback is empty");
   }
-  auto prepared = impl_->prepare(request, from);
-  if (!prepared.ok()) {
-    return prepared.error();
-  }
-  impl_->start(*prepared, 0, [done = std::move(done)](const Response& r) { done(r); });
-  return {};
+  return impl_->sendAsync(request, std::move(done), from);
 }
 
 std::chrono::nanoseconds Mesh::now() const {
@@ -848,11 +734,11 @@ std::chrono::nanoseconds Mesh::now() const {
 }
 
 void Mesh::advanceTime(std::chrono::nanoseconds duration) {
-  impl_->runUntil(impl_->loop().now() + std::max(duration, std::chrono::nanoseconds(0)));
+  impl_->clock->runUntil(impl_->loop().now() + std::max(duration, std::chrono::nanoseconds(0)));
 }
 
 void Mesh::runUntilIdle() {
-  while (impl_->step()) {
+  while (impl_->clock->step()) {
   }
 }
 
@@ -879,7 +765,7 @@ Result<double> Mesh::metric(std::string_view query) const {
   if (!q.ok()) {
     return toError(q.status());
   }
-  impl_->scrapeNow();
+  impl_->clock->scrapeNow();
   auto v = q->evaluateScalar(impl_->tsdb, impl_->loop().elapsed());
   if (!v.ok()) {
     return toError(v.status());
@@ -892,7 +778,7 @@ Result<std::vector<MetricSample>> Mesh::metricSamples(std::string_view query) co
   if (!q.ok()) {
     return toError(q.status());
   }
-  impl_->scrapeNow();
+  impl_->clock->scrapeNow();
   auto samples = q->evaluate(impl_->tsdb, impl_->loop().elapsed());
   if (!samples.ok()) {
     return toError(samples.status());

@@ -45,13 +45,25 @@ std::string seconds(std::chrono::nanoseconds t) {
 
 }  // namespace
 
-uint64_t percentileUs(std::vector<uint64_t> latencies_us, double q) {
-  if (latencies_us.empty()) {
+uint64_t percentileUs(const std::map<uint64_t, uint64_t>& latency_us, double q) {
+  uint64_t total = 0;
+  for (const auto& [us, n] : latency_us) {
+    total += n;
+  }
+  if (total == 0) {
     return 0;
   }
-  std::sort(latencies_us.begin(), latencies_us.end());
-  const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(latencies_us.size())));
-  return latencies_us[std::min(latencies_us.size(), std::max<size_t>(rank, 1)) - 1];
+  const auto rank = std::min<uint64_t>(
+      total,
+      std::max<uint64_t>(static_cast<uint64_t>(std::ceil(q * static_cast<double>(total))), 1));
+  uint64_t seen = 0;
+  for (const auto& [us, n] : latency_us) {
+    seen += n;
+    if (seen >= rank) {
+      return us;
+    }
+  }
+  return latency_us.rbegin()->first;
 }
 
 std::string textReport(const RunResult& r) {
@@ -76,8 +88,8 @@ std::string textReport(const RunResult& r) {
       out += "  served  " + share(n, total) + "  (" + std::to_string(n) + ")  " +
              (pod.empty() ? std::string("local reply (no app)") : "pod " + pod) + "\n";
     }
-    out += "  latency p50 " + millis(percentileUs(t.latencies_us, 0.5)) + "  p99 " +
-           millis(percentileUs(t.latencies_us, 0.99)) + "  (virtual time)\n";
+    out += "  latency p50 " + millis(percentileUs(t.latency_us, 0.5)) + "  p99 " +
+           millis(percentileUs(t.latency_us, 0.99)) + "  (virtual time)\n";
   }
   if (!r.events.empty()) {
     out += "\nevents\n";
@@ -244,8 +256,8 @@ std::string jsonReport(const RunResult& r) {
     appendCounts(out, t.response_flags, [](const std::string& f) { return f; });
     out += ", \"errors\": ";
     appendCounts(out, t.errors, [](const std::string& e) { return e; });
-    out += ", \"latencyUs\": {\"p50\": " + std::to_string(percentileUs(t.latencies_us, 0.5)) +
-           ", \"p99\": " + std::to_string(percentileUs(t.latencies_us, 0.99)) + "}}";
+    out += ", \"latencyUs\": {\"p50\": " + std::to_string(percentileUs(t.latency_us, 0.5)) +
+           ", \"p99\": " + std::to_string(percentileUs(t.latency_us, 0.99)) + "}}";
   }
   out += "], \"events\": [";
   for (size_t i = 0; i < r.events.size(); ++i) {

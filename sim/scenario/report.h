@@ -36,7 +36,8 @@ using FileOutcome = std::variant<RunResult, RunError>;
 // (no wall-clock values); the suite's properties carry the file, the seed and the virtual time.
 std::string junitReport(const std::vector<FileOutcome>& outcomes);
 
-// The latency percentile `q` (0..1) of `latencies_us`, nearest-rank; 0 when empty.
-uint64_t percentileUs(std::vector<uint64_t> latencies_us, double q);
+// The latency percentile `q` (0..1), nearest-rank, of the latencies counted in `latency_us`
+// (microseconds -> requests); 0 when empty.
+uint64_t percentileUs(const std::map<uint64_t, uint64_t>& latency_us, double q);
 
 }  // namespace meshsim::sim::scenario

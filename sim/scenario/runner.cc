@@ -1,12 +1,17 @@
 #include "sim/scenario/runner.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <unordered_map>
 
 #include <re2/re2.h>
 
 #include "proxy/stats/response_flags.h"
+#include "sim/driver/scrape_clock.h"
+#include "sim/driver/traffic.h"
 #include "sim/mesh.h"
 #include "sim/scenario/report.h"
 #include "sim/telemetry/scrape.h"
@@ -106,167 +111,117 @@ std::string checkResponse(const Expectation& e, const proxy::http::Response* r) 
   return "";
 }
 
-const char* errorName(proxy::ResetReason reason) {
-  switch (reason) {
-    case proxy::ResetReason::ConnectFailure:
-      return "refused";
-    case proxy::ResetReason::RemoteReset:
-    case proxy::ResetReason::ConnectionTermination:
-    case proxy::ResetReason::Overflow:
-    case proxy::ResetReason::None:
-      return "reset";
-    case proxy::ResetReason::Timeout:
-      return "timeout";
-  }
-  return "reset";
-}
+// A stream's tag: the stream's number (from 1) in the low kStreamBits bits, the request's
+// number (from 1) above them. Proxies carry it to the apps, so that what an app receives is tied
+// to its stream and request without looking at any header.
+constexpr int kStreamBits = 20;
+constexpr uint64_t kStreamMask = (uint64_t{1} << kStreamBits) - 1;
 
-// Drives one traffic stream on the mesh's loop.
-class StreamDriver {
+// What a stream's finished requests add up to, in forms that are cheap to update per request (no
+// strings, no maps keyed by text, nothing kept per request); turned into the TrafficResult's
+// maps when the run ends.
+class Tally {
 public:
-  // `pods` empty: an outside client; else the pods (round robin) whose app sends.
-  StreamDriver(Mesh& mesh, const TrafficSpec& spec, uint64_t tag, proxy::config::Address to,
-               Url url, std::vector<const k8s::PodState*> pods, TrafficResult& result,
-               std::vector<MessageCheck> response_checks)
-      : mesh_(mesh),
-        spec_(spec),
-        tag_(tag),
-        to_(to),
-        url_(std::move(url)),
-        pods_(std::move(pods)),
-        result_(result),
-        response_checks_(std::move(response_checks)) {}
-
-  const std::vector<MessageCheck>& responseChecks() const { return response_checks_; }
-
-  void start() {
-    auto& loop = mesh_.loop();
-    if (spec_.rate > 0) {
-      // Open loop: request i leaves at start + i / rate, whatever is in flight.
-      for (int64_t i = 0; i < spec_.count; ++i) {
-        const auto at = spec_.start + std::chrono::nanoseconds(static_cast<int64_t>(
-                                          static_cast<double>(i) * 1e9 / spec_.rate));
-        loop.postAfter(at, [this] { sendOne(); });
-      }
+  void record(const driver::Completion& c, proxy::MonotonicTime now) {
+    const auto us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - c.sent_at).count());
+    if (latency_count_ == nullptr || us != latency_us_) {
+      latency_us_ = us;
+      latency_count_ = &latencies_[us];
+    }
+    ++*latency_count_;
+    if (c.response == nullptr) {
+      ++status_[0];
+      ++errors_[static_cast<size_t>(c.reset)];
       return;
     }
-    // Closed loop: `concurrency` clients, each sending its next request when the last ends.
-    const int64_t workers = std::min(spec_.concurrency, spec_.count);
-    for (int64_t i = 0; i < workers; ++i) {
-      loop.postAfter(spec_.start, [this] { sendOne(); });
+    const int status = c.response->status;
+    if (status > 0 && status < static_cast<int>(status_.size())) {
+      ++status_[static_cast<size_t>(status)];
+    } else {
+      ++other_status_[status];
     }
+    const uint32_t flags = c.response->response_flags;
+    auto f =
+        std::find_if(flags_.begin(), flags_.end(), [&](const auto& e) { return e.first == flags; });
+    if (f == flags_.end()) {
+      flags_.emplace_back(flags, 1);
+    } else {
+      ++f->second;
+    }
+    const uint64_t origin = c.response->origin;
+    if (origin >= origins_.size()) {
+      origins_.resize(origin + 1);
+    }
+    ++origins_[origin];
+  }
+
+  void finish(const Mesh& mesh, TrafficResult& out) const {
+    for (size_t code = 0; code < status_.size(); ++code) {
+      if (status_[code] != 0) {
+        out.status_counts[static_cast<int>(code)] += status_[code];
+      }
+    }
+    for (const auto& [code, n] : other_status_) {
+      out.status_counts[code] += n;
+    }
+    for (size_t r = 0; r < errors_.size(); ++r) {
+      if (errors_[r] != 0) {
+        out.errors[driver::errorName(static_cast<proxy::ResetReason>(r))] += errors_[r];
+      }
+    }
+    for (const auto& [flags, n] : flags_) {
+      out.response_flags[proxy::stats::responseFlagsToString(flags)] += n;
+    }
+    for (size_t origin = 0; origin < origins_.size(); ++origin) {
+      if (origins_[origin] != 0) {
+        const k8s::PodState* pod = mesh.podForOrigin(origin);
+        out.served_by[pod == nullptr ? "" : pod->id()] += origins_[origin];
+      }
+    }
+    out.latency_us.insert(latencies_.begin(), latencies_.end());
   }
 
 private:
-  proxy::http::RequestPtr makeRequest() const {
-    auto r = std::make_unique<proxy::http::Request>();
-    r->method = spec_.request.method;
-    r->scheme = url_.scheme;
-    r->authority = url_.explicit_port ? url_.host + ":" + std::to_string(url_.port) : url_.host;
-    r->path = url_.path;
-    for (const auto& [k, v] : spec_.request.headers) {
-      if (k == "host") {
-        r->authority = v;
-      } else {
-        r->headers.add(k, v);
-      }
-    }
-    r->body = spec_.request.body;
-    r->tag = tag_;
-    if (!r->body.empty()) {
-      r->headers.set("content-length", std::to_string(r->body.size()));
-    }
-    return r;
-  }
-
-  void sendOne() {
-    if (static_cast<int64_t>(result_.sent) >= spec_.count) {
-      return;
-    }
-    ++result_.sent;
-    const auto sent_at = mesh_.loop().now();
-    auto done = [this, sent_at](proxy::http::ResponsePtr response, proxy::ResetReason reset) {
-      onDone(sent_at, std::move(response), reset);
-    };
-    if (pods_.empty()) {
-      mesh_.sendFromOutside(to_, makeRequest(), std::move(done));
-    } else {
-      mesh_.sendFromPod(*pods_[next_pod_++ % pods_.size()], to_, makeRequest(), std::move(done));
-    }
-  }
-
-  void onDone(proxy::MonotonicTime sent_at, proxy::http::ResponsePtr response,
-              proxy::ResetReason reset) {
-    for (auto& check : response_checks_) {
-      check.record(checkResponse(*check.expectation, response.get()));
-    }
-    const auto latency = mesh_.loop().now() - sent_at;
-    result_.latencies_us.push_back(static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
-    if (response == nullptr) {
-      ++result_.status_counts[0];
-      ++result_.errors[errorName(reset)];
-    } else {
-      ++result_.status_counts[response->status];
-      ++result_.response_flags[proxy::stats::responseFlagsToString(response->response_flags)];
-      const k8s::PodState* pod = mesh_.podForOrigin(response->origin);
-      ++result_.served_by[pod == nullptr ? "" : pod->id()];
-    }
-    if (spec_.rate <= 0) {
-      sendOne();
-    }
-  }
-
-  Mesh& mesh_;
-  const TrafficSpec& spec_;
-  uint64_t tag_;
-  proxy::config::Address to_;
-  Url url_;
-  std::vector<const k8s::PodState*> pods_;
-  size_t next_pod_ = 0;
-  TrafficResult& result_;
-  std::vector<MessageCheck> response_checks_;
+  std::array<uint64_t, 600> status_{};  // [0]: no response
+  std::map<int, uint64_t> other_status_;
+  std::array<uint64_t, static_cast<size_t>(proxy::ResetReason::Overflow) + 1> errors_{};
+  std::vector<std::pair<uint32_t, uint64_t>> flags_;  // response flag bits -> responses
+  std::vector<uint64_t> origins_;                     // Response::origin -> responses
+  std::unordered_map<uint64_t, uint64_t> latencies_;  // microseconds -> requests
+  uint64_t latency_us_ = 0;
+  uint64_t* latency_count_ = nullptr;  // &latencies_[latency_us_]; node addresses are stable
 };
 
-// Where a stream's requests go and who sends them: the gateway's external address for outside
-// clients; for a pod, the DNS answer for the URL's host (a Service's ClusterIP) from the pod's
-// namespace.
-Status resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url,
-                     proxy::config::Address* to, std::vector<const k8s::PodState*>* pods) {
-  if (spec.from == "ingress" || spec.from.starts_with("ingress/")) {
-    const std::string gateway = spec.from == "ingress" ? "" : spec.from.substr(8);
-    auto address = mesh.ingressAddress(gateway, url.port);
-    if (!address.ok()) {
-      return yaml::errorAt(spec.location, "from", address.status().message());
-    }
-    *to = *address;
-    return okStatus();
+// One traffic stream of the scenario: its request, its pacing and what it has seen.
+struct StreamState {
+  const TrafficSpec* spec = nullptr;
+  std::unique_ptr<driver::RequestTemplate> request;
+  std::unique_ptr<driver::Stream> stream;
+  Tally tally;
+  std::vector<MessageCheck> upstream_checks;
+  std::vector<MessageCheck> response_checks;
+  // Whether an expectation reads the attempts per request; only then are they recorded.
+  bool count_attempts = false;
+  // Per request in flight that reached an app (by tag): the highest x-envoy-attempt-count an app
+  // saw for it. Moved into `attempts` when the request ends.
+  std::unordered_map<uint64_t, uint64_t> attempts_in_flight;
+  std::map<uint64_t, uint64_t> attempts;  // attempts -> requests
+};
+
+// Where a stream's requests go and who sends them; errors name the scenario's field.
+StatusOr<driver::Target> resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url) {
+  auto from = driver::Sender::parse(spec.from, spec.namespace_name);
+  if (!from.ok()) {
+    return yaml::errorAt(spec.location, "from", from.status().message());
   }
-  const bool deployment = spec.from.starts_with("deployment/");
-  const std::string name = spec.from.substr(spec.from.find('/') + 1);
-  const auto& all = mesh.world().pods();
-  for (size_t i = 0; i < all.size(); ++i) {
-    if (all[i].namespace_name == spec.namespace_name &&
-        (deployment ? all[i].workload == name && all[i].name != name : all[i].name == name)) {
-      pods->push_back(&all[i]);
-    }
+  driver::TargetPart part = driver::TargetPart::From;
+  auto target = driver::resolveTarget(mesh, *from, url, &part);
+  if (!target.ok()) {
+    return yaml::errorAt(spec.location, part == driver::TargetPart::Url ? "request.url" : "from",
+                         target.status().message());
   }
-  if (pods->empty()) {
-    return yaml::errorAt(spec.location, "from",
-                         std::string("no ") + (deployment ? "deployment " : "pod ") +
-                             spec.namespace_name + "/" + name);
-  }
-  if (pods->front()->gateway) {
-    return yaml::errorAt(spec.location, "from", "traffic cannot start in a gateway pod");
-  }
-  const std::optional<uint32_t> ip = mesh.resolveHost(url.host, spec.namespace_name);
-  if (!ip) {
-    return yaml::errorAt(spec.location, "request.url",
-                         "cannot resolve host \"" + url.host + "\" from namespace " +
-                             spec.namespace_name + ": no Service or ServiceEntry has that name");
-  }
-  *to = proxy::config::Address{*ip, url.port};
-  return okStatus();
+  return target;
 }
 
 ExpectationResult newResult(const yaml::Location& at, std::string what) {
@@ -440,8 +395,8 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
     std::snprintf(name, sizeof(name), "p%g", q * 100);
     ExpectationResult r =
         newResult(e.location, "traffic " + t.name + ": latency " + name + " " + cmp.text);
-    const double ms = static_cast<double>(percentileUs(t.latencies_us, q)) / 1000.0;
-    r.passed = !t.latencies_us.empty() && cmp.holds(ms);
+    const double ms = static_cast<double>(percentileUs(t.latency_us, q)) / 1000.0;
+    r.passed = !t.latency_us.empty() && cmp.holds(ms);
     r.detail = "saw " + number(ms) + "ms";
     out.push_back(std::move(r));
   }
@@ -581,31 +536,42 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
     options.on_mesh_ready(*mesh);
   }
 
+  if (scenario.traffic.size() >= kStreamMask) {
+    return invalidArgumentError(scenario.file + ": too many traffic streams (" +
+                                std::to_string(scenario.traffic.size()) + ")");
+  }
   result.traffic.resize(scenario.traffic.size());
-  // upstream expectations see every request an app receives, by stream (tag = index + 1).
-  std::vector<std::vector<MessageCheck>> upstream_checks(scenario.traffic.size());
-  for (const auto& e : scenario.expect) {
-    for (size_t i = 0; e.has_upstream && i < scenario.traffic.size(); ++i) {
-      if (scenario.traffic[i].name == e.traffic) {
-        upstream_checks[i].push_back(MessageCheck{&e});
+  std::vector<StreamState> streams(scenario.traffic.size());
+  for (size_t i = 0; i < streams.size(); ++i) {
+    streams[i].spec = &scenario.traffic[i];
+    for (const auto& e : scenario.expect) {
+      if (e.traffic != scenario.traffic[i].name) {
+        continue;
       }
+      if (e.has_upstream) {
+        streams[i].upstream_checks.push_back(MessageCheck{&e});
+      }
+      if (e.has_response) {
+        streams[i].response_checks.push_back(MessageCheck{&e});
+      }
+      streams[i].count_attempts = streams[i].count_attempts || e.attempts.has_value();
     }
   }
-  // Per stream: x-request-id -> the highest x-envoy-attempt-count an app saw for it.
-  std::vector<std::map<std::string, uint64_t>> attempts_seen(scenario.traffic.size());
-  mesh->setRequestObserver([&upstream_checks, &attempts_seen](const k8s::PodState&,
-                                                              const proxy::http::Request& request) {
-    if (request.tag == 0 || request.tag > upstream_checks.size()) {
+  // What the apps receive, by stream (the tag's low bits): upstream expectations check every
+  // request; attempts are recorded only for streams whose expectations read them.
+  mesh->setRequestObserver([&streams](const k8s::PodState&, const proxy::http::Request& request) {
+    const uint64_t stream = request.tag & kStreamMask;
+    if (stream == 0 || stream > streams.size()) {
       return;
     }
-    const std::string* id = request.headers.get("x-request-id");
-    const std::string* attempt = request.headers.get("x-envoy-attempt-count");
-    if (id != nullptr) {
-      uint64_t& n = attempts_seen[request.tag - 1][*id];
+    StreamState& s = streams[stream - 1];
+    if (s.count_attempts && request.headers.get("x-request-id") != nullptr) {
+      const std::string* attempt = request.headers.get("x-envoy-attempt-count");
+      uint64_t& n = s.attempts_in_flight[request.tag];
       n = std::max<uint64_t>(n,
                              attempt == nullptr ? 1 : std::strtoull(attempt->c_str(), nullptr, 10));
     }
-    for (auto& check : upstream_checks[request.tag - 1]) {
+    for (auto& check : s.upstream_checks) {
       check.record(checkUpstream(*check.expectation, request));
     }
   });
@@ -623,35 +589,52 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       result.events.push_back({mesh->loop().elapsed(), ev.describe()});
     });
   }
-  std::vector<std::unique_ptr<StreamDriver>> drivers;
   for (size_t i = 0; i < scenario.traffic.size(); ++i) {
     const TrafficSpec& spec = scenario.traffic[i];
+    StreamState& s = streams[i];
     TrafficResult& tr = result.traffic[i];
     tr.name = spec.name;
     tr.from = spec.from;
     tr.url = spec.request.url;
-    MESHSIM_ASSIGN_OR_RETURN(Url url, parseUrl(spec.request.url));
-    proxy::config::Address to;
-    std::vector<const k8s::PodState*> pods;
-    MESHSIM_RETURN_IF_ERROR(resolveStream(*mesh, spec, url, &to, &pods));
-    std::vector<MessageCheck> response_checks;
-    for (const auto& e : scenario.expect) {
-      if (e.has_response && e.traffic == spec.name) {
-        response_checks.push_back(MessageCheck{&e});
-      }
-    }
-    drivers.push_back(std::make_unique<StreamDriver>(
-        *mesh, spec, i + 1, to, std::move(url), std::move(pods), tr, std::move(response_checks)));
-    drivers.back()->start();
+    MESHSIM_ASSIGN_OR_RETURN(
+        auto request, driver::RequestTemplate::create(spec.request.method, spec.request.url,
+                                                      spec.request.headers, spec.request.body));
+    s.request = std::make_unique<driver::RequestTemplate>(std::move(request));
+    MESHSIM_ASSIGN_OR_RETURN(driver::Target target, resolveStream(*mesh, spec, s.request->url()));
+    driver::Pacing pacing{spec.count, spec.concurrency, spec.rate, spec.start};
+    const uint64_t stream_bits = i + 1;
+    s.stream = std::make_unique<driver::Stream>(
+        *mesh, std::move(target), *s.request, pacing,
+        [stream_bits](uint64_t index) { return ((index + 1) << kStreamBits) | stream_bits; },
+        [&s, &mesh](driver::Completion& c) {
+          for (auto& check : s.response_checks) {
+            check.record(checkResponse(*check.expectation, c.response.get()));
+          }
+          if (s.count_attempts) {
+            if (auto it = s.attempts_in_flight.find(c.tag); it != s.attempts_in_flight.end()) {
+              ++s.attempts[it->second];
+              s.attempts_in_flight.erase(it);
+            }
+          }
+          s.tally.record(c, mesh->loop().now());
+        });
+    s.stream->start();
   }
   telemetry::Tsdb tsdb;
-  telemetry::runAndScrape(*mesh, tsdb, options.scrape_interval);
+  driver::ScrapeClock clock(*mesh, tsdb, options.scrape_interval);
+  clock.runUntilIdle();
   MESHSIM_RETURN_IF_ERROR(event_error);
   result.warnings = mesh->warnings();
-  for (size_t i = 0; i < attempts_seen.size(); ++i) {
-    for (const auto& [id, n] : attempts_seen[i]) {
-      ++result.traffic[i].attempts[n];
+  for (size_t i = 0; i < streams.size(); ++i) {
+    StreamState& s = streams[i];
+    TrafficResult& tr = result.traffic[i];
+    tr.sent = s.stream->sent();
+    s.tally.finish(*mesh, tr);
+    // Requests an app saw after their client had its answer (none is known to happen) count too.
+    for (const auto& [tag, n] : s.attempts_in_flight) {
+      ++s.attempts[n];
     }
+    tr.attempts = std::move(s.attempts);
   }
   result.virtual_time = mesh->loop().elapsed();
   if (options.on_finished) {
@@ -707,8 +690,8 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
           result.expectations.push_back(std::move(r));
         }
       };
-      judge(upstream_checks[i], "upstream request", "requests at the apps");
-      judge(drivers[i]->responseChecks(), "response", "responses");
+      judge(streams[i].upstream_checks, "upstream request", "requests at the apps");
+      judge(streams[i].response_checks, "response", "responses");
     }
   }
   return result;

@@ -30,12 +30,13 @@ struct TrafficResult {
   std::map<std::string, uint64_t> response_flags;
   // Upstream attempts per request as the apps saw them (x-envoy-attempt-count) -> requests.
   std::map<uint64_t, uint64_t> attempts;
-  // "refused" / "reset" / "timeout" -> requests that ended that way without a response.
+  // "refused" / "reset" / "timeout" / "overflow" (driver::errorName()) -> requests that ended that
+  // way without a response.
   std::map<std::string, uint64_t> errors;
   // "namespace/pod" -> responses it produced; "" for a proxy's local reply.
   std::map<std::string, uint64_t> served_by;
-  // Per-request latency in microseconds of virtual time, in completion order.
-  std::vector<uint64_t> latencies_us;
+  // Latency in microseconds of virtual time -> requests that took it.
+  std::map<uint64_t, uint64_t> latency_us;
   uint64_t completed() const;
 };
 
@@ -73,7 +74,7 @@ struct RunOptions {
   std::optional<uint64_t> seed;  // overrides the scenario's seed
   // Prometheus' scrape interval on virtual time: every proxy's metrics are stored in the run's
   // time-series database before the traffic starts, every interval while it runs, and when it
-  // has finished (see telemetry::runAndScrape()). 0: only before and after.
+  // has finished (see driver::ScrapeClock). 0: only before and after.
   std::chrono::nanoseconds scrape_interval = std::chrono::seconds(15);
   // Called once the mesh is built, before any traffic: e.g. to enable access logs.
   std::function<void(Mesh& mesh)> on_mesh_ready;

@@ -649,8 +649,10 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, const YAML::No
   }
   if (r.has("error")) {
     MESHSIM_ASSIGN_OR_RETURN(e.error, r.string("error"));
-    if (e.error != "refused" && e.error != "reset" && e.error != "timeout") {
-      return r.error("error", "expected refused, reset or timeout, got \"" + e.error + "\"");
+    if (e.error != "refused" && e.error != "reset" && e.error != "timeout" &&
+        e.error != "overflow") {
+      return r.error("error",
+                     "expected refused, reset, timeout or overflow, got \"" + e.error + "\"");
     }
     if (e.status || !e.status_distribution.empty()) {
       return r.error("error", "an expectation has either status or error, not both");

@@ -42,25 +42,4 @@ std::vector<Sample> scrapeMesh(const Mesh& mesh) {
   return toSamples(collectMeshMetrics(mesh));
 }
 
-void runAndScrape(Mesh& mesh, Tsdb& tsdb, VirtualTime interval) {
-  proxy::VirtualDispatcher& loop = mesh.loop();
-  const auto scrape = [&] { tsdb.scrape(loop.elapsed(), scrapeMesh(mesh)); };
-  scrape();
-  if (interval.count() > 0) {
-    proxy::MonotonicTime next_scrape = loop.now() + interval;
-    while (const std::optional<proxy::MonotonicTime> next_event = loop.nextEventTime()) {
-      // Scrape times passed before the next event: nothing runs in between.
-      while (*next_event > next_scrape) {
-        loop.runUntil(next_scrape);
-        scrape();
-        next_scrape += interval;
-      }
-      loop.runUntil(*next_event);
-    }
-  } else {
-    loop.runUntilIdle();
-  }
-  scrape();  // replaces a scrape taken at the same time
-}
-
 }  // namespace meshsim::sim::telemetry

@@ -35,12 +35,4 @@ std::vector<Sample> toSamples(const std::vector<proxy::stats::MetricFamily>& fam
 // Every series of every proxy of `mesh` as samples: collectMeshMetrics() flattened.
 std::vector<Sample> scrapeMesh(const Mesh& mesh);
 
-// Runs `mesh`'s loop until no event is left, scraping it into `tsdb` the way Prometheus would:
-// once before anything runs, at every multiple of `interval` after that start while events
-// remain (the scrape at time T sees every event due at or before T), and once when the last
-// event has run. The clock ends where runUntilIdle() would leave it: at the last event, never
-// at a later scrape time. `interval` 0 or less: only the first and the final scrape. Scrape
-// times are virtual time since the loop's epoch.
-void runAndScrape(Mesh& mesh, Tsdb& tsdb, VirtualTime interval);
-
 }  // namespace meshsim::sim::telemetry

@@ -175,6 +175,35 @@ TEST_F(EmbeddedMeshTest, BadSendersFail) {
   EXPECT_THAT(mesh_.send(get, From::ingress("no-slash")), FailedWith(ErrorCode::InvalidArgument));
 }
 
+// A pod reaches a ServiceEntry host as its resolver answers it (the entry's address), through its
+// sidecar, as the scenario runner's `from: pod/...` streams do. Nothing answers at the entry's
+// endpoint in a simulation: the sidecar retries the refused connection and answers 503.
+TEST(EmbeddedMeshServiceEntryTest, APodSendsToAServiceEntryHost) {
+  auto mesh = MeshBuilder()
+                  .addYaml(kCanaryYaml)
+                  .addYaml(R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: partner, namespace: default}
+spec:
+  hosts: [api.partner.com]
+  location: MESH_EXTERNAL
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 203.0.113.7}]
+)")
+                  .build();
+  ASSERT_THAT(mesh, Succeeded());
+  Result<Response> r =
+      mesh->send(Request::get("http://api.partner.com/quote"), From::pod("sleep-0"));
+  ASSERT_THAT(r, Succeeded());
+  EXPECT_EQ(r->status, 503);
+  EXPECT_FALSE(r->served_by.has_value());
+  EXPECT_THAT(
+      mesh->metric(
+          R"(sum(istio_requests_total{reporter="source",source_workload="sleep",destination_service="api.partner.com",response_code="503"}))"),
+      HasValue(1.0));
+}
+
 TEST_F(EmbeddedMeshTest, SendThroughANamedGateway) {
   EXPECT_THAT(mesh_.send(Request::get("http://hello.com/"),
                          From::ingress("istio-system/istio-ingressgateway")),

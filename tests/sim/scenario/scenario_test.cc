@@ -219,8 +219,31 @@ TEST(RunnerTest, FailedExpectationSaysWhatWasSeen) {
 
 TEST(ReportTest, PercentilesAreNearestRank) {
   EXPECT_EQ(percentileUs({}, 0.5), 0u);
-  EXPECT_EQ(percentileUs({5, 1, 3, 2, 4}, 0.5), 3u);
-  EXPECT_EQ(percentileUs({5, 1, 3, 2, 4}, 0.99), 5u);
+  // Latency -> requests.
+  EXPECT_EQ(percentileUs({{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}}, 0.5), 3u);
+  EXPECT_EQ(percentileUs({{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}}, 0.99), 5u);
+  EXPECT_EQ(percentileUs({{0, 99}, {7, 1}}, 0.99), 0u);
+  EXPECT_EQ(percentileUs({{0, 99}, {7, 1}}, 0.995), 7u);
+  EXPECT_EQ(percentileUs({{0, 98}, {7, 2}}, 0.99), 7u);
+}
+
+// The error names of `error:` are the traffic driver's (driver::errorName()), the ones the
+// embedding API reports too: "overflow" is one of them.
+TEST(ScenarioTest, ErrorExpectationTakesTheDriversNames) {
+  const auto scenario = [](const std::string& error) {
+    return "apiVersion: meshsim.io/v1alpha1\nkind: Scenario\nmetadata: {name: e}\nspec:\n"
+           "  traffic: [{name: t, request: {url: http://hello.com/}}]\n"
+           "  expect: [{traffic: t, error: " +
+           error + "}]\n";
+  };
+  for (const char* name : {"refused", "reset", "timeout", "overflow"}) {
+    auto s = parseScenario(scenario(name), "e.yaml");
+    ASSERT_THAT(s, IsOk()) << name;
+    EXPECT_EQ(s->expect[0].error, name);
+  }
+  EXPECT_THAT(parseScenario(scenario("exploded"), "e.yaml"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("expected refused, reset, timeout or overflow")));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sim/driver/scrape_clock.h"
 #include "sim/mesh.h"
 #include "sim/telemetry/access_logs.h"
 #include "sim/telemetry/metric_query.h"
@@ -224,7 +225,7 @@ TEST_F(MeshTelemetryTest, AccessLogLinesPerProxy) {
   EXPECT_EQ(formatMeshAccessLogLine(entries[3]), lines[0]);
 }
 
-TEST_F(MeshTelemetryTest, RunAndScrapeScrapesOnVirtualTime) {
+TEST_F(MeshTelemetryTest, ScrapeClockScrapesOnVirtualTime) {
   // Three requests at 0 s, 20 s and 40 s: scrapes at 0, 15, 30 and at the last event.
   auto to = mesh_->ingressAddress("", 80);
   ASSERT_THAT(to, IsOk());
@@ -237,7 +238,7 @@ TEST_F(MeshTelemetryTest, RunAndScrapeScrapesOnVirtualTime) {
     });
   }
   Tsdb tsdb;
-  runAndScrape(*mesh_, tsdb, std::chrono::seconds(15));
+  driver::ScrapeClock(*mesh_, tsdb, std::chrono::seconds(15)).runUntilIdle();
   const auto end = mesh_->loop().elapsed();
   EXPECT_GE(end, std::chrono::seconds(40));
   EXPECT_LT(end, std::chrono::seconds(41));  // the clock stops at the last event
