@@ -721,7 +721,7 @@ HttpServer::HttpServer(AsioDispatcher& dispatcher, RequestHandler& handler,
                        HttpServerOptions options, ConnectionInfoFn connection_info)
     : dispatcher_(dispatcher),
       handler_(handler),
-      options_(options),
+      options_(std::move(options)),
       connection_info_(std::move(connection_info)),
       acceptor_(dispatcher.ioContext()) {}
 
@@ -734,7 +734,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::create(AsioDispatcher& dispatc
     return invalidArgumentError("read_buffer_bytes must be positive");
   }
   std::unique_ptr<HttpServer> server(
-      new HttpServer(dispatcher, handler, options, std::move(connection_info)));
+      new HttpServer(dispatcher, handler, std::move(options), std::move(connection_info)));
   const Endpoint endpoint = toEndpoint(address);
   ErrorCode ec;
   auto& acceptor = server->acceptor_;
