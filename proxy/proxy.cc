@@ -124,11 +124,19 @@ public:
     x.start = proxy_.dispatcher_.now();
     x.done = std::move(done);
     x.request_bytes = stats::wireSize(*request);  // as received, before our header changes
+    const size_t fragment = request->path.find('#');
+    if (fragment != std::string::npos && !listener_->reject_path_with_fragment) {
+      request->path.resize(fragment);  // before normalisation, as Envoy's maybeNormalizePath
+    }
     prepareRequest(connection, *request);
     if (proxy_.access_log_.enabled()) {
       x.log = std::make_unique<stats::AccessLogEntry>(
           stats::beginAccessLogEntry(x.start, *request, config::toString(connection.destination),
                                      config::toString(connection.source)));
+    }
+    if (fragment != std::string::npos && listener_->reject_path_with_fragment) {
+      localReply(std::move(x), 400, "", 0);  // the path normalisation failed
+      return;
     }
 
     const config::VirtualHost* vhost = routes_->findVirtualHost(request->authority);
@@ -168,7 +176,8 @@ public:
     if (route->kind == config::Route::Kind::Redirect) {
       auto r = std::make_unique<http::Response>();
       r->status = route->redirect.response_code;
-      r->headers.set("location", router::redirectLocation(route->redirect, *request));
+      r->headers.set("location",
+                     router::redirectLocation(route->redirect, *request, route->match.prefix));
       finish(std::move(x), std::move(r), 0);
       return;
     }
@@ -186,6 +195,9 @@ public:
     x.weighted = pickCluster(route->action);
     if (x.weighted != nullptr) {
       router::applyHeaderOperations(x.weighted->request_headers, request->headers);
+      if (!x.weighted->host_rewrite.empty()) {
+        request->authority = x.weighted->host_rewrite;
+      }
     }
     router::applyHeaderOperations(route->request_headers, request->headers);
     router::applyRewrites(*route, *request);
@@ -204,7 +216,7 @@ public:
     if (x.log != nullptr) {
       x.log->upstream_cluster = cluster->config().name;
     }
-    if (cluster->config().original_destination) {
+    if (cluster->config().original_destination && x.service == nullptr) {
       x.service = passthroughService(*request);
     }
     CancellationPtr cancel = x.downstream.cancel;
@@ -311,8 +323,14 @@ private:
       const config::Endpoint* endpoint = &original_destination;
       int index = -1;
       if (cluster_.config().original_destination) {
-        // PassthroughCluster: to wherever the client connected, no load balancing.
+        // ORIGINAL_DST: to wherever the client connected, no load balancing.
         original_destination.address = x_.downstream.destination;
+        for (const auto& e : cluster_.config().endpoints) {
+          if (e.address == original_destination.address) {
+            original_destination = e;
+            break;
+          }
+        }
       } else {
         // tried_ is empty unless the policy avoids previous hosts.
         index = cluster_.pickEndpoint(std::span<const int>(tried_.data(), tried_.size()),

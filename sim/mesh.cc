@@ -23,6 +23,8 @@ StatusOr<Url> parseUrl(const std::string& text) {
   }
   url.port = url.scheme == "https" ? 443 : 80;
   rest.remove_prefix(scheme_end + 3);
+  // A client never sends the fragment (RFC 3986 3.5; curl strips it).
+  rest = rest.substr(0, rest.find('#'));
   const size_t path_start = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, path_start);
   if (path_start != std::string_view::npos) {
@@ -56,6 +58,7 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions op
   std::unique_ptr<Mesh> mesh(new Mesh(options.seed));
   mesh->options_ = std::move(options);
   mesh->warnings_ = manifests.warnings;
+  MESHSIM_RETURN_IF_ERROR(istio::checkIstioVersion(manifests.istio, mesh->options_.istio_minor));
   MESHSIM_ASSIGN_OR_RETURN(k8s::World world, k8s::World::build(manifests.k8s));
   mesh->world_ = std::make_unique<k8s::World>(std::move(world));
   istio::TranslateOptions translate_options;
@@ -219,8 +222,10 @@ void Mesh::rebuildVirtualIps() {
         backends.push_back({pods[ep.pod].ip, ep.port});
       }
       const auto port = static_cast<uint16_t>(sp.port);
-      network_.addVirtualIp({svc.cluster_ip, port}, backends);
-      virtual_ips_.push_back({svc.cluster_ip, port});
+      if (svc.cluster_ip != 0) {  // a headless Service has no virtual IP
+        network_.addVirtualIp({svc.cluster_ip, port}, backends);
+        virtual_ips_.push_back({svc.cluster_ip, port});
+      }
       if (svc.external_ip != 0) {
         network_.addVirtualIp({svc.external_ip, port}, std::move(backends));
         virtual_ips_.push_back({svc.external_ip, port});
@@ -230,6 +235,7 @@ void Mesh::rebuildVirtualIps() {
 }
 
 Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
+  MESHSIM_RETURN_IF_ERROR(istio::checkIstioVersion(next.istio, options_.istio_minor));
   k8s::BuildOptions build;
   build.previous = world_.get();
   build.removed_pods = killed_;
@@ -591,8 +597,8 @@ void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
 
 std::optional<uint32_t> Mesh::resolveHost(const std::string& host,
                                           const std::string& from_namespace) const {
-  if (const k8s::ServiceState* svc = world_->resolve(host, from_namespace)) {
-    return svc->cluster_ip;
+  if (auto address = world_->resolveAddress(host, from_namespace)) {
+    return address;
   }
   uint32_t auto_allocated = proxy::config::ipv4(240, 240, 0, 1);
   for (const auto& se : manifests_.istio.service_entries) {

@@ -41,13 +41,14 @@ struct WorkloadBehavior {
 
 struct MeshOptions {
   uint64_t seed = 1;
-  // The Istio minor release (24..30) whose defaults apply where they changed.
-  int istio_minor = 30;
+  // The Istio minor release (24..31) whose defaults and API fields apply.
+  int istio_minor = 31;
   // App behaviours; the first entry selecting a pod applies, pods without one run the echo app.
   std::vector<WorkloadBehavior> workloads;
 };
 
-// A parsed URL of the form scheme://host[:port]/path?query.
+// A parsed URL of the form scheme://host[:port]/path?query; a #fragment is dropped, as clients
+// do not send it.
 struct Url {
   std::string scheme = "http";
   std::string host;

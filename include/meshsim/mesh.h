@@ -37,8 +37,8 @@ namespace meshsim {
 struct MeshOptions {
   // Seeds every random choice (weights, load balancing, request ids).
   uint64_t seed = 1;
-  // The Istio minor release (24..30) whose defaults apply where they changed.
-  int istio_minor = 30;
+  // The Istio minor release (24..31) whose defaults and API fields apply.
+  int istio_minor = 31;
   // Adds Istio's default ingress gateway (MeshBuilder::addIngressGateway()) unless the
   // manifests have one already: a Service labelled istio=ingressgateway, or a Deployment or
   // Service istio-system/istio-ingressgateway.

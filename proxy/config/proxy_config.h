@@ -107,8 +107,10 @@ struct Cluster {
   // How long a connection attempt may take (DestinationRule connectionPool.tcp.connectTimeout;
   // Istio's default 10 s). Then 503 UF.
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);
-  // Envoy ORIGINAL_DST (Istio's PassthroughCluster): forward to the address the client
-  // connected to; `endpoints` is unused.
+  // Envoy ORIGINAL_DST (Istio's PassthroughCluster, and a headless Service's clusters on a
+  // sidecar): forward to the address the client connected to, without load balancing. An
+  // endpoint at that address lends its identity and mTLS (Istio's metadata exchange); the
+  // metrics name the cluster's service, or PassthroughCluster when it has none.
   bool original_destination = false;
 };
 
@@ -170,6 +172,8 @@ struct WeightedCluster {
   // Applied before the route's own operations (so a route-level set wins).
   HeaderOperations request_headers;
   HeaderOperations response_headers;
+  // Envoy's per-cluster host_rewrite_literal: applied before the route's own host_rewrite.
+  std::string host_rewrite;
 };
 
 struct MirrorPolicy {
@@ -251,6 +255,9 @@ struct RedirectAction {
   // -1: drop any port.
   int port = 0;
   std::string path;  // empty: keep; a '?' in it replaces the query
+  // Envoy's prefix_rewrite: replaces the route's matched prefix in the path and query (a route
+  // with a prefix match only); exclusive with `path`.
+  std::optional<std::string> prefix_rewrite;
   int response_code = 301;
 };
 
@@ -318,6 +325,11 @@ struct Listener {
   // Edge behaviour of a gateway (use_remote_address: true): append the peer to
   // x-forwarded-for, overwrite x-forwarded-proto, replace x-request-id.
   bool use_remote_address = false;
+  // A '#' in the request path: Envoy's default (since 1.19.1) answers 400; Istio's bootstrap
+  // turns that off (runtime envoy.reloadable_features.http_reject_path_with_fragment: false),
+  // so the fragment is stripped before routing (HTTP_STRIP_FRAGMENT_FROM_PATH_UNSAFE_IF_DISABLED
+  // keeps its default, true).
+  bool reject_path_with_fragment = false;
   // False for a sidecar's outbound listeners: they take traffic the pod's app sends to that
   // port anywhere (iptables capture), not connections to the proxy's own address.
   bool bind_to_port = true;

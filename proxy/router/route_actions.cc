@@ -23,7 +23,8 @@ std::pair<std::string, std::string> splitHostPort(const std::string& authority) 
 
 }  // namespace
 
-std::string redirectLocation(const config::RedirectAction& redirect, const http::Request& request) {
+std::string redirectLocation(const config::RedirectAction& redirect, const http::Request& request,
+                             std::string_view matched_prefix) {
   const std::string scheme = redirect.scheme.empty() ? request.scheme : redirect.scheme;
   auto [host, port] = splitHostPort(request.authority);
   if (!redirect.host.empty()) {
@@ -44,7 +45,10 @@ std::string redirectLocation(const config::RedirectAction& redirect, const http:
   }
   const size_t q = request.path.find('?');
   std::string path;
-  if (redirect.path.empty()) {
+  if (redirect.prefix_rewrite) {
+    path = *redirect.prefix_rewrite +
+           request.path.substr(std::min(matched_prefix.size(), request.path.size()));
+  } else if (redirect.path.empty()) {
     path = request.path;
   } else if (redirect.path.find('?') != std::string::npos || q == std::string::npos) {
     path = redirect.path;

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/http/message.h"
@@ -18,7 +19,9 @@ namespace meshsim::proxy::router {
 // replaced where the redirect sets them; the request's port kept unless the redirect sets one or
 // the scheme changes away from the port's default (":80" for http, ":443" for https); the query
 // kept unless the new path has its own.
-std::string redirectLocation(const config::RedirectAction& redirect, const http::Request& request);
+// `matched_prefix` is the route's prefix match, which a prefix_rewrite replaces.
+std::string redirectLocation(const config::RedirectAction& redirect, const http::Request& request,
+                             std::string_view matched_prefix = "/");
 
 // The Location of Istio's httpsRedirect (Envoy require_tls): https://<host><path>, ":80" dropped.
 std::string httpsRedirectLocation(const http::Request& request);

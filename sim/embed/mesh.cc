@@ -627,9 +627,9 @@ MeshBuilder& MeshBuilder::seed(uint64_t seed) {
 Result<Mesh> MeshBuilder::build() const {
   const MeshOptions& options = impl_->options;
   std::vector<Status> errors = impl_->errors;
-  if (options.istio_minor < 24 || options.istio_minor > 30) {
+  if (options.istio_minor < 24 || options.istio_minor > 31) {
     errors.push_back(invalidArgumentError("istio_minor " + std::to_string(options.istio_minor) +
-                                          ": must be in [24, 30] (Istio 1.24 to 1.30)"));
+                                          ": must be in [24, 31] (Istio 1.24 to 1.31)"));
   }
   if (!errors.empty()) {
     std::vector<std::string> diagnostics;

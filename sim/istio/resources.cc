@@ -25,6 +25,14 @@ Status rejectUnmodelled(yaml::Reader& r, std::initializer_list<std::string_view>
   return okStatus();
 }
 
+// Remembers that `key`, present in `r`, exists only since Istio 1.`since_minor`.
+void noteSince(const yaml::Reader& r, std::string_view key, int since_minor,
+               std::vector<VersionedField>& out) {
+  if (r.has(key)) {
+    out.push_back({r.location(key), r.pathOf(key), r.context(), since_minor});
+  }
+}
+
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -196,35 +204,61 @@ StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(const y
   return out;
 }
 
+bool isAuthorityHeader(const std::string& lower_name) {
+  return lower_name == ":authority" || lower_name == "host";
+}
+
+// Istio's validation of header operation names (pkg/config/validation): a request `set`/`add`
+// may name `:authority` or `Host` (an authority rewrite); every other pseudo-header, and `Host`
+// in a request `remove` or any response operation, is rejected.
 StatusOr<HeaderOps> parseHeaderOps(const yaml::Document& doc, const YAML::Node& node,
-                                   const std::string& path, const std::string& context) {
+                                   const std::string& path, const std::string& context,
+                                   bool request) {
   HeaderOps ops;
   yaml::Reader r(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(r.expectMap(/*optional=*/true));
   MESHSIM_ASSIGN_OR_RETURN(auto set, r.stringMap("set"));
   MESHSIM_ASSIGN_OR_RETURN(auto add, r.stringMap("add"));
   MESHSIM_ASSIGN_OR_RETURN(ops.remove, r.stringList("remove"));
-  for (const auto& [k, v] : set) {
-    ops.set.emplace_back(proxy::http::toLower(k), v);
-  }
-  for (const auto& [k, v] : add) {
-    ops.add.emplace_back(proxy::http::toLower(k), v);
-  }
   for (auto& name : ops.remove) {
     name = proxy::http::toLower(name);
-  }
-  for (const auto& name : ops.remove) {
+    if (name == "host") {
+      return r.error("remove", "invalid header \"" + name + "\": cannot set Host header");
+    }
     if (!name.empty() && name[0] == ':') {
       return r.error("remove", "pseudo-headers cannot be removed: \"" + name + "\"");
     }
   }
-  for (const auto* list : {&ops.set, &ops.add}) {
-    for (const auto& [name, value] : *list) {
-      if (!name.empty() && name[0] == ':') {
-        return r.errorHere("pseudo-headers cannot be set: \"" + name + "\"");
+  const auto take = [&](const std::map<std::string, std::string>& in, std::string_view key,
+                        std::vector<std::pair<std::string, std::string>>& out,
+                        std::string& authority) -> Status {
+    for (const auto& [k, v] : in) {
+      std::string name = proxy::http::toLower(k);
+      if (request && isAuthorityHeader(name)) {
+        if (!authority.empty()) {
+          return r.error(key, "authority header cannot be set multiple times: have \"" + authority +
+                                  "\", attempting to set \"" + v + "\"");
+        }
+        authority = v;
+        continue;
       }
+      if (name == "host") {
+        return r.error(key, "invalid header \"" + k + "\": cannot set Host header");
+      }
+      if (!name.empty() && name[0] == ':') {
+        return r.error(key, "pseudo-headers cannot be set: \"" + name + "\"" +
+                                (request ? " (only :authority, an authority rewrite)" : ""));
+      }
+      out.emplace_back(std::move(name), v);
     }
-  }
+    return okStatus();
+  };
+  std::string set_authority;
+  std::string add_authority;
+  MESHSIM_RETURN_IF_ERROR(take(set, "set", ops.set, set_authority));
+  MESHSIM_RETURN_IF_ERROR(take(add, "add", ops.add, add_authority));
+  ops.authority = set_authority.empty() ? add_authority : set_authority;
+  ops.authority_in_set_and_add = !set_authority.empty() && !add_authority.empty();
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return ops;
 }
@@ -235,9 +269,11 @@ StatusOr<Headers> parseHeaders(const yaml::Document& doc, const YAML::Node& node
   yaml::Reader r(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(r.expectMap(/*optional=*/true));
   MESHSIM_ASSIGN_OR_RETURN(h.request,
-                           parseHeaderOps(doc, r.child("request"), r.pathOf("request"), context));
+                           parseHeaderOps(doc, r.child("request"), r.pathOf("request"), context,
+                                          /*request=*/true));
   MESHSIM_ASSIGN_OR_RETURN(h.response,
-                           parseHeaderOps(doc, r.child("response"), r.pathOf("response"), context));
+                           parseHeaderOps(doc, r.child("response"), r.pathOf("response"), context,
+                                          /*request=*/false));
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return h;
 }
@@ -383,6 +419,9 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     retry.attempts = static_cast<int>(std::clamp<int64_t>(attempts, -1, 1000));
     MESHSIM_ASSIGN_OR_RETURN(retry.per_try_timeout_ms, durationField(rt, "perTryTimeout", 0, 1));
     MESHSIM_ASSIGN_OR_RETURN(retry.retry_on, rt.string("retryOn"));
+    // Both added to Istio's HTTPRetry in 1.26 (istio/api #3432, #3461).
+    noteSince(rt, "retryIgnorePreviousHosts", 26, route.versioned);
+    noteSince(rt, "backoff", 26, route.versioned);
     if (rt.has("retryIgnorePreviousHosts")) {
       MESHSIM_ASSIGN_OR_RETURN(retry.ignore_previous_hosts, rt.boolean("retryIgnorePreviousHosts"));
     }
@@ -512,6 +551,21 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     MESHSIM_RETURN_IF_ERROR(r.expectMap());
     HttpRedirect redirect;
     MESHSIM_ASSIGN_OR_RETURN(redirect.uri, r.string("uri"));
+    // Added to Istio's HTTPRedirect in 1.31 (istio/api #3708).
+    noteSince(r, "prefixRewrite", 31, route.versioned);
+    MESHSIM_ASSIGN_OR_RETURN(redirect.prefix_rewrite, r.string("prefixRewrite"));
+    if (!redirect.uri.empty() && !redirect.prefix_rewrite.empty()) {
+      return r.errorHere("redirect may only specify one of uri or prefixRewrite");
+    }
+    if (!redirect.prefix_rewrite.empty()) {
+      for (const auto& m : route.match) {
+        if (m.uri && m.uri->kind != StringMatch::Kind::Prefix) {
+          return r.error(
+              "prefixRewrite",
+              "redirect prefixRewrite requires all URI matches to use prefix match type");
+        }
+      }
+    }
     MESHSIM_ASSIGN_OR_RETURN(redirect.authority, r.string("authority"));
     MESHSIM_ASSIGN_OR_RETURN(redirect.scheme, r.string("scheme"));
     if (!redirect.scheme.empty() && redirect.scheme != "http" && redirect.scheme != "https") {
@@ -597,6 +651,14 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
   }
   MESHSIM_ASSIGN_OR_RETURN(route.headers,
                            parseHeaders(doc, h.child("headers"), h.pathOf("headers"), context));
+  // Istio's validateAuthorityRewrite: a route rewrites its authority in one place only.
+  if (const HeaderOps& req = route.headers.request;
+      !req.authority.empty() &&
+      (req.authority_in_set_and_add || (route.rewrite && !route.rewrite->authority.empty()))) {
+    return h.error("headers",
+                   "authority header cannot be set multiple times (rewrite.authority and a request "
+                   "set or add of :authority or Host name it more than once)");
+  }
   if (h.has("corsPolicy")) {
     MESHSIM_ASSIGN_OR_RETURN(route.cors, parseCors(doc, h, context));
   }
@@ -1168,6 +1230,22 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
   }
   MESHSIM_RETURN_IF_ERROR(spec.finish());
   return se;
+}
+
+Status checkIstioVersion(const Resources& resources, int minor) {
+  for (const auto& vs : resources.virtual_services) {
+    for (const auto& http : vs.http) {
+      for (const auto& f : http.versioned) {
+        if (f.since_minor > minor) {
+          return yaml::errorAt(f.location, f.path,
+                               f.context + ": not in Istio 1." + std::to_string(minor) +
+                                   " (added in 1." + std::to_string(f.since_minor) +
+                                   "; spec.istioVersion selects the release)");
+        }
+      }
+    }
+  }
+  return okStatus();
 }
 
 }  // namespace meshsim::sim::istio

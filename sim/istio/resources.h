@@ -73,6 +73,10 @@ struct HeaderOps {
   std::vector<std::pair<std::string, std::string>> set;
   std::vector<std::pair<std::string, std::string>> add;
   std::vector<std::string> remove;
+  // A request `set` or `add` of `:authority` or `Host` (a `set` wins over an `add`): Istio turns
+  // it into a host rewrite instead of a header operation (route.TranslateHeadersOperations).
+  std::string authority;
+  bool authority_in_set_and_add = false;
 };
 
 struct Headers {
@@ -89,6 +93,7 @@ struct HttpRouteDestination {
 
 struct HttpRedirect {
   std::string uri;
+  std::string prefix_rewrite;  // Istio 1.31+; replaces the matched prefix (exclusive with uri)
   std::string authority;
   int port = 0;
   std::string derive_port;  // FROM_PROTOCOL_DEFAULT | FROM_REQUEST_PORT
@@ -138,6 +143,16 @@ struct HttpFault {
   double abort_percent = 0;
 };
 
+// A field of Istio's API that an older release does not have: where it was written, and the
+// minor release that added it (checked against the scenario's istioVersion by
+// checkIstioVersion).
+struct VersionedField {
+  yaml::Location location;
+  std::string path;     // "spec.http[0].redirect.prefixRewrite"
+  std::string context;  // "VirtualService default/r"
+  int since_minor = 0;
+};
+
 struct HttpRoute {
   std::string name;
   double timeout_ms = 0;  // 0: no timeout (Istio's default)
@@ -152,7 +167,8 @@ struct HttpRoute {
   std::optional<CorsPolicy> cors;
   std::vector<Mirror> mirrors;
   yaml::Location location;
-  std::string path;  // "spec.http[0]"
+  std::string path;                       // "spec.http[0]"
+  std::vector<VersionedField> versioned;  // fields newer than Istio 1.24 that it uses
 };
 
 struct VirtualService {
@@ -248,5 +264,10 @@ struct Resources {
   std::vector<DestinationRule> destination_rules;
   std::vector<ServiceEntry> service_entries;
 };
+
+// Fails, naming the file, line and field, when a resource uses a field that Istio 1.`minor`
+// does not have yet ("not in Istio 1.25 (added in 1.26)"), as that release's CRD schema would
+// refuse it.
+Status checkIstioVersion(const Resources& resources, int minor);
 
 }  // namespace meshsim::sim::istio

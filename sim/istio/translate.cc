@@ -146,23 +146,11 @@ HeaderMatcher headerMatcher(const std::string& name, const StringMatch& m, bool 
   return h;
 }
 
-// Moves `host` entries out of header operations into an authority rewrite (section 2.9).
-HeaderOperations toOperations(const HeaderOps& ops, std::string* host_rewrite) {
+// The parser has already moved `:authority`/`Host` out of the operations into `ops.authority`.
+HeaderOperations toOperations(const HeaderOps& ops) {
   HeaderOperations out;
-  for (const auto& [k, v] : ops.set) {
-    if (k == "host" && host_rewrite != nullptr) {
-      *host_rewrite = v;
-    } else {
-      out.set.emplace_back(k, v);
-    }
-  }
-  for (const auto& [k, v] : ops.add) {
-    if (k == "host" && host_rewrite != nullptr) {
-      *host_rewrite = v;
-    } else {
-      out.add.emplace_back(k, v);
-    }
-  }
+  out.set = ops.set;
+  out.add = ops.add;
   out.remove = ops.remove;
   return out;
 }
@@ -568,14 +556,22 @@ private:
       base.name = http.name;
       base.source.description =
           describe("VirtualService", vs.meta) + " " + http.path + " at " + http.location.toString();
-      std::string host_rewrite;
-      base.request_headers = toOperations(http.headers.request, &host_rewrite);
-      base.response_headers = toOperations(http.headers.response, nullptr);
+      // Route-level authority (route.go translateRoute): headers first, rewrite.authority
+      // replaces it; it wins over a destination's (applied last by Envoy, or not at all).
+      std::string host_rewrite = http.headers.request.authority;
+      if (http.rewrite && !http.rewrite->authority.empty()) {
+        host_rewrite = http.rewrite->authority;
+      }
+      base.request_headers = toOperations(http.headers.request);
+      base.response_headers = toOperations(http.headers.response);
       if (http.redirect) {
         base.kind = Route::Kind::Redirect;
         auto& r = base.redirect;
         const auto& in = *http.redirect;
         r.path = in.uri;
+        if (!in.prefix_rewrite.empty()) {
+          r.prefix_rewrite = in.prefix_rewrite;
+        }
         r.host = in.authority;
         r.scheme = in.scheme;
         r.response_code = in.redirect_code;
@@ -613,20 +609,22 @@ private:
           proxy::config::WeightedCluster wc;
           wc.name = clusterFor(d.destination, ns, ctx.listen_port);
           wc.weight = static_cast<uint32_t>(weight);
-          std::string dest_host;
-          HeaderOperations req = toOperations(d.headers.request, &dest_host);
-          HeaderOperations resp = toOperations(d.headers.response, nullptr);
-          if (!dest_host.empty()) {
-            host_rewrite = dest_host;
-          }
+          HeaderOperations req = toOperations(d.headers.request);
+          HeaderOperations resp = toOperations(d.headers.response);
           if (single) {
-            // Appended after the route's own operations: the destination's set wins.
+            // Appended after the route's own operations: the destination's set wins. Its
+            // authority applies only when the route has none (route.go processDestination).
             append(base.request_headers, req);
             append(base.response_headers, resp);
+            if (host_rewrite.empty()) {
+              host_rewrite = d.headers.request.authority;
+            }
           } else {
-            // On the weighted cluster, applied before the route's: the route's set wins.
+            // On the weighted cluster, applied before the route's: the route's set and
+            // authority win (processWeightedDestination, Envoy's weighted_clusters).
             wc.request_headers = std::move(req);
             wc.response_headers = std::move(resp);
+            wc.host_rewrite = d.headers.request.authority;
           }
           base.action.clusters.push_back(std::move(wc));
         }
@@ -637,9 +635,6 @@ private:
         }
         base.action.regex_rewrite_pattern = http.rewrite->regex_match;
         base.action.regex_rewrite_substitution = http.rewrite->regex_rewrite;
-        if (!http.rewrite->authority.empty()) {
-          host_rewrite = http.rewrite->authority;
-        }
       }
       base.action.host_rewrite = host_rewrite;
       if (http.cors) {
@@ -848,8 +843,11 @@ private:
             continue;
           }
           for (const auto& h : hosts) {
-            auto& target = vhostFor(h, bs).routes;
-            target.insert(target.end(), routes.begin(), routes.end());
+            VirtualHost& vh = vhostFor(h, bs);
+            vh.routes.insert(vh.routes.end(), routes.begin(), routes.end());
+            // Every vhost built under a redirecting server redirects, whatever its host
+            // (gateway.go buildGatewayHTTPRouteConfig); another server never clears it.
+            vh.require_tls = vh.require_tls || bs.server->https_redirect;
           }
         }
       }
@@ -882,6 +880,14 @@ private:
     config.ip = pod.ip;
     config.workload = pod.info;
     config.clusters = clustersFor(pod.namespace_name);
+    // A headless Service's clusters are ORIGINAL_DST on sidecars (gateways keep EDS; cluster.go
+    // convertResolution): each request goes to the pod address the client connected to.
+    for (Cluster& c : config.clusters) {
+      if (c.service != nullptr && !c.original_destination) {
+        const k8s::ServiceState* svc = world_.findServiceByHost(c.service->host);
+        c.original_destination = svc != nullptr && svc->spec.headless;
+      }
+    }
     addInbound(pod, config);
     addOutbound(pod, config);
     return config;
@@ -949,16 +955,26 @@ private:
       rc.name = std::to_string(port);
       return rc;
     };
-    // The first VirtualService (in Istio's order) that claims `fqdn`, with the host it names.
+    // The VirtualService that claims `fqdn` (Istio's computeWildcardHostVirtualServiceIndex):
+    // the oldest naming it exactly, else the oldest naming the most specific (longest) wildcard
+    // host covering it, whatever their creation order relative to each other.
     const auto claimant = [&](const std::string& fqdn) -> const VirtualService* {
+      const VirtualService* wildcard = nullptr;
+      size_t wildcard_size = 0;
       for (const VirtualService* vs : mesh_vs) {
         for (const auto& h : vs->hosts) {
-          if (hostCovers(resolveHost(h, vs->meta.namespace_name), fqdn)) {
+          const std::string host = resolveHost(h, vs->meta.namespace_name);
+          if (host == fqdn) {
             return vs;
+          }
+          if (host.starts_with('*') && hostCovers(host, fqdn) &&
+              (wildcard == nullptr || host.size() > wildcard_size)) {
+            wildcard = vs;
+            wildcard_size = host.size();
           }
         }
       }
-      return nullptr;
+      return wildcard;
     };
     // The routes of a registry host's vhost: those of the first mesh VirtualService claiming it,
     // else one default route to its cluster with Istio's default retries (section 2.18).
@@ -981,10 +997,20 @@ private:
         VirtualHost vh;
         vh.name = svc.fqdn + ":" + std::to_string(sp.port);
         const std::string short_fqdn = svc.fqdn.substr(0, svc.fqdn.size() - 14);  // -.cluster.local
-        vh.domains = {svc.fqdn, short_fqdn, svc.spec.meta.name + "." + svc.spec.meta.namespace_name,
-                      proxy::config::ipToString(svc.cluster_ip)};
+        vh.domains = {svc.fqdn, short_fqdn,
+                      svc.spec.meta.name + "." + svc.spec.meta.namespace_name};
         if (svc.spec.meta.namespace_name == pod.namespace_name) {
           vh.domains.push_back(svc.spec.meta.name);
+        }
+        if (svc.spec.headless) {
+          // Per-pod names: `*.` before each name (httproute.go generateVirtualHostDomains, for
+          // Kubernetes services of resolution Passthrough); no virtual IP.
+          const size_t names = vh.domains.size();
+          for (size_t i = 0; i < names; ++i) {
+            vh.domains.push_back("*." + vh.domains[i]);
+          }
+        } else {
+          vh.domains.push_back(proxy::config::ipToString(svc.cluster_ip));
         }
         routeHost(vh, svc.fqdn, sp.port);
         auto& seen = claimed[sp.port];

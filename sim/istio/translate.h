@@ -30,8 +30,8 @@ struct Translation {
 };
 
 struct TranslateOptions {
-  // The Istio minor release (24..30) whose defaults apply where they changed.
-  int istio_minor = 30;
+  // The Istio minor release (24..31) whose defaults apply where they changed.
+  int istio_minor = 31;
 };
 
 StatusOr<Translation> translate(const k8s::World& world, const Resources& istio,

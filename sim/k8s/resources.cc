@@ -198,6 +198,12 @@ StatusOr<Service> parseService(const yaml::Document& doc, ObjectMeta meta) {
     return spec.error("type", "must be ClusterIP, NodePort, LoadBalancer or ExternalName");
   }
   MESHSIM_ASSIGN_OR_RETURN(s.selector, spec.stringMap("selector"));
+  // Any other clusterIP is the API server's choice, and the simulator allocates its own.
+  MESHSIM_ASSIGN_OR_RETURN(const std::string cluster_ip, spec.string("clusterIP"));
+  s.headless = cluster_ip == "None";
+  if (s.headless && s.type != "ClusterIP") {
+    return spec.error("clusterIP", "may be None only for type ClusterIP");
+  }
   YAML::Node ports = spec.child("ports");
   if (ports.IsDefined() && !ports.IsNull() && !ports.IsSequence()) {
     return spec.error("ports", "expected a list");
@@ -234,9 +240,9 @@ StatusOr<Service> parseService(const yaml::Document& doc, ObjectMeta meta) {
     MESHSIM_RETURN_IF_ERROR(p.finish());
     s.ports.push_back(sp);
   }
-  spec.ignore({"clusterIP", "clusterIPs", "externalTrafficPolicy", "sessionAffinity",
-               "internalTrafficPolicy", "ipFamilies", "ipFamilyPolicy", "loadBalancerIP",
-               "externalName", "publishNotReadyAddresses"});
+  spec.ignore({"clusterIPs", "externalTrafficPolicy", "sessionAffinity", "internalTrafficPolicy",
+               "ipFamilies", "ipFamilyPolicy", "loadBalancerIP", "externalName",
+               "publishNotReadyAddresses"});
   return s;
 }
 

@@ -75,6 +75,9 @@ struct ServicePort {
 struct Service {
   ObjectMeta meta;
   std::string type = "ClusterIP";
+  // clusterIP: None. No virtual IP: its name resolves to the pods' addresses, and each selected
+  // pod to POD.SERVICE.NAMESPACE.svc.cluster.local.
+  bool headless = false;
   Labels selector;
   std::vector<ServicePort> ports;
 };

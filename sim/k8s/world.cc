@@ -176,7 +176,10 @@ StatusOr<World> World::build(const Resources& resources, const BuildOptions& opt
     st.fqdn = s.meta.name + "." + s.meta.namespace_name + ".svc." + std::string(kClusterDomain);
     const ServiceState* before =
         previous != nullptr ? previous->findService(s.meta.namespace_name, s.meta.name) : nullptr;
-    st.cluster_ip = before != nullptr ? before->cluster_ip : w.next_service_ip_++;
+    if (!s.headless) {
+      st.cluster_ip =
+          before != nullptr && before->cluster_ip != 0 ? before->cluster_ip : w.next_service_ip_++;
+    }
     if (s.type == "LoadBalancer") {
       st.external_ip = before != nullptr && before->external_ip != 0 ? before->external_ip
                                                                      : w.next_external_ip_++;
@@ -223,6 +226,51 @@ const ServiceState* World::resolve(std::string_view name, std::string_view from_
     }
   }
   return nullptr;
+}
+
+std::optional<uint32_t> World::resolveAddress(std::string_view name,
+                                              std::string_view from_namespace) const {
+  if (const ServiceState* s = resolve(name, from_namespace)) {
+    if (!s->spec.headless) {
+      return s->cluster_ip;
+    }
+    const auto pods = selectedPods(*s);
+    if (pods.empty()) {
+      return std::nullopt;  // no A records
+    }
+    return pods_[pods.front()].ip;
+  }
+  // POD.SERVICE...: the first label names a pod of the headless Service the rest resolves to.
+  const size_t dot = name.find('.');
+  if (dot == std::string_view::npos || dot == 0) {
+    return std::nullopt;
+  }
+  const ServiceState* s = resolve(name.substr(dot + 1), from_namespace);
+  if (s == nullptr || !s->spec.headless) {
+    return std::nullopt;
+  }
+  const std::string_view pod_name = name.substr(0, dot);
+  for (size_t i : selectedPods(*s)) {
+    if (pods_[i].name == pod_name) {
+      return pods_[i].ip;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<size_t> World::selectedPods(const ServiceState& service) const {
+  std::vector<size_t> out;
+  if (service.spec.selector.empty()) {
+    return out;
+  }
+  for (size_t i = 0; i < pods_.size(); ++i) {
+    const PodState& pod = pods_[i];
+    if (pod.ready && pod.namespace_name == service.spec.meta.namespace_name &&
+        selectorMatches(service.spec.selector, pod.labels)) {
+      out.push_back(i);
+    }
+  }
+  return out;
 }
 
 const PodState* World::findPod(std::string_view namespace_name, std::string_view name) const {

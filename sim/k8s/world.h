@@ -11,6 +11,7 @@
 // LoadBalancer Services an external address 192.0.2.10 and up (TEST-NET-1).
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -47,8 +48,9 @@ struct EndpointAddress {
 
 struct ServiceState {
   Service spec;
-  std::string fqdn;  // hello.default.svc.cluster.local
-  uint32_t cluster_ip = 0;
+  std::string fqdn;         // hello.default.svc.cluster.local
+  uint32_t cluster_ip = 0;  // 0 for a headless Service
+
   uint32_t external_ip = 0;  // LoadBalancer only
   proxy::config::ServiceInfoConstSharedPtr info;
 };
@@ -78,12 +80,20 @@ public:
   // "<ns>.svc.cluster.local svc.cluster.local cluster.local"): "hello", "hello.default",
   // "hello.default.svc", the FQDN. Returns nullptr when no Service has that name.
   const ServiceState* resolve(std::string_view name, std::string_view from_namespace) const;
+  // The address a DNS lookup from `from_namespace` answers, with the same search path: a
+  // Service's ClusterIP; for a headless Service the first ready pod it selects (its A records,
+  // in pod order), and for POD.SERVICE[.NAMESPACE[.svc[.cluster.local]]] that pod when the
+  // headless Service selects it and it is ready (the records a StatefulSet's pods get).
+  std::optional<uint32_t> resolveAddress(std::string_view name,
+                                         std::string_view from_namespace) const;
   const PodState* findPod(std::string_view namespace_name, std::string_view name) const;
 
   // Ready endpoints of `port` of `service`: pods in the service's namespace whose labels contain
   // the selector, with the target port resolved for each pod.
   std::vector<EndpointAddress> endpoints(const ServiceState& service,
                                          const ServicePort& port) const;
+  // Ready pods the service selects (indexes into pods()), in pod order.
+  std::vector<size_t> selectedPods(const ServiceState& service) const;
   // Services in the pod's namespace that select it.
   std::vector<const ServiceState*> servicesOf(const PodState& pod) const;
 

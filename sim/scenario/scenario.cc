@@ -942,11 +942,11 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
   }
   s.seed = static_cast<uint64_t>(seed);
   MESHSIM_ASSIGN_OR_RETURN(s.istio_version, spec.string("istioVersion"));
-  static const std::set<std::string> kVersions = {"",     "1.24", "1.25", "1.26",
-                                                  "1.27", "1.28", "1.29", "1.30"};
+  static const std::set<std::string> kVersions = {"",     "1.24", "1.25", "1.26", "1.27",
+                                                  "1.28", "1.29", "1.30", "1.31"};
   if (kVersions.count(s.istio_version) == 0) {
     return spec.error("istioVersion",
-                      "known Istio releases are 1.24 to 1.30, got \"" + s.istio_version + "\"");
+                      "known Istio releases are 1.24 to 1.31, got \"" + s.istio_version + "\"");
   }
 
   const fs::path base = fs::path(path).parent_path();

@@ -259,7 +259,9 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
       for (const auto& ep : world_.endpoints(svc, sp)) {
         backends.push_back({pods[ep.pod].ip, ep.port});
       }
-      network_->addVirtualIp({svc.cluster_ip, static_cast<uint16_t>(sp.port)}, backends);
+      if (svc.cluster_ip != 0) {  // a headless Service has no virtual IP
+        network_->addVirtualIp({svc.cluster_ip, static_cast<uint16_t>(sp.port)}, backends);
+      }
       if (svc.external_ip != 0) {
         network_->addVirtualIp({svc.external_ip, static_cast<uint16_t>(sp.port)},
                                std::move(backends));

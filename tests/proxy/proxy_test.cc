@@ -1,5 +1,7 @@
 #include "proxy/proxy.h"
 
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "proxy/event/virtual_dispatcher.h"
@@ -54,7 +56,9 @@ protected:
   ProxyTest() : transport_(loop_), random_(1) {}
 
   // A gateway with one listener on 8080: hello.com -> cluster "hello" (or the given cluster).
-  void build(std::vector<config::Endpoint> endpoints, std::string route_cluster = "hello") {
+  // `edit` may change the configuration before the proxy is created.
+  void build(std::vector<config::Endpoint> endpoints, std::string route_cluster = "hello",
+             const std::function<void(config::ProxyConfig&)>& edit = nullptr) {
     config::ProxyConfig c;
     c.node_id = "gw";
     c.ip = config::ipv4(10, 1, 0, 10);
@@ -84,6 +88,9 @@ protected:
         config::ServiceInfo{"hello.default.svc.cluster.local", "hello", "default"});
     cl.endpoints = std::move(endpoints);
     c.clusters.push_back(cl);
+    if (edit) {
+      edit(c);
+    }
     auto p = Proxy::create(std::move(c), loop_, transport_, random_);
     ASSERT_TRUE(p.ok()) << p.status().toString();
     proxy_ = std::move(*p);
@@ -186,6 +193,46 @@ TEST_F(ProxyTest, UpstreamStatusPassesThroughWithoutFlags) {
   transport_.status = 503;
   auto r = request("hello.com");
   EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(onlyFlags(), "-");
+}
+
+TEST_F(ProxyTest, WeightedClusterHostRewriteIsOverriddenByTheRoutes) {
+  build({endpoint(11)}, "hello", [](config::ProxyConfig& c) {
+    auto& r = c.route_configs[0].virtual_hosts[0].routes[0];
+    r.action.clusters[0].host_rewrite = "cluster.internal";
+    r.action.clusters[0].request_headers.set.emplace_back("x-cluster", "1");
+  });
+  ASSERT_NE(request("hello.com"), nullptr);
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].request.authority, "cluster.internal");
+  EXPECT_EQ(*transport_.sent[0].request.headers.get("x-cluster"), "1");
+
+  build({endpoint(11)}, "hello", [](config::ProxyConfig& c) {
+    auto& r = c.route_configs[0].virtual_hosts[0].routes[0];
+    r.action.clusters[0].host_rewrite = "cluster.internal";
+    r.action.host_rewrite = "route.internal";
+  });
+  ASSERT_NE(request("hello.com"), nullptr);
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(transport_.sent[1].request.authority, "route.internal");
+}
+
+TEST_F(ProxyTest, FragmentIsStrippedAsIstioConfiguresEnvoy) {
+  build({endpoint(11)});
+  auto r = request("hello.com", "/a/../p?k=v#frag/../x");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_EQ(transport_.sent.size(), 1u);
+  EXPECT_EQ(transport_.sent[0].request.path, "/p?k=v");  // stripped, then normalised
+}
+
+TEST_F(ProxyTest, FragmentIsRejectedWithEnvoysDefault) {
+  build({endpoint(11)}, "hello",
+        [](config::ProxyConfig& c) { c.listeners[0].reject_path_with_fragment = true; });
+  auto r = request("hello.com", "/p#frag");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(transport_.sent.empty());
   EXPECT_EQ(onlyFlags(), "-");
 }
 

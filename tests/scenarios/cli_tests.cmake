@@ -17,6 +17,10 @@ meshsim_cli_test(malformed_yaml 2 "malformed.yaml:[0-9]+:[0-9]+: malformed YAML.
                  run ${bad}/malformed.yaml)
 meshsim_cli_test(bad_manifest_line 2 "bad-manifest.yaml:16:24: spec.servers\\[0\\].port.number: Gateway default/gw: expected an integer, got \"eighty\".*exit 2"
                  run ${bad}/bad-manifest.yaml)
+meshsim_cli_test(vs_field_newer_than_version 2 "vs-field-newer-than-version.yaml:22:26: spec.http\\[0\\].redirect.prefixRewrite: VirtualService default/hello: not in Istio 1.30 \\(added in 1.31.*exit 2"
+                 run ${bad}/vs-field-newer-than-version.yaml)
+meshsim_cli_test(vs_retry_backoff_1_25 2 "vs-retry-backoff-1-25.yaml:21:41: spec.http\\[0\\].retries.backoff: VirtualService default/hello: not in Istio 1.25 \\(added in 1.26.*exit 2"
+                 run ${bad}/vs-retry-backoff-1-25.yaml)
 meshsim_cli_test(unknown_traffic 2 "unknown-traffic.yaml:10:7: spec.expect\\[0\\].traffic: no traffic stream is named \"helo\".*exit 2"
                  run ${bad}/unknown-traffic.yaml)
 meshsim_cli_test(missing_file 2 "cannot read file.*exit 2" run ${bad}/does-not-exist.yaml)

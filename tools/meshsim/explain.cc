@@ -234,18 +234,18 @@ int explain(const ExplainFlags& flags) {
   if (flags.from == "ingress") {
     mesh.sendFromOutside(*mesh.ingressAddress("", url->port), std::move(request), done);
   } else {
-    const auto* svc = mesh.world().resolve(url->host, flags.namespace_name);
+    const auto address = mesh.world().resolveAddress(url->host, flags.namespace_name);
     const auto* pod = mesh.world().findPod(flags.namespace_name, flags.from.substr(4));
     size_t index = 0;
     for (size_t i = 0; i < mesh.world().pods().size(); ++i) {
       index = &mesh.world().pods()[i] == pod ? i : index;
     }
-    if (svc == nullptr) {
+    if (!address) {
       std::cerr << "error: cannot resolve " << url->host << " from " << flags.namespace_name
                 << "\n";
       return kExitInvalid;
     }
-    mesh.sendFromPod(index, {svc->cluster_ip, url->port}, std::move(request), done);
+    mesh.sendFromPod(index, {*address, url->port}, std::move(request), done);
   }
   mesh.loop().runUntilIdle();
   if (seen) {

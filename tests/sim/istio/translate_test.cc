@@ -183,6 +183,63 @@ spec:
   EXPECT_THAT(b.t.warnings[1], HasSubstr("extra.yaml:8"));
 }
 
+TEST(TranslateTest, HeadlessServiceGetsPerPodDomainsAndOriginalDestinationOnSidecars) {
+  const Built b = build(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/namespace.yaml",
+                              "fixtures/conformance/clients/sleep.yaml"},
+                             R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, ports: [{containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{name: http, port: 8080}]
+)"));
+  const proxy::config::ProxyConfig* sleep = nullptr;
+  for (const auto& p : b.t.proxies) {
+    if (b.world.pods()[p.pod].name == "sleep-0") {
+      sleep = &p.config;
+    }
+  }
+  ASSERT_NE(sleep, nullptr);
+  const proxy::config::VirtualHost* db = nullptr;
+  for (const auto& rc : sleep->route_configs) {
+    for (const auto& vh : rc.virtual_hosts) {
+      if (vh.name == "db.default.svc.cluster.local:8080") {
+        db = &vh;
+      }
+    }
+  }
+  ASSERT_NE(db, nullptr);
+  EXPECT_THAT(db->domains, ElementsAre("db.default.svc.cluster.local", "db.default.svc",
+                                       "db.default", "db", "*.db.default.svc.cluster.local",
+                                       "*.db.default.svc", "*.db.default", "*.db"));
+  const auto cluster = [](const proxy::config::ProxyConfig& c) {
+    for (const auto& cl : c.clusters) {
+      if (cl.name == "outbound|8080||db.default.svc.cluster.local") {
+        return &cl;
+      }
+    }
+    return static_cast<const proxy::config::Cluster*>(nullptr);
+  };
+  ASSERT_NE(cluster(*sleep), nullptr);
+  EXPECT_TRUE(cluster(*sleep)->original_destination);
+  EXPECT_EQ(cluster(*sleep)->endpoints.size(), 2u);  // the pods' identities
+  ASSERT_NE(cluster(*b.gateway), nullptr);
+  EXPECT_FALSE(cluster(*b.gateway)->original_destination);  // gateways keep EDS
+}
+
 TEST(TranslateTest, HostHelpers) {
   EXPECT_EQ(resolveHost("hello", "default"), "hello.default.svc.cluster.local");
   EXPECT_EQ(resolveHost("hello.default", "x"), "hello.default");  // a dot: taken literally
@@ -541,6 +598,113 @@ spec:
 )",
                       "w.yaml", 1, m),
               StatusIs(StatusCode::InvalidArgument, HasSubstr("total destination weight = 0")));
+}
+
+// Finds the first route of the gateway's first route configuration whose prefix is `prefix`.
+const proxy::config::Route* gatewayRoute(const Built& b, const std::string& prefix) {
+  for (const auto& rc : b.gateway->route_configs) {
+    for (const auto& vh : rc.virtual_hosts) {
+      for (const auto& r : vh.routes) {
+        if (r.match.prefix == prefix) {
+          return &r;
+        }
+      }
+    }
+  }
+  return nullptr;
+}
+
+TEST(TranslateTest, AuthorityHeaderOperationsBecomeHostRewrites) {
+  const Built b =
+      build(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/namespace.yaml",
+                  "fixtures/hello/hello.yaml", "fixtures/conformance/gateway/any-host.yaml"},
+                 R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: h, namespace: default}
+spec:
+  hosts: [h.example.com]
+  gateways: [any-host]
+  http:
+  - match: [{uri: {prefix: /route}}]
+    headers: {request: {add: {":authority": route.internal}, set: {x-a: "1"}}}
+    route:
+    - destination: {host: hello}
+      headers: {request: {set: {Host: dest.internal}}}
+  - match: [{uri: {prefix: /dest}}]
+    route:
+    - destination: {host: hello}
+      headers: {request: {set: {Host: set.internal}, add: {host: add.internal}}}
+  - match: [{uri: {prefix: /weighted}}]
+    headers: {request: {set: {host: route.internal}}}
+    route:
+    - destination: {host: hello}
+      weight: 1
+      headers: {request: {set: {":authority": one.internal, x-d: one}}}
+    - destination: {host: hello.default.svc.cluster.local}
+      weight: 1
+)"));
+  const auto* route = gatewayRoute(b, "/route");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->action.host_rewrite, "route.internal");  // the route's wins
+  ASSERT_EQ(route->request_headers.set.size(), 1u);         // no host or :authority header
+  EXPECT_EQ(route->request_headers.set[0].first, "x-a");
+  EXPECT_TRUE(route->request_headers.add.empty());
+  const auto* dest = gatewayRoute(b, "/dest");
+  ASSERT_NE(dest, nullptr);
+  EXPECT_EQ(dest->action.host_rewrite, "set.internal");  // set wins over add
+  EXPECT_TRUE(dest->request_headers.empty());
+  const auto* weighted = gatewayRoute(b, "/weighted");
+  ASSERT_NE(weighted, nullptr);
+  EXPECT_EQ(weighted->action.host_rewrite, "route.internal");
+  ASSERT_EQ(weighted->action.clusters.size(), 2u);
+  EXPECT_EQ(weighted->action.clusters[0].host_rewrite, "one.internal");
+  ASSERT_EQ(weighted->action.clusters[0].request_headers.set.size(), 1u);
+  EXPECT_EQ(weighted->action.clusters[0].request_headers.set[0].first, "x-d");
+  EXPECT_EQ(weighted->action.clusters[1].host_rewrite, "");
+}
+
+TEST(ResourcesTest, HeaderOperationNamesAreValidatedAsIstioDoes) {
+  const auto parse = [](const std::string& http) {
+    Manifests m;
+    return addText(R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r}
+spec:
+  hosts: [r]
+  http:
+)" + http,
+                   "h.yaml", 1, m);
+  };
+  EXPECT_THAT(parse("  - headers: {request: {set: {\":path\": /x}}}\n    route: [{destination: "
+                    "{host: r}}]\n"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("spec.http[0].headers.request.set: VirtualService default/r: "
+                                 "pseudo-headers cannot be set: \":path\"")));
+  EXPECT_THAT(parse("  - headers: {request: {remove: [Host]}}\n    route: [{destination: "
+                    "{host: r}}]\n"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("cannot set Host header")));
+  EXPECT_THAT(parse("  - headers: {response: {set: {host: x}}}\n    route: [{destination: "
+                    "{host: r}}]\n"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("cannot set Host header")));
+  EXPECT_THAT(parse("  - headers: {request: {set: {host: a, \":authority\": b}}}\n    route: "
+                    "[{destination: {host: r}}]\n"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("authority header cannot be set multiple times")));
+  EXPECT_THAT(parse("  - headers: {request: {set: {host: a}}}\n    rewrite: {authority: b}\n"
+                    "    route: [{destination: {host: r}}]\n"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("h.yaml:8:14: spec.http[0].headers: VirtualService default/r: "
+                                 "authority header cannot be set multiple times")));
+  EXPECT_THAT(parse("  - headers: {request: {set: {host: a}, add: {\":authority\": b}}}\n"
+                    "    route: [{destination: {host: r}}]\n"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("authority header cannot be set multiple times")));
+  // A destination may name it in set and add; the set wins (no validation across them).
+  EXPECT_THAT(parse("  - route: [{destination: {host: r}, headers: {request: {set: {host: a}, "
+                    "add: {host: b}}}}]\n"),
+              IsOk());
 }
 
 }  // namespace

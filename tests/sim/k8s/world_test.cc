@@ -126,6 +126,53 @@ TEST(WorldTest, DnsSearchPath) {
   EXPECT_EQ(web->fqdn, "web.shop.svc.cluster.local");
 }
 
+TEST(WorldTest, HeadlessServiceNamesResolveToPods) {
+  const World w = build(std::string(kTwoVersions) + R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec:
+  clusterIP: None
+  selector: {app: web, version: v1}
+  ports: [{name: http, port: 9000}]
+)");
+  const ServiceState* db = w.findService("shop", "db");
+  ASSERT_NE(db, nullptr);
+  EXPECT_TRUE(db->spec.headless);
+  EXPECT_EQ(db->cluster_ip, 0u);  // no virtual IP
+  const PodState* v1_0 = w.findPod("shop", "web-v1-0");
+  const PodState* v1_1 = w.findPod("shop", "web-v1-1");
+  // The service name answers the pods' records (the first); a ClusterIP Service its VIP.
+  EXPECT_EQ(w.resolveAddress("db", "shop"), v1_0->ip);
+  EXPECT_EQ(w.resolveAddress("web.shop", "default"), w.findService("shop", "web")->cluster_ip);
+  // POD.SERVICE with the search path and in full.
+  EXPECT_EQ(w.resolveAddress("web-v1-1.db", "shop"), v1_1->ip);
+  EXPECT_EQ(w.resolveAddress("web-v1-1.db.shop", "default"), v1_1->ip);
+  EXPECT_EQ(w.resolveAddress("web-v1-1.db.shop.svc.cluster.local", "default"), v1_1->ip);
+  // Not a pod of that service, or a Service that is not headless: no record.
+  EXPECT_EQ(w.resolveAddress("web-v2-0.db.shop.svc.cluster.local", "default"), std::nullopt);
+  EXPECT_EQ(w.resolveAddress("web-v1-0.web.shop.svc.cluster.local", "default"), std::nullopt);
+  EXPECT_EQ(w.resolveAddress("nothing", "shop"), std::nullopt);
+}
+
+TEST(WorldTest, ClusterIpNoneOnlyForClusterIpServices) {
+  Manifests m;
+  EXPECT_THAT(addText(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  clusterIP: None
+  ports: [{port: 80}]
+)",
+                      "lb.yaml", 1, m),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("lb.yaml:7:14: spec.clusterIP: Service default/lb: may be None "
+                                 "only for type ClusterIP")));
+}
+
 TEST(WorldTest, WorkloadIdentityFollowsIstioLabelRules) {
   const World w = build(kTwoVersions);
   const auto& info = *w.pods()[0].info;
