@@ -58,6 +58,12 @@ constexpr std::array kFeatures = {
             kMesh},
     Feature{"Mesh.endpoints.update",
             "pods killed, restarted or scaled: endpoint updates after the push", kFormat},
+    Feature{"Mesh.headlessService",
+            "clusterIP None: pod DNS names, per-pod wildcard vhost domains, ORIGINAL_DST clusters "
+            "on sidecars",
+            kSidecar},
+    Feature{"Mesh.pathFragment",
+            "a #fragment never reaches routing: clients drop it, Istio's proxies strip it", kMesh},
     Feature{"Mesh.pathNormalization", "meshConfig pathNormalization BASE before route matching",
             kMesh},
     Feature{"Mesh.sidecar.inboundRetries",
@@ -121,6 +127,10 @@ constexpr std::array kFeatures = {
         "the share of requests mirrored (mirrorPercentage, mirrorPercent, mirrors[].percentage)",
         kRoute},
     Feature{"VirtualService.http.redirect", "redirect status and location",
+            "https://istio.io/latest/docs/reference/config/networking/virtual-service/"
+            "#HTTPRedirect"},
+    Feature{"VirtualService.http.redirect.prefixRewrite",
+            "the matched prefix replaced in the location (Istio 1.31+)",
             "https://istio.io/latest/docs/reference/config/networking/virtual-service/"
             "#HTTPRedirect"},
     Feature{"VirtualService.http.retries", "attempts, retryOn, perTryTimeout",

@@ -923,7 +923,7 @@ private:
       vh.domains = {"*"};
       Route r;
       r.name = "default";
-      r.action.clusters.push_back({c.name, 100, {}, {}});
+      r.action.clusters.push_back({c.name, 100, {}, {}, {}});
       // Istio 1.24+ (reference 2.12): the server sidecar retries twice when the request never
       // reached the app (reset-before-request; a refused connection to a restarting app too).
       proxy::config::RetryPolicy inbound_retries;
@@ -987,7 +987,7 @@ private:
       }
       Route r;
       r.name = "default";
-      r.action.clusters.push_back({outboundClusterName(port, "", host), 100, {}, {}});
+      r.action.clusters.push_back({outboundClusterName(port, "", host), 100, {}, {}, {}});
       r.action.retry_policy = retryPolicy(std::nullopt);
       vh.routes.push_back(std::move(r));
       return false;
@@ -1073,7 +1073,7 @@ private:
       any.domains = {"*"};
       Route r;
       r.name = "allow_any";
-      r.action.clusters.push_back({kPassthroughCluster, 100, {}, {}});
+      r.action.clusters.push_back({kPassthroughCluster, 100, {}, {}, {}});
       any.routes.push_back(std::move(r));
       rc.virtual_hosts.push_back(std::move(any));
       Listener l;

@@ -78,7 +78,7 @@ protected:
     vh.name = "hello.com:80";
     vh.domains = {"hello.com"};
     config::Route r;
-    r.action.clusters.push_back({route_cluster, 100, {}, {}});
+    r.action.clusters.push_back({route_cluster, 100, {}, {}, {}});
     vh.routes.push_back(r);
     rc.virtual_hosts.push_back(vh);
     c.route_configs.push_back(rc);

@@ -30,6 +30,18 @@ TEST(RedirectTest, ReplacesWhatTheRedirectSetsAndKeepsTheQuery) {
   EXPECT_EQ(redirectLocation(r, request("hello.com:8080", "/a")), "http://hello.com:9090/a");
 }
 
+TEST(RedirectTest, PrefixRewriteReplacesTheMatchedPrefixKeepingTheRest) {
+  config::RedirectAction r;
+  r.prefix_rewrite = "/";
+  EXPECT_EQ(redirectLocation(r, request("hello.com", "/foo/bar?x=1"), "/foo/"),
+            "http://hello.com/bar?x=1");
+  r.prefix_rewrite = "/new";
+  EXPECT_EQ(redirectLocation(r, request("hello.com", "/old/page"), "/old"),
+            "http://hello.com/new/page");
+  // A catch-all route's prefix is "/": the value goes in front of the rest.
+  EXPECT_EQ(redirectLocation(r, request("hello.com", "/x")), "http://hello.com/newx");
+}
+
 TEST(RedirectTest, SchemeChangeDropsTheOldDefaultPortOnly) {
   config::RedirectAction r;
   r.scheme = "https";

@@ -11,7 +11,7 @@ config::VirtualHost vhost(std::string name, std::vector<std::string> domains) {
   v.domains = std::move(domains);
   config::Route r;
   r.name = v.name;
-  r.action.clusters.push_back({v.name, 100, {}, {}});
+  r.action.clusters.push_back({v.name, 100, {}, {}, {}});
   v.routes.push_back(r);
   return v;
 }
