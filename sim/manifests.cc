@@ -129,4 +129,128 @@ Status addText(const std::string& text, const std::string& file, int first_line,
   return addDocuments(docs, out);
 }
 
+namespace {
+
+// Replaces the resource with the same namespace and name, or adds it.
+template <typename T>
+void upsert(std::vector<T>& list, const T& item) {
+  for (auto& existing : list) {
+    if (existing.meta.name == item.meta.name &&
+        existing.meta.namespace_name == item.meta.namespace_name) {
+      existing = item;
+      return;
+    }
+  }
+  list.push_back(item);
+}
+
+template <typename T>
+void upsertAll(std::vector<T>& into, const std::vector<T>& from) {
+  for (const auto& r : from) {
+    upsert(into, r);
+  }
+}
+
+}  // namespace
+
+void applyManifests(Manifests& into, const Manifests& more) {
+  upsertAll(into.k8s.namespaces, more.k8s.namespaces);
+  upsertAll(into.k8s.deployments, more.k8s.deployments);
+  upsertAll(into.k8s.pods, more.k8s.pods);
+  upsertAll(into.k8s.services, more.k8s.services);
+  upsertAll(into.istio.gateways, more.istio.gateways);
+  upsertAll(into.istio.virtual_services, more.istio.virtual_services);
+  upsertAll(into.istio.destination_rules, more.istio.destination_rules);
+  upsertAll(into.istio.service_entries, more.istio.service_entries);
+  into.warnings.insert(into.warnings.end(), more.warnings.begin(), more.warnings.end());
+}
+
+const char* const kDefaultIngressGatewayFile = "<meshsim default ingress gateway>";
+
+const char* const kDefaultIngressGatewayYaml = R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: istio-ingressgateway
+  namespace: istio-system
+  labels:
+    app: istio-ingressgateway
+    istio: ingressgateway
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: istio-ingressgateway
+      istio: ingressgateway
+  template:
+    metadata:
+      labels:
+        app: istio-ingressgateway
+        istio: ingressgateway
+        service.istio.io/canonical-name: istio-ingressgateway
+        service.istio.io/canonical-revision: latest
+        sidecar.istio.io/inject: "false"
+        istio.io/rev: default
+        app.kubernetes.io/name: istio-ingressgateway
+    spec:
+      serviceAccountName: istio-ingressgateway-service-account
+      containers:
+      - name: istio-proxy
+        image: docker.io/istio/proxyv2:1.30.0
+        ports:
+        - containerPort: 15021
+          name: status-port
+        - containerPort: 8080
+          name: http2
+        - containerPort: 8443
+          name: https
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-ingressgateway
+  namespace: istio-system
+  labels:
+    app: istio-ingressgateway
+    istio: ingressgateway
+spec:
+  type: LoadBalancer
+  selector:
+    app: istio-ingressgateway
+    istio: ingressgateway
+  ports:
+  - name: status-port
+    port: 15021
+    targetPort: 15021
+  - name: http2
+    port: 80
+    targetPort: 8080
+  - name: https
+    port: 443
+    targetPort: 8443
+)";
+
+bool hasIngressGateway(const Manifests& m) {
+  for (const auto& svc : m.k8s.services) {
+    auto it = svc.meta.labels.find("istio");
+    if ((it != svc.meta.labels.end() && it->second == "ingressgateway") ||
+        svc.meta.id() == "istio-system/istio-ingressgateway") {
+      return true;
+    }
+  }
+  for (const auto& d : m.k8s.deployments) {
+    if (d.meta.id() == "istio-system/istio-ingressgateway") {
+      return true;
+    }
+  }
+  return false;
+}
+
+StatusOr<bool> addDefaultIngressGateway(Manifests& m) {
+  if (hasIngressGateway(m)) {
+    return false;
+  }
+  MESHSIM_RETURN_IF_ERROR(addText(kDefaultIngressGatewayYaml, kDefaultIngressGatewayFile, 1, m));
+  return true;
+}
+
 }  // namespace meshsim::sim

@@ -344,19 +344,6 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
 
 namespace {
 
-// Replaces the resource with the same namespace and name, or adds it.
-template <typename T>
-void upsert(std::vector<T>& list, T item) {
-  for (auto& existing : list) {
-    if (existing.meta.name == item.meta.name &&
-        existing.meta.namespace_name == item.meta.namespace_name) {
-      existing = std::move(item);
-      return;
-    }
-  }
-  list.push_back(std::move(item));
-}
-
 template <typename T>
 bool erase(std::vector<T>& list, const std::string& namespace_name, const std::string& name) {
   for (auto it = list.begin(); it != list.end(); ++it) {
@@ -430,22 +417,7 @@ Status Mesh::scale(const std::string& namespace_name, const std::string& deploym
 
 Status Mesh::apply(const Manifests& more, std::chrono::nanoseconds propagation) {
   Manifests next = manifests_;
-  const auto merge = [](auto& into, const auto& from) {
-    for (const auto& r : from) {
-      upsert(into, r);
-    }
-  };
-  merge(next.k8s.namespaces, more.k8s.namespaces);
-  merge(next.k8s.deployments, more.k8s.deployments);
-  merge(next.k8s.pods, more.k8s.pods);
-  merge(next.k8s.services, more.k8s.services);
-  merge(next.istio.gateways, more.istio.gateways);
-  merge(next.istio.virtual_services, more.istio.virtual_services);
-  merge(next.istio.destination_rules, more.istio.destination_rules);
-  merge(next.istio.service_entries, more.istio.service_entries);
-  for (const auto& w : more.warnings) {
-    next.warnings.push_back(w);
-  }
+  applyManifests(next, more);
   return changeWorld(std::move(next), propagation);
 }
 
@@ -523,7 +495,8 @@ StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway
     if (found == nullptr) {
       return failedPreconditionError(
           "no default ingress gateway: no LoadBalancer Service labelled istio=ingressgateway "
-          "(include fixtures/istio/ingressgateway.yaml)");
+          "(scenarios and the meshsim CLI get Istio's default one unless they define a gateway "
+          "of their own; name another with ingress/NAMESPACE/SERVICE)");
     }
   } else {
     const size_t slash = gateway_service.find('/');

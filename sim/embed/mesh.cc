@@ -140,86 +140,6 @@ struct HandlerTable {
   }
 };
 
-// Istio's default ingress gateway (fixtures/istio/ingressgateway.yaml without its Namespace and
-// ServiceAccount, which would clash with, or warn about, the caller's own).
-constexpr const char* kIngressGatewayYaml = R"(apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: istio-ingressgateway
-  namespace: istio-system
-  labels:
-    app: istio-ingressgateway
-    istio: ingressgateway
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: istio-ingressgateway
-      istio: ingressgateway
-  template:
-    metadata:
-      labels:
-        app: istio-ingressgateway
-        istio: ingressgateway
-        service.istio.io/canonical-name: istio-ingressgateway
-        service.istio.io/canonical-revision: latest
-        sidecar.istio.io/inject: "false"
-        istio.io/rev: default
-        app.kubernetes.io/name: istio-ingressgateway
-    spec:
-      serviceAccountName: istio-ingressgateway-service-account
-      containers:
-      - name: istio-proxy
-        image: docker.io/istio/proxyv2:1.30.0
-        ports:
-        - containerPort: 15021
-          name: status-port
-        - containerPort: 8080
-          name: http2
-        - containerPort: 8443
-          name: https
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: istio-ingressgateway
-  namespace: istio-system
-  labels:
-    app: istio-ingressgateway
-    istio: ingressgateway
-spec:
-  type: LoadBalancer
-  selector:
-    app: istio-ingressgateway
-    istio: ingressgateway
-  ports:
-  - name: status-port
-    port: 15021
-    targetPort: 15021
-  - name: http2
-    port: 80
-    targetPort: 8080
-  - name: https
-    port: 443
-    targetPort: 8443
-)";
-
-bool hasIngressGateway(const sim::Manifests& m) {
-  for (const auto& svc : m.k8s.services) {
-    auto it = svc.meta.labels.find("istio");
-    if ((it != svc.meta.labels.end() && it->second == "ingressgateway") ||
-        svc.meta.id() == "istio-system/istio-ingressgateway") {
-      return true;
-    }
-  }
-  for (const auto& d : m.k8s.deployments) {
-    if (d.meta.id() == "istio-system/istio-ingressgateway") {
-      return true;
-    }
-  }
-  return false;
-}
-
 // YAML (flow style inside block style) for typed objects. Strings are JSON literals, which YAML
 // reads as double-quoted scalars.
 std::string flowMap(const Labels& labels) {
@@ -556,7 +476,7 @@ MeshBuilder& MeshBuilder::addFile(const std::string& path) {
 MeshBuilder& MeshBuilder::addIngressGateway() {
   if (!impl_->ingress_gateway) {
     impl_->ingress_gateway = true;
-    impl_->add(kIngressGatewayYaml, "<meshsim default ingress gateway>");
+    impl_->add(sim::kDefaultIngressGatewayYaml, sim::kDefaultIngressGatewayFile);
   }
   return *this;
 }
@@ -640,10 +560,9 @@ Result<Mesh> MeshBuilder::build() const {
     return Error(codeOf(errors.front().code()), errors.front().message(), std::move(diagnostics));
   }
   sim::Manifests manifests = impl_->manifests;
-  if (options.ingress_gateway && !hasIngressGateway(manifests)) {
-    Status s = sim::addText(kIngressGatewayYaml, "<meshsim default ingress gateway>", 1, manifests);
-    if (!s.ok()) {
-      return Error(ErrorCode::Internal, s.message());
+  if (options.ingress_gateway) {
+    if (auto added = sim::addDefaultIngressGateway(manifests); !added.ok()) {
+      return Error(ErrorCode::Internal, added.status().message());
     }
   }
 

@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include "proxy/http/message.h"
+#include "sim/duration.h"
 
 namespace meshsim::sim::istio {
 
@@ -39,23 +40,14 @@ std::string upper(std::string s) {
   return s;
 }
 
-// A protobuf Duration as Istio accepts it: "1h", "5m", "1.5s", "100ms". Returns milliseconds.
+// A duration as Istio accepts it ("1h", "5m", "1.5s", "100ms": Go's syntax, sim/duration.h), in
+// milliseconds.
 std::optional<double> durationMillis(const std::string& text) {
-  static const std::pair<const char*, double> kUnits[] = {{"ms", 1.0},   {"us", 1e-3}, {"ns", 1e-6},
-                                                          {"h", 3600e3}, {"m", 60e3},  {"s", 1e3}};
-  for (const auto& [unit, scale] : kUnits) {
-    const std::string u = unit;
-    if (text.size() > u.size() && text.ends_with(u)) {
-      const std::string number = text.substr(0, text.size() - u.size());
-      char* end = nullptr;
-      const double v = std::strtod(number.c_str(), &end);
-      if (end != number.c_str() + number.size() || !std::isfinite(v) || v < 0) {
-        return std::nullopt;
-      }
-      return v * scale;
-    }
+  auto d = parseDuration(text);
+  if (!d.ok()) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return static_cast<double>(d->count()) / 1e6;
 }
 
 // A duration field in milliseconds; `min_ms` > 0 rejects shorter ones (Istio: >= 1 ms).

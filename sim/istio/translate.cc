@@ -1094,18 +1094,16 @@ private:
     for (const auto& gw : istio_.gateways) {
       gateway_ids.insert(gw.meta.id());
       if (selected_gateways_.count(gw.meta.id()) == 0) {
-        out_.warnings.push_back(gw.meta.location.toString() + ": Error [IST0101] (Gateway " +
-                                gw.meta.id() + ") Referenced selector not found: \"" +
-                                k8s::labelsToString(gw.selector) + "\"");
+        report(referencedResourceNotFound("Gateway", gw.meta, {}, "selector",
+                                          k8s::labelsToString(gw.selector)));
       }
     }
     for (const auto& vs : istio_.virtual_services) {
       for (const auto& g : vs.gateways) {
         const std::string key = gatewayKey(g, vs.meta.namespace_name);
         if (key != "mesh" && gateway_ids.count(key) == 0) {
-          out_.warnings.push_back(vs.meta.location.toString() +
-                                  ": Error [IST0101] (VirtualService " + vs.meta.id() +
-                                  ") Referenced gateway not found: \"" + key + "\"");
+          // istioctl names the gateway as the VirtualService writes it.
+          report(referencedResourceNotFound("VirtualService", vs.meta, {}, "gateway", g));
         }
       }
       for (const auto& http : vs.http) {
@@ -1121,22 +1119,25 @@ private:
           const k8s::ServiceState* svc = world_.findServiceByHost(host);
           const EntryHost* entry = svc == nullptr ? findEntryHost(host) : nullptr;
           if (svc == nullptr && entry == nullptr) {
-            out_.warnings.push_back(at.toString() + ": Error [IST0101] (VirtualService " +
-                                    vs.meta.id() + ") Referenced host not found: \"" + host + "\"");
+            report(referencedResourceNotFound("VirtualService", vs.meta, at, "host", d->host));
             continue;
           }
           const std::string& service_namespace =
               svc != nullptr ? svc->spec.meta.namespace_name : entry->se->meta.namespace_name;
           if (!d->subset.empty() &&
               !subsetDefined(host, service_namespace, d->subset, vs.meta.namespace_name)) {
-            out_.warnings.push_back(at.toString() + ": Error [IST0101] (VirtualService " +
-                                    vs.meta.id() +
-                                    ") Referenced host+subset in destinationrule not found: \"" +
-                                    host + "+" + d->subset + "\"");
+            report(referencedResourceNotFound("VirtualService", vs.meta, at,
+                                              "host+subset in destinationrule",
+                                              d->host + "+" + d->subset));
           }
         }
       }
     }
+  }
+
+  void report(AnalysisMessage m) {
+    out_.warnings.push_back(m.toString());
+    out_.analysis.push_back(std::move(m));
   }
 
   bool subsetDefined(const std::string& fqdn, const std::string& service_namespace,

@@ -13,6 +13,7 @@
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/core/status.h"
+#include "sim/istio/analyze.h"
 #include "sim/istio/resources.h"
 #include "sim/k8s/world.h"
 
@@ -25,7 +26,11 @@ struct ProxyPlan {
 
 struct Translation {
   std::vector<ProxyPlan> proxies;
-  // Things istioctl analyze would warn about ("file:line: Error [IST0101] ...").
+  // What istioctl analyze reports as IST0101 (references to nothing), found while translating;
+  // analyze() (analyze.h) adds its other analyzers.
+  std::vector<AnalysisMessage> analysis;
+  // The same as text, istioctl's log lines ("Error [IST0101] (VirtualService default/x
+  // file:12) Referenced gateway not found: \"nope\"").
   std::vector<std::string> warnings;
 };
 

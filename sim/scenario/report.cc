@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string_view>
 #include <variant>
 
@@ -21,10 +22,29 @@ std::string share(uint64_t n, uint64_t total) {
   return buf;
 }
 
-std::string millis(uint64_t us) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3gms", static_cast<double>(us) / 1000.0);
-  return buf;
+// A latency as people read it: "850ms", "12.5ms", "0.25ms", "1.2s", "95s": milliseconds below a
+// second, seconds from one, up to three significant digits and never in exponent form.
+std::string formatLatency(uint64_t us) {
+  const bool in_seconds = us >= 999'500;  // what rounds to 1000ms reads 1s
+  const double v = static_cast<double>(us) / (in_seconds ? 1e6 : 1e3);
+  const int decimals = v >= 100 ? 0 : v >= 10 ? 1 : v >= 1 ? 2 : 3;
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  std::string out = buf;
+  if (out.find('.') != std::string::npos) {
+    while (out.back() == '0') {
+      out.pop_back();
+    }
+    if (out.back() == '.') {
+      out.pop_back();
+    }
+  }
+  return out + (in_seconds ? "s" : "ms");
+}
+
+// "1 request", "20 requests".
+std::string requests(uint64_t n) {
+  return std::to_string(n) + (n == 1 ? " request" : " requests");
 }
 
 // Virtual time as seconds with up to millisecond precision: "5s", "0.1s", "12.345s".
@@ -77,19 +97,27 @@ std::string textReport(const RunResult& r) {
   }
   for (const auto& t : r.traffic) {
     const uint64_t total = t.completed();
-    out += "\ntraffic " + t.name + ": " + std::to_string(t.sent) + " requests from " + t.from +
-           " to " + t.url + "\n";
+    out +=
+        "\ntraffic " + t.name + ": " + requests(t.sent) + " from " + t.from + " to " + t.url + "\n";
     for (const auto& [code, n] : t.status_counts) {
+      std::string why;
+      if (code == 0) {
+        // Why no response came: "refused", "reset", "timeout", with counts when they are mixed.
+        for (const auto& [reason, count] : t.errors) {
+          why += (why.empty() ? "" : ", ") + reason +
+                 (t.errors.size() > 1 ? " " + std::to_string(count) : "");
+        }
+      }
       out += "  status  " + (code == 0 ? std::string("---") : std::to_string(code)) + "  " +
              share(n, total) + "  (" + std::to_string(n) + ")" +
-             (code == 0 ? "  no response" : "") + "\n";
+             (code == 0 ? "  no response" + (why.empty() ? "" : ": " + why) : "") + "\n";
     }
     for (const auto& [pod, n] : t.served_by) {
       out += "  served  " + share(n, total) + "  (" + std::to_string(n) + ")  " +
              (pod.empty() ? std::string("local reply (no app)") : "pod " + pod) + "\n";
     }
-    out += "  latency p50 " + millis(percentileUs(t.latency_us, 0.5)) + "  p99 " +
-           millis(percentileUs(t.latency_us, 0.99)) + "  (virtual time)\n";
+    out += "  latency p50 " + formatLatency(percentileUs(t.latency_us, 0.5)) + "  p99 " +
+           formatLatency(percentileUs(t.latency_us, 0.99)) + "  (virtual time)\n";
   }
   if (!r.events.empty()) {
     out += "\nevents\n";
@@ -240,7 +268,7 @@ std::string jsonReport(const RunResult& r) {
   out += "], \"traffic\": [";
   for (size_t i = 0; i < r.traffic.size(); ++i) {
     const TrafficResult& t = r.traffic[i];
-    out += i == 0 ? "\n  {" : ",\n  {";
+    out += i == 0 ? "{" : ", {";
     out += "\"name\": ";
     appendJsonString(out, t.name);
     out += ", \"from\": ";
@@ -261,7 +289,7 @@ std::string jsonReport(const RunResult& r) {
   }
   out += "], \"events\": [";
   for (size_t i = 0; i < r.events.size(); ++i) {
-    out += i == 0 ? "\n  {" : ",\n  {";
+    out += i == 0 ? "{" : ", {";
     out += "\"atMs\": " +
            std::to_string(
                std::chrono::duration_cast<std::chrono::milliseconds>(r.events[i].at).count()) +
@@ -272,7 +300,7 @@ std::string jsonReport(const RunResult& r) {
   out += "], \"expectations\": [";
   for (size_t i = 0; i < r.expectations.size(); ++i) {
     const ExpectationResult& e = r.expectations[i];
-    out += i == 0 ? "\n  {" : ",\n  {";
+    out += i == 0 ? "{" : ", {";
     out += "\"location\": ";
     appendJsonString(out, e.location.toString());
     out += ", \"what\": ";
@@ -286,6 +314,15 @@ std::string jsonReport(const RunResult& r) {
     out += "}";
   }
   out += "]}\n";
+  return out;
+}
+
+std::string jsonErrorReport(const RunError& error) {
+  std::string out = "{\"file\": ";
+  appendJsonString(out, error.file);
+  out += ", \"passed\": false, \"error\": ";
+  appendJsonString(out, error.message);
+  out += "}\n";
   return out;
 }
 
@@ -323,9 +360,15 @@ void appendJunitSuite(std::string& out, const RunResult& r) {
       std::to_string(
           std::chrono::duration_cast<std::chrono::milliseconds>(r.virtual_time).count()));
   out += "    </properties>\n";
+  // A test case's name is what it checks, without the line: CI systems track a test's history
+  // by name, and editing the file above an expectation must not make it a new test. The same
+  // check twice in one file gets " #2", " #3" in file order. The location is in the failure.
+  std::map<std::string, int> seen;
   for (const auto& e : r.expectations) {
-    out += "    <testcase" + xmlAttribute("name", e.location.toString() + " " + e.what) +
-           xmlAttribute("classname", r.name) + " time=\"0\"";
+    const int n = ++seen[e.what];
+    const std::string name = n == 1 ? e.what : e.what + " #" + std::to_string(n);
+    out += "    <testcase" + xmlAttribute("name", name) + xmlAttribute("classname", r.name) +
+           " time=\"0\"";
     if (e.passed) {
       out += "/>\n";
       continue;
@@ -334,8 +377,9 @@ void appendJunitSuite(std::string& out, const RunResult& r) {
       out += ">\n      <skipped" + xmlAttribute("message", e.detail) + "/>\n    </testcase>\n";
       continue;
     }
-    out += ">\n      <failure" + xmlAttribute("message", e.detail) +
-           " type=\"ExpectationFailed\">" + xmlEscape(e.what + ": " + e.detail) +
+    out += ">\n      <failure" + xmlAttribute("message", e.location.toString() + ": " + e.detail) +
+           " type=\"ExpectationFailed\">" +
+           xmlEscape(e.location.toString() + ": " + e.what + ": " + e.detail) +
            "</failure>\n    </testcase>\n";
   }
   out += "  </testsuite>\n";

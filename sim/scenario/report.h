@@ -17,7 +17,9 @@ namespace meshsim::sim::scenario {
 // percentiles; one PASS/FAIL line per expectation with file:line; a closing verdict line.
 std::string textReport(const RunResult& result);
 
-// The whole result as JSON, fields in a fixed order: byte-identical for the same inputs and seed.
+// The whole result as one line of JSON (ending in a line break), fields in a fixed order:
+// byte-identical for the same inputs and seed. `meshsim run -o json` prints one such line per
+// file (JSON Lines).
 std::string jsonReport(const RunResult& result);
 
 // A scenario file that could not be loaded or run (exit code 2), and why.
@@ -25,6 +27,10 @@ struct RunError {
   std::string file;
   std::string message;
 };
+
+// The JSON Lines entry of a file that could not be loaded or run:
+// {"file": "...", "passed": false, "error": "..."} and a line break.
+std::string jsonErrorReport(const RunError& error);
 
 // What became of one scenario file: its result, or the error that stopped it.
 using FileOutcome = std::variant<RunResult, RunError>;

@@ -771,33 +771,6 @@ StatusOr<double> parseShare(const std::string& text) {
   return v;
 }
 
-StatusOr<std::chrono::nanoseconds> parseDuration(const std::string& text) {
-  const std::string t = trim(text);
-  size_t unit_start = t.size();
-  while (unit_start > 0 && std::isalpha(static_cast<unsigned char>(t[unit_start - 1])) != 0) {
-    --unit_start;
-  }
-  const std::string unit = t.substr(unit_start);
-  double n = 0;
-  if (!parseNumber(t.substr(0, unit_start), &n) || n < 0) {
-    return invalidArgumentError("expected a duration like 250ms, 1.5s or 2m, got \"" + text + "\"");
-  }
-  double ns = 0;
-  if (unit == "ms") {
-    ns = n * 1e6;
-  } else if (unit == "s") {
-    ns = n * 1e9;
-  } else if (unit == "m") {
-    ns = n * 60e9;
-  } else {
-    return invalidArgumentError("expected a duration like 250ms, 1.5s or 2m, got \"" + text + "\"");
-  }
-  if (ns > 1e18) {
-    return invalidArgumentError("duration \"" + text + "\" is too long");
-  }
-  return std::chrono::nanoseconds(static_cast<int64_t>(ns));
-}
-
 bool isScenarioFile(const std::string& path) {
   auto docs = yaml::parseFile(path);
   if (!docs.ok() || docs->empty()) {
@@ -973,6 +946,8 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
     const int indent = blockIndent(text, first_line);
     MESHSIM_RETURN_IF_ERROR(addText(res.Scalar(), path, first_line, s.manifests, indent));
   }
+  // Istio's default install has an ingress gateway; a scenario that defines its own replaces it.
+  MESHSIM_RETURN_IF_ERROR(addDefaultIngressGateway(s.manifests).status());
 
   YAML::Node workloads = spec.child("workloads");
   if (workloads.IsDefined() && !workloads.IsNull() && !workloads.IsSequence()) {

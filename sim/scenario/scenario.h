@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "proxy/core/status.h"
+#include "sim/duration.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
 #include "sim/yaml/document.h"
@@ -38,8 +39,8 @@ StatusOr<Comparison> parseComparison(const std::string& text, bool percent);
 StatusOr<Comparison> parseLatencyComparison(const std::string& text);
 // Parses "90%" or "0.9" into a fraction in [0, 1].
 StatusOr<double> parseShare(const std::string& text);
-// Parses "250ms", "1.5s", "2m".
-StatusOr<std::chrono::nanoseconds> parseDuration(const std::string& text);
+// Durations ("250ms", "1.5s", "2m", "1h30m") have one syntax everywhere: sim/duration.h.
+using sim::parseDuration;
 
 struct RequestSpec {
   std::string url;

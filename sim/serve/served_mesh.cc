@@ -194,8 +194,8 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
   }
   if (!any_gateway) {
     return failedPreconditionError(
-        "no ingress gateway: serve needs a gateway pod (include "
-        "fixtures/istio/ingressgateway.yaml)");
+        "no ingress gateway: serve needs a gateway pod (meshsim serve adds Istio's default one "
+        "unless the manifests define an ingress gateway Service of their own)");
   }
   const auto [primary_pod, primary_port] = primaryGatewayListener();
   std::vector<std::pair<size_t, uint16_t>> order;  // (proxy index, listener port)

@@ -35,9 +35,77 @@ meshsim_cli_test(events_tour 0 "events.*at 4s  kill pod default/hello-0.*at 8s  
                  run ${PROJECT_SOURCE_DIR}/scenarios/events-tour.yaml)
 meshsim_cli_test(failed_expectation 1 "FAIL  .*failing.yaml:15:7  traffic hello: status 503.*saw 200 x 20.*exit 1"
                  run ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
-meshsim_cli_test(usage 2 "exit 2" run)
-meshsim_cli_test(validate_hello 0 "0 problems|no problems found.*exit 0"
+meshsim_cli_test(usage 2 "^error: .*paths is required.*exit 2" run)
+# Usage errors, CLI11's own included, read "error: ..." and exit 2.
+meshsim_cli_test(usage_unknown_flag 2 "^error: The following argument was not expected: --nope.*exit 2"
+                 run --nope ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+meshsim_cli_test(usage_no_command 2 "^error: A subcommand is required.*exit 2")
+# A negative seed is refused, not wrapped round to 2^64-1.
+meshsim_cli_test(run_negative_seed 2 "^error: --seed: .*exit 2"
+                 run --seed -1 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+meshsim_cli_test(metrics_negative_seed 2 "^error: --seed: .*exit 2"
+                 metrics --seed -1 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+# Durations read the same everywhere (sim/duration.h): hours and compound forms on the CLI.
+meshsim_cli_test(graph_window_hours 0 "\"graphType\": \"workload\".*exit 0"
+                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml -o json --window 1h30m)
+meshsim_cli_test(graph_window_bad 2 "^error: --window: expected a duration like 250ms, 1.5s or 2m, got \"1 hour\".*exit 2"
+                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml --window "1 hour")
+# Without fixtures/istio/ingressgateway.yaml a scenario gets Istio's default ingress gateway;
+# rate(), the byte histograms and slo: work in its expectations.
+meshsim_cli_test(default_gateway_telemetry 0 "PASS  default-gateway-telemetry: 6 of 6 expectations held.*exit 0"
+                 run ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/default-gateway-telemetry.yaml)
+# explain takes every from: a scenario takes, and the default ingress gateway.
+meshsim_cli_test(explain_from_deployment 0 "client   pod default/hello-0.*proxy    .*listener .*result   200 -, served by pod default/hello-0.*exit 0"
+  explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello/ --from deployment/hello -n default)
+meshsim_cli_test(explain_from_gateway_service 0 "dns      hello.com -> .*result   200 -, served by pod default/hello-0.*exit 0"
+  explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello.com/ --from ingress/istio-system/istio-ingressgateway)
+meshsim_cli_test(explain_bad_from 2 "^error: --from: expected ingress, ingress/NAMESPACE/SERVICE, pod/NAME or deployment/NAME, got \"hello\".*exit 2"
+  explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello/ --from hello)
+meshsim_cli_test(explain_no_deployment 2 "^error: --from: no deployment default/nope.*exit 2"
+  explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello/ --from deployment/nope)
+meshsim_cli_test(validate_hello 0 "no validation issues found in 1 path.*exit 0"
                  validate ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+
+# meshsim validate as istioctl analyze: every path in one world (the gateway's pod in one file,
+# the Gateway selecting it in another: no false "selector not found"), istioctl's codes, levels
+# and wording, exit 1 at or above --failure-threshold (default Error), -o json|yaml.
+set(analyze_data ${CMAKE_CURRENT_SOURCE_DIR}/data/analyze)
+set(hello_fixture ${PROJECT_SOURCE_DIR}/fixtures/hello)
+meshsim_cli_test(validate_one_world 0 "no validation issues found in 2 paths \\(2 pods, 2 services, 2 proxies\\).*exit 0"
+                 validate ${PROJECT_SOURCE_DIR}/fixtures/istio/ingressgateway.yaml ${hello_fixture})
+meshsim_cli_test(validate_default_gateway 0 "no validation issues found in 1 path \\(2 pods.*exit 0"
+                 validate -f ${hello_fixture})
+set_tests_properties(cli.validate_one_world cli.validate_default_gateway PROPERTIES
+                     FAIL_REGULAR_EXPRESSION "IST0101")
+meshsim_cli_test(validate_error_fails 1
+  "Error \\[IST0101\\] \\(VirtualService default/lost [^ ]*ist0101-gateway-not-found.yaml:3\\) Referenced gateway not found: \"nope\".*found 1 error, 1 warning, 0 infos.*exit 1"
+  validate ${hello_fixture} ${analyze_data}/ist0101-gateway-not-found.yaml)
+meshsim_cli_test(validate_warning_passes 0 "Warning \\[IST0104\\] \\(Gateway default/odd-port .*port 8081\\).*exit 0"
+  validate ${hello_fixture} ${analyze_data}/ist0104-gateway-port.yaml)
+meshsim_cli_test(validate_threshold_warning 1 "Warning \\[IST0104\\].*at or above --failure-threshold Warning.*exit 1"
+  validate --failure-threshold Warning ${hello_fixture} ${analyze_data}/ist0104-gateway-port.yaml)
+meshsim_cli_test(validate_threshold_info 1 "Info \\[IST0118\\] \\(Service default/legacy .*\\) Port name web \\(port: 8000, targetPort: 9000\\).*exit 1"
+  validate --failure-threshold info ${hello_fixture} ${analyze_data}/ist0118-port-name.yaml)
+meshsim_cli_test(validate_output_threshold 0 "found 0 errors, 2 warnings, 2 infos.*exit 0"
+  validate --output-threshold Error ${hello_fixture} ${analyze_data}/ist0130-ist0131-rules.yaml)
+set_tests_properties(cli.validate_output_threshold PROPERTIES FAIL_REGULAR_EXPRESSION "IST013")
+meshsim_cli_test(validate_json 1
+  "^\\[\n\t\\{\n\t\t\"code\": \"IST0145\",\n\t\t\"documentationUrl\": \"https://istio.io/latest/docs/reference/config/analysis/ist0145/\",\n\t\t\"level\": \"Error\",\n\t\t\"message\": \"Conflict with gateways default/hello-gateway .*\"origin\": \"Gateway default/everything\",\n\t\t\"reference\": \"[^\"]*ist0145-conflicting-gateways.yaml:11\"\n\t\\},.*exit 1"
+  validate -o json ${analyze_data}/ist0145-conflicting-gateways.yaml ${hello_fixture})
+meshsim_cli_test(validate_yaml 0 "- code: \"IST0132\"\n  documentationUrl: .*\n  level: \"Warning\"\n  message: \"one or more host \\[other.com\\].*origin: \"VirtualService default/elsewhere\".*exit 0"
+  validate -o yaml ${hello_fixture} ${analyze_data}/ist0132-host-not-in-gateway.yaml)
+meshsim_cli_test(validate_bad_threshold 2 "^error: --failure-threshold: .*exit 2"
+  validate --failure-threshold Fatal ${hello_fixture})
+meshsim_cli_test(validate_missing_path 2 "^error: [^ ]*nope.yaml: no such file or folder.*exit 2"
+  validate ${hello_fixture} ${analyze_data}/nope.yaml)
+foreach(case IN ITEMS "IST0109:ist0109-mesh-hosts" "IST0130:ist0130-ist0131-rules"
+                      "IST0131:ist0130-ist0131-rules" "IST0132:ist0132-host-not-in-gateway")
+  string(REPLACE ":" ";" parts "${case}")
+  list(GET parts 0 code)
+  list(GET parts 1 file)
+  meshsim_cli_test(validate_${code} 1 "\\[${code}\\] .*exit 1"
+                   validate --failure-threshold Info ${hello_fixture} ${analyze_data}/${file}.yaml)
+endforeach()
 # Every example and conformance scenario, without the known bugs (which exit 1 by design).
 meshsim_cli_test(run_folder 0 "PASS  hello-ingress.*PASS  unknown-host.*exit 0"
                  run ${PROJECT_SOURCE_DIR}/scenarios --exclude "*/known-bugs/*")
@@ -53,10 +121,25 @@ add_test(NAME cli.json_report_is_deterministic
 set_tests_properties(cli.json_report_is_deterministic PROPERTIES LABELS "cli"
                      PASS_REGULAR_EXPRESSION "identical: [0-9]+ bytes")
 meshsim_cli_test(junit_report 1
-  "<testsuites name=\"meshsim\" tests=\"1\" failures=\"1\" errors=\"0\" time=\"0\">.*<testsuite name=\"failing-on-purpose\".*<property name=\"file\" value=\"[^\"]*failing.yaml\"/>.*<testcase name=\"[^\"]*failing.yaml:15:7 traffic hello: status 503\" classname=\"failing-on-purpose\".*<failure message=\"saw 200 x 20\" type=\"ExpectationFailed\">.*exit 1"
+  "<testsuites name=\"meshsim\" tests=\"1\" failures=\"1\" errors=\"0\" time=\"0\">.*<testsuite name=\"failing-on-purpose\".*<property name=\"file\" value=\"[^\"]*failing.yaml\"/>.*<testcase name=\"traffic hello: status 503\" classname=\"failing-on-purpose\".*<failure message=\"[^\"]*failing.yaml:15:7: saw 200 x 20\" type=\"ExpectationFailed\">.*exit 1"
   run --output junit ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
+# JUnit test names carry no line numbers (CI tracks a test's history by its name).
+meshsim_cli_test(junit_names_without_lines 0 "<testcase name=\"traffic hello: status 200\" classname=\"hello-ingress\".*exit 0"
+  run -o junit ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
 meshsim_cli_test(json_report 0 "\"scenario\": \"hello-ingress\".*\"passed\": true.*\"servedBy\": \\{\"default/hello-0\": 100\\}.*exit 0"
   run --output json ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
+# -o json over several files: JSON Lines, one document per file, files that could not be loaded
+# included as {"file", "passed": false, "error"}.
+add_test(NAME cli.json_lines
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/json_lines_check.sh $<TARGET_FILE:meshsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml ${bad}/unknown-field.yaml
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
+set_tests_properties(cli.json_lines PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77
+  PASS_REGULAR_EXPRESSION "exit 2, 3 lines.*line 1: hello-ingress passed.*line 2: [^ ]*unknown-field.yaml error [^ ]*unknown-field.yaml:13:7: spec.traffic.0..cuont: unknown field.*line 3: failing-on-purpose failed")
+# A text run over several files closes with one summary line.
+meshsim_cli_test(run_summary_line 2 "FAIL  3 files: 1 passed, 1 failed, 1 not run \\(invalid\\). 5 expectations, 1 failed\nexit 2"
+  run ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml ${bad}/unknown-field.yaml
+  ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
 meshsim_cli_test(explain_hello 0
   "listener 0.0.0.0_8080.*vhost    hello.com:80.*route .*VirtualService default/frontend-ingress \\(.*virtualservice.yaml:3:1\\).*cluster  outbound\\|80\\|\\|hello.default.svc.cluster.local.*endpoint default/hello-0.*result   200 -, served by pod default/hello-0.*exit 0"
   explain -f ${PROJECT_SOURCE_DIR}/fixtures/istio/ingressgateway.yaml -f ${PROJECT_SOURCE_DIR}/fixtures/hello
@@ -79,7 +162,7 @@ add_test(NAME cli.junit_valid_failing
          COMMAND ${junit_check} ${junit_xsd} 1 $<TARGET_FILE:meshsim>
                  ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml)
 set_tests_properties(cli.junit_valid_failing PROPERTIES
-                     PASS_REGULAR_EXPRESSION "<failure message=\"saw 200 x 20\" type=\"ExpectationFailed\">.*validates.*valid: 1 suites, 1 test cases, 1 failures, 0 errors")
+                     PASS_REGULAR_EXPRESSION "<failure message=\"[^\"]*failing.yaml:15:7: saw 200 x 20\" type=\"ExpectationFailed\">.*validates.*valid: 1 suites, 1 test cases, 1 failures, 0 errors")
 add_test(NAME cli.junit_valid_invalid_file
          COMMAND ${junit_check} ${junit_xsd} 2 $<TARGET_FILE:meshsim>
                  ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml ${bad}/unknown-field.yaml
@@ -127,6 +210,17 @@ add_test(NAME cli.run_progress
                  ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml ${bad}/unknown-field.yaml
                  ${PROJECT_SOURCE_DIR}/scenarios/ten-minutes.yaml
                  ${PROJECT_SOURCE_DIR}/scenarios/conformance/routing)
+# Without a pseudo-terminal (script(1) failing as it does without /dev/pts) the terminal case is
+# skipped with the reason: the check exits 77, never fails.
+add_test(NAME cli.run_progress_without_pty
+         COMMAND ${CMAKE_COMMAND} -E env "PATH=${CMAKE_CURRENT_SOURCE_DIR}/data/no-pty:$ENV{PATH}"
+                 ${expect_exit} 77 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/progress_check.sh
+                 $<TARGET_FILE:meshsim> ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml
+                 ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/failing.yaml ${bad}/unknown-field.yaml
+                 ${PROJECT_SOURCE_DIR}/scenarios/ten-minutes.yaml
+                 ${PROJECT_SOURCE_DIR}/scenarios/conformance/routing)
+set_tests_properties(cli.run_progress_without_pty PROPERTIES LABELS "cli"
+                     PASS_REGULAR_EXPRESSION "SKIPPED: no pseudo-terminal can be opened \\(script: failed to create pseudo terminal.*exit 77")
 set_tests_properties(cli.run_progress PROPERTIES LABELS "cli" SKIP_RETURN_CODE 77
                      PASS_REGULAR_EXPRESSION "ok: --progress=always without.*ok: --progress=auto.*ok: --progress=never.*ok: --progress=always on a terminal")
 include(${CMAKE_CURRENT_SOURCE_DIR}/conformance/conformance_tests.cmake)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: junit_check.sh XSD EXIT MESHSIM [RUN-ARGS...]
 #        junit_check.sh --reject XSD FILE
-# Runs `MESHSIM run --output junit RUN-ARGS...`, expects exit code EXIT, validates the report
+# Runs `MESHSIM run -o junit RUN-ARGS...`, expects exit code EXIT, validates the report
 # against XSD with xmllint, and checks that the counts in it add up (suites and test cases
 # present, `tests`, `failures` and `errors` equal to the elements). Prints "valid: ..." on
 # success. With --reject, succeeds only when xmllint finds FILE well formed but not valid (the
@@ -28,7 +28,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 report="$tmp/report.xml"
 
-"$meshsim" run --output junit -o "$report" "$@" 2>"$tmp/stderr"
+"$meshsim" run -o junit --output-file "$report" "$@" 2>"$tmp/stderr"
 got=$?
 cat "$tmp/stderr"
 if [ "$got" -ne "$want" ]; then

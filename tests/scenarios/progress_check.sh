@@ -46,6 +46,12 @@ if ! command -v script >/dev/null; then
   echo "SKIPPED: script(1) not found (Debian package bsdutils)"
   exit 77
 fi
+# A fresh container may have no /dev/pts: then no pseudo-terminal can be opened, and the terminal
+# case is skipped with the reason rather than failed.
+if ! script -qec true /dev/null </dev/null >/dev/null 2>"$tmp/pty"; then
+  echo "SKIPPED: no pseudo-terminal can be opened ($(head -1 "$tmp/pty"))"
+  exit 77
+fi
 cmd="$(printf '%q ' "$meshsim" run --progress=always "$slow")"
 script -qec "$cmd" /dev/null </dev/null >"$tmp/tty" 2>&1 || fail "on a terminal: meshsim failed"
 # (A long path is shortened from the left to fit the terminal; the file name stays.)

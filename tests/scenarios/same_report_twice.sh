@@ -8,8 +8,8 @@ meshsim="$1"
 scenario="$2"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$meshsim" run --output json -o "$tmp/a.json" "$scenario"
-"$meshsim" run --output json -o "$tmp/b.json" "$scenario"
+"$meshsim" run -o json --output-file "$tmp/a.json" "$scenario"
+"$meshsim" run --output json --output-file "$tmp/b.json" "$scenario"
 if ! cmp -s "$tmp/a.json" "$tmp/b.json"; then
   echo "reports differ:"; diff "$tmp/a.json" "$tmp/b.json" | head -20; exit 1
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: dot_check.sh MESHSIM SCENARIO
 # Checks that Graphviz's dot accepts `meshsim graph SCENARIO` (DOT) and that
-# `meshsim graph --format svg` renders an SVG. Skips, saying why, when dot is not installed.
+# `meshsim graph -o svg` renders an SVG. Skips, saying why, when dot is not installed.
 set -u
 meshsim="$1"
 scenario="$2"
@@ -17,7 +17,7 @@ dot -Tsvg "$tmp/graph.dot" -o "$tmp/from-dot.svg" 2>"$tmp/dot.err" || {
 if [ -s "$tmp/dot.err" ]; then
   echo "dot warned:"; cat "$tmp/dot.err"; exit 1
 fi
-"$meshsim" graph "$scenario" --format svg -o "$tmp/graph.svg" || { echo "meshsim graph --format svg failed"; exit 1; }
+"$meshsim" graph "$scenario" -o svg --output-file "$tmp/graph.svg" || { echo "meshsim graph -o svg failed"; exit 1; }
 grep -q '<svg' "$tmp/graph.svg" || { echo "no <svg> in the output"; exit 1; }
-cmp -s "$tmp/graph.svg" "$tmp/from-dot.svg" || { echo "--format svg differs from dot -Tsvg of the DOT"; exit 1; }
+cmp -s "$tmp/graph.svg" "$tmp/from-dot.svg" || { echo "-o svg differs from dot -Tsvg of the DOT"; exit 1; }
 echo "dot accepts the graph of $scenario ($(grep -c -- '->' "$tmp/graph.dot") edges)"

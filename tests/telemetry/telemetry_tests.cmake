@@ -25,6 +25,12 @@ meshsim_cli_test(metrics_query 0 "\\{reporter=\"destination\"\\} 100.*\\{reporte
 meshsim_cli_test(metrics_bad_query 2 "column 10: rate\\(\\) needs a range vector.*exit 2"
                  metrics ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml --query "sum(rate(m))")
 meshsim_cli_test(graph_json 0 "\"graphType\": \"workload\".*wl_istio-system_istio-ingressgateway->svc_default_hello.*exit 0"
-                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml --format json)
-meshsim_cli_test(graph_bad_format 2 "--format must be dot, json or svg.*exit 2"
-                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml --format png)
+                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml -o json)
+meshsim_cli_test(graph_bad_format 2 "^error: --output: png not in \\{dot,json,svg\\}.*exit 2"
+                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml -o png)
+# The file to write is --output-file in every command; -o is the format, so the old "-o FILE"
+# is refused rather than taken as a name.
+meshsim_cli_test(graph_output_is_a_format 2 "^error: --output: hello.svg not in.*exit 2"
+                 graph ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml -o hello.svg)
+meshsim_cli_test(metrics_old_output_flag 2 "^error: .*-o.*exit 2"
+                 metrics ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml -o hello.prom)

@@ -16,6 +16,18 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitInvalid = 2;
 
+// The check of a --seed: a whole number in [0, 2^64-1]; "-1" is refused, not wrapped round.
+inline CLI::Validator seedValidator() {
+  return CLI::Validator(
+      [](const std::string& value) -> std::string {
+        if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
+          return "expected a whole number from 0 to 18446744073709551615, got \"" + value + "\"";
+        }
+        return "";
+      },
+      "SEED");
+}
+
 // Adds the subcommand to `app`; the returned function runs it after parsing, if chosen.
 using Command = std::function<int()>;
 

@@ -11,7 +11,9 @@
 #include "proxy/stats/response_flags.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
+#include "sim/driver/traffic.h"
 #include "tools/meshsim/commands.h"
+#include "tools/meshsim/scenario_setup.h"
 
 namespace meshsim::cli {
 
@@ -55,14 +57,11 @@ std::string describeMatch(const proxy::config::RouteMatch& m) {
 }
 
 int explain(const ExplainFlags& flags) {
-  sim::Manifests manifests;
-  for (const auto& f : flags.files) {
-    if (auto s = sim::addPath(f, manifests); !s.ok()) {
-      std::cerr << "error: " << s.message() << "\n";
-      return kExitInvalid;
-    }
+  auto manifests = loadManifestsOrReport(flags.files);
+  if (!manifests) {
+    return kExitInvalid;
   }
-  auto created = sim::Mesh::create(std::move(manifests));
+  auto created = sim::Mesh::create(std::move(*manifests));
   if (!created.ok()) {
     std::cerr << "error: " << created.status().message() << "\n";
     return kExitInvalid;
@@ -94,21 +93,31 @@ int explain(const ExplainFlags& flags) {
     }
   }
 
+  // Where the request goes and who sends it, as a scenario's `from:` reads (ingress,
+  // ingress/NAMESPACE/SERVICE, pod/NAME, deployment/NAME in --namespace).
+  auto sender = sim::driver::Sender::parse(flags.from, flags.namespace_name);
+  if (!sender.ok()) {
+    std::cerr << "error: --from: " << sender.status().message() << "\n";
+    return kExitInvalid;
+  }
+  sim::driver::TargetPart part = sim::driver::TargetPart::From;
+  auto source = sim::driver::resolveTarget(mesh, *sender, *url, &part);
+  if (!source.ok()) {
+    std::cerr << "error: " << (part == sim::driver::TargetPart::From ? "--from" : "--url") << ": "
+              << source.status().message() << "\n";
+    return kExitInvalid;
+  }
   std::cout << "request  " << request->method << " " << flags.url
             << " (Host: " << request->authority << ") from " << flags.from << "\n";
 
+  const bool outside = source->pods.empty();
   // The first hop: the ingress gateway, or the client pod's sidecar.
   proxy::Proxy* first = nullptr;
   uint16_t port = 0;
-  if (flags.from == "ingress") {
-    auto address = mesh.ingressAddress("", url->port);
-    if (!address.ok()) {
-      std::cerr << "error: " << address.status().message() << "\n";
-      return kExitInvalid;
-    }
+  if (outside) {
     // The gateway Service's target port on the first gateway pod (kube-proxy's choice).
     for (const auto& svc : mesh.world().services()) {
-      if (svc.external_ip == address->ip || svc.cluster_ip == address->ip) {
+      if (svc.external_ip == source->to.ip || svc.cluster_ip == source->to.ip) {
         for (const auto& sp : svc.spec.ports) {
           if (sp.port == url->port) {
             for (const auto& ep : mesh.world().endpoints(svc, sp)) {
@@ -120,24 +129,19 @@ int explain(const ExplainFlags& flags) {
         }
       }
     }
-    std::cout << "dns      " << url->host << " -> " << proxy::config::toString(*address)
+    std::cout << "dns      " << url->host << " -> " << proxy::config::toString(source->to)
               << " (the ingress gateway's external address)\n";
-  } else if (flags.from.starts_with("pod/")) {
-    const auto* pod = mesh.world().findPod(flags.namespace_name, flags.from.substr(4));
-    if (pod == nullptr) {
-      std::cerr << "error: --from: no pod " << flags.namespace_name << "/" << flags.from.substr(4)
-                << "\n";
-      return kExitInvalid;
-    }
+  } else {
+    const sim::k8s::PodState* pod = source->pods.front();
     for (size_t i = 0; i < mesh.world().pods().size(); ++i) {
       if (&mesh.world().pods()[i] == pod) {
         first = pod->sidecar ? mesh.proxyOf(i) : nullptr;
       }
     }
     port = url->port;
-  } else {
-    std::cerr << "error: --from: expected ingress or pod/NAME\n";
-    return kExitInvalid;
+    std::cout << "client   pod " << pod->id() << "\n";
+    std::cout << "dns      " << url->host << " -> " << proxy::config::toString(source->to)
+              << " (from namespace " << flags.namespace_name << ")\n";
   }
   if (first == nullptr) {
     std::cout << "proxy    none: nothing on this path runs Istio's proxy for port " << port << "\n";
@@ -146,7 +150,7 @@ int explain(const ExplainFlags& flags) {
     std::cout << "proxy    " << cfg.node_id << "\n";
     const proxy::config::Listener* listener = nullptr;
     for (const auto& l : cfg.listeners) {
-      if (l.port == port && (flags.from == "ingress" ? l.bind_to_port : !l.bind_to_port)) {
+      if (l.port == port && (outside ? l.bind_to_port : !l.bind_to_port)) {
         listener = &l;
       }
     }
@@ -231,21 +235,10 @@ int explain(const ExplainFlags& flags) {
     response = std::move(r);
     reset = why;
   };
-  if (flags.from == "ingress") {
-    mesh.sendFromOutside(*mesh.ingressAddress("", url->port), std::move(request), done);
+  if (outside) {
+    mesh.sendFromOutside(source->to, std::move(request), done);
   } else {
-    const auto address = mesh.world().resolveAddress(url->host, flags.namespace_name);
-    const auto* pod = mesh.world().findPod(flags.namespace_name, flags.from.substr(4));
-    size_t index = 0;
-    for (size_t i = 0; i < mesh.world().pods().size(); ++i) {
-      index = &mesh.world().pods()[i] == pod ? i : index;
-    }
-    if (!address) {
-      std::cerr << "error: cannot resolve " << url->host << " from " << flags.namespace_name
-                << "\n";
-      return kExitInvalid;
-    }
-    mesh.sendFromPod(index, {*address, url->port}, std::move(request), done);
+    mesh.sendFromPod(*source->pods.front(), source->to, std::move(request), done);
   }
   mesh.loop().runUntilIdle();
   if (seen) {
@@ -274,10 +267,13 @@ Command addExplainCommand(CLI::App& app) {
       "explain",
       "Trace one request through the configuration: listener, virtual host, route "
       "(with the VirtualService file:line), cluster, endpoints, then the result");
-  cmd->add_option("-f,--file", o->files, "Manifest files or folders")->required();
+  cmd->add_option("-f,--filename", o->files, "Manifest files or folders (repeatable)")->required();
   cmd->add_option("--url", o->url, "The request URL, e.g. http://hello.com/api")->required();
-  cmd->add_option("--from", o->from, "ingress (default) or pod/NAME");
-  cmd->add_option("-n,--namespace", o->namespace_name, "Namespace of --from pod/NAME");
+  cmd->add_option("--from", o->from,
+                  "Who sends the request, as a scenario's from: ingress (default), "
+                  "ingress/NAMESPACE/SERVICE, pod/NAME or deployment/NAME");
+  cmd->add_option("-n,--namespace", o->namespace_name,
+                  "Namespace of --from pod/NAME or deployment/NAME (default: default)");
   cmd->add_option("-H,--header", o->headers, "Request header NAME:VALUE (repeatable)");
   cmd->add_option("-X,--method", o->method, "Request method");
   return [cmd, o] { return *cmd ? explain(*o) : -1; };

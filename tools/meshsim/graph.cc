@@ -2,8 +2,8 @@
 // metrics, as Graphviz DOT, JSON, or SVG rendered by Graphviz's `dot`.
 //
 //   meshsim graph scenarios/hello.yaml                  # DOT, to stdout
-//   meshsim graph scenarios/hello.yaml --format json
-//   meshsim graph scenarios/hello.yaml --format svg -o hello.svg
+//   meshsim graph scenarios/hello.yaml -o json
+//   meshsim graph scenarios/hello.yaml -o svg --output-file hello.svg
 //   meshsim graph scenarios/hello.yaml --window 1m      # rates over the last minute
 //
 // Exit codes: 0 the graph was written, 2 invalid input, or `dot` missing or failing for svg.
@@ -71,8 +71,8 @@ std::string shellQuote(const std::string& s) {
 // Pipes `dot_text` through `dot -Tsvg`, to `output` or to stdout.
 int renderSvg(const std::string& dot_text, const std::string& output) {
   if (!onPath("dot")) {
-    std::cerr << "error: --format svg needs Graphviz's dot on the PATH (Debian package graphviz); "
-                 "use --format dot and render it elsewhere\n";
+    std::cerr << "error: -o svg needs Graphviz's dot on the PATH (Debian package graphviz); "
+                 "use -o dot and render it elsewhere\n";
     return kExitInvalid;
   }
   std::cout.flush();
@@ -93,10 +93,6 @@ int renderSvg(const std::string& dot_text, const std::string& output) {
 }
 
 int graphCommand(const GraphCommandOptions& o) {
-  if (o.format != "dot" && o.format != "json" && o.format != "svg") {
-    std::cerr << "error: --format must be dot, json or svg, got \"" << o.format << "\"\n";
-    return kExitInvalid;
-  }
   std::optional<sim::telemetry::VirtualTime> window;
   if (!o.window.empty()) {
     window = parseDurationOption("--window", o.window);
@@ -155,11 +151,13 @@ Command addGraphCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "graph", "Run a scenario and print the service graph its metrics show (as Kiali draws it)");
   cmd->add_option("scenario", o->scenario, "Scenario file")->required();
-  cmd->add_option("-f,--format", o->format, "dot (default), json, or svg (through Graphviz's dot)");
-  cmd->add_option("-o,--output", o->output, "Write to this file instead of stdout");
+  cmd->add_option("-o,--output", o->format,
+                  "Format: dot (default), json, or svg (through Graphviz's dot)")
+      ->check(CLI::IsMember({"dot", "json", "svg"}));
+  cmd->add_option("--output-file", o->output, "Write to this file instead of stdout");
   cmd->add_option("--window", o->window,
                   "Rates over the last DURATION of the run, e.g. 1m (default: the whole run)");
-  cmd->add_option("--seed", o->seed, "Override the scenario's seed");
+  cmd->add_option("--seed", o->seed, "Override the scenario's seed")->check(seedValidator());
   return [cmd, o] { return *cmd ? graphCommand(*o) : -1; };
 }
 

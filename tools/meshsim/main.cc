@@ -18,6 +18,10 @@ int run(int argc, char** argv) {
   CLI::App app{"meshsim: a sidecar-plus-gateway service-mesh simulator and test harness"};
   app.set_version_flag("--version", std::string("meshsim ") + MESHSIM_VERSION);
   app.require_subcommand(1);
+  // Usage errors read like every other error of meshsim's: "error: ..." on stderr, exit 2.
+  app.failure_message([](const CLI::App* /*app*/, const CLI::Error& e) {
+    return "error: " + std::string(e.what()) + " (see meshsim help)\n";
+  });
 
   const std::vector<meshsim::cli::Command> commands = {
       meshsim::cli::addRunCommand(app),         meshsim::cli::addValidateCommand(app),

@@ -3,7 +3,7 @@
 // logs.
 //
 //   meshsim metrics scenarios/hello.yaml                       # the exposition, to stdout
-//   meshsim metrics scenarios/hello.yaml -o hello.prom
+//   meshsim metrics scenarios/hello.yaml --output-file hello.prom
 //   meshsim metrics scenarios/hello.yaml --at 30s
 //       --query 'sum by (response_code) (rate(istio_requests_total[1m]))'   # (one line)
 //   meshsim metrics scenarios/hello.yaml --access-log access.log
@@ -175,7 +175,7 @@ Command addMetricsCommand(CLI::App& app) {
       "Run a scenario and print every proxy's Istio metrics (Prometheus text format), or PromQL "
       "query results");
   cmd->add_option("scenario", o->scenario, "Scenario file")->required();
-  cmd->add_option("-o,--output", o->output, "Write to this file instead of stdout");
+  cmd->add_option("--output-file", o->output, "Write to this file instead of stdout");
   cmd->add_option("-q,--query", o->queries,
                   "Evaluate a PromQL query over the run's scrapes instead (repeatable)");
   cmd->add_option("--at", o->at,
@@ -185,7 +185,7 @@ Command addMetricsCommand(CLI::App& app) {
   cmd->add_option("--access-log", o->access_log,
                   "Write every proxy's access log to this file, each line prefixed with "
                   "[namespace/pod]");
-  cmd->add_option("--seed", o->seed, "Override the scenario's seed");
+  cmd->add_option("--seed", o->seed, "Override the scenario's seed")->check(seedValidator());
   return [cmd, o] { return *cmd ? metricsCommand(*o) : -1; };
 }
 

@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include "sim/istio/analyze.h"
+#include "sim/istio/translate.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
 #include "sim/scenario/report.h"
@@ -210,7 +212,7 @@ FileRun runFile(const std::string& file, const RunFlags& flags) {
 int runCommand(const RunFlags& flags) {
   const auto files = expandScenarioPaths(flags.paths, flags.exclude);
   if (files.empty()) {
-    std::cerr << "meshsim run: no scenario files found in the given paths\n";
+    std::cerr << "error: no scenario files found in the given paths\n";
     return kExitInvalid;
   }
   unsigned jobs = flags.jobs == 0 ? std::max(1U, std::thread::hardware_concurrency()) : flags.jobs;
@@ -246,6 +248,12 @@ int runCommand(const RunFlags& flags) {
 
   Progress progress(progressMode(flags.progress), files.size());
   int exit_code = kExitOk;
+  struct {
+    size_t errors = 0;
+    size_t failed_files = 0;
+    size_t expectations = 0;
+    size_t failed_expectations = 0;
+  } summary;
   std::string out;
   bool any_report = false;
   std::vector<sim::scenario::FileOutcome> outcomes;  // for the JUnit report, which needs them all
@@ -263,9 +271,21 @@ int runCommand(const RunFlags& flags) {
       std::cerr << "error: " << error->message << "\n";
       exit_code = kExitInvalid;
       verdict = "ERROR";
-    } else if (!std::get<sim::scenario::RunResult>(*run.outcome).passed()) {
-      exit_code = std::max(exit_code, kExitFailed);
-      verdict = "FAIL";
+      ++summary.errors;
+      if (flags.output == "json") {
+        run.report = sim::scenario::jsonErrorReport(*error);
+      }
+    } else {
+      const auto& result = std::get<sim::scenario::RunResult>(*run.outcome);
+      summary.expectations += result.expectations.size();
+      for (const auto& e : result.expectations) {
+        summary.failed_expectations += e.passed ? 0 : 1;
+      }
+      if (!result.passed()) {
+        exit_code = std::max(exit_code, kExitFailed);
+        verdict = "FAIL";
+        ++summary.failed_files;
+      }
     }
     if (!run.report.empty()) {
       out += (any_report && flags.output == "text" ? "\n" : "") + run.report;
@@ -284,6 +304,18 @@ int runCommand(const RunFlags& flags) {
   if (flags.output == "junit") {
     out = sim::scenario::junitReport(outcomes);
   }
+  if (flags.output == "text" && files.size() > 1) {
+    // One closing line for the whole run: what CI logs are scanned for.
+    const auto plural = [](size_t n, const char* what) {
+      return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+    };
+    out += std::string(any_report ? "\n" : "") + (exit_code == kExitOk ? "PASS" : "FAIL") + "  " +
+           plural(files.size(), "file") + ": " +
+           std::to_string(files.size() - summary.errors - summary.failed_files) + " passed, " +
+           std::to_string(summary.failed_files) + " failed, " + std::to_string(summary.errors) +
+           " not run (invalid); " + plural(summary.expectations, "expectation") + ", " +
+           std::to_string(summary.failed_expectations) + " failed\n";
+  }
   if (flags.output_file.empty()) {
     std::cout << out;
   } else {
@@ -297,45 +329,109 @@ int runCommand(const RunFlags& flags) {
   return exit_code;
 }
 
-int validateCommand(const std::vector<std::string>& paths) {
-  int exit_code = kExitOk;
+struct ValidateFlags {
+  std::vector<std::string> paths;
+  std::vector<std::string> files;  // -f, the same as paths
+  std::string output = "log";
+  std::string failure_threshold = "Error";
+  std::string output_threshold = "Info";
+};
+
+// meshsim validate: loads every path into one world (as istioctl analyze takes all its files as
+// one source), builds it as a run would, and prints istioctl analyze's messages. Exit 2 when a
+// path cannot be loaded or the world cannot be built, 1 when a message is at or above
+// --failure-threshold, else 0.
+int validateCommand(const ValidateFlags& flags) {
+  std::vector<std::string> paths = flags.paths;
+  paths.insert(paths.end(), flags.files.begin(), flags.files.end());
+  if (paths.empty()) {
+    std::cerr << "error: validate needs manifest or scenario files or folders\n";
+    return kExitInvalid;
+  }
+  // CLI11 has checked both levels.
+  const auto failure = *sim::istio::parseAnalysisLevel(flags.failure_threshold);
+  const auto shown = *sim::istio::parseAnalysisLevel(flags.output_threshold);
+
+  sim::Manifests manifests;
+  bool invalid = false;
   for (const auto& path : paths) {
     std::error_code ec;
-    meshsim::sim::Manifests manifests;
     if (!fs::exists(path, ec)) {
       std::cerr << "error: " << path << ": no such file or folder\n";
-      exit_code = kExitInvalid;
+      invalid = true;
       continue;
     }
     if (!fs::is_directory(path, ec) && isScenarioFile(path)) {
-      auto scenario = meshsim::sim::scenario::loadScenario(path);
+      auto scenario = sim::scenario::loadScenario(path);
       if (!scenario.ok()) {
         std::cerr << "error: " << scenario.status().message() << "\n";
-        exit_code = kExitInvalid;
+        invalid = true;
         continue;
       }
-      manifests = std::move(scenario->manifests);
-    } else if (auto s = meshsim::sim::addPath(path, manifests); !s.ok()) {
+      sim::applyManifests(manifests, scenario->manifests);
+    } else if (auto s = sim::addPath(path, manifests); !s.ok()) {
       std::cerr << "error: " << s.message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
+      invalid = true;
     }
-    auto mesh = meshsim::sim::Mesh::create(std::move(manifests));
-    if (!mesh.ok()) {
-      std::cerr << "error: " << mesh.status().message() << "\n";
-      exit_code = kExitInvalid;
-      continue;
-    }
-    for (const auto& w : (*mesh)->warnings()) {
-      std::cout << w << "\n";
-    }
-    std::cout << path << ": " << (*mesh)->world().pods().size() << " pods, "
-              << (*mesh)->world().services().size() << " services, " << (*mesh)->proxies().size()
-              << " proxies; "
-              << ((*mesh)->warnings().empty() ? "no problems found" : "see the notes above")
-              << "\n";
   }
-  return exit_code;
+  if (invalid) {
+    return kExitInvalid;
+  }
+  if (auto added = sim::addDefaultIngressGateway(manifests); !added.ok()) {
+    std::cerr << "error: " << added.status().message() << "\n";
+    return kExitInvalid;
+  }
+  for (const auto& w : manifests.warnings) {
+    std::cerr << "warning: " << w << "\n";
+  }
+  // What a run would build: every reference and every app call must resolve.
+  auto mesh = sim::Mesh::create(manifests);
+  if (!mesh.ok()) {
+    std::cerr << "error: " << mesh.status().message() << "\n";
+    return kExitInvalid;
+  }
+  const auto& world = (*mesh)->world();
+  auto translation = sim::istio::translate(world, manifests.istio);
+  if (!translation.ok()) {
+    std::cerr << "error: " << translation.status().message() << "\n";
+    return kExitInvalid;
+  }
+  const auto all = sim::istio::analyze(world, manifests.istio, translation->analysis);
+  std::vector<sim::istio::AnalysisMessage> messages;
+  bool failed = false;
+  for (const auto& m : all) {
+    failed = failed || m.level >= failure;
+    if (m.level >= shown) {
+      messages.push_back(m);
+    }
+  }
+  if (flags.output == "json") {
+    std::cout << sim::istio::analysisJson(messages);
+  } else if (flags.output == "yaml") {
+    std::cout << sim::istio::analysisYaml(messages);
+  } else {
+    for (const auto& m : messages) {
+      std::cout << m.toString() << "\n";
+    }
+  }
+  std::cout.flush();  // the messages before the summary on stderr, also when both go to one pipe
+  size_t counts[3] = {0, 0, 0};
+  for (const auto& m : all) {
+    ++counts[static_cast<int>(m.level)];
+  }
+  const auto plural = [](size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  std::cerr << (all.empty() ? "no validation issues found"
+                            : "found " + plural(counts[2], "error") + ", " +
+                                  plural(counts[1], "warning") + ", " + plural(counts[0], "info"))
+            << " in " << plural(paths.size(), "path") << " (" << plural(world.pods().size(), "pod")
+            << ", " << plural(world.services().size(), "service") << ", "
+            << std::to_string((*mesh)->proxies().size()) +
+                   ((*mesh)->proxies().size() == 1 ? " proxy" : " proxies")
+            << ")" << (failed ? "; at or above --failure-threshold " + flags.failure_threshold : "")
+            << "\n";
+  return failed ? kExitFailed : kExitOk;
 }
 
 }  // namespace
@@ -344,12 +440,13 @@ Command addRunCommand(CLI::App& app) {
   auto o = std::make_shared<RunFlags>();
   CLI::App* run = app.add_subcommand("run", "Run scenario files (or every scenario in a folder)");
   run->add_option("paths", o->paths, "Scenario files or folders")->required();
-  run->add_option("--seed", o->seed, "Override every scenario's seed");
-  run->add_option("--output", o->output,
-                  "Report format: text, json (one document per scenario "
-                  "and line group) or junit")
+  run->add_option("--seed", o->seed, "Override every scenario's seed (0 to 2^64-1)")
+      ->check(seedValidator());
+  run->add_option("-o,--output", o->output,
+                  "Report format: text (default), json (JSON Lines: one document per file, "
+                  "a line each) or junit")
       ->check(CLI::IsMember({"text", "json", "junit"}));
-  run->add_option("-o,--output-file", o->output_file, "Write the report to FILE instead of stdout");
+  run->add_option("--output-file", o->output_file, "Write the report to FILE instead of stdout");
   run->add_option("-j,--jobs", o->jobs,
                   "Run N scenario files at once (default 1; 0: one per hardware thread); the "
                   "reports keep the order of the files")
@@ -365,11 +462,30 @@ Command addRunCommand(CLI::App& app) {
 }
 
 Command addValidateCommand(CLI::App& app) {
-  auto paths = std::make_shared<std::vector<std::string>>();
-  CLI::App* validate =
-      app.add_subcommand("validate", "Load and check manifests or scenarios without running them");
-  validate->add_option("paths", *paths, "Scenario files, manifest files or folders")->required();
-  return [validate, paths] { return *validate ? validateCommand(*paths) : -1; };
+  auto o = std::make_shared<ValidateFlags>();
+  CLI::App* validate = app.add_subcommand(
+      "validate",
+      "Load manifests or scenarios as one world without running them and print what istioctl "
+      "analyze reports (its codes, levels and wording)");
+  validate->add_option("paths", o->paths, "Scenario files, manifest files or folders");
+  validate->add_option("-f,--filename", o->files,
+                       "Manifest or scenario files or folders, like the paths (repeatable)");
+  validate
+      ->add_option("-o,--output", o->output,
+                   "Message format: log (default: one line each, as istioctl prints them), json "
+                   "or yaml (istioctl analyze -o json|yaml)")
+      ->check(CLI::IsMember({"log", "json", "yaml"}));
+  const auto level = CLI::IsMember({"Info", "Warning", "Error"}, CLI::ignore_case);
+  validate
+      ->add_option("--failure-threshold", o->failure_threshold,
+                   "The least severe level that makes the exit code 1: Info, Warning or Error "
+                   "(default)")
+      ->check(level);
+  validate
+      ->add_option("--output-threshold", o->output_threshold,
+                   "The least severe level printed: Info (default), Warning or Error")
+      ->check(level);
+  return [validate, o] { return *validate ? validateCommand(*o) : -1; };
 }
 
 }  // namespace meshsim::cli

@@ -18,6 +18,21 @@ std::optional<std::chrono::nanoseconds> parseDurationOption(std::string_view opt
   return *d;
 }
 
+std::optional<sim::Manifests> loadManifestsOrReport(const std::vector<std::string>& paths) {
+  sim::Manifests manifests;
+  for (const auto& path : paths) {
+    if (auto s = sim::addPath(path, manifests); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return std::nullopt;
+    }
+  }
+  if (auto added = sim::addDefaultIngressGateway(manifests); !added.ok()) {
+    std::cerr << "error: " << added.status().message() << "\n";
+    return std::nullopt;
+  }
+  return manifests;
+}
+
 std::optional<sim::scenario::Scenario> loadScenarioOrReport(const std::string& path) {
   auto scenario = sim::scenario::loadScenario(path);
   if (!scenario.ok()) {

@@ -19,7 +19,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "sim/manifests.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
 
@@ -29,6 +31,11 @@ namespace meshsim::cli {
 // printing "error: OPTION: message" when it is not a duration.
 std::optional<std::chrono::nanoseconds> parseDurationOption(std::string_view option,
                                                             const std::string& value);
+
+// Loads the manifest files and folders of -f (explain, serve), then adds Istio's default ingress
+// gateway unless they define one (sim::addDefaultIngressGateway). Returns nullopt after printing
+// the error when one cannot be loaded.
+std::optional<sim::Manifests> loadManifestsOrReport(const std::vector<std::string>& paths);
 
 // Loads the scenario file at `path` and the manifests it includes. Returns nullopt after printing
 // the error (which names file, line and field) when it cannot be loaded.

@@ -17,6 +17,7 @@
 #include "sim/manifests.h"
 #include "sim/serve/served_mesh.h"
 #include "tools/meshsim/commands.h"
+#include "tools/meshsim/scenario_setup.h"
 
 namespace meshsim::cli {
 
@@ -72,12 +73,9 @@ StatusOr<proxy::config::Address> parseHostPort(const std::string& text) {
 }
 
 int serveCommand(const ServeArgs& args) {
-  sim::Manifests manifests;
-  for (const auto& path : args.files) {
-    if (auto s = sim::addPath(path, manifests); !s.ok()) {
-      std::cerr << "error: " << s.message() << "\n";
-      return kExitInvalid;
-    }
+  auto manifests = loadManifestsOrReport(args.files);
+  if (!manifests) {
+    return kExitInvalid;
   }
   sim::serve::ServeOptions options;
   options.gateway_port = args.port;
@@ -102,7 +100,7 @@ int serveCommand(const ServeArgs& args) {
     options.external_apps[app.substr(0, eq)] = *address;
   }
 
-  auto mesh = sim::serve::ServedMesh::create(std::move(manifests), options);
+  auto mesh = sim::serve::ServedMesh::create(std::move(*manifests), options);
   if (!mesh.ok()) {
     std::cerr << "error: " << mesh.status().message() << "\n";
     return kExitInvalid;
@@ -159,7 +157,8 @@ Command addServeCommand(CLI::App& app) {
       "serve",
       "Run the mesh of the manifests for real: the ingress gateway, sidecars and apps listen on "
       "127.0.0.1 ports");
-  serve->add_option("-f,--file", args->files, "Manifest files or folders")->required();
+  serve->add_option("-f,--filename", args->files, "Manifest files or folders (repeatable)")
+      ->required();
   serve->add_option("--port", args->port,
                     "Port of the ingress gateway's HTTP listener (default: a free port)");
   serve->add_option("--admin-port", args->admin_port,
@@ -167,7 +166,8 @@ Command addServeCommand(CLI::App& app) {
   serve->add_option("--app", args->apps,
                     "NAMESPACE/POD=HOST:PORT: that pod's app is the server already running at "
                     "HOST:PORT (repeatable)");
-  serve->add_option("--seed", args->seed, "Seed of the random choices (load balancing, weights)");
+  serve->add_option("--seed", args->seed, "Seed of the random choices (load balancing, weights)")
+      ->check(seedValidator());
   serve
       ->add_option("--request-headers-timeout", args->request_headers_timeout_s,
                    "Seconds a client may take to send request headers before a 408 (0: none)")

@@ -177,10 +177,14 @@ spec:
   http: [{route: [{destination: {host: nowhere}}]}]
 )"));
   ASSERT_EQ(b.t.warnings.size(), 2u);
-  EXPECT_THAT(b.t.warnings[0], HasSubstr("Referenced gateway not found: \"default/nope\""));
-  EXPECT_THAT(b.t.warnings[1],
-              HasSubstr("Referenced host not found: \"nowhere.default.svc.cluster.local\""));
-  EXPECT_THAT(b.t.warnings[1], HasSubstr("extra.yaml:8"));
+  // istioctl's words: the names as the VirtualService writes them, the origin with file:line.
+  EXPECT_THAT(b.t.warnings[0], HasSubstr("Error [IST0101] (VirtualService default/lost "));
+  EXPECT_THAT(b.t.warnings[0], HasSubstr(") Referenced gateway not found: \"nope\""));
+  EXPECT_THAT(b.t.warnings[1], HasSubstr("Referenced host not found: \"nowhere\""));
+  EXPECT_THAT(b.t.warnings[1], HasSubstr("extra.yaml:8)"));
+  ASSERT_EQ(b.t.analysis.size(), 2u);
+  EXPECT_EQ(b.t.analysis[0].code, "IST0101");
+  EXPECT_EQ(b.t.analysis[0].level, AnalysisLevel::Error);
 }
 
 TEST(TranslateTest, HeadlessServiceGetsPerPodDomainsAndOriginalDestinationOnSidecars) {

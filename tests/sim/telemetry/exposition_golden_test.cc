@@ -1,7 +1,7 @@
 // The Prometheus exposition of the hello scenario, compared byte for byte with
 // tests/golden/hello.prom. After an intended change, regenerate it with
 //   MESHSIM_UPDATE_GOLDEN=1 build/default/tests/sim_tests --gtest_filter='ExpositionGolden*'
-// (or `meshsim metrics scenarios/hello.yaml -o tests/golden/hello.prom`) and review the diff.
+// (or `meshsim metrics scenarios/hello.yaml --output-file tests/golden/hello.prom`) and review the diff.
 
 #include <cstdlib>
 #include <fstream>
