@@ -217,7 +217,7 @@ Command addConformanceCommand(CLI::App& app) {
                 "Format on stdout: text (default), json (the report) or junit")
       ->check(CLI::IsMember({"text", "json", "junit"}));
   c->add_option("--output-file", f->output_file, "Write the -o output to FILE instead of stdout");
-  c->add_option("--seed", f->seed, "Override every scenario's seed");
+  c->add_option("--seed", f->seed, "Override every scenario's seed")->check(seedValidator());
   c->add_flag("--list-features", f->list_features,
               "List every feature with the tests that cover it; exit 1 when one has none");
   c->add_option("--date", f->date,

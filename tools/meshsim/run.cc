@@ -279,7 +279,7 @@ int runCommand(const RunFlags& flags) {
       const auto& result = std::get<sim::scenario::RunResult>(*run.outcome);
       summary.expectations += result.expectations.size();
       for (const auto& e : result.expectations) {
-        summary.failed_expectations += e.passed ? 0 : 1;
+        summary.failed_expectations += e.passed || e.skipped ? 0 : 1;
       }
       if (!result.passed()) {
         exit_code = std::max(exit_code, kExitFailed);
