@@ -2,7 +2,7 @@
 # Usage: tests/golden/scenario_reports.sh [--update] MESHSIM [SOURCE_DIR]
 #
 # Runs every scenario file under SOURCE_DIR/scenarios/ (default: this repository) with
-# `meshsim run --output json`, from SOURCE_DIR and with the path relative to it (so the report
+# `meshsim run -o json`, from SOURCE_DIR and with the path relative to it (so the report
 # names "scenarios/hello.yaml", never a path of this machine), and compares each report byte for
 # byte with its golden file tests/golden/scenarios/<path under scenarios/>.json. Scenarios are
 # seeded, so the reports are a pure function of the code: a change meant to leave behaviour alone
@@ -50,7 +50,7 @@ for f in "${files[@]}"; do
   golden="$golden_dir/${rel%.yaml}.json"
   expected_golden["$golden"]=1
   out="$tmp/report.json"
-  "$meshsim" run --output json -o "$out" "$f" >"$tmp/stdout" 2>"$tmp/stderr"
+  "$meshsim" run -o json --output-file "$out" "$f" >"$tmp/stdout" 2>"$tmp/stderr"
   code=$?
   if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then
     echo "FAIL $f: meshsim exited $code"
