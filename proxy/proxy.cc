@@ -9,6 +9,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "proxy/http/codec.h"
 #include "proxy/router/retry_state.h"
 #include "proxy/router/route_actions.h"
 
@@ -124,6 +125,12 @@ public:
     x.start = proxy_.dispatcher_.now();
     x.done = std::move(done);
     x.request_bytes = stats::wireSize(*request);  // as received, before our header changes
+    // The edge limits of the HTTP codec (`meshsim serve` parses bytes under the same ones), for
+    // a request handed over as an object: an oversized header section never reaches the app.
+    if (const int status = http::limitStatus(*request); status != 0) {
+      localReply(std::move(x), status, "", ResponseFlags{});
+      return;
+    }
     const size_t fragment = request->path.find('#');
     if (fragment != std::string::npos && !listener_->reject_path_with_fragment) {
       request->path.resize(fragment);  // before normalisation, as Envoy's maybeNormalizePath

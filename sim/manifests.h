@@ -2,11 +2,16 @@
 
 // File: sim/manifests.h
 //
-// Loads Kubernetes and Istio manifests (files, folders, inline text) into typed resources.
-// Kinds that do not affect routing (ServiceAccount, ConfigMap, ...) are skipped with a note;
-// unknown kinds are skipped with a warning; malformed documents are errors with file:line.
+// Loads Kubernetes and Istio manifests (files, folders, inline text, `kind: List` documents as
+// `kubectl get -o yaml` prints them) into typed resources. Fails closed: a kind that could change
+// where traffic goes or whether it is allowed but is not modelled (AuthorizationPolicy,
+// HTTPRoute, ...) is an error unless `allow_unmodelled` is set (then it is skipped with a
+// warning); kinds that cannot change traffic (ConfigMap, ServiceAccount, ...) are skipped; the
+// same object defined twice and malformed documents are errors with file:line.
 
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxy/core/status.h"
@@ -19,8 +24,15 @@ namespace meshsim::sim {
 struct Manifests {
   k8s::Resources k8s;
   istio::Resources istio;
-  // Human-readable notes about skipped documents ("file:line: kind X is not modelled; skipped").
+  // Human-readable notes for every report ("file:line:col: AuthorizationPolicy default/deny is
+  // not modelled yet; ...").
   std::vector<std::string> warnings;
+  // Set before adding documents: skip kinds that are not modelled (with a warning) instead of
+  // refusing them (the CLI's --allow-unmodelled).
+  bool allow_unmodelled = false;
+  // Where each object added so far was defined, by "group/Kind namespace/name", so that a second
+  // definition is refused with both places.
+  std::map<std::string, yaml::Location, std::less<>> defined;
 };
 
 // Adds every resource of `docs` to `out`.
@@ -52,5 +64,16 @@ bool hasIngressGateway(const Manifests& m);
 // embedding API, scenarios and the CLI's -f manifests all get, as a cluster with Istio's default
 // install has it. Returns whether it was added.
 StatusOr<bool> addDefaultIngressGateway(Manifests& m);
+// How the loader treats a kind (by API group and kind; "" is the core group of apiVersion v1).
+enum class KindTreatment {
+  Modelled,    // becomes a resource of the simulated mesh
+  Skipped,     // cannot change traffic (ConfigMap, ServiceAccount, ...): left out silently
+  Unmodelled,  // could change traffic but is not modelled: an error, or skipped with a warning
+  Unknown,     // no kind meshsim knows: treated as Unmodelled
+};
+KindTreatment kindTreatment(std::string_view group, std::string_view kind);
+
+// The group of an apiVersion: "apps" for "apps/v1", "" for "v1".
+std::string_view apiGroup(std::string_view api_version);
 
 }  // namespace meshsim::sim

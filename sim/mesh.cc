@@ -638,6 +638,12 @@ const k8s::PodState* Mesh::podEver(const std::string& id) const {
                                     : world_->findPod(id.substr(0, slash), id.substr(slash + 1));
 }
 
+bool Mesh::anyPodEver(const std::function<bool(const k8s::PodState&)>& pred) const {
+  return std::any_of(origins_.begin(), origins_.end(),
+                     [&](const k8s::PodState* pod) { return pred(*pod); }) ||
+         std::any_of(world_->pods().begin(), world_->pods().end(), pred);
+}
+
 std::vector<telemetry::Sample> Mesh::metrics() const {
   return telemetry::scrapeMesh(*this);
 }

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -148,6 +149,8 @@ public:
   const apps::App* app(const std::string& namespace_name, const std::string& pod) const;
   // A pod that exists or existed in this run ("namespace/name"), or nullptr.
   const k8s::PodState* podEver(const std::string& id) const;
+  // Whether `pred` holds for a pod that exists or whose app ran at some time in this run.
+  bool anyPodEver(const std::function<bool(const k8s::PodState&)>& pred) const;
 
   // The address outside clients come from.
   static constexpr uint32_t kClientIp = proxy::config::ipv4(198, 51, 100, 1);

@@ -2,40 +2,39 @@
 
 namespace meshsim::proxy {
 
-// A timer's pending firing is an Event that remembers the arming generation. Disabling or re-arming
-// bumps the generation, so the stale event is skipped when it comes up; destroying the timer
-// marks it dead through the shared `alive` flag the events check first.
+// A timer's pending firing is an Event that shares the timer's TimerState and remembers the
+// arming generation. Disabling or re-arming bumps the generation and destroying the timer clears
+// the state's pointer, so the stale event is dropped when it reaches the head of the queue,
+// without moving the clock to its time.
 class VirtualDispatcher::TimerImpl : public Timer {
 public:
   TimerImpl(VirtualDispatcher& loop, std::function<void()> cb)
-      : loop_(loop), cb_(std::move(cb)), alive_(std::make_shared<bool>(true)) {}
-  ~TimerImpl() override { *alive_ = false; }
+      : loop_(loop), cb_(std::move(cb)), state_(std::make_shared<TimerState>()) {
+    state_->timer = this;
+  }
+  ~TimerImpl() override { state_->timer = nullptr; }
 
   // proxy::Timer
   void enable(Duration delay) override {
-    ++generation_;
+    ++state_->generation;
     enabled_ = true;
-    std::weak_ptr<bool> alive = alive_;
-    const uint64_t generation = generation_;
-    loop_.schedule(loop_.now_ + delay, [this, alive, generation] {
-      if (alive.expired() || generation != generation_ || !enabled_) {
-        return;
-      }
-      enabled_ = false;
-      cb_();
-    });
+    loop_.scheduleTimer(loop_.now_ + delay, state_);
   }
   void disable() override {
-    ++generation_;
+    ++state_->generation;
     enabled_ = false;
   }
   bool enabled() const override { return enabled_; }
 
+  void fire() {
+    enabled_ = false;
+    cb_();
+  }
+
 private:
   VirtualDispatcher& loop_;
   std::function<void()> cb_;
-  std::shared_ptr<bool> alive_;
-  uint64_t generation_ = 0;
+  std::shared_ptr<TimerState> state_;
   bool enabled_ = false;
 };
 
@@ -48,18 +47,43 @@ void VirtualDispatcher::schedule(MonotonicTime when, UniqueFunction<void()> cb) 
     ready_.push(std::move(cb));
     return;
   }
-  queue_.push(Event{when, next_sequence_++, std::move(cb)});
+  queue_.push(Event{when, next_sequence_++, std::move(cb), nullptr, 0});
+}
+
+void VirtualDispatcher::scheduleTimer(MonotonicTime when, std::shared_ptr<TimerState> timer) {
+  const uint64_t generation = timer->generation;
+  if (when <= now_) {
+    ready_.push([timer = std::move(timer), generation] {
+      if (timer->timer != nullptr && timer->generation == generation) {
+        timer->timer->fire();
+      }
+    });
+    return;
+  }
+  queue_.push(Event{when, next_sequence_++, {}, std::move(timer), generation});
+}
+
+void VirtualDispatcher::dropStaleTimers() const {
+  while (!queue_.empty() && queue_.top().stale()) {
+    queue_.pop();
+  }
 }
 
 bool VirtualDispatcher::runOne() {
+  dropStaleTimers();
   if (!queue_.empty() && (ready_.empty() || queue_.top().when == now_)) {
     // priority_queue::top() is const; move the callback out before popping. Safe: the element
-    // is removed at once and the ordering does not look at `cb`.
+    // is removed at once and the ordering does not look at `cb` or `timer`.
     auto& top = const_cast<Event&>(queue_.top());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
     UniqueFunction<void()> cb = std::move(top.cb);
+    std::shared_ptr<TimerState> timer = std::move(top.timer);
     now_ = top.when;
     queue_.pop();
-    cb();
+    if (timer) {
+      timer->timer->fire();  // live: stale firings were dropped above
+    } else {
+      cb();
+    }
     return true;
   }
   if (ready_.empty()) {
@@ -80,7 +104,7 @@ uint64_t VirtualDispatcher::runUntilIdle() {
 
 uint64_t VirtualDispatcher::runUntil(MonotonicTime deadline) {
   uint64_t n = 0;
-  while (!ready_.empty() || (!queue_.empty() && queue_.top().when <= deadline)) {
+  while (!ready_.empty() || (dropStaleTimers(), !queue_.empty() && queue_.top().when <= deadline)) {
     runOne();
     ++n;
   }

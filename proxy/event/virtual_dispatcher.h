@@ -13,6 +13,7 @@
 //   loop.runUntilIdle();   // returns at once in wall time; loop.now() is 30 s later
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <vector>
@@ -39,7 +40,9 @@ public:
     schedule(now_ + delay, std::move(cb));
   }
 
-  // Runs events until none is left. Returns the number of events run.
+  // Runs events until none is left. Returns the number of events run. A timer that was
+  // disabled, re-armed or destroyed never moves the clock: its pending firing is dropped, so a
+  // route timeout that never fired does not stretch a run's virtual time.
   uint64_t runUntilIdle();
   // Runs every event due at or before `deadline`, then sets the clock to `deadline`.
   uint64_t runUntil(MonotonicTime deadline);
@@ -49,11 +52,13 @@ public:
   size_t pendingEvents() const { return queue_.size() + ready_.size(); }
   // The time of the next event to run (now() when one is due now); nullopt when none is
   // pending. Lets a caller stop at points in between without moving the clock past the last
-  // event (runUntil() always advances it to its deadline).
+  // event (runUntil() always advances it to its deadline). Firings of timers that were
+  // disabled, re-armed or destroyed do not count.
   std::optional<MonotonicTime> nextEventTime() const {
     if (!ready_.empty()) {
       return now_;
     }
+    dropStaleTimers();
     if (!queue_.empty()) {
       return queue_.top().when;
     }
@@ -62,10 +67,21 @@ public:
 
 private:
   class TimerImpl;
+  // Shared by a timer and its pending firing: the firing is live while `timer` is set (the
+  // timer exists) and the timer's arming generation is still the one it was scheduled with.
+  struct TimerState {
+    TimerImpl* timer = nullptr;
+    uint64_t generation = 0;
+  };
   struct Event {
     MonotonicTime when;
     uint64_t sequence;
-    UniqueFunction<void()> cb;
+    UniqueFunction<void()> cb;          // a posted callback; empty for a timer's firing
+    std::shared_ptr<TimerState> timer;  // a timer's firing
+    uint64_t generation = 0;
+    bool stale() const {
+      return timer && (timer->timer == nullptr || timer->generation != generation);
+    }
   };
   struct Later {
     bool operator()(const Event& a, const Event& b) const {
@@ -74,12 +90,16 @@ private:
   };
 
   void schedule(MonotonicTime when, UniqueFunction<void()> cb);
+  void scheduleTimer(MonotonicTime when, std::shared_ptr<TimerState> timer);
+  // Pops stale timer firings off the head of the queue, leaving the clock where it is.
+  void dropStaleTimers() const;
   bool runOne();
 
   MonotonicTime now_{};
   uint64_t next_sequence_ = 0;
   // Events due later than now, by (time, sequence).
-  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  // Mutable: dropping stale timer firings changes no observable state.
+  mutable std::priority_queue<Event, std::vector<Event>, Later> queue_;
   // Events due now, in scheduling order. Every queued event due now was scheduled at an
   // earlier time, so it precedes all of these; keeping them apart spares the heap the most
   // common case (post) without changing the (time, sequence) order.

@@ -942,4 +942,51 @@ StatusOr<ResponsePtr> parseResponse(std::string_view bytes, const CodecLimits& l
   return parseWhole(parser, bytes);
 }
 
+namespace {
+
+bool skippedField(std::string_view name) {
+  return name.empty() || name == "host" || name == "content-length" || name == "transfer-encoding";
+}
+
+bool writesContentLength(const Request& request) {
+  return !request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+         request.method == "PATCH";
+}
+
+}  // namespace
+
+uint64_t requestHeaderBytes(const Request& request) {
+  constexpr std::string_view kHttp11 = "HTTP/1.1";
+  // "METHOD SP path SP HTTP/1.1 CRLF" "host: authority CRLF"
+  uint64_t n = (request.method.empty() ? 3 : request.method.size()) + 1 +
+               (request.path.empty() ? 1 : request.path.size()) + 1 + kHttp11.size() + 2;
+  n += 6 + request.authority.size() + 2;
+  for (const auto& [name, value] : request.headers) {
+    if (!skippedField(name)) {
+      n += name.size() + 2 + value.size() + 2;
+    }
+  }
+  if (writesContentLength(request)) {
+    n += std::string_view("content-length: ").size() + std::to_string(request.body.size()).size() +
+         2;
+  }
+  return n + 2;
+}
+
+size_t requestFieldCount(const Request& request) {
+  size_t n = 1;  // host
+  for (const auto& [name, value] : request.headers) {
+    n += skippedField(name) ? 0 : 1;
+  }
+  return n + (writesContentLength(request) ? 1 : 0);
+}
+
+int limitStatus(const Request& request, const CodecLimits& limits) {
+  if (requestHeaderBytes(request) > limits.max_header_bytes ||
+      requestFieldCount(request) > limits.max_header_count) {
+    return 431;
+  }
+  return request.body.size() > limits.max_body_bytes ? 413 : 0;
+}
+
 }  // namespace meshsim::proxy::http

@@ -209,6 +209,20 @@ std::string serializeRequest(const Request& request);
 // and 6.4.1; a body given for them is left out). A status outside 100..999 is written as 500.
 std::string serializeResponse(const Response& response);
 
+// The bytes of the header section serializeRequest() writes for `request` (request line, Host,
+// the entries, Content-Length when written, the empty line), and its field lines (Host and
+// Content-Length included): what a parser's limits apply to.
+uint64_t requestHeaderBytes(const Request& request);
+size_t requestFieldCount(const Request& request);
+
+// The status a server answers `request` with when it is over `limits` (the limits a parser
+// applies to bytes, applied to a request handed over as an object, as between in-process
+// proxies): 431 for a header section larger than max_header_bytes or with more than
+// max_header_count field lines, 413 for a body larger than max_body_bytes; 0 within the limits.
+// The same defaults apply to `meshsim serve`'s sockets and the simulated proxies, so both
+// modes refuse the same requests.
+int limitStatus(const Request& request, const CodecLimits& limits = {});
+
 // Returns OK if serializeRequest() writes `request` unchanged, so that parsing the bytes gives
 // it back; otherwise InvalidArgument naming the first offending part (method not a token, path
 // empty or with spaces or control characters, bad Host characters, a field name that is not a

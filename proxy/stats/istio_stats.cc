@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "proxy/http/codec.h"
+
 namespace meshsim::proxy::stats {
 
 namespace {
@@ -63,17 +65,7 @@ constexpr std::string_view kHttp11 = "HTTP/1.1";
 }  // namespace
 
 uint64_t wireSize(const http::Request& request) {
-  // "METHOD SP path SP HTTP/1.1 CRLF" "host: authority CRLF"
-  uint64_t n = (request.method.empty() ? 3 : request.method.size()) + 1 +
-               (request.path.empty() ? 1 : request.path.size()) + 1 + kHttp11.size() + 2;
-  n += 6 + request.authority.size() + 2;
-  n += headerBytes(request.headers, /*skip_host=*/true);
-  const bool carries_body =
-      request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
-  if (!request.body.empty() || carries_body) {
-    n += kContentLength.size() + decimalDigits(request.body.size()) + 2;
-  }
-  return n + 2 + request.body.size();
+  return http::requestHeaderBytes(request) + request.body.size();
 }
 
 uint64_t wireSize(const http::Response& response) {

@@ -26,6 +26,87 @@ Status rejectUnmodelled(yaml::Reader& r, std::initializer_list<std::string_view>
   return okStatus();
 }
 
+// The fields of Istio's API messages (JSON names), from istio/api's
+// networking/v1alpha3/{virtual_service,destination_rule,gateway,service_entry,workload_entry}
+// .proto as of Istio 1.30. A field listed here that a parser does not read is refused as valid
+// Istio but not modelled, never as an unknown field.
+const std::set<std::string_view>& istioFields(std::string_view message) {
+  static const std::map<std::string_view, std::set<std::string_view>> kFields = {
+      {"ConnectionPoolSettings", {"tcp", "http"}},
+      {"ConnectionPoolSettings.HTTPSettings",
+       {"http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries",
+        "idleTimeout", "h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams",
+        "http2KeepAlive"}},
+      {"ConnectionPoolSettings.TCPSettings",
+       {"maxConnections", "connectTimeout", "tcpKeepalive", "maxConnectionDuration",
+        "idleTimeout"}},
+      {"CorsPolicy",
+       {"allowOrigin", "allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge",
+        "allowCredentials", "unmatchedPreflights"}},
+      {"Destination", {"host", "subset", "port"}},
+      {"DestinationRule", {"host", "trafficPolicy", "subsets", "exportTo", "workloadSelector"}},
+      {"Gateway", {"servers", "selector"}},
+      {"HTTPBody", {"string", "bytes"}},
+      {"HTTPDirectResponse", {"status", "body"}},
+      {"HTTPFaultInjection", {"delay", "abort"}},
+      {"HTTPFaultInjection.Abort", {"httpStatus", "grpcStatus", "http2Error", "percentage"}},
+      {"HTTPFaultInjection.Delay", {"percent", "fixedDelay", "exponentialDelay", "percentage"}},
+      {"HTTPMatchRequest",
+       {"name", "uri", "scheme", "method", "authority", "headers", "port", "sourceLabels",
+        "gateways", "queryParams", "ignoreUriCase", "withoutHeaders", "sourceNamespace",
+        "statPrefix"}},
+      {"HTTPMirrorPolicy", {"destination", "percentage"}},
+      {"HTTPRedirect",
+       {"uri", "authority", "port", "derivePort", "scheme", "redirectCode", "prefixRewrite"}},
+      {"HTTPRetry",
+       {"attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities", "retryIgnorePreviousHosts",
+        "backoff"}},
+      {"HTTPRewrite", {"uri", "authority", "uriRegexRewrite"}},
+      {"HTTPRoute",
+       {"name", "match", "route", "redirect", "directResponse", "delegate", "rewrite", "timeout",
+        "retries", "fault", "mirror", "mirrors", "mirrorPercent", "mirrorPercentage", "corsPolicy",
+        "headers"}},
+      {"HTTPRouteDestination", {"destination", "weight", "headers"}},
+      {"Headers", {"request", "response"}},
+      {"Headers.HeaderOperations", {"set", "add", "remove"}},
+      {"LoadBalancerSettings",
+       {"simple", "consistentHash", "localityLbSetting", "zoneAwareLbSetting", "warmupDurationSecs",
+        "warmup"}},
+      {"OutlierDetection",
+       {"consecutiveErrors", "splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures",
+        "consecutiveGatewayErrors", "consecutive5xxErrors", "interval", "baseEjectionTime",
+        "maxEjectionPercent", "minHealthPercent", "outlierDetectionHttpErrorCodes"}},
+      {"Percent", {"value"}},
+      {"Port", {"number", "protocol", "name", "targetPort"}},
+      {"PortSelector", {"number"}},
+      {"RegexRewrite", {"match", "rewrite"}},
+      {"Server", {"port", "bind", "hosts", "tls", "defaultEndpoint", "name"}},
+      {"ServerTLSSettings",
+       {"httpsRedirect", "mode", "serverCertificate", "privateKey", "caCertificates", "caCrl",
+        "credentialName", "credentialNames", "caCertCredentialName", "tlsCertificates",
+        "subjectAltNames", "verifyCertificateSpki", "verifyCertificateHash", "minProtocolVersion",
+        "maxProtocolVersion", "cipherSuites", "insecureSkipVerify"}},
+      {"ServiceEntry",
+       {"hosts", "addresses", "ports", "location", "resolution", "endpoints", "workloadSelector",
+        "exportTo", "subjectAltNames"}},
+      {"ServicePort", {"number", "protocol", "name", "targetPort"}},
+      {"StringMatch", {"exact", "prefix", "regex"}},
+      {"Subset", {"name", "labels", "trafficPolicy"}},
+      {"TrafficPolicy",
+       {"loadBalancer", "connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel",
+        "proxyProtocol", "retryBudget"}},
+      {"VirtualService", {"hosts", "gateways", "http", "tls", "tcp", "exportTo"}},
+      {"WorkloadEntry",
+       {"address", "ports", "labels", "network", "locality", "weight", "serviceAccount"}},
+  };
+  return kFields.at(message);
+}
+
+// Finishes the reader of one Istio API `message` (see istioFields()).
+Status finishIstio(const yaml::Reader& r, std::string_view message) {
+  return r.finish(istioFields(message), "Istio");
+}
+
 // Remembers that `key`, present in `r`, exists only since Istio 1.`since_minor`.
 void noteSince(const yaml::Reader& r, std::string_view key, int since_minor,
                std::vector<VersionedField>& out) {
@@ -169,7 +250,7 @@ StatusOr<StringMatch> parseStringMatch(const yaml::Document& doc, const YAML::No
   if (kinds == 0 && !allow_present) {
     return r.errorHere("one of exact, prefix or regex must be set");
   }
-  MESHSIM_RETURN_IF_ERROR(r.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(r, "StringMatch"));
   return m;
 }
 
@@ -251,7 +332,7 @@ StatusOr<HeaderOps> parseHeaderOps(const yaml::Document& doc, const YAML::Node& 
   MESHSIM_RETURN_IF_ERROR(take(add, "add", ops.add, add_authority));
   ops.authority = set_authority.empty() ? add_authority : set_authority;
   ops.authority_in_set_and_add = !set_authority.empty() && !add_authority.empty();
-  MESHSIM_RETURN_IF_ERROR(r.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(r, "Headers.HeaderOperations"));
   return ops;
 }
 
@@ -266,7 +347,7 @@ StatusOr<Headers> parseHeaders(const yaml::Document& doc, const YAML::Node& node
   MESHSIM_ASSIGN_OR_RETURN(h.response,
                            parseHeaderOps(doc, r.child("response"), r.pathOf("response"), context,
                                           /*request=*/false));
-  MESHSIM_RETURN_IF_ERROR(r.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(r, "Headers"));
   return h;
 }
 
@@ -285,9 +366,9 @@ StatusOr<Destination> parseDestination(const yaml::Document& doc, const YAML::No
       return port.error("number", "must be a port number in [1, 65535]");
     }
     d.port = static_cast<int>(n);
-    MESHSIM_RETURN_IF_ERROR(port.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(port, "PortSelector"));
   }
-  MESHSIM_RETURN_IF_ERROR(r.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(r, "Destination"));
   return d;
 }
 
@@ -300,7 +381,7 @@ StatusOr<double> parsePercentage(yaml::Reader& r, std::string_view key) {
   if (end != text.c_str() + text.size() || !std::isfinite(v) || v < 0 || v > 100) {
     return p.error("value", "a percentage must be a number in [0, 100], got \"" + text + "\"");
   }
-  MESHSIM_RETURN_IF_ERROR(p.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(p, "Percent"));
   return v;
 }
 
@@ -343,7 +424,7 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
   MESHSIM_ASSIGN_OR_RETURN(mr.source_labels, m.stringMap("sourceLabels"));
   MESHSIM_ASSIGN_OR_RETURN(mr.source_namespace, m.string("sourceNamespace"));
   MESHSIM_ASSIGN_OR_RETURN(mr.gateways, m.stringList("gateways"));
-  MESHSIM_RETURN_IF_ERROR(m.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(m, "HTTPMatchRequest"));
   return mr;
 }
 
@@ -388,7 +469,7 @@ StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
     return c.error("unmatchedPreflights", "must be FORWARD or IGNORE");
   }
   cors.forward_unmatched_preflights = unmatched != "IGNORE";
-  MESHSIM_RETURN_IF_ERROR(c.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(c, "CorsPolicy"));
   return cors;
 }
 
@@ -451,7 +532,7 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
       }
       start = end + 1;
     }
-    MESHSIM_RETURN_IF_ERROR(rt.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(rt, "HTTPRetry"));
     route.retries = retry;
   }
   if (h.has("fault")) {
@@ -472,7 +553,7 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
         MESHSIM_ASSIGN_OR_RETURN(int64_t pct, d.integer("percent"));
         fault.delay_percent = static_cast<double>(std::clamp<int64_t>(pct, 0, 100));
       }
-      MESHSIM_RETURN_IF_ERROR(d.finish());
+      MESHSIM_RETURN_IF_ERROR(finishIstio(d, "HTTPFaultInjection.Delay"));
     }
     if (f.has("abort")) {
       yaml::Reader a(doc, f.child("abort"), f.pathOf("abort"), context);
@@ -486,12 +567,12 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
       if (a.has("percentage")) {
         MESHSIM_ASSIGN_OR_RETURN(fault.abort_percent, parsePercentage(a, "percentage"));
       }
-      MESHSIM_RETURN_IF_ERROR(a.finish());
+      MESHSIM_RETURN_IF_ERROR(finishIstio(a, "HTTPFaultInjection.Abort"));
     }
     if (!f.has("delay") && !f.has("abort")) {
       return f.errorHere("a fault needs delay or abort");
     }
-    MESHSIM_RETURN_IF_ERROR(f.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(f, "HTTPFaultInjection"));
     route.fault = fault;
   }
   YAML::Node match = h.child("match");
@@ -523,7 +604,7 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
                                                               d.pathOf("destination"), context));
     MESHSIM_ASSIGN_OR_RETURN(rd.headers,
                              parseHeaders(doc, d.child("headers"), d.pathOf("headers"), context));
-    MESHSIM_RETURN_IF_ERROR(d.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(d, "HTTPRouteDestination"));
     route.route.push_back(std::move(rd));
   }
   if (route.route.size() > 1) {
@@ -584,7 +665,7 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
                          "would reject this route configuration");
     }
     redirect.redirect_code = static_cast<int>(code);
-    MESHSIM_RETURN_IF_ERROR(r.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(r, "HTTPRedirect"));
     route.redirect = redirect;
   }
   if (h.has("directResponse")) {
@@ -611,12 +692,12 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
         }
         dr.body = std::move(*decoded);
       }
-      MESHSIM_RETURN_IF_ERROR(b.finish());
+      MESHSIM_RETURN_IF_ERROR(finishIstio(b, "HTTPBody"));
       if (dr.body.size() > 1024 * 1024) {
         return r.error("body", "a direct response body may be at most 1 MiB");
       }
     }
-    MESHSIM_RETURN_IF_ERROR(r.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(r, "HTTPDirectResponse"));
     route.direct_response = dr;
   }
   if (h.has("rewrite")) {
@@ -633,12 +714,12 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
       MESHSIM_ASSIGN_OR_RETURN(rw.regex_match, x.requiredString("match"));
       MESHSIM_RETURN_IF_ERROR(checkRegex(x, "match", rw.regex_match));
       MESHSIM_ASSIGN_OR_RETURN(rw.regex_rewrite, x.string("rewrite"));
-      MESHSIM_RETURN_IF_ERROR(x.finish());
+      MESHSIM_RETURN_IF_ERROR(finishIstio(x, "RegexRewrite"));
       if (rw.uri) {
         return r.errorHere("only one of uri and uriRegexRewrite may be set");
       }
     }
-    MESHSIM_RETURN_IF_ERROR(r.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(r, "HTTPRewrite"));
     route.rewrite = rw;
   }
   MESHSIM_ASSIGN_OR_RETURN(route.headers,
@@ -682,7 +763,7 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     if (mr.has("percentage")) {
       MESHSIM_ASSIGN_OR_RETURN(m.percentage, parsePercentage(mr, "percentage"));
     }
-    MESHSIM_RETURN_IF_ERROR(mr.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(mr, "HTTPMirrorPolicy"));
     route.mirrors.push_back(std::move(m));
   }
 
@@ -704,7 +785,7 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
   if (route.direct_response && route.rewrite) {
     return h.error("rewrite", "rewrite cannot be combined with directResponse");
   }
-  MESHSIM_RETURN_IF_ERROR(h.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(h, "HTTPRoute"));
   return route;
 }
 
@@ -729,7 +810,7 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
       MESHSIM_ASSIGN_OR_RETURN(pool.connect_timeout_ms, durationField(tcp, "connectTimeout", 0, 1));
       // Keepalive and connection lifetimes do not change what requests see; accepted, ignored.
       tcp.ignore({"tcpKeepalive", "maxConnectionDuration", "idleTimeout"});
-      MESHSIM_RETURN_IF_ERROR(tcp.finish());
+      MESHSIM_RETURN_IF_ERROR(finishIstio(tcp, "ConnectionPoolSettings.TCPSettings"));
     }
     if (cp.has("http")) {
       yaml::Reader http(doc, cp.child("http"), cp.pathOf("http"), context);
@@ -740,9 +821,9 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
       MESHSIM_ASSIGN_OR_RETURN(pool.max_retries, positiveField(http, "maxRetries"));
       http.ignore({"maxRequestsPerConnection", "idleTimeout", "h2UpgradePolicy",
                    "useClientProtocol", "maxConcurrentStreams"});
-      MESHSIM_RETURN_IF_ERROR(http.finish());
+      MESHSIM_RETURN_IF_ERROR(finishIstio(http, "ConnectionPoolSettings.HTTPSettings"));
     }
-    MESHSIM_RETURN_IF_ERROR(cp.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(cp, "ConnectionPoolSettings"));
     p.connection_pool = pool;
   }
   if (r.has("outlierDetection")) {
@@ -779,7 +860,7 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
     }
     o.max_ejection_percent = static_cast<uint32_t>(max_pct);
     o.min_health_percent = static_cast<uint32_t>(min_health);
-    MESHSIM_RETURN_IF_ERROR(od.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(od, "OutlierDetection"));
     p.outlier_detection = o;
   }
   if (r.has("loadBalancer")) {
@@ -798,13 +879,13 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
     if (p.load_balancer == "PASSTHROUGH") {
       return lb.error("simple", "PASSTHROUGH is valid Istio, but not modelled yet");
     }
-    MESHSIM_RETURN_IF_ERROR(lb.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(lb, "LoadBalancerSettings"));
   } else if (r.node().size() == 0) {
     return r.errorHere("a traffic policy must set at least one field");
   } else {
     r.child("loadBalancer");
   }
-  MESHSIM_RETURN_IF_ERROR(r.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(r, "TrafficPolicy"));
   return p;
 }
 
@@ -894,7 +975,7 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
     if (p.has("targetPort")) {
       return p.error("targetPort", "targetPort is not allowed in a Gateway server port");
     }
-    MESHSIM_RETURN_IF_ERROR(p.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(p, "Port"));
     if (server.port.protocol != "HTTP" && server.port.protocol != "HTTP2" &&
         server.port.protocol != "GRPC" && server.port.protocol != "GRPC-WEB") {
       return p.error("protocol", "protocol " + server.port.protocol +
@@ -915,10 +996,10 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
     if (server.hosts.empty()) {
       return s.error("hosts", "at least one host is required");
     }
-    MESHSIM_RETURN_IF_ERROR(s.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(s, "Server"));
     g.servers.push_back(std::move(server));
   }
-  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(spec, "Gateway"));
   return g;
 }
 
@@ -959,7 +1040,7 @@ StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::Obj
                              parseHttpRoute(doc, http[i], spec.pathOf("http", i), context));
     vs.http.push_back(std::move(route));
   }
-  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(spec, "VirtualService"));
   return vs;
 }
 
@@ -1001,10 +1082,10 @@ StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::O
           subset.traffic_policy,
           parseTrafficPolicy(doc, s.child("trafficPolicy"), s.pathOf("trafficPolicy"), context));
     }
-    MESHSIM_RETURN_IF_ERROR(s.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(s, "Subset"));
     dr.subsets.push_back(std::move(subset));
   }
-  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(spec, "DestinationRule"));
   return dr;
 }
 
@@ -1091,7 +1172,7 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
       return p.error("targetPort", "must be a port number in [1, 65535]");
     }
     port.target_port = static_cast<int>(target);
-    MESHSIM_RETURN_IF_ERROR(p.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(p, "ServicePort"));
     se.ports.push_back(std::move(port));
   }
   if (se.ports.empty()) {
@@ -1189,7 +1270,7 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
                      "endpoints with different weights are valid Istio, but weighted endpoints "
                      "are not modelled by this version of meshsim yet");
     }
-    MESHSIM_RETURN_IF_ERROR(e.finish());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(e, "WorkloadEntry"));
     se.endpoints.push_back(std::move(ep));
   }
 
@@ -1220,7 +1301,7 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
       }
       break;
   }
-  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  MESHSIM_RETURN_IF_ERROR(finishIstio(spec, "ServiceEntry"));
   return se;
 }
 

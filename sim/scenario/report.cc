@@ -133,14 +133,18 @@ std::string textReport(const RunResult& r) {
   for (const auto& e : r.expectations) {
     failed += e.passed || e.skipped ? 0 : 1;
     skipped += e.skipped ? 1 : 0;
-    const char* verdict = e.passed ? "  PASS  " : (e.skipped ? "  SKIP  " : "  FAIL  ");
+    const char* verdict =
+        e.passed ? "  PASS  " : (e.skipped ? "  SKIP  " : (e.invalid ? "  ERROR " : "  FAIL  "));
     out += verdict + e.location.toString() + "  " + e.what + "\n";
     if (!e.detail.empty()) {
       out += "        " + e.detail + "\n";
     }
   }
-  out += "\n" + std::string(failed == 0 ? "PASS" : "FAIL") + "  " + r.name + ": " +
-         std::to_string(r.expectations.size() - failed - skipped) + " of " +
+  out += "\n" +
+         std::string(r.invalid()   ? "ERROR"
+                     : failed == 0 ? "PASS"
+                                   : "FAIL") +
+         "  " + r.name + ": " + std::to_string(r.expectations.size() - failed - skipped) + " of " +
          std::to_string(r.expectations.size()) + " expectations held" +
          (skipped == 0 ? "" : ", " + std::to_string(skipped) + " not judged") + "\n";
   return out;
@@ -309,6 +313,9 @@ std::string jsonReport(const RunResult& r) {
     if (e.skipped) {
       out += ", \"skipped\": true";
     }
+    if (e.invalid) {
+      out += ", \"invalid\": true";
+    }
     out += ", \"detail\": ";
     appendJsonString(out, e.detail);
     out += "}";
@@ -322,7 +329,12 @@ std::string jsonErrorReport(const RunError& error) {
   appendJsonString(out, error.file);
   out += ", \"passed\": false, \"error\": ";
   appendJsonString(out, error.message);
-  out += "}\n";
+  out += ", \"warnings\": [";
+  for (size_t i = 0; i < error.warnings.size(); ++i) {
+    out += i == 0 ? "" : ", ";
+    appendJsonString(out, error.warnings[i]);
+  }
+  out += "]}\n";
   return out;
 }
 
@@ -336,10 +348,23 @@ std::string junitProperty(std::string_view name, std::string_view value) {
   return "      <property" + xmlAttribute("name", name) + xmlAttribute("value", value) + "/>\n";
 }
 
+// A suite's warnings (kinds left out by --allow-unmodelled, Istio analysis), where CI systems
+// show a suite's output.
+void appendJunitWarnings(std::string& out, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) {
+    return;
+  }
+  out += "    <system-err>";
+  for (const auto& w : warnings) {
+    out += xmlEscape("warning: " + w + "\n");
+  }
+  out += "</system-err>\n";
+}
+
 size_t failedExpectations(const RunResult& r) {
-  return static_cast<size_t>(
-      std::count_if(r.expectations.begin(), r.expectations.end(),
-                    [](const ExpectationResult& e) { return !e.passed && !e.skipped; }));
+  return static_cast<size_t>(std::count_if(
+      r.expectations.begin(), r.expectations.end(),
+      [](const ExpectationResult& e) { return !e.passed && !e.skipped && !e.invalid; }));
 }
 
 size_t skippedExpectations(const RunResult& r) {
@@ -347,10 +372,16 @@ size_t skippedExpectations(const RunResult& r) {
                                            [](const ExpectationResult& e) { return e.skipped; }));
 }
 
+size_t invalidExpectations(const RunResult& r) {
+  return static_cast<size_t>(std::count_if(r.expectations.begin(), r.expectations.end(),
+                                           [](const ExpectationResult& e) { return e.invalid; }));
+}
+
 void appendJunitSuite(std::string& out, const RunResult& r) {
   out += "  <testsuite" + xmlAttribute("name", r.name) +
          xmlAttribute("tests", std::to_string(r.expectations.size())) +
-         xmlAttribute("failures", std::to_string(failedExpectations(r))) + " errors=\"0\"" +
+         xmlAttribute("failures", std::to_string(failedExpectations(r))) +
+         xmlAttribute("errors", std::to_string(invalidExpectations(r))) +
          xmlAttribute("skipped", std::to_string(skippedExpectations(r))) + " time=\"0\">\n";
   out += "    <properties>\n";
   out += junitProperty("file", r.file);
@@ -377,11 +408,14 @@ void appendJunitSuite(std::string& out, const RunResult& r) {
       out += ">\n      <skipped" + xmlAttribute("message", e.detail) + "/>\n    </testcase>\n";
       continue;
     }
-    out += ">\n      <failure" + xmlAttribute("message", e.location.toString() + ": " + e.detail) +
-           " type=\"ExpectationFailed\">" +
-           xmlEscape(e.location.toString() + ": " + e.what + ": " + e.detail) +
-           "</failure>\n    </testcase>\n";
+    const char* element = e.invalid ? "error" : "failure";
+    out += ">\n      <" + std::string(element) +
+           xmlAttribute("message", e.location.toString() + ": " + e.detail) +
+           (e.invalid ? " type=\"InvalidExpectation\">" : " type=\"ExpectationFailed\">") +
+           xmlEscape(e.location.toString() + ": " + e.what + ": " + e.detail) + "</" + element +
+           ">\n    </testcase>\n";
   }
+  appendJunitWarnings(out, r.warnings);
   out += "  </testsuite>\n";
 }
 
@@ -393,7 +427,9 @@ void appendJunitSuite(std::string& out, const RunError& error) {
          xmlAttribute("classname", error.file) + " time=\"0\">\n";
   out += "      <error" + xmlAttribute("message", error.message) + " type=\"InvalidInput\">" +
          xmlEscape(error.message) + "</error>\n";
-  out += "    </testcase>\n  </testsuite>\n";
+  out += "    </testcase>\n";
+  appendJunitWarnings(out, error.warnings);
+  out += "  </testsuite>\n";
 }
 
 }  // namespace
@@ -406,6 +442,7 @@ std::string junitReport(const std::vector<FileOutcome>& outcomes) {
     if (const auto* r = std::get_if<RunResult>(&outcome)) {
       tests += r->expectations.size();
       failures += failedExpectations(*r);
+      errors += invalidExpectations(*r);
     } else {
       ++tests;
       ++errors;

@@ -26,10 +26,12 @@ std::string jsonReport(const RunResult& result);
 struct RunError {
   std::string file;
   std::string message;
+  // Warnings of what was loaded before the error (kinds left out by --allow-unmodelled).
+  std::vector<std::string> warnings;
 };
 
 // The JSON Lines entry of a file that could not be loaded or run:
-// {"file": "...", "passed": false, "error": "..."} and a line break.
+// {"file": "...", "passed": false, "error": "...", "warnings": [...]} and a line break.
 std::string jsonErrorReport(const RunError& error);
 
 // What became of one scenario file: its result, or the error that stopped it.
@@ -38,7 +40,8 @@ using FileOutcome = std::variant<RunResult, RunError>;
 // JUnit XML in the Jenkins/Ant format (tests/scenarios/junit.xsd) for scenario files, in the order
 // given: one <testsuite> per file, one <testcase> per expectation (with a <failure> saying what
 // was expected and seen), so CI systems show it. A file that could not be run is a suite with one
-// <testcase> holding an <error>. Like every report it is deterministic: `time` attributes are 0
+// <testcase> holding an <error>. A suite's warnings are its <system-err>, one per line. Like
+// every report it is deterministic: `time` attributes are 0
 // (no wall-clock values); the suite's properties carry the file, the seed and the virtual time.
 std::string junitReport(const std::vector<FileOutcome>& outcomes);
 

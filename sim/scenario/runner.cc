@@ -412,6 +412,18 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
     seen += (pod.empty() ? std::string("(local reply)") : pod) + " x " + std::to_string(n);
   }
   for (const auto& sb : e.served_by) {
+    // A key that selects no pod that exists or existed in the run (a misspelt deployment or
+    // label) would only ever count 0: an error, not a pass of "0%".
+    if (!mesh.anyPodEver([&](const k8s::PodState& pod) { return podMatchesKey(pod, sb.key); })) {
+      ExpectationResult r = newResult(
+          e.location, "traffic " + t.name + ": servedBy " + sb.key + " " + percent(sb.share));
+      r.invalid = true;
+      r.detail = "\"" + sb.key +
+                 "\" selects no pod of this run (keys are deployment or pod names, or label "
+                 "selectors like version=v2)";
+      out.push_back(std::move(r));
+      continue;
+    }
     uint64_t n = 0;
     for (const auto& [pod_id, count] : t.served_by) {
       const size_t slash = pod_id.find('/');
@@ -498,6 +510,11 @@ uint64_t TrafficResult::completed() const {
     n += count;
   }
   return n;
+}
+
+bool RunResult::invalid() const {
+  return std::any_of(expectations.begin(), expectations.end(),
+                     [](const ExpectationResult& e) { return e.invalid; });
 }
 
 bool RunResult::passed() const {

@@ -48,6 +48,9 @@ struct ExpectationResult {
   // response flags are inside knowledge); `detail` says why. A skipped expectation never passes
   // and never fails.
   bool skipped = false;
+  // The expectation cannot observe anything (a servedBy key that selects no pod of the run): an
+  // error in the input, reported as ERROR and exit code 2, never a pass.
+  bool invalid = false;
   std::string detail;  // what was seen; for distributions the counts and the interval
 };
 
@@ -68,6 +71,8 @@ struct RunResult {
   std::chrono::nanoseconds virtual_time{0};
   // No expectation failed (skipped ones do not count).
   bool passed() const;
+  // Whether an expectation is invalid (ExpectationResult::invalid): exit code 2.
+  bool invalid() const;
 };
 
 struct RunOptions {

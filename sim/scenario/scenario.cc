@@ -12,6 +12,7 @@
 
 #include "proxy/stats/response_flags.h"
 #include "sim/istio/features.h"
+#include "sim/telemetry/scrape.h"
 
 namespace meshsim::sim::scenario {
 
@@ -308,7 +309,7 @@ Status checkPodSet(yaml::Reader& r, std::string_view key, const std::string& val
 
 StatusOr<EventSpec> parseEvent(const yaml::Document& doc, const YAML::Node& node,
                                const std::string& path, const std::string& file,
-                               std::string_view file_text) {
+                               std::string_view file_text, bool allow_unmodelled) {
   yaml::Reader r(doc, node, path);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   EventSpec e;
@@ -355,6 +356,7 @@ StatusOr<EventSpec> parseEvent(const yaml::Document& doc, const YAML::Node& node
     }
     int first_line = doc.locate(text).line + 1;
     const int indent = blockIndent(file_text, first_line);
+    e.manifests.allow_unmodelled = allow_unmodelled;
     MESHSIM_RETURN_IF_ERROR(addText(text.Scalar(), file, first_line, e.manifests, indent));
     MESHSIM_RETURN_IF_ERROR(r.finish());
     return e;
@@ -530,6 +532,11 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, const YAML::No
     auto q = telemetry::MetricQuery::parse(e.metric);
     if (!q.ok()) {
       return r.error("metric", q.status().message());
+    }
+    // A misspelt metric or label name selects nothing, and "== 0" would then pass whatever the
+    // mesh did: refuse it here, at its line.
+    if (Status names = q->checkNames(telemetry::knownSeries()); !names.ok()) {
+      return r.error("metric", names.message());
     }
     if (!r.has("value")) {
       return r.error("value", "a metric expectation needs a value");
@@ -780,10 +787,34 @@ bool isScenarioFile(const std::string& path) {
   return kind.IsScalar() && kind.Scalar() == "Scenario";
 }
 
+std::optional<std::string> whyNotAScenario(const std::string& path) {
+  auto docs = yaml::parseFile(path);
+  if (!docs.ok()) {
+    return std::nullopt;
+  }
+  if (docs->empty()) {
+    return "no YAML document";
+  }
+  const YAML::Node kind = yaml::get(docs->front().root, "kind");
+  if (kind.IsScalar() && kind.Scalar() == "Scenario") {
+    return std::nullopt;
+  }
+  return kind.IsScalar() ? "kind: " + kind.Scalar() : std::string("no kind");
+}
+
+std::vector<std::string> loadWarnings(const Scenario& scenario) {
+  std::vector<std::string> out = scenario.manifests.warnings;
+  for (const auto& e : scenario.events) {
+    out.insert(out.end(), e.manifests.warnings.begin(), e.manifests.warnings.end());
+  }
+  return out;
+}
+
 namespace {
 
 StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::string& path,
-                                          const IncludeReader& read_include);
+                                          const IncludeReader& read_include,
+                                          const LoadOptions& options);
 
 }  // namespace
 
@@ -808,16 +839,16 @@ std::string EventSpec::describe() const {
   return "";
 }
 
-StatusOr<Scenario> loadScenario(const std::string& path) {
+StatusOr<Scenario> loadScenario(const std::string& path, const LoadOptions& options) {
   MESHSIM_ASSIGN_OR_RETURN(std::string text, yaml::readFile(path));
-  return parseScenario(text, path);
+  return parseScenario(text, path, nullptr, options);
 }
 
 StatusOr<Scenario> parseScenario(const std::string& text, const std::string& file,
-                                 const IncludeReader& read_include) {
+                                 const IncludeReader& read_include, const LoadOptions& options) {
   // The readers never let yaml-cpp throw; this is the boundary that guarantees it.
   try {
-    return parseScenarioUnguarded(text, file, read_include);
+    return parseScenarioUnguarded(text, file, read_include, options);
   } catch (const YAML::Exception& e) {
     return internalError(file + ": unexpected YAML error: " + e.what());
   }
@@ -882,7 +913,8 @@ Status readIncludeFromDisk(const std::string& path, Manifests& out) {
 }
 
 StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::string& path,
-                                          const IncludeReader& read_include) {
+                                          const IncludeReader& read_include,
+                                          const LoadOptions& options) {
   MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseString(text, path));
   if (docs.size() != 1) {
     return invalidArgumentError(path + ": a scenario file holds exactly one YAML document, found " +
@@ -922,6 +954,7 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
                       "known Istio releases are 1.24 to 1.31, got \"" + s.istio_version + "\"");
   }
 
+  s.manifests.allow_unmodelled = options.allow_unmodelled;
   const fs::path base = fs::path(path).parent_path();
   MESHSIM_ASSIGN_OR_RETURN(auto includes, spec.stringList("include"));
   YAML::Node include_node = spec.child("include");
@@ -987,8 +1020,8 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
     return spec.error("events", "expected a list");
   }
   for (size_t i = 0; events.IsSequence() && i < events.size(); ++i) {
-    MESHSIM_ASSIGN_OR_RETURN(auto e,
-                             parseEvent(doc, events[i], spec.pathOf("events", i), path, text));
+    MESHSIM_ASSIGN_OR_RETURN(auto e, parseEvent(doc, events[i], spec.pathOf("events", i), path,
+                                                text, options.allow_unmodelled));
     s.events.push_back(std::move(e));
   }
   std::stable_sort(s.events.begin(), s.events.end(),

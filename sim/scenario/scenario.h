@@ -181,8 +181,15 @@ struct Scenario {
   std::optional<ConformanceMeta> conformance;
 };
 
+// How a scenario and its manifests are loaded.
+struct LoadOptions {
+  // Leave out kinds that are not modelled (AuthorizationPolicy, HTTPRoute, ...) with a warning in
+  // the scenario's manifests (and so in every report) instead of refusing them.
+  bool allow_unmodelled = false;
+};
+
 // Loads a scenario file and the manifests it includes.
-StatusOr<Scenario> loadScenario(const std::string& path);
+StatusOr<Scenario> loadScenario(const std::string& path, const LoadOptions& options = {});
 
 // Reads the manifests of one `include` entry (`path`: resolved against the scenario's folder)
 // into `out`. NotFound means nothing is at the path; the scenario's error then names the entry.
@@ -193,9 +200,18 @@ using IncludeReader = std::function<Status(const std::string& path, Manifests& o
 // `read_include`, when set, stands in for the filesystem for includes, so that tests and
 // fuzzers can parse a scenario without touching the disk.
 StatusOr<Scenario> parseScenario(const std::string& text, const std::string& file,
-                                 const IncludeReader& read_include = nullptr);
+                                 const IncludeReader& read_include = nullptr,
+                                 const LoadOptions& options = {});
 
 // Whether a YAML file is a scenario (kind: Scenario) rather than manifests.
 bool isScenarioFile(const std::string& path);
+// Why the YAML file at `path` is not a scenario ("kind: Deployment", "no YAML document"), or
+// nullopt when it is one, and also when it cannot be read or parsed: loading it then says why,
+// so that `meshsim run FOLDER` reports a broken file instead of leaving it out.
+std::optional<std::string> whyNotAScenario(const std::string& path);
+
+// Warnings the loaded scenario carries into every report, also when its run fails: kinds left
+// out by LoadOptions::allow_unmodelled, in its manifests and in its apply events.
+std::vector<std::string> loadWarnings(const Scenario& scenario);
 
 }  // namespace meshsim::sim::scenario

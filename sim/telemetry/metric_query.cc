@@ -36,6 +36,7 @@ const char* typeName(ValueType t) {
 struct Matcher {
   enum class Op { Eq, Ne, Re, Nre };
   std::string label;
+  size_t pos = 0;  // of the label name in the query, for messages
   Op op = Op::Eq;
   std::string value;
   std::shared_ptr<const re2::RE2> re;  // for =~ and !~, anchored like PromQL
@@ -694,6 +695,7 @@ private:
     if (consume('{')) {
       while (!consume('}')) {
         skipSpace();
+        const size_t label_pos = pos_;
         const std::string label = identifier();
         if (label.empty()) {
           return error("expected a label name");
@@ -701,6 +703,7 @@ private:
         skipSpace();
         Matcher m;
         m.label = label;
+        m.pos = label_pos;
         if (text_.compare(pos_, 2, "=~") == 0) {
           m.op = Matcher::Op::Re;
           pos_ += 2;
@@ -1318,6 +1321,59 @@ StatusOr<MetricQuery> MetricQuery::parse(const std::string& text) {
   q.text_ = text;
   q.root_ = std::move(root);
   return q;
+}
+
+namespace {
+
+// Walks the query for checkNames(); `labels` is the union of every known series' label names.
+Status checkNode(const std::string& text, const Node& n,
+                 const std::map<std::string, std::set<std::string>>& known,
+                 const std::set<std::string>& labels) {
+  const auto unknown_label = [&](const std::string& label, const std::set<std::string>& of) {
+    return label != "__name__" && label != "le" && of.count(label) == 0;
+  };
+  if (n.kind == Node::Kind::Selector) {
+    const std::set<std::string>* of = &labels;
+    if (!n.metric.empty()) {
+      const auto it = known.find(n.metric);
+      if (it == known.end()) {
+        return errorAt(text, n.pos,
+                       "no metric is named \"" + n.metric +
+                           "\": nothing could ever match (meshsim records istio_requests_total, "
+                           "istio_request_duration_milliseconds_bucket/_sum/_count, "
+                           "istio_request_bytes_... and istio_response_bytes_...)");
+      }
+      of = &it->second;
+    }
+    for (const auto& m : n.matchers) {
+      if (unknown_label(m.label, *of)) {
+        return errorAt(text, m.pos,
+                       "no series " + (n.metric.empty() ? std::string() : "of " + n.metric + " ") +
+                           "has a label \"" + m.label + "\": nothing could ever match");
+      }
+    }
+  }
+  for (const auto* list : {&n.grouping, &n.labels}) {
+    for (const auto& label : *list) {
+      if (unknown_label(label, labels)) {
+        return errorAt(text, n.pos, "no series has a label \"" + label + "\"");
+      }
+    }
+  }
+  for (const auto& arg : n.args) {
+    MESHSIM_RETURN_IF_ERROR(checkNode(text, *arg, known, labels));
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Status MetricQuery::checkNames(const std::map<std::string, std::set<std::string>>& known) const {
+  std::set<std::string> labels;
+  for (const auto& [name, names] : known) {
+    labels.insert(names.begin(), names.end());
+  }
+  return checkNode(text_, *root_, known, labels);
 }
 
 bool MetricQuery::returnsScalar() const {

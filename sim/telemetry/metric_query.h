@@ -35,7 +35,9 @@
 //       (rate(istio_request_duration_milliseconds_bucket[1m])))");
 //   double ms = p99->evaluateScalar(tsdb, std::chrono::seconds(60)).value();
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,13 @@ public:
   std::vector<Sample> evaluate(const std::vector<Sample>& samples) const;
   // As evaluateScalar(tsdb, at), over `samples` as the only scrape.
   StatusOr<double> evaluateScalar(const std::vector<Sample>& samples) const;
+
+  // Checks the metric and label names the query mentions against `known` (series name -> its
+  // label names; see knownSeries()): a metric name no series has, or a label name the selected
+  // series (for by/without/on/ignoring: any series) never carry, is an InvalidArgument naming
+  // its column. Such a query could only ever select nothing, so a comparison with 0 would pass
+  // whatever happened. `__name__` and `le` are always known.
+  Status checkNames(const std::map<std::string, std::set<std::string>>& known) const;
 
   // Whether the query yields a scalar (e.g. `1 + 2`, `scalar(...)`) rather than a vector.
   bool returnsScalar() const;

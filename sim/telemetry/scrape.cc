@@ -4,6 +4,30 @@
 
 namespace meshsim::sim::telemetry {
 
+proxy::stats::Labels targetLabels(const proxy::config::WorkloadInfo& workload) {
+  return {{"namespace", workload.namespace_name}, {"pod", workload.pod}};
+}
+
+const std::map<std::string, std::set<std::string>>& knownSeries() {
+  // What one recorded request exports: every family, every series name and every label.
+  static const auto* const kKnown = [] {
+    auto local = std::make_shared<const proxy::config::WorkloadInfo>();
+    proxy::stats::IstioStats stats(local);
+    stats.record(proxy::stats::RequestRecord{});
+    const std::vector<proxy::stats::ScrapeTarget> targets = {{&stats, targetLabels(*local)}};
+    auto* known = new std::map<std::string, std::set<std::string>>();
+    for (const auto& family : proxy::stats::collectIstioMetrics(targets)) {
+      for (const auto& point : family.points) {
+        for (const auto& label : point.labels) {
+          (*known)[point.name].insert(label.first);
+        }
+      }
+    }
+    return known;
+  }();
+  return *kKnown;
+}
+
 std::vector<proxy::stats::ScrapeTarget> scrapeTargets(const Mesh& mesh) {
   std::vector<proxy::stats::ScrapeTarget> targets;
   targets.reserve(mesh.proxies().size());
@@ -12,7 +36,7 @@ std::vector<proxy::stats::ScrapeTarget> scrapeTargets(const Mesh& mesh) {
     proxy::stats::ScrapeTarget t;
     t.stats = &p->stats();
     if (workload != nullptr) {
-      t.target_labels = {{"namespace", workload->namespace_name}, {"pod", workload->pod}};
+      t.target_labels = targetLabels(*workload);
     }
     targets.push_back(std::move(t));
   }

@@ -10,6 +10,9 @@
 //   std::cout << proxy::stats::renderPrometheusText(collectMeshMetrics(mesh));
 //   tsdb.scrape(at, scrapeMesh(mesh));
 
+#include <map>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "proxy/stats/prometheus.h"
@@ -21,6 +24,15 @@ class Mesh;
 }
 
 namespace meshsim::sim::telemetry {
+
+// The labels the scrape job attaches to every series of a proxy: namespace and pod.
+proxy::stats::Labels targetLabels(const proxy::config::WorkloadInfo& workload);
+
+// Every series name meshsim's proxies can export (istio_requests_total,
+// istio_request_duration_milliseconds_bucket, ...), each with every label name its series carry
+// (Istio's standard labels, the target labels, `le` for buckets). Expectations are checked
+// against it, so that a misspelt name is an error rather than a query that matches nothing.
+const std::map<std::string, std::set<std::string>>& knownSeries();
 
 // One target per proxy of `mesh`, in the mesh's proxy order, labelled namespace and pod. The
 // targets point into `mesh`, which must outlive them.

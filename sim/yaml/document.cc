@@ -4,6 +4,10 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
@@ -72,6 +76,88 @@ std::optional<YAML::Mark> stuckDocument(const std::string& text) {
   return std::nullopt;
 }
 
+// A mapping or sequence node by where it starts: aliases of one anchored node share it, and
+// no two different collections start at the same place (a block mapping starts where its first
+// key does, but that key is a scalar). Walking each once keeps a "billion laughs" document of
+// nested aliases linear.
+uint64_t collectionId(const YAML::Node& node) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(node.Mark().pos)) << 2) |
+         (node.IsMap() ? 1U : 2U);
+}
+
+// The field path of the collection that starts at `target` ("spec.traffic[0]"), by a walk from
+// `root`; only called to word an error, so it may take its time.
+std::string pathTo(const YAML::Node& root, uint64_t target) {
+  std::vector<std::pair<YAML::Node, std::string>> stack = {{root, ""}};
+  std::unordered_set<uint64_t> seen;
+  while (!stack.empty()) {
+    auto [node, path] = std::move(stack.back());
+    stack.pop_back();
+    if (!node.IsMap() && !node.IsSequence()) {
+      continue;
+    }
+    const uint64_t id = collectionId(node);
+    if (id == target) {
+      return path;
+    }
+    if (!seen.insert(id).second) {
+      continue;
+    }
+    if (node.IsMap()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+        stack.emplace_back(it->second, path.empty() ? key : path + "." + key);
+      }
+    } else {
+      for (size_t i = 0; i < node.size(); ++i) {
+        stack.emplace_back(node[i], path + "[" + std::to_string(i) + "]");
+      }
+    }
+  }
+  return "";
+}
+
+// YAML 1.2 requires the keys of a mapping to be unique, and kubectl refuses a key twice; yaml-cpp
+// keeps both entries and its lookups find the first, so a second `from:` would be silently ignored.
+// Names both places. Each collection is visited once, however many aliases point at it.
+Status checkDuplicateKeys(const Document& doc) {
+  std::vector<YAML::Node> stack = {doc.root};
+  std::unordered_set<uint64_t> seen;
+  std::unordered_map<std::string_view, YAML::Mark> keys;
+  while (!stack.empty()) {
+    const YAML::Node node = std::move(stack.back());
+    stack.pop_back();
+    if ((!node.IsMap() && !node.IsSequence()) || !seen.insert(collectionId(node)).second) {
+      continue;
+    }
+    if (node.IsSequence()) {
+      for (const auto& item : node) {
+        stack.push_back(item);
+      }
+      continue;
+    }
+    keys.clear();
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.IsScalar()) {
+        const auto [first, inserted] = keys.emplace(it->first.Scalar(), it->first.Mark());
+        if (!inserted) {
+          const Location here = doc.locate(it->first);
+          const int first_line = first->second.line + doc.line_offset;
+          const int first_column = first->second.column + doc.column_offset;
+          const std::string path = pathTo(doc.root, collectionId(node));
+          const std::string& key = it->first.Scalar();
+          return errorAt(here, path.empty() ? key : path + "." + key,
+                         "duplicate key \"" + key + "\" (first at " +
+                             Location{doc.file, first_line, first_column}.toString() +
+                             "): YAML allows a key once per mapping");
+        }
+      }
+      stack.push_back(it->second);
+    }
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 StatusOr<std::vector<Document>> parseString(const std::string& text, const std::string& file,
@@ -91,6 +177,7 @@ StatusOr<std::vector<Document>> parseString(const std::string& text, const std::
         continue;  // an empty document between '---' separators
       }
       docs.push_back(Document{file, first_line, indent + 1, n});
+      MESHSIM_RETURN_IF_ERROR(checkDuplicateKeys(docs.back()));
     }
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? 0 : e.mark.line + first_line;
@@ -294,6 +381,10 @@ void Reader::ignore(std::initializer_list<std::string_view> keys) {
 }
 
 Status Reader::finish() const {
+  return finish({}, "");
+}
+
+Status Reader::finish(const std::set<std::string_view>& defined, std::string_view api) const {
   if (ignore_all_ || !node_.IsMap()) {
     return okStatus();
   }
@@ -303,7 +394,10 @@ Status Reader::finish() const {
     }
     const std::string& key = kv.first.Scalar();
     if (known_.find(key) == known_.end()) {
-      std::string m = "unknown field \"" + key + "\"";
+      std::string m = defined.count(key) != 0
+                          ? "\"" + key + "\" is valid " + std::string(api) +
+                                ", but not modelled by this version of meshsim yet"
+                          : "unknown field \"" + key + "\"";
       if (!context_.empty()) {
         m = context_ + ": " + m;
       }

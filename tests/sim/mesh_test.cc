@@ -70,6 +70,49 @@ TEST_F(HelloMeshTest, HelloComReachesTheEchoAppThroughGatewayAndSidecar) {
   EXPECT_EQ(mesh_->app("default", "hello-0")->received(), 1u);
 }
 
+// The edge limits of `meshsim serve`'s codec hold in-process too: a 5 MB header, or more header
+// fields than Envoy's default 100, gets 431 from the gateway and never reaches the app.
+TEST_F(HelloMeshTest, OversizedRequestsGetTheCodecStatusAndNeverReachTheApp) {
+  const auto send = [&](auto fill) {
+    auto req = std::make_unique<proxy::http::Request>();
+    req->authority = "hello.com";
+    req->path = "/";
+    fill(*req);
+    proxy::http::ResponsePtr out;
+    mesh_->sendFromOutside(
+        *mesh_->ingressAddress("", 80), std::move(req),
+        [&](proxy::http::ResponsePtr r, proxy::ResetReason) { out = std::move(r); });
+    mesh_->loop().runUntilIdle();
+    return out;
+  };
+  auto big =
+      send([](proxy::http::Request& r) { r.headers.add("x-big", std::string(5 << 20, 'a')); });
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->status, 431);
+  auto many = send([](proxy::http::Request& r) {
+    for (int i = 0; i < 100; ++i) {
+      r.headers.add("x-h" + std::to_string(i), "1");
+    }
+  });
+  ASSERT_NE(many, nullptr);
+  EXPECT_EQ(many->status, 431);
+  auto body = send([](proxy::http::Request& r) {
+    r.method = "POST";
+    r.body.assign(proxy::http::kDefaultMaxBodyBytes + 1, 'b');
+  });
+  ASSERT_NE(body, nullptr);
+  EXPECT_EQ(body->status, 413);
+  EXPECT_EQ(mesh_->app("default", "hello-0")->received(), 0u);
+  // Just under the limits is fine.
+  auto ok = send([](proxy::http::Request& r) {
+    for (int i = 0; i < 90; ++i) {
+      r.headers.add("x-h" + std::to_string(i), "1");
+    }
+  });
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->status, 200);
+}
+
 TEST_F(HelloMeshTest, GatewayAndSidecarReportIstioLabels) {
   ASSERT_EQ(get("hello.com")->status, 200);
   // The reference's worked example (section 5.3), adapted to this fixture's names.

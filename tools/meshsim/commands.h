@@ -27,6 +27,10 @@ inline CLI::Validator seedValidator() {
       },
       "SEED");
 }
+// The help of --allow-unmodelled, a flag of every command that loads manifests.
+inline constexpr const char* kAllowUnmodelledHelp =
+    "Leave out kinds meshsim does not model (AuthorizationPolicy, HTTPRoute, ...) with a warning "
+    "in every report, instead of refusing them";
 
 // Adds the subcommand to `app`; the returned function runs it after parsing, if chosen.
 using Command = std::function<int()>;

@@ -9,9 +9,9 @@
 
 #include "proxy/router/route_table.h"
 #include "proxy/stats/response_flags.h"
+#include "sim/driver/traffic.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
-#include "sim/driver/traffic.h"
 #include "tools/meshsim/commands.h"
 #include "tools/meshsim/scenario_setup.h"
 
@@ -26,6 +26,7 @@ struct ExplainFlags {
   std::string namespace_name = "default";
   std::vector<std::string> headers;
   std::string method = "GET";
+  bool allow_unmodelled = false;
 };
 
 std::string podAt(const sim::Mesh& mesh, const proxy::config::Address& a) {
@@ -57,7 +58,7 @@ std::string describeMatch(const proxy::config::RouteMatch& m) {
 }
 
 int explain(const ExplainFlags& flags) {
-  auto manifests = loadManifestsOrReport(flags.files);
+  auto manifests = loadManifestsOrReport(flags.files, flags.allow_unmodelled);
   if (!manifests) {
     return kExitInvalid;
   }
@@ -67,6 +68,9 @@ int explain(const ExplainFlags& flags) {
     return kExitInvalid;
   }
   sim::Mesh& mesh = **created;
+  for (const auto& w : mesh.warnings()) {
+    std::cerr << "warning: " << w << "\n";
+  }
   auto url = sim::parseUrl(flags.url);
   if (!url.ok()) {
     std::cerr << "error: --url: " << url.status().message() << "\n";
@@ -268,6 +272,7 @@ Command addExplainCommand(CLI::App& app) {
       "Trace one request through the configuration: listener, virtual host, route "
       "(with the VirtualService file:line), cluster, endpoints, then the result");
   cmd->add_option("-f,--filename", o->files, "Manifest files or folders (repeatable)")->required();
+  cmd->add_flag("--allow-unmodelled", o->allow_unmodelled, kAllowUnmodelledHelp);
   cmd->add_option("--url", o->url, "The request URL, e.g. http://hello.com/api")->required();
   cmd->add_option("--from", o->from,
                   "Who sends the request, as a scenario's from: ingress (default), "

@@ -36,6 +36,7 @@ struct GraphCommandOptions {
   std::string output;
   std::string window;
   std::optional<uint64_t> seed;
+  bool allow_unmodelled = false;
 };
 
 // Whether an executable named `name` is on the PATH.
@@ -100,7 +101,7 @@ int graphCommand(const GraphCommandOptions& o) {
       return kExitInvalid;
     }
   }
-  const auto scenario = loadScenarioOrReport(o.scenario);
+  const auto scenario = loadScenarioOrReport(o.scenario, o.allow_unmodelled);
   if (!scenario) {
     return kExitInvalid;
   }
@@ -155,6 +156,7 @@ Command addGraphCommand(CLI::App& app) {
                   "Format: dot (default), json, or svg (through Graphviz's dot)")
       ->check(CLI::IsMember({"dot", "json", "svg"}));
   cmd->add_option("--output-file", o->output, "Write to this file instead of stdout");
+  cmd->add_flag("--allow-unmodelled", o->allow_unmodelled, kAllowUnmodelledHelp);
   cmd->add_option("--window", o->window,
                   "Rates over the last DURATION of the run, e.g. 1m (default: the whole run)");
   cmd->add_option("--seed", o->seed, "Override the scenario's seed")->check(seedValidator());

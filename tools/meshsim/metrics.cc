@@ -42,6 +42,7 @@ struct MetricsOptions {
   std::string scrape_interval = "15s";
   std::string access_log;
   std::optional<uint64_t> seed;
+  bool allow_unmodelled = false;
 };
 
 // The shortest decimal form of `v` that reads back as `v` (Prometheus' console prints values
@@ -98,7 +99,7 @@ int metricsCommand(const MetricsOptions& o) {
   if (!interval) {
     return kExitInvalid;
   }
-  const auto scenario = loadScenarioOrReport(o.scenario);
+  const auto scenario = loadScenarioOrReport(o.scenario, o.allow_unmodelled);
   if (!scenario) {
     return kExitInvalid;
   }
@@ -176,6 +177,7 @@ Command addMetricsCommand(CLI::App& app) {
       "query results");
   cmd->add_option("scenario", o->scenario, "Scenario file")->required();
   cmd->add_option("--output-file", o->output, "Write to this file instead of stdout");
+  cmd->add_flag("--allow-unmodelled", o->allow_unmodelled, kAllowUnmodelledHelp);
   cmd->add_option("-q,--query", o->queries,
                   "Evaluate a PromQL query over the run's scrapes instead (repeatable)");
   cmd->add_option("--at", o->at,

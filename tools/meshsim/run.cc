@@ -47,15 +47,23 @@ bool excluded(const std::string& path, const std::vector<std::string>& patterns)
   return false;
 }
 
-// Expands folders into the scenario files below them, in name order, leaving out files that
-// match an exclude pattern. Files named directly are kept as given.
-std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& paths,
-                                             const std::vector<std::string>& exclude = {}) {
-  std::vector<std::string> out;
+// The scenario files to run, and the notes for files in folders that were left out.
+struct ScenarioFiles {
+  std::vector<std::string> files;
+  std::vector<std::string> skipped;  // "FILE: not a scenario (kind: Deployment)"
+};
+
+// Expands folders into the YAML files below them, in name order, leaving out files that match
+// an exclude pattern and files that parse but are not scenarios (with a note). A file that does
+// not parse is kept, so that running it reports the error. Files named directly are kept as
+// given.
+ScenarioFiles expandScenarioPaths(const std::vector<std::string>& paths,
+                                  const std::vector<std::string>& exclude = {}) {
+  ScenarioFiles out;
   for (const auto& p : paths) {
     std::error_code ec;
     if (!fs::is_directory(p, ec)) {
-      out.push_back(p);
+      out.files.push_back(p);
       continue;
     }
     std::vector<std::string> found;
@@ -63,12 +71,18 @@ std::vector<std::string> expandScenarioPaths(const std::vector<std::string>& pat
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const auto ext = it->path().extension();
       if (it->is_regular_file(ec) && (ext == ".yaml" || ext == ".yml") &&
-          !excluded(it->path().string(), exclude) && isScenarioFile(it->path().string())) {
+          !excluded(it->path().string(), exclude)) {
         found.push_back(it->path().string());
       }
     }
     std::sort(found.begin(), found.end());
-    out.insert(out.end(), found.begin(), found.end());
+    for (auto& f : found) {
+      if (auto why = sim::scenario::whyNotAScenario(f)) {
+        out.skipped.push_back(f + ": not a scenario (" + *why + ")");
+      } else {
+        out.files.push_back(std::move(f));
+      }
+    }
   }
   return out;
 }
@@ -173,6 +187,7 @@ struct RunFlags {
   unsigned jobs = 1;  // 0: one per hardware thread
   std::string progress = "auto";
   std::vector<std::string> exclude;
+  bool allow_unmodelled = false;
 };
 
 // One scenario file's run, as a worker leaves it for the main thread.
@@ -185,16 +200,19 @@ struct FileRun {
 FileRun runFile(const std::string& file, const RunFlags& flags) {
   FileRun run;
   try {
-    auto scenario = sim::scenario::loadScenario(file);
+    sim::scenario::LoadOptions load;
+    load.allow_unmodelled = flags.allow_unmodelled;
+    auto scenario = sim::scenario::loadScenario(file, load);
     if (!scenario.ok()) {
-      run.outcome = sim::scenario::RunError{file, std::string(scenario.status().message())};
+      run.outcome = sim::scenario::RunError{file, std::string(scenario.status().message()), {}};
       return run;
     }
     sim::scenario::RunOptions options;
     options.seed = flags.seed;
     auto result = sim::scenario::runScenario(*scenario, options);
     if (!result.ok()) {
-      run.outcome = sim::scenario::RunError{file, std::string(result.status().message())};
+      run.outcome = sim::scenario::RunError{file, std::string(result.status().message()),
+                                            sim::scenario::loadWarnings(*scenario)};
       return run;
     }
     if (flags.output == "text") {
@@ -204,13 +222,14 @@ FileRun runFile(const std::string& file, const RunFlags& flags) {
     }
     run.outcome = std::move(result).value();
   } catch (const std::exception& e) {
-    run.outcome = sim::scenario::RunError{file, file + ": internal error: " + e.what()};
+    run.outcome = sim::scenario::RunError{file, file + ": internal error: " + e.what(), {}};
   }
   return run;
 }
 
 int runCommand(const RunFlags& flags) {
-  const auto files = expandScenarioPaths(flags.paths, flags.exclude);
+  const ScenarioFiles found = expandScenarioPaths(flags.paths, flags.exclude);
+  const std::vector<std::string>& files = found.files;
   if (files.empty()) {
     std::cerr << "error: no scenario files found in the given paths\n";
     return kExitInvalid;
@@ -256,6 +275,12 @@ int runCommand(const RunFlags& flags) {
   } summary;
   std::string out;
   bool any_report = false;
+  if (flags.output == "text" && !found.skipped.empty()) {
+    for (const auto& note : found.skipped) {
+      out += "skipped " + note + "\n";
+    }
+    any_report = true;
+  }
   std::vector<sim::scenario::FileOutcome> outcomes;  // for the JUnit report, which needs them all
   std::unique_lock lock(mutex);
   for (size_t done = 0; done < files.size();) {
@@ -268,6 +293,9 @@ int runCommand(const RunFlags& flags) {
     const char* verdict = "PASS";
     if (const auto* error = std::get_if<sim::scenario::RunError>(&*run.outcome)) {
       progress.clear();
+      for (const auto& w : error->warnings) {
+        std::cerr << "warning: " << w << "\n";
+      }
       std::cerr << "error: " << error->message << "\n";
       exit_code = kExitInvalid;
       verdict = "ERROR";
@@ -281,7 +309,11 @@ int runCommand(const RunFlags& flags) {
       for (const auto& e : result.expectations) {
         summary.failed_expectations += e.passed || e.skipped ? 0 : 1;
       }
-      if (!result.passed()) {
+      if (result.invalid()) {
+        exit_code = kExitInvalid;  // an expectation that cannot observe anything
+        verdict = "ERROR";
+        ++summary.failed_files;
+      } else if (!result.passed()) {
         exit_code = std::max(exit_code, kExitFailed);
         verdict = "FAIL";
         ++summary.failed_files;
@@ -335,6 +367,7 @@ struct ValidateFlags {
   std::string output = "log";
   std::string failure_threshold = "Error";
   std::string output_threshold = "Info";
+  bool allow_unmodelled = false;
 };
 
 // meshsim validate: loads every path into one world (as istioctl analyze takes all its files as
@@ -353,6 +386,7 @@ int validateCommand(const ValidateFlags& flags) {
   const auto shown = *sim::istio::parseAnalysisLevel(flags.output_threshold);
 
   sim::Manifests manifests;
+  manifests.allow_unmodelled = flags.allow_unmodelled;
   bool invalid = false;
   for (const auto& path : paths) {
     std::error_code ec;
@@ -362,7 +396,9 @@ int validateCommand(const ValidateFlags& flags) {
       continue;
     }
     if (!fs::is_directory(path, ec) && isScenarioFile(path)) {
-      auto scenario = sim::scenario::loadScenario(path);
+      sim::scenario::LoadOptions load;
+      load.allow_unmodelled = flags.allow_unmodelled;
+      auto scenario = sim::scenario::loadScenario(path, load);
       if (!scenario.ok()) {
         std::cerr << "error: " << scenario.status().message() << "\n";
         invalid = true;
@@ -458,6 +494,7 @@ Command addRunCommand(CLI::App& app) {
   run->add_option("--exclude", o->exclude,
                   "Leave out scenario files found in folders whose path matches this shell "
                   "pattern, e.g. '*/known-bugs/*' (repeatable)");
+  run->add_flag("--allow-unmodelled", o->allow_unmodelled, kAllowUnmodelledHelp);
   return [run, o] { return *run ? runCommand(*o) : -1; };
 }
 
@@ -485,6 +522,7 @@ Command addValidateCommand(CLI::App& app) {
       ->add_option("--output-threshold", o->output_threshold,
                    "The least severe level printed: Info (default), Warning or Error")
       ->check(level);
+  validate->add_flag("--allow-unmodelled", o->allow_unmodelled, kAllowUnmodelledHelp);
   return [validate, o] { return *validate ? validateCommand(*o) : -1; };
 }
 

@@ -18,8 +18,10 @@ std::optional<std::chrono::nanoseconds> parseDurationOption(std::string_view opt
   return *d;
 }
 
-std::optional<sim::Manifests> loadManifestsOrReport(const std::vector<std::string>& paths) {
+std::optional<sim::Manifests> loadManifestsOrReport(const std::vector<std::string>& paths,
+                                                    bool allow_unmodelled) {
   sim::Manifests manifests;
+  manifests.allow_unmodelled = allow_unmodelled;
   for (const auto& path : paths) {
     if (auto s = sim::addPath(path, manifests); !s.ok()) {
       std::cerr << "error: " << s.message() << "\n";
@@ -33,11 +35,17 @@ std::optional<sim::Manifests> loadManifestsOrReport(const std::vector<std::strin
   return manifests;
 }
 
-std::optional<sim::scenario::Scenario> loadScenarioOrReport(const std::string& path) {
-  auto scenario = sim::scenario::loadScenario(path);
+std::optional<sim::scenario::Scenario> loadScenarioOrReport(const std::string& path,
+                                                            bool allow_unmodelled) {
+  sim::scenario::LoadOptions load;
+  load.allow_unmodelled = allow_unmodelled;
+  auto scenario = sim::scenario::loadScenario(path, load);
   if (!scenario.ok()) {
     std::cerr << "error: " << scenario.status().message() << "\n";
     return std::nullopt;
+  }
+  for (const auto& w : sim::scenario::loadWarnings(*scenario)) {
+    std::cerr << "warning: " << w << "\n";
   }
   return std::move(scenario).value();
 }

@@ -33,13 +33,17 @@ std::optional<std::chrono::nanoseconds> parseDurationOption(std::string_view opt
                                                             const std::string& value);
 
 // Loads the manifest files and folders of -f (explain, serve), then adds Istio's default ingress
-// gateway unless they define one (sim::addDefaultIngressGateway). Returns nullopt after printing
-// the error when one cannot be loaded.
-std::optional<sim::Manifests> loadManifestsOrReport(const std::vector<std::string>& paths);
+// gateway unless they define one (sim::addDefaultIngressGateway); its warnings become the mesh's.
+// Returns nullopt after printing the error when one cannot be loaded. `allow_unmodelled`:
+// --allow-unmodelled (sim::Manifests::allow_unmodelled).
+std::optional<sim::Manifests> loadManifestsOrReport(const std::vector<std::string>& paths,
+                                                    bool allow_unmodelled);
 
-// Loads the scenario file at `path` and the manifests it includes. Returns nullopt after printing
-// the error (which names file, line and field) when it cannot be loaded.
-std::optional<sim::scenario::Scenario> loadScenarioOrReport(const std::string& path);
+// Loads the scenario file at `path` and the manifests it includes, printing its warnings on
+// stderr. Returns nullopt after printing the error (which names file, line and field) when it
+// cannot be loaded. `allow_unmodelled`: --allow-unmodelled (sim::scenario::LoadOptions).
+std::optional<sim::scenario::Scenario> loadScenarioOrReport(const std::string& path,
+                                                            bool allow_unmodelled);
 
 // Runs `scenario` with `options`, its seed replaced by `seed` when given; the callbacks in
 // `options` collect what the command prints. Returns false after printing the error when the run

@@ -34,6 +34,7 @@ struct ServeArgs {
   // Downstream connections open at once across every listener; unset: from the descriptor
   // limit (see defaultMaxConnections), 0: no limit.
   std::optional<size_t> max_connections;
+  bool allow_unmodelled = false;
 };
 
 // The connection cap that keeps a flood of connections from using up the process's file
@@ -73,7 +74,7 @@ StatusOr<proxy::config::Address> parseHostPort(const std::string& text) {
 }
 
 int serveCommand(const ServeArgs& args) {
-  auto manifests = loadManifestsOrReport(args.files);
+  auto manifests = loadManifestsOrReport(args.files, args.allow_unmodelled);
   if (!manifests) {
     return kExitInvalid;
   }
@@ -159,6 +160,7 @@ Command addServeCommand(CLI::App& app) {
       "127.0.0.1 ports");
   serve->add_option("-f,--filename", args->files, "Manifest files or folders (repeatable)")
       ->required();
+  serve->add_flag("--allow-unmodelled", args->allow_unmodelled, kAllowUnmodelledHelp);
   serve->add_option("--port", args->port,
                     "Port of the ingress gateway's HTTP listener (default: a free port)");
   serve->add_option("--admin-port", args->admin_port,

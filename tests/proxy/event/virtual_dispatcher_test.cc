@@ -63,6 +63,35 @@ TEST(VirtualDispatcherTest, DisabledOrDestroyedTimersDoNotFire) {
   EXPECT_EQ(fired, 0);
 }
 
+// A timeout that was cancelled (or re-armed, or whose timer is gone) leaves the clock where the
+// last real event left it: 100 instant requests with a 10 s timeout do not take 10 s.
+TEST(VirtualDispatcherTest, CancelledTimersDoNotMoveTheClock) {
+  VirtualDispatcher loop;
+  int fired = 0;
+  auto disabled = loop.createTimer([&] { ++fired; });
+  auto rearmed = loop.createTimer([&] { ++fired; });
+  auto destroyed = loop.createTimer([&] { ++fired; });
+  disabled->enable(std::chrono::seconds(10));
+  rearmed->enable(std::chrono::seconds(20));
+  destroyed->enable(std::chrono::seconds(30));
+  loop.postAfter(std::chrono::milliseconds(5), [&] {
+    disabled->disable();
+    rearmed->enable(std::chrono::milliseconds(1));
+    destroyed.reset();
+  });
+  EXPECT_EQ(loop.nextEventTime(), loop.now() + std::chrono::milliseconds(5));
+  loop.runUntilIdle();
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(loop.elapsed(), std::chrono::milliseconds(6));
+  EXPECT_EQ(loop.nextEventTime(), std::nullopt);
+  // Zero-delay timers go through the ready queue and are cancelled the same way.
+  auto immediate = loop.createTimer([&] { ++fired; });
+  immediate->enable(std::chrono::milliseconds(0));
+  immediate->disable();
+  loop.runUntilIdle();
+  EXPECT_EQ(fired, 1);
+}
+
 TEST(VirtualDispatcherTest, ReEnablingMovesTheDeadline) {
   VirtualDispatcher loop;
   std::vector<int64_t> fired_at;

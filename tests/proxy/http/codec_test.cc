@@ -131,6 +131,50 @@ const std::string kChunkedResponse =
 // ---------------------------------------------------------------------------------------------
 // Serializing.
 
+// limitStatus() applies the parser's limits to a request object: it refuses exactly what
+// parsing the serialized bytes refuses, with the same status.
+TEST(CodecTest, LimitStatusAgreesWithTheParser) {
+  const auto check = [](const Request& r, int want) {
+    EXPECT_EQ(limitStatus(r), want);
+    const auto parsed = parseRequest(serializeRequest(r));
+    if (want == 0) {
+      EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+    } else {
+      EXPECT_FALSE(parsed.ok());
+      EXPECT_NE(parsed.status().message().find("(" + std::to_string(want) + ")"), std::string::npos)
+          << parsed.status().message();
+    }
+    EXPECT_EQ(requestHeaderBytes(r), serializeRequest(r).size() - r.body.size());
+  };
+  Request r;
+  r.authority = "hello.com";
+  r.path = "/";
+  check(r, 0);
+  // Exactly at the header-size limit, then one byte over.
+  const uint64_t base = requestHeaderBytes(r) + std::string("x-big: \r\n").size();
+  r.headers.add("x-big", std::string(kDefaultMaxHeaderBytes - base, 'a'));
+  check(r, 0);
+  r.headers.set("x-big", std::string(kDefaultMaxHeaderBytes - base + 1, 'a'));
+  check(r, 431);
+  Request many;
+  many.authority = "hello.com";
+  many.path = "/";
+  for (size_t i = 0; i + 1 < kDefaultMaxHeaderCount; ++i) {  // Host is one field too
+    many.headers.add("x-h" + std::to_string(i), "1");
+  }
+  check(many, 0);
+  many.headers.add("x-one-more", "1");
+  check(many, 431);
+  Request post;
+  post.method = "POST";
+  post.authority = "hello.com";
+  post.path = "/";
+  post.body.assign(kDefaultMaxBodyBytes, 'b');
+  check(post, 0);
+  post.body.push_back('b');
+  check(post, 413);
+}
+
 TEST(CodecTest, SerializeRequestWritesHostFirstThenHeadersInMapOrder) {
   Request request;
   request.method = "POST";

@@ -181,22 +181,17 @@ TEST(WorldTest, WorkloadIdentityFollowsIstioLabelRules) {
   EXPECT_EQ(info.principal, "spiffe://cluster.local/ns/shop/sa/default");
 }
 
+// Loading refuses a second definition (manifests_test.cc); the World checks again for resources
+// put together in code.
 TEST(WorldTest, DuplicateNamesAreErrors) {
-  Manifests m;
-  ASSERT_THAT(addText(R"(
-apiVersion: v1
-kind: Service
-metadata: {name: a}
-spec: {ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: a}
-spec: {ports: [{port: 81}]}
-)",
-                      "dup.yaml", 1, m),
-              IsOk());
-  EXPECT_THAT(World::build(m.k8s), StatusIs(StatusCode::InvalidArgument,
+  Manifests a;
+  Manifests b;
+  const std::string service =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n";
+  ASSERT_THAT(addText(service, "a.yaml", 1, a), IsOk());
+  ASSERT_THAT(addText(service, "b.yaml", 1, b), IsOk());
+  a.k8s.services.push_back(b.k8s.services.front());
+  EXPECT_THAT(World::build(a.k8s), StatusIs(StatusCode::InvalidArgument,
                                             HasSubstr("Service default/a is defined twice")));
 }
 

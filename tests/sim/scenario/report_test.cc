@@ -66,10 +66,11 @@ TEST(ReportTest, JsonIsOneLinePerFile) {
   r.expectations = {e, e};
   const std::string json = jsonReport(r);
   EXPECT_EQ(json.find('\n'), json.size() - 1) << json;
-  const std::string error = jsonErrorReport({"bad.yaml", "bad.yaml:1:1: malformed \"YAML\""});
+  const std::string error =
+      jsonErrorReport({"bad.yaml", "bad.yaml:1:1: malformed \"YAML\"", {"a.yaml:2:1: left out"}});
   EXPECT_EQ(error,
             "{\"file\": \"bad.yaml\", \"passed\": false, \"error\": \"bad.yaml:1:1: malformed "
-            "\\\"YAML\\\"\"}\n");
+            "\\\"YAML\\\"\", \"warnings\": [\"a.yaml:2:1: left out\"]}\n");
 }
 
 TEST(ReportTest, JunitNamesCarryNoLineAndTheFailureDoes) {

@@ -34,6 +34,53 @@ TEST(DocumentTest, TokenAfterADocumentIsAnErrorNotAHang) {
   EXPECT_EQ(docs->size(), 2u);
 }
 
+TEST(DocumentTest, DuplicateKeysAreErrorsNamingBothPlaces) {
+  EXPECT_THAT(parseString("a: 1\nb: 2\na: 3\n", "top.yaml"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("top.yaml:3:1: a: duplicate key \"a\" (first at top.yaml:1:1)")));
+  // At any depth, inside lists and flow mappings, with the field path.
+  const std::string nested =
+      "spec:\n  traffic:\n    - name: x\n      from: ingress\n      from: pod/a\n";
+  EXPECT_THAT(parseString(nested, "s.yaml"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("s.yaml:5:7: spec.traffic[0].from: duplicate key \"from\" "
+                                 "(first at s.yaml:4:7)")));
+  EXPECT_THAT(parseString("m: {x: 1, y: 2, x: 3}\n", "f.yaml"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("f.yaml:1:17: m.x: duplicate key")));
+  // In a later document, and in text embedded in another file (lines and columns moved).
+  EXPECT_THAT(parseString("a: 1\n---\nb: 1\nb: 2\n", "embedded.yaml", 10, 4),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("embedded.yaml:13:5: b: duplicate key \"b\" (first at "
+                                 "embedded.yaml:12:5)")));
+  // A key and the same text quoted are one key to Kubernetes (JSON keys are strings).
+  EXPECT_THAT(parseString("\"80\": a\n80: b\n", "q.yaml"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("q.yaml:2:1: 80: duplicate key")));
+}
+
+TEST(DocumentTest, TheSameKeyInDifferentMappingsAndAliasesAreFine) {
+  auto docs = parseString("a: {x: 1}\nb: {x: 2}\nc: &m {y: 1}\nd: *m\ne: [*m, *m]\n", "ok.yaml");
+  ASSERT_THAT(docs, IsOk());
+}
+
+// A "billion laughs" document: ten aliases of ten aliases ... nine levels deep would be 10^9
+// nodes if expanded. The duplicate-key check visits each mapping and list once.
+TEST(DocumentTest, NestedAliasesAreCheckedOnceAndQuickly) {
+  std::string text = "l0: &l0 [a, b, c, d, e, f, g, h, i, j]\n";
+  for (int i = 1; i <= 9; ++i) {
+    const std::string prev = "*l" + std::to_string(i - 1);
+    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) {
+      text += (j == 0 ? "" : ", ") + prev;
+    }
+    text += "]\n";
+  }
+  EXPECT_THAT(parseString(text, "laughs.yaml"), IsOk());
+  EXPECT_THAT(parseString(text + "l9: again\n", "laughs.yaml"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("laughs.yaml:11:1: l9: duplicate key \"l9\" (first at "
+                                 "laughs.yaml:10:1)")));
+}
+
 TEST(DocumentTest, LineOffsetForEmbeddedDocuments) {
   auto docs = parseString("kind: A\n---\nkind: B\n", "scenario.yaml", 10);
   ASSERT_THAT(docs, IsOk());
