@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 
 #include <re2/re2.h>
@@ -144,6 +145,12 @@ StatusOr<double> durationField(yaml::Reader& r, std::string_view key, double def
   }
   if (*ms < min_ms) {
     return r.error(key, "duration must be at least 1ms, got \"" + text + "\"");
+  }
+  // The virtual clock counts nanoseconds in 64 bits: about 292 years. Longer durations would
+  // overflow it; nothing real waits that long.
+  constexpr double kMaxMs = 1e12;  // about 31 years
+  if (*ms > kMaxMs) {
+    return r.error(key, "duration \"" + text + "\" is longer than meshsim models (about 31 years)");
   }
   return *ms;
 }
@@ -598,6 +605,9 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
       if (w < 0) {
         return d.error("weight", "weight must not be negative");
       }
+      if (w > INT32_MAX) {  // an int32 in Istio's API
+        return d.error("weight", "weight must be at most 2147483647");
+      }
       rd.weight = static_cast<int>(w);
     }
     MESHSIM_ASSIGN_OR_RETURN(rd.destination, parseDestination(doc, d.child("destination"),
@@ -610,12 +620,16 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
   if (route.route.size() > 1) {
     // Weights are relative (Istio 1.15+); an omitted weight is 0. A single destination ignores
     // its weight.
-    bool any_positive = false;
+    int64_t total = 0;
     for (const auto& rd : route.route) {
-      any_positive = any_positive || rd.weight.value_or(0) > 0;
+      total += rd.weight.value_or(0);
     }
-    if (!any_positive) {
+    if (total == 0) {
       return h.error("route", "total destination weight = 0");
+    }
+    if (total > UINT32_MAX) {  // Envoy's weighted clusters add up weights in 32 bits
+      return h.error("route", "total destination weight " + std::to_string(total) +
+                                  " is more than 4294967295");
     }
   }
 

@@ -665,13 +665,14 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, const YAML::No
       return r.error("error", "an expectation has either status or error, not both");
     }
   }
+  // A misspelt field ("stauts") is named before the expectation is found to check nothing.
+  MESHSIM_RETURN_IF_ERROR(r.finish());
   if (!e.status && e.status_distribution.empty() && e.served_by.empty() && !e.has_upstream &&
       !e.has_response && e.error.empty() && !e.attempts && !e.response_flags && e.latency.empty()) {
     return r.errorHere(
         "a traffic expectation needs at least one of status, servedBy, upstream, response or "
         "error");
   }
-  MESHSIM_RETURN_IF_ERROR(r.finish());
   return e;
 }
 
@@ -916,9 +917,13 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
                                           const IncludeReader& read_include,
                                           const LoadOptions& options) {
   MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseString(text, path));
-  if (docs.size() != 1) {
-    return invalidArgumentError(path + ": a scenario file holds exactly one YAML document, found " +
-                                std::to_string(docs.size()));
+  if (docs.size() > 1) {
+    return yaml::errorAt(docs[1].locate(docs[1].root), "",
+                         "a scenario file holds exactly one YAML document; a second one starts "
+                         "here");
+  }
+  if (docs.empty()) {
+    return invalidArgumentError(path + ": a scenario file holds exactly one YAML document, found 0");
   }
   const yaml::Document& doc = docs.front();
   Scenario s;

@@ -13,26 +13,26 @@ set_tests_properties(cli.bad_input_corpus PROPERTIES LABELS "cli" TIMEOUT 900
 # still run; manifests next to them are skipped, and the text report says so.
 set(broken_folder ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/folder-with-broken)
 meshsim_cli_test(run_folder_broken_file 2
-  "skipped [^\n]*manifests.yaml: not a scenario \\(kind: Service\\).*error: [^\n]*broken.yaml:7:1: malformed YAML.*PASS  good.*exit 2"
+  "error: [^\n]*broken.yaml:7:2: malformed YAML.*skipped [^\n]*manifests.yaml: not a scenario \\(kind: Service\\).*PASS  good.*exit 2"
   run ${broken_folder})
 meshsim_cli_test(run_folder_broken_file_junit 2
-  "<error message=\"[^\"]*broken.yaml:7:1: malformed YAML.*<testsuite name=\"good\".*exit 2"
+  "<error message=\"[^\"]*broken.yaml:7:2: malformed YAML.*<testsuite name=\"good\".*exit 2"
   run --output junit ${broken_folder})
 
 # Kinds that are not modelled: refused; with --allow-unmodelled left out with a warning in the
 # text, JSON and JUnit reports, also when the run then fails.
 set(authz ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/unmodelled-authz.yaml)
 meshsim_cli_test(unmodelled_kind_refused 2
-  "unmodelled-authz.yaml:12:11: kind: AuthorizationPolicy is not modelled yet; --allow-unmodelled to run without it.*exit 2"
+  "unmodelled-authz.yaml:13:11: kind: AuthorizationPolicy is not modelled yet; --allow-unmodelled to run without it.*exit 2"
   run ${authz})
 meshsim_cli_test(unmodelled_kind_allowed_text 0
-  "warning: [^\n]*unmodelled-authz.yaml:11:5: AuthorizationPolicy is not modelled yet.*PASS  unmodelled-authz.*exit 0"
+  "warning: [^\n]*unmodelled-authz.yaml:12:5: AuthorizationPolicy is not modelled yet.*PASS  unmodelled-authz.*exit 0"
   run --allow-unmodelled ${authz})
 meshsim_cli_test(unmodelled_kind_allowed_json 0
-  "\"warnings\": \\[\"[^\"]*unmodelled-authz.yaml:11:5: AuthorizationPolicy is not modelled yet.*exit 0"
+  "\"warnings\": \\[\"[^\"]*unmodelled-authz.yaml:12:5: AuthorizationPolicy is not modelled yet.*exit 0"
   run --allow-unmodelled --output json ${authz})
 meshsim_cli_test(unmodelled_kind_allowed_junit 0
-  "<system-err>warning: [^\n]*unmodelled-authz.yaml:11:5: AuthorizationPolicy is not modelled yet.*</testsuite>.*exit 0"
+  "<system-err>warning: [^\n]*unmodelled-authz.yaml:12:5: AuthorizationPolicy is not modelled yet.*</testsuite>.*exit 0"
   run --allow-unmodelled --output junit ${authz})
 meshsim_cli_test(unmodelled_kind_allowed_run_fails 2
   "warning: [^\n]*AuthorizationPolicy is not modelled yet.*error: [^\n]*no running pod default/nobody-0.*exit 2"

@@ -47,7 +47,7 @@ TEST(ManifestsTest, AllowUnmodelledLeavesTheKindOutWithAWarning) {
   Manifests m;
   m.allow_unmodelled = true;
   ASSERT_THAT(addText(kAuthorizationPolicy, "authz.yaml", 1, m), IsOk());
-  EXPECT_THAT(m.warnings, ElementsAre(HasSubstr("authz.yaml:4:1: AuthorizationPolicy is not "
+  EXPECT_THAT(m.warnings, ElementsAre(HasSubstr("authz.yaml:5:1: AuthorizationPolicy is not "
                                                 "modelled yet; AuthorizationPolicy deny-all was "
                                                 "left out (--allow-unmodelled)")));
 }
@@ -139,9 +139,10 @@ spec:
                        HasSubstr("dr.yaml:9:7: spec.trafficPolicy.loadBalancer.zoneAwareLbSetting: "
                                  "DestinationRule default/hello: \"zoneAwareLbSetting\" is valid "
                                  "Istio, but not modelled by this version of meshsim yet")));
+  Manifests fresh;
   std::snprintf(text, sizeof(text), dr.c_str(), "zoneAwareLbSettings");
   EXPECT_THAT(
-      addText(text, "dr.yaml", 1, m),
+      addText(text, "dr.yaml", 1, fresh),
       StatusIs(StatusCode::InvalidArgument, HasSubstr("unknown field \"zoneAwareLbSettings\"")));
 }
 
@@ -212,7 +213,7 @@ TEST(ManifestsTest, KubectlListFromALiveClusterLoadsAndRuns) {
   ASSERT_THAT(m.istio.virtual_services, SizeIs(1));
   // Each item remembers its own line, not the List's.
   EXPECT_THAT(m.istio.virtual_services[0].meta.location.toString(),
-              HasSubstr("kubectl-get-list.yaml:142:3"));
+              HasSubstr("kubectl-get-list.yaml:153:3"));
   auto mesh = Mesh::create(std::move(m));
   ASSERT_THAT(mesh, IsOk());
   EXPECT_THAT((*mesh)->world().pods(), SizeIs(3));

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "proxy/http/codec.h"
 #include "sim/testing/matchers.h"
 
 namespace meshsim::sim {

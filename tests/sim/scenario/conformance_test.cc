@@ -325,7 +325,7 @@ TEST(PlannedTestTest, AnExpectationNotJudgedIsNeverAPass) {
   r.expectations.push_back(ExpectationResult{});  // failed
   t.outcome = r;
   EXPECT_EQ(t.verdict(), TestVerdict::Failed);
-  t.outcome = RunError{"f.yaml", "f.yaml:3:1: bad"};
+  t.outcome = RunError{"f.yaml", "f.yaml:3:1: bad", {}};
   EXPECT_EQ(t.verdict(), TestVerdict::Failed);
   EXPECT_EQ(t.reason(), "error: f.yaml:3:1: bad");
 }
