@@ -149,6 +149,8 @@ public:
   const apps::App* app(const std::string& namespace_name, const std::string& pod) const;
   // A pod that exists or existed in this run ("namespace/name"), or nullptr.
   const k8s::PodState* podEver(const std::string& id) const;
+  // The Kubernetes and Istio resources as they are now (after the events so far).
+  const Manifests& manifests() const { return manifests_; }
   // Whether `pred` holds for a pod that exists or whose app ran at some time in this run.
   bool anyPodEver(const std::function<bool(const k8s::PodState&)>& pred) const;
 

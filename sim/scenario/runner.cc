@@ -256,6 +256,17 @@ bool podMatchesKey(const k8s::PodState& pod, const std::string& key) {
   return true;
 }
 
+// Whether a Deployment (also one scaled to zero, which has no pod) matches a servedBy key: by
+// name, or its pod template's labels by a label selector.
+bool deploymentMatchesKey(const std::vector<k8s::Deployment>& deployments, const std::string& key) {
+  return std::any_of(deployments.begin(), deployments.end(), [&](const k8s::Deployment& d) {
+    k8s::PodState pod;
+    pod.workload = d.meta.name;
+    pod.labels = d.template_labels;
+    return podMatchesKey(pod, key);
+  });
+}
+
 // The pods of a partition or heal reference, among the running pods of the current world.
 StatusOr<std::vector<size_t>> selectPods(const Mesh& mesh, const std::string& ref,
                                          const std::string& namespace_name) {
@@ -414,7 +425,8 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
   for (const auto& sb : e.served_by) {
     // A key that selects no pod that exists or existed in the run (a misspelt deployment or
     // label) would only ever count 0: an error, not a pass of "0%".
-    if (!mesh.anyPodEver([&](const k8s::PodState& pod) { return podMatchesKey(pod, sb.key); })) {
+    if (!mesh.anyPodEver([&](const k8s::PodState& pod) { return podMatchesKey(pod, sb.key); }) &&
+        !deploymentMatchesKey(mesh.manifests().k8s.deployments, sb.key)) {
       ExpectationResult r = newResult(
           e.location, "traffic " + t.name + ": servedBy " + sb.key + " " + percent(sb.share));
       r.invalid = true;
