@@ -76,12 +76,15 @@ TEST(MeshFromFilesTest, LoadsFilesAndFolders) {
               AllOf(HasStatus(200), ServedBy("hello")));
 }
 
-TEST(MeshWarningsTest, UnknownKindsAreSkippedWithAWarning) {
+// Fail closed: a kind meshsim does not model could change traffic, so it is refused with its
+// line rather than skipped (docs/scenarios.md, "Fail closed").
+TEST(MeshWarningsTest, UnknownKindsAreRefused) {
   Result<Mesh> mesh = Mesh::fromYaml(std::string(kCanaryYaml) +
                                      "---\napiVersion: example.com/v1\nkind: Widget\n"
                                      "metadata: {name: w}\n");
-  ASSERT_THAT(mesh, Succeeded());
-  EXPECT_THAT(mesh->warnings(), Contains(HasSubstr("Widget")));
+  EXPECT_THAT(mesh, FailedWith(ErrorCode::InvalidArgument,
+                               HasSubstr("kind: Widget (example.com/v1) is not a kind meshsim "
+                                         "knows, so it is not modelled")));
 }
 
 TEST(MeshFromFilesTest, MissingFileIsNotFound) {
