@@ -49,7 +49,7 @@ meshsim_cli_test(unmodelled_kind_validate 2 "authz.yaml:3:7: kind: Authorization
 
 # An expectation that cannot observe anything is an error in every format, not a pass on 0.
 meshsim_cli_test(served_by_nobody_junit 2
-  "<error message=\"&quot.helo&quot. selects no pod of this run[^\"]*\" type=\"InvalidExpectation\">.*exit 2"
+  "<error message=\"[^\"]*&quot.helo&quot. selects no pod of this run[^\"]*\" type=\"InvalidExpectation\">.*exit 2"
   run --output junit ${CMAKE_CURRENT_SOURCE_DIR}/bad-input/typo-served-by-deployment.yaml)
 meshsim_cli_test(served_by_nobody_json 2
   "\"passed\": false, \"invalid\": true, \"detail\": \"\\\\\"helo\\\\\" selects no pod.*exit 2"
