@@ -139,10 +139,11 @@ StatusOr<double> durationField(yaml::Reader& r, std::string_view key, double def
     return def;
   }
   MESHSIM_ASSIGN_OR_RETURN(std::string text, r.string(key));
-  const auto ms = durationMillis(text);
-  if (!ms) {
-    return r.error(key, "expected a duration like 100ms, 1.5s or 1m, got \"" + text + "\"");
+  const auto parsed = parseDuration(text);
+  if (!parsed.ok()) {
+    return r.error(key, parsed.status().message());
   }
+  const auto ms = std::optional<double>(static_cast<double>(parsed->count()) / 1e6);
   if (*ms < min_ms) {
     return r.error(key, "duration must be at least 1ms, got \"" + text + "\"");
   }
