@@ -87,9 +87,10 @@ std::string generateRequestId(RandomGenerator& random) {
 // One listener: the HTTP connection manager plus the router, for one port.
 class Proxy::ListenerImpl : public RequestHandler {
 public:
+  // `owner` keeps `listener` alive (the snapshot or shared configuration it belongs to).
   ListenerImpl(Proxy& proxy, const config::Listener& listener,
-               router::RouteTableConstSharedPtr routes)
-      : proxy_(proxy), listener_(&listener), routes_(std::move(routes)) {}
+               router::RouteTableConstSharedPtr routes, std::shared_ptr<const void> owner)
+      : proxy_(proxy), listener_(&listener), owner_(std::move(owner)), routes_(std::move(routes)) {}
   ListenerImpl(const ListenerImpl&) = delete;
   ListenerImpl& operator=(const ListenerImpl&) = delete;
 
@@ -103,14 +104,17 @@ public:
     }
   }
 
-  // A new configuration for this port (an LDS/RDS push). Requests in flight keep the route they
-  // matched: the proxy keeps every configuration it has had alive.
-  void reconfigure(const config::Listener& listener, router::RouteTableConstSharedPtr routes) {
+  // A new configuration for this port (an LDS/RDS push). Requests in flight keep the route
+  // table they matched (Exchange::table) alive themselves.
+  void reconfigure(const config::Listener& listener, router::RouteTableConstSharedPtr routes,
+                   std::shared_ptr<const void> owner) {
     listener_ = &listener;
-    // Exchanges in flight point into the old table (their route and weighted cluster).
-    retired_routes_.push_back(std::move(routes_));
+    owner_ = std::move(owner);
     routes_ = std::move(routes);
   }
+
+  // Whether a request is upstream through this listener.
+  bool busy() const { return active_ != nullptr; }
 
   // proxy::RequestHandler
   void onRequest(const ConnectionInfo& connection, http::RequestPtr request,
@@ -121,6 +125,7 @@ public:
       return;
     }
     Exchange x;
+    x.table = routes_;
     x.downstream = connection;
     x.start = proxy_.dispatcher_.now();
     x.done = std::move(done);
@@ -146,7 +151,7 @@ public:
       return;
     }
 
-    const config::VirtualHost* vhost = routes_->findVirtualHost(request->authority);
+    const config::VirtualHost* vhost = x.table->findVirtualHost(request->authority);
     if (vhost == nullptr) {
       localReply(std::move(x), 404, "", ResponseFlags{} | ResponseFlag::NoRouteFound);
       return;
@@ -208,8 +213,8 @@ public:
     }
     router::applyHeaderOperations(route->request_headers, request->headers);
     router::applyRewrites(*route, *request);
-    upstream::ClusterState* cluster =
-        x.weighted == nullptr ? nullptr : proxy_.clusters_.find(x.weighted->name);
+    upstream::ClusterStateSharedPtr cluster =
+        x.weighted == nullptr ? nullptr : proxy_.clusters_.findShared(x.weighted->name);
     if (cluster == nullptr) {
       localReply(std::move(x), 503, "", ResponseFlags{} | ResponseFlag::NoClusterFound);
       return;
@@ -228,7 +233,7 @@ public:
     }
     CancellationPtr cancel = x.downstream.cancel;
     auto upstream = std::make_shared<UpstreamRequest>(*this, std::move(x), std::move(request),
-                                                      *cluster, *route);
+                                                      std::move(cluster), *route);
     link(upstream);
     if (cancel != nullptr) {
       // The client may go away while the request is upstream (Envoy: downstream reset).
@@ -244,6 +249,8 @@ public:
 private:
   // What the listener remembers about one downstream request while it is upstream.
   struct Exchange {
+    // The route table the request matched: keeps `route` and `weighted` alive through pushes.
+    router::RouteTableConstSharedPtr table;
     ConnectionInfo downstream;
     MonotonicTime start;
     ResponseCallback done;
@@ -268,12 +275,12 @@ private:
   class UpstreamRequest : public std::enable_shared_from_this<UpstreamRequest> {
   public:
     UpstreamRequest(ListenerImpl& listener, Exchange x, http::RequestPtr request,
-                    upstream::ClusterState& cluster, const config::Route& route)
+                    upstream::ClusterStateSharedPtr cluster, const config::Route& route)
         : listener_(listener),
           proxy_(listener.proxy_),
           x_(std::move(x)),
           request_(std::move(request)),
-          cluster_(cluster),
+          cluster_(std::move(cluster)),
           route_(route),
           policy_(route.action.retry_policy.value_or(config::RetryPolicy{})) {}
 
@@ -329,7 +336,7 @@ private:
       config::Endpoint original_destination;
       const config::Endpoint* endpoint = &original_destination;
       int index = -1;
-      if (cluster_.config().original_destination) {
+      if (cluster_->config().original_destination) {
         // ORIGINAL_DST: to wherever the client connected, no load balancing.
         original_destination.address = x_.downstream.destination;
         for (const auto& e : cluster_.config().endpoints) {
@@ -340,18 +347,18 @@ private:
         }
       } else {
         // tried_ is empty unless the policy avoids previous hosts.
-        index = cluster_.pickEndpoint(std::span<const int>(tried_.data(), tried_.size()),
-                                      policy_.host_selection_max_attempts);
+        index = cluster_->pickEndpoint(std::span<const int>(tried_.data(), tried_.size()),
+                                       policy_.host_selection_max_attempts);
         if (index < 0) {
           answer(localResponse(503, kNoHealthyUpstream), flags_ | ResponseFlag::NoHealthyUpstream);
           return;
         }
-        endpoint = &cluster_.endpoint(index);
+        endpoint = &cluster_->endpoint(index);
         if (policy_.avoid_previous_hosts) {
           tried_.push_back(index);  // only the previous-hosts predicate looks at them
         }
       }
-      const bool admitted = cluster_.admit(
+      const bool admitted = cluster_->admit(
           [self = shared_from_this(), attempt, index, endpoint = *endpoint]() mutable {
             self->send(attempt, index, endpoint);
           });
@@ -366,7 +373,7 @@ private:
     // Runs when the circuit breaker grants a connection (now, or when one frees up).
     void send(uint64_t attempt, int index, const config::Endpoint& endpoint) {
       if (done_ || attempt != attempt_) {
-        cluster_.release();  // the request was answered while this attempt waited
+        cluster_->release();  // the request was answered while this attempt waited
         return;
       }
       if (listener_.isOutbound()) {
@@ -378,7 +385,7 @@ private:
       }
       if (x_.log != nullptr) {
         x_.log->upstream_host = config::toString(endpoint.address);
-        x_.log->upstream_local_address = config::ipToString(proxy_.config_->ip) + ":0";
+        x_.log->upstream_local_address = config::ipToString(proxy_.snapshot_->config.ip) + ":0";
       }
       if (policy_.per_try_timeout.count() > 0) {
         if (try_timer_ == nullptr) {
@@ -387,7 +394,7 @@ private:
         try_timer_->enable(policy_.per_try_timeout);
       }
       if (index >= 0) {
-        cluster_.onRequestStart(index);
+        cluster_->onRequestStart(index);
       }
       sent_ = proxy_.dispatcher_.now();
       // Only an attempt that may be given up on carries a Cancellation (no allocation otherwise):
@@ -396,12 +403,12 @@ private:
                                policy_.per_try_timeout.count() > 0 ||
                                x_.downstream.cancel != nullptr;
       attempt_cancel_ = cancellable ? std::make_shared<Cancellation>() : nullptr;
-      ConnectionInfo from{config::Address{proxy_.config_->ip, 0},
+      ConnectionInfo from{config::Address{proxy_.snapshot_->config.ip, 0},
                           endpoint.address,
-                          proxy_.config_->workload,
+                          proxy_.snapshot_->config.workload,
                           endpoint.mtls,
                           attempt_cancel_,
-                          cluster_.config().connect_timeout};
+                          cluster_->config().connect_timeout};
       // The transport copies (or serialises) the request; request_ stays for the next attempt.
       proxy_.transport_.sendCopy(from, endpoint.address, *request_,
                                  [self = shared_from_this(), attempt, index](
@@ -411,10 +418,10 @@ private:
     }
 
     void onAttemptDone(uint64_t attempt, int index, http::ResponsePtr response, ResetReason reset) {
-      cluster_.release();
+      cluster_->release();
       if (index >= 0) {
-        cluster_.onRequestEnd(index);
-        cluster_.recordOutcome(index, response == nullptr ? 0 : response->status);
+        cluster_->onRequestEnd(index);
+        cluster_->recordOutcome(index, response == nullptr ? 0 : response->status);
       }
       if (done_ || attempt != attempt_ || attempt_timed_out_) {
         return;  // answered already (route timeout), or this attempt's per-try timeout fired
@@ -488,13 +495,13 @@ private:
     // cluster's max_retries breaker is full (then UO joins the final flags).
     bool retry() {
       if (in_retry_) {
-        cluster_.endRetry();  // the retry that just ended no longer counts against max_retries
+        cluster_->endRetry();  // the retry that just ended no longer counts against max_retries
         in_retry_ = false;
       }
       if (retries_ >= policy_.num_retries) {
         return false;
       }
-      if (!cluster_.tryStartRetry()) {
+      if (!cluster_->tryStartRetry()) {
         flags_ = flags_ | ResponseFlag::UpstreamOverflow;
         return false;
       }
@@ -538,7 +545,7 @@ private:
     void cleanUp() {
       done_ = true;
       if (in_retry_) {
-        cluster_.endRetry();
+        cluster_->endRetry();
         in_retry_ = false;
       }
       if (route_timer_ != nullptr) {
@@ -560,7 +567,9 @@ private:
     Proxy& proxy_;
     Exchange x_;
     http::RequestPtr request_;
-    upstream::ClusterState& cluster_;
+    // Held, not borrowed: a push that removes the cluster leaves its state to the requests
+    // still using it.
+    upstream::ClusterStateSharedPtr cluster_;
     const config::Route& route_;
     config::RetryPolicy policy_;
     CancellationPtr attempt_cancel_;  // of the attempt in flight
@@ -659,9 +668,9 @@ private:
     if (mirror.shadow_host_suffix) {
       copy->authority = router::shadowAuthority(copy->authority);
     }
-    ConnectionInfo from{config::Address{proxy_.config_->ip, 0},
+    ConnectionInfo from{config::Address{proxy_.snapshot_->config.ip, 0},
                         endpoint.address,
-                        proxy_.config_->workload,
+                        proxy_.snapshot_->config.workload,
                         endpoint.mtls,
                         nullptr,
                         cluster->config().connect_timeout};
@@ -771,44 +780,49 @@ private:
 
   Proxy& proxy_;
   const config::Listener* listener_;
+  std::shared_ptr<const void> owner_;  // of *listener_
   router::RouteTableConstSharedPtr routes_;
-  std::vector<router::RouteTableConstSharedPtr> retired_routes_;
   std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
   UpstreamRequest* active_ = nullptr;  // head of the requests upstream
   std::shared_ptr<std::vector<std::shared_ptr<UpstreamRequest>>> finished_ =
       std::make_shared<std::vector<std::shared_ptr<UpstreamRequest>>>();
 };
 
-Proxy::Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,
-             RandomGenerator& random)
-    : config_(std::make_unique<config::ProxyConfig>(std::move(config))),
+Proxy::Proxy(std::shared_ptr<const Snapshot> snapshot, Dispatcher& dispatcher,
+             UpstreamTransport& transport, RandomGenerator& random)
+    : snapshot_(std::move(snapshot)),
       dispatcher_(dispatcher),
       transport_(transport),
       random_(random),
-      clusters_(config_->clusters, random, dispatcher.timeSource()),
-      stats_(config_->workload) {}
+      clusters_(
+          snapshot_->own_clusters,
+          snapshot_->config.shared == nullptr ? nullptr : snapshot_->config.shared->clusters(),
+          random, dispatcher.timeSource()),
+      stats_(snapshot_->config.workload) {}
 
 Proxy::~Proxy() = default;
 
 StatusOr<std::unique_ptr<Proxy>> Proxy::create(config::ProxyConfig config, Dispatcher& dispatcher,
                                                UpstreamTransport& transport,
                                                RandomGenerator& random) {
-  std::unique_ptr<Proxy> proxy(new Proxy(std::move(config), dispatcher, transport, random));
-  MESHSIM_ASSIGN_OR_RETURN(auto tables, compileRoutes(*proxy->config_));
-  proxy->installListeners(tables);
+  MESHSIM_ASSIGN_OR_RETURN(auto snapshot, compile(std::move(config), nullptr));
+  std::unique_ptr<Proxy> proxy(new Proxy(std::move(snapshot), dispatcher, transport, random));
+  proxy->installListeners();
   return proxy;
 }
 
-StatusOr<std::unordered_map<std::string, router::RouteTableConstSharedPtr>> Proxy::compileRoutes(
-    const config::ProxyConfig& config) {
-  std::unordered_map<std::string, router::RouteTableConstSharedPtr> tables;
+StatusOr<std::shared_ptr<const Proxy::Snapshot>> Proxy::compile(config::ProxyConfig config,
+                                                                const Snapshot* previous) {
+  auto snapshot = std::make_shared<Snapshot>();
   for (const auto& rc : config.route_configs) {
     MESHSIM_ASSIGN_OR_RETURN(auto table, router::RouteTable::create(rc));
-    tables[rc.name] = std::move(table);
+    snapshot->tables[rc.name] = std::move(table);
   }
   std::unordered_map<uint16_t, bool> bound, outbound;
-  for (const auto& l : config.listeners) {
-    if (tables.count(l.route_config_name) == 0) {
+  const auto check = [&](const config::Listener& l, bool own) -> Status {
+    const bool found = own ? snapshot->tables.count(l.route_config_name) != 0
+                           : config.shared->routeTable(l.route_config_name) != nullptr;
+    if (!found) {
       return invalidArgumentError("proxy " + config.node_id + ": listener " + l.name +
                                   " names missing route configuration " + l.route_config_name);
     }
@@ -817,29 +831,52 @@ StatusOr<std::unordered_map<std::string, router::RouteTableConstSharedPtr>> Prox
       return invalidArgumentError("proxy " + config.node_id + ": two listeners on port " +
                                   std::to_string(l.port));
     }
+    return okStatus();
+  };
+  for (const auto& l : config.listeners) {
+    MESHSIM_RETURN_IF_ERROR(check(l, true));
   }
-  return tables;
+  if (config.shared != nullptr) {
+    for (const auto& l : config.shared->listeners()) {
+      MESHSIM_RETURN_IF_ERROR(check(l, false));
+    }
+  }
+  snapshot->own_clusters = upstream::ClusterTable::create(
+      config.clusters, previous == nullptr ? nullptr : previous->own_clusters.get());
+  snapshot->config = std::move(config);
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
-void Proxy::installListeners(
-    const std::unordered_map<std::string, router::RouteTableConstSharedPtr>& tables) {
+void Proxy::installListeners() {
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> old_bound = std::move(listeners_);
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> old_outbound =
       std::move(outbound_listeners_);
   listeners_.clear();
   outbound_listeners_.clear();
-  for (const auto& l : config_->listeners) {
+  const auto install = [&](const config::Listener& l, const router::RouteTableConstSharedPtr& table,
+                           std::shared_ptr<const void> owner) {
     auto& old = l.bind_to_port ? old_bound : old_outbound;
     auto& listeners = l.bind_to_port ? listeners_ : outbound_listeners_;
-    const auto& table = tables.at(l.route_config_name);
     if (auto it = old.find(l.port); it != old.end()) {
-      it->second->reconfigure(l, table);
+      it->second->reconfigure(l, table, std::move(owner));
       listeners[l.port] = std::move(it->second);
       old.erase(it);
     } else {
-      listeners[l.port] = std::make_unique<ListenerImpl>(*this, l, table);
+      listeners[l.port] = std::make_unique<ListenerImpl>(*this, l, table, std::move(owner));
+    }
+  };
+  const config::ProxyConfig& config = snapshot_->config;
+  for (const auto& l : config.listeners) {
+    install(l, snapshot_->tables.at(l.route_config_name), snapshot_);
+  }
+  if (config.shared != nullptr) {
+    for (const auto& l : config.shared->listeners()) {
+      install(l, *config.shared->routeTable(l.route_config_name), config.shared);
     }
   }
+  // Listeners retired at an earlier push go once nothing is in flight on them; those retired
+  // now wait at least until the next push (deliveries already under way may still reach them).
+  std::erase_if(retired_listeners_, [](const auto& l) { return !l->busy(); });
   for (auto* old : {&old_bound, &old_outbound}) {
     for (auto& [port, listener] : *old) {
       retired_listeners_.push_back(std::move(listener));
@@ -848,12 +885,56 @@ void Proxy::installListeners(
 }
 
 Status Proxy::update(config::ProxyConfig config) {
-  MESHSIM_ASSIGN_OR_RETURN(auto tables, compileRoutes(config));
-  retired_configs_.push_back(std::move(config_));
-  config_ = std::make_unique<config::ProxyConfig>(std::move(config));
-  installListeners(tables);
-  clusters_.update(config_->clusters);
+  MESHSIM_ASSIGN_OR_RETURN(auto snapshot, compile(std::move(config), snapshot_.get()));
+  snapshot_ = std::move(snapshot);
+  installListeners();
+  clusters_.update(snapshot_->own_clusters, snapshot_->config.shared == nullptr
+                                                ? nullptr
+                                                : snapshot_->config.shared->clusters());
   return okStatus();
+}
+
+const config::Cluster* Proxy::clusterConfig(std::string_view name) const {
+  if (const auto* own = snapshot_->own_clusters->find(name); own != nullptr) {
+    return own->cluster.get();
+  }
+  const config::ProxyConfig& config = snapshot_->config;
+  if (config.shared != nullptr && config.shared->clusters() != nullptr) {
+    if (const auto* shared = config.shared->clusters()->find(name); shared != nullptr) {
+      return shared->cluster.get();
+    }
+  }
+  return nullptr;
+}
+
+bool Proxy::idle() const {
+  for (const auto* listeners : {&listeners_, &outbound_listeners_}) {
+    for (const auto& [port, l] : *listeners) {
+      if (l->busy()) {
+        return false;
+      }
+    }
+  }
+  return std::none_of(retired_listeners_.begin(), retired_listeners_.end(),
+                      [](const auto& l) { return l->busy(); });
+}
+
+std::pair<const config::Listener*, const config::RouteConfiguration*> Proxy::listenerConfig(
+    uint16_t port, bool bound) const {
+  const config::ProxyConfig& config = snapshot_->config;
+  for (const auto& l : config.listeners) {
+    if (l.port == port && l.bind_to_port == bound) {
+      return {&l, &snapshot_->tables.at(l.route_config_name)->config()};
+    }
+  }
+  if (config.shared != nullptr) {
+    for (const auto& l : config.shared->listeners()) {
+      if (l.port == port && l.bind_to_port == bound) {
+        return {&l, &(*config.shared->routeTable(l.route_config_name))->config()};
+      }
+    }
+  }
+  return {nullptr, nullptr};
 }
 
 RequestHandler* Proxy::listener(uint16_t port) {

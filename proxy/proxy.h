@@ -12,7 +12,9 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "proxy/config/proxy_config.h"
@@ -20,6 +22,7 @@
 #include "proxy/core/status.h"
 #include "proxy/event/dispatcher.h"
 #include "proxy/router/route_table.h"
+#include "proxy/shared_config.h"
 #include "proxy/stats/access_log.h"
 #include "proxy/stats/istio_stats.h"
 #include "proxy/upstream/cluster_manager.h"
@@ -40,10 +43,11 @@ public:
 
   // Takes a new configuration (an xDS push) while requests are in flight: listeners on the same
   // port switch to the new routes, new ports get listeners, clusters are updated in place (see
-  // ClusterManager::update()). A listener whose port is gone stops being returned by listener()
-  // but stays alive, as does every earlier configuration, so nothing in flight dangles. Stats
-  // and the access log continue. The workload identity must not change. On error (an invalid
-  // route configuration) nothing changes.
+  // ClusterManager::update()). An exchange in flight keeps the route table it matched and the
+  // cluster state it uses; a listener whose port is gone stops being returned by listener() and
+  // is freed at a later push once nothing is in flight on it. Nothing else of the old
+  // configuration is kept. Stats and the access log continue. The workload identity must not
+  // change. On error (an invalid route configuration) nothing changes.
   Status update(config::ProxyConfig config);
   Proxy& operator=(const Proxy&) = delete;
 
@@ -55,7 +59,19 @@ public:
   // the pod's app sends to `port`, or nullptr.
   RequestHandler* outboundListener(uint16_t port);
 
-  const config::ProxyConfig& config() const { return *config_; }
+  const config::ProxyConfig& config() const { return snapshot_->config; }
+  // The listener configuration bound to `port` (`bound`: a listener on the proxy's own address;
+  // else the outbound capture of a sidecar), with its route configuration, or nulls.
+  std::pair<const config::Listener*, const config::RouteConfiguration*> listenerConfig(
+      uint16_t port, bool bound) const;
+  // The configuration of the cluster called `name` (own first, then shared), or nullptr.
+  const config::Cluster* clusterConfig(std::string_view name) const;
+  // Whether no request is in flight through the proxy (it can be destroyed).
+  bool idle() const;
+  // The proxy's state for a cluster (created if it does not exist yet).
+  std::weak_ptr<upstream::ClusterState> clusterStateForTest(std::string_view name) {
+    return clusters_.findShared(name);
+  }
   const stats::IstioStats& stats() const { return stats_; }
   // The proxy's access log; disabled (and free) until enabled.
   stats::AccessLog& accessLog() { return access_log_; }
@@ -63,17 +79,23 @@ public:
 
 private:
   class ListenerImpl;
+  // One configuration as the proxy runs it: the config and its own compiled route tables (the
+  // shared part is compiled in config.shared). Immutable; a push replaces it.
+  struct Snapshot {
+    config::ProxyConfig config;
+    std::unordered_map<std::string, router::RouteTableConstSharedPtr> tables;
+    upstream::ClusterTableConstSharedPtr own_clusters;
+  };
 
-  Proxy(config::ProxyConfig config, Dispatcher& dispatcher, UpstreamTransport& transport,
-        RandomGenerator& random);
+  Proxy(std::shared_ptr<const Snapshot> snapshot, Dispatcher& dispatcher,
+        UpstreamTransport& transport, RandomGenerator& random);
 
-  static StatusOr<std::unordered_map<std::string, router::RouteTableConstSharedPtr>> compileRoutes(
-      const config::ProxyConfig& config);
-  void installListeners(
-      const std::unordered_map<std::string, router::RouteTableConstSharedPtr>& tables);
+  // Compiles the own route configurations and checks the listeners of both parts.
+  static StatusOr<std::shared_ptr<const Snapshot>> compile(config::ProxyConfig config,
+                                                           const Snapshot* previous);
+  void installListeners();
 
-  std::unique_ptr<config::ProxyConfig> config_;
-  std::vector<std::unique_ptr<config::ProxyConfig>> retired_configs_;
+  std::shared_ptr<const Snapshot> snapshot_;
   Dispatcher& dispatcher_;
   UpstreamTransport& transport_;
   RandomGenerator& random_;
@@ -82,6 +104,8 @@ private:
   stats::AccessLog access_log_;
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> listeners_;
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> outbound_listeners_;
+  // Listeners whose port went away in a push, until nothing is in flight on them (checked at
+  // the next push: the network may still deliver to them until the end of the current event).
   std::vector<std::unique_ptr<ListenerImpl>> retired_listeners_;
 };
 

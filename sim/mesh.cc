@@ -66,6 +66,7 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions op
   MESHSIM_ASSIGN_OR_RETURN(istio::Translation translation,
                            istio::translate(*mesh->world_, manifests.istio, translate_options));
   mesh->manifests_ = std::move(manifests);
+  mesh->last_translation_.cluster_tables = translation.cluster_tables;
   for (const auto& w : translation.warnings) {
     mesh->warnings_.push_back(w);
   }
@@ -109,6 +110,7 @@ Mesh::PodRuntime* Mesh::runtimeOf(const std::string& id) {
 // is one.
 Status Mesh::startPod(size_t index, std::optional<proxy::config::ProxyConfig> config) {
   const k8s::PodState& pod = world_->pods()[index];
+  pods_ever_.push_back(world_->pods().shared(index));
   PodRuntime rt;
   rt.pod = &pod;
   if (config) {
@@ -204,8 +206,14 @@ void Mesh::stopPod(const std::string& id, bool reset) {
         break;
       }
     }
+    // Not before the next event: the network may still deliver what was sent to it in this one.
+    loop_.post([this] { pruneDeadProxies(); });
   }
   running_.erase(it);
+}
+
+void Mesh::pruneDeadProxies() {
+  std::erase_if(dead_proxies_, [](const auto& p) { return p->idle(); });
 }
 
 // kube-proxy: ClusterIPs and LoadBalancer addresses forward to the service's endpoints.
@@ -243,12 +251,13 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
   auto built = std::make_unique<k8s::World>(std::move(world));
   istio::TranslateOptions translate_options;
   translate_options.istio_minor = options_.istio_minor;
+  translate_options.previous = &last_translation_;
   MESHSIM_ASSIGN_OR_RETURN(istio::Translation translation,
                            istio::translate(*built, next.istio, translate_options));
 
-  // The API server has the new state now.
-  retired_worlds_.push_back(std::move(world_));
+  // The API server has the new state now. Pods that did not change are the same objects in it.
   world_ = std::move(built);
+  last_translation_.cluster_tables = translation.cluster_tables;
   manifests_ = std::move(next);
   for (const auto& w : translation.warnings) {
     if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) {
@@ -313,6 +322,7 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
         stopPod(id, /*reset=*/false);
       }
     }
+    pruneDeadProxies();
     if (generation != push_generation_) {
       return;
     }

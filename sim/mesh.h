@@ -162,10 +162,10 @@ private:
 
   // What runs in one pod.
   struct PodRuntime {
-    const k8s::PodState* pod = nullptr;
-    proxy::Proxy* proxy = nullptr;      // owned by proxies_
-    std::vector<uint16_t> proxy_ports;  // bound listener ports
-    apps::App* app = nullptr;           // owned by apps_
+    const k8s::PodState* pod = nullptr;  // kept alive by pods_ever_
+    proxy::Proxy* proxy = nullptr;       // owned by proxies_
+    std::vector<uint16_t> proxy_ports;   // bound listener ports
+    apps::App* app = nullptr;            // owned by apps_
     std::vector<uint16_t> app_ports;
     bool app_local = false;  // behind a sidecar: listens on the pod's loopback
   };
@@ -192,12 +192,18 @@ private:
   net::VirtualNetwork network_;
   Manifests manifests_;
   std::unique_ptr<k8s::World> world_;
-  std::vector<std::unique_ptr<k8s::World>> retired_worlds_;  // PodStates stay valid
+  // Every pod that ran, so PodStates handed out stay valid (an unchanged pod is the same object
+  // in the next world; old worlds themselves are not kept).
+  std::vector<k8s::PodStateConstSharedPtr> pods_ever_;
+  // What the proxies' shared clusters were translated from (cluster generations carry over).
+  istio::Translation last_translation_;
   std::set<std::string> killed_;
   std::vector<std::string> warnings_;
-  std::vector<std::unique_ptr<proxy::Proxy>> proxies_;       // running, in start order
-  std::vector<std::unique_ptr<proxy::Proxy>> dead_proxies_;  // stopped; callbacks may still come
-  std::map<std::string, PodRuntime> running_;                // by pod id
+  std::vector<std::unique_ptr<proxy::Proxy>> proxies_;  // running, in start order
+  // Stopped proxies with exchanges still in flight; freed once they are idle.
+  std::vector<std::unique_ptr<proxy::Proxy>> dead_proxies_;
+  void pruneDeadProxies();
+  std::map<std::string, PodRuntime> running_;  // by pod id
   std::vector<proxy::config::Address> virtual_ips_;
   std::vector<std::unique_ptr<apps::App>> apps_;  // every app ever started
   std::vector<const k8s::PodState*> origins_;     // origin - 1 -> pod

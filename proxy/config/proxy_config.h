@@ -21,6 +21,10 @@ namespace re2 {
 class RE2;
 }  // namespace re2
 
+namespace meshsim::proxy {
+class SharedConfig;  // proxy/shared_config.h
+}  // namespace meshsim::proxy
+
 namespace meshsim::proxy::config {
 
 // An IPv4 address and port. The simulation hands out 10.x addresses; real-network mode uses
@@ -335,7 +339,8 @@ struct Listener {
   bool bind_to_port = true;
 };
 
-// One proxy's whole configuration (one Envoy: a gateway or a sidecar).
+// One proxy's whole configuration (one Envoy: a gateway or a sidecar): what is its own, plus
+// what it shares with the other proxies of its scope.
 struct ProxyConfig {
   std::string node_id;
   // The address the proxy's own connections come from (its pod IP).
@@ -345,6 +350,10 @@ struct ProxyConfig {
   std::vector<Listener> listeners;
   std::vector<RouteConfiguration> route_configs;
   std::vector<Cluster> clusters;
+  // Listeners, compiled route configurations and clusters held in common with other proxies
+  // (see proxy/shared_config.h), or null. A listener port may be in only one of the two parts;
+  // a cluster name in both means the own one.
+  std::shared_ptr<const SharedConfig> shared;
 };
 
 }  // namespace meshsim::proxy::config

@@ -5,10 +5,14 @@
 namespace meshsim::proxy::upstream {
 
 ClusterState::ClusterState(config::Cluster config, RandomGenerator& random, TimeSource& time)
+    : ClusterState(std::move(config), random, time, time.monotonicTime()) {}
+
+ClusterState::ClusterState(config::Cluster config, RandomGenerator& random, TimeSource& time,
+                           MonotonicTime created)
     : config_(std::move(config)),
       random_(random),
       time_(time),
-      created_(time.monotonicTime()),
+      created_(created),
       active_(config_.endpoints.size(), 0),
       all_(config_.endpoints.size()),
       hosts_(config_.endpoints.size()) {
@@ -209,37 +213,101 @@ void ClusterState::unejectDue() {
   }
 }
 
+std::shared_ptr<const ClusterTable> ClusterTable::create(std::vector<config::Cluster> clusters,
+                                                         const ClusterTable* previous) {
+  auto table = std::make_shared<ClusterTable>();
+  table->generation_ = previous == nullptr ? 1 : previous->generation_ + 1;
+  table->clusters_.reserve(clusters.size());
+  table->ordered_.reserve(clusters.size());
+  for (auto& c : clusters) {
+    uint64_t since = table->generation_;
+    if (previous != nullptr) {
+      if (const Entry* before = previous->find(c.name); before != nullptr) {
+        since = before->since;
+      }
+    }
+    auto shared = std::make_shared<const config::Cluster>(std::move(c));
+    table->ordered_.push_back(shared);
+    const std::string& name = shared->name;
+    table->clusters_.insert_or_assign(name, Entry{shared, since});
+  }
+  return table;
+}
+
+const ClusterTable::Entry* ClusterTable::find(std::string_view name) const {
+  auto it = clusters_.find(name);
+  return it == clusters_.end() ? nullptr : &it->second;
+}
+
 ClusterManager::ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random,
                                TimeSource& time)
-    : random_(random), time_(time) {
-  for (auto& c : clusters) {
-    std::string name = c.name;
-    clusters_.emplace(std::move(name), std::make_unique<ClusterState>(std::move(c), random, time));
+    : ClusterManager(ClusterTable::create(std::move(clusters)), nullptr, random, time) {}
+
+ClusterManager::ClusterManager(ClusterTableConstSharedPtr own, ClusterTableConstSharedPtr shared,
+                               RandomGenerator& random, TimeSource& time)
+    : own_(std::move(own)),
+      shared_(std::move(shared)),
+      random_(random),
+      time_(time),
+      started_(time.monotonicTime()),
+      updated_(started_),
+      own_started_generation_(own_ == nullptr ? 0 : own_->generation()),
+      shared_started_generation_(shared_ == nullptr ? 0 : shared_->generation()) {}
+
+const ClusterTable::Entry* ClusterManager::lookUp(std::string_view name) const {
+  if (own_ != nullptr) {
+    if (const ClusterTable::Entry* e = own_->find(name); e != nullptr) {
+      return e;
+    }
   }
+  return shared_ == nullptr ? nullptr : shared_->find(name);
+}
+
+MonotonicTime ClusterManager::createdAt(const ClusterTable::Entry& entry, bool own) const {
+  const uint64_t started = own ? own_started_generation_ : shared_started_generation_;
+  // Configured when the manager started, or by a later push (the last one: a cluster that came
+  // and went unused in between is rare enough to count from the push that has it now).
+  return entry.since <= started ? started_ : updated_;
+}
+
+const ClusterStateSharedPtr& ClusterManager::findShared(std::string_view name) {
+  static const ClusterStateSharedPtr kNone;
+  auto it = states_.find(name);
+  if (it != states_.end()) {
+    return it->second.state;
+  }
+  const ClusterTable::Entry* own = own_ == nullptr ? nullptr : own_->find(name);
+  const ClusterTable::Entry* entry = own != nullptr ? own : lookUp(name);
+  if (entry == nullptr) {
+    return kNone;
+  }
+  State st;
+  st.state = std::make_shared<ClusterState>(*entry->cluster, random_, time_,
+                                            createdAt(*entry, own != nullptr));
+  st.source = entry->cluster;
+  return states_.emplace(std::string(name), std::move(st)).first->second.state;
 }
 
 void ClusterManager::update(std::vector<config::Cluster> clusters) {
-  std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>> next;
-  for (auto& c : clusters) {
-    std::string name = c.name;
-    auto it = clusters_.find(name);
-    if (it != clusters_.end()) {
-      it->second->update(std::move(c));
-      next.emplace(std::move(name), std::move(it->second));
-      clusters_.erase(it);
-    } else {
-      next.emplace(std::move(name), std::make_unique<ClusterState>(std::move(c), random_, time_));
-    }
-  }
-  for (auto& [name, state] : clusters_) {
-    retired_.push_back(std::move(state));
-  }
-  clusters_ = std::move(next);
+  update(ClusterTable::create(std::move(clusters), own_.get()), nullptr);
 }
 
-ClusterState* ClusterManager::find(std::string_view name) {
-  auto it = clusters_.find(name);
-  return it == clusters_.end() ? nullptr : it->second.get();
+void ClusterManager::update(ClusterTableConstSharedPtr own, ClusterTableConstSharedPtr shared) {
+  own_ = std::move(own);
+  shared_ = std::move(shared);
+  updated_ = time_.monotonicTime();
+  for (auto it = states_.begin(); it != states_.end();) {
+    const ClusterTable::Entry* entry = lookUp(it->first);
+    if (entry == nullptr) {
+      it = states_.erase(it);  // requests in flight keep the state until they end
+      continue;
+    }
+    if (entry->cluster != it->second.source) {
+      it->second.state->update(*entry->cluster);
+      it->second.source = entry->cluster;
+    }
+    ++it;
+  }
 }
 
 }  // namespace meshsim::proxy::upstream

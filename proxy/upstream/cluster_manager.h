@@ -25,6 +25,9 @@ namespace meshsim::proxy::upstream {
 class ClusterState {
 public:
   ClusterState(config::Cluster config, RandomGenerator& random, TimeSource& time);
+  // `created`: when the cluster was configured (its outlier detector's intervals count from it).
+  ClusterState(config::Cluster config, RandomGenerator& random, TimeSource& time,
+               MonotonicTime created);
   const config::Cluster& config() const { return config_; }
 
   // Takes a new configuration of the same cluster (an xDS push: CDS and EDS) while requests are
@@ -99,26 +102,86 @@ private:
   std::deque<UniqueFunction<void()>> pending_;
 };
 
-class ClusterManager {
+using ClusterStateSharedPtr = std::shared_ptr<ClusterState>;
+
+// An immutable set of cluster configurations by name, as a control plane sends them (CDS and
+// EDS). Built once and shared by every proxy that sees the same clusters; a proxy creates its
+// own ClusterState for a cluster only when it first uses it.
+class ClusterTable {
 public:
-  ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random, TimeSource& time);
-  // Returns the cluster called `name`, or nullptr (503 NC for the caller).
-  ClusterState* find(std::string_view name);
-  // Applies a new set of clusters (a CDS/EDS push): clusters that stay are updated in place
-  // (ClusterState::update()), new ones are added, and removed ones can no longer be found but
-  // live on until the manager is destroyed, so requests in flight to them finish normally.
-  void update(std::vector<config::Cluster> clusters);
+  // `previous`: the table this one replaces, if any (the same clusters one push earlier). A
+  // cluster that was in it keeps the generation it appeared in; a new one gets this table's.
+  static std::shared_ptr<const ClusterTable> create(std::vector<config::Cluster> clusters,
+                                                    const ClusterTable* previous = nullptr);
+
+  struct Entry {
+    std::shared_ptr<const config::Cluster> cluster;
+    uint64_t since = 0;  // the generation of the table the cluster first appeared in
+  };
+  // The cluster called `name`, or nullptr.
+  const Entry* find(std::string_view name) const;
+  uint64_t generation() const { return generation_; }
+  size_t size() const { return clusters_.size(); }
+  // Every cluster, in the order given to create().
+  const std::vector<std::shared_ptr<const config::Cluster>>& ordered() const { return ordered_; }
 
 private:
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>>
-      clusters_;
-  std::vector<std::unique_ptr<ClusterState>> retired_;
+  std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> clusters_;
+  std::vector<std::shared_ptr<const config::Cluster>> ordered_;
+  uint64_t generation_ = 1;
+};
+using ClusterTableConstSharedPtr = std::shared_ptr<const ClusterTable>;
+
+// The clusters of one proxy: its own table (e.g. a sidecar's inbound clusters) and a table it
+// shares with other proxies (the outbound clusters of its scope); the own one is looked up
+// first. Load-balancer, breaker and outlier state (ClusterState) is per proxy and created on
+// first use of a cluster, so a proxy pays only for the clusters it talks to.
+class ClusterManager {
+public:
+  ClusterManager(std::vector<config::Cluster> clusters, RandomGenerator& random, TimeSource& time);
+  ClusterManager(ClusterTableConstSharedPtr own, ClusterTableConstSharedPtr shared,
+                 RandomGenerator& random, TimeSource& time);
+  // Returns the cluster called `name`, or nullptr (503 NC for the caller).
+  ClusterState* find(std::string_view name) { return findShared(name).get(); }
+  // The same; a request holds the result so that the cluster's state outlives a push that
+  // removes the cluster until the request ends.
+  const ClusterStateSharedPtr& findShared(std::string_view name);
+  // Applies a new set of clusters (a CDS/EDS push): clusters that stay are updated in place
+  // (ClusterState::update()), new ones are added, and removed ones can no longer be found; the
+  // manager lets go of their state, which lives on only while requests in flight hold it.
+  void update(std::vector<config::Cluster> clusters);
+  void update(ClusterTableConstSharedPtr own, ClusterTableConstSharedPtr shared);
+  // Clusters whose state exists (used at least once since they appeared).
+  size_t statesForTest() const { return states_.size(); }
+
+private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct State {
+    ClusterStateSharedPtr state;
+    std::shared_ptr<const config::Cluster> source;  // the configuration it was last given
+  };
+  const ClusterTable::Entry* lookUp(std::string_view name) const;
+  // When the detector of a cluster that first appeared in table generation `since` started.
+  MonotonicTime createdAt(const ClusterTable::Entry& entry, bool own) const;
+
+  ClusterTableConstSharedPtr own_;
+  ClusterTableConstSharedPtr shared_;
+  std::unordered_map<std::string, State, StringHash, std::equal_to<>> states_;
   RandomGenerator& random_;
   TimeSource& time_;
+  // When the manager was created and got its current tables, and their generations then, so a
+  // cluster created on first use counts outlier-detection intervals from when it was configured.
+  MonotonicTime started_{};
+  MonotonicTime updated_{};
+  uint64_t own_started_generation_ = 0;
+  uint64_t shared_started_generation_ = 0;
 };
 
 }  // namespace meshsim::proxy::upstream

@@ -307,7 +307,10 @@ struct Mesh::Impl {
     if (request.tag == 0 && !options.record_requests) {
       return;
     }
-    const size_t index = static_cast<size_t>(&pod - mesh->world().pods().data());
+    const size_t index = mesh->world().indexOf(pod);
+    if (index >= pods.size()) {
+      return;  // not a pod of the current world
+    }
     ReceivedRequest r = receivedOf(pods[index], request, loop().elapsed());
     if (options.record_requests) {
       received.push_back(r);
@@ -356,8 +359,9 @@ struct Mesh::Impl {
     out.status = c.response->status;
     out.headers = headersOf(c.response->headers);
     out.body = std::move(c.response->body);
-    if (const sim::k8s::PodState* pod = mesh->podForOrigin(c.response->origin); pod != nullptr) {
-      out.served_by = pods[static_cast<size_t>(pod - mesh->world().pods().data())];
+    if (const sim::k8s::PodState* pod = mesh->podForOrigin(c.response->origin);
+        pod != nullptr && mesh->world().indexOf(*pod) < pods.size()) {
+      out.served_by = pods[mesh->world().indexOf(*pod)];
     } else {
       out.upstream.reset();  // a proxy answered; what an app saw belongs to no response
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "proxy/http/message.h"
 
@@ -308,13 +309,16 @@ public:
       : world_(world), istio_(istio), options_(options) {}
 
   StatusOr<Translation> run() {
+    indexDestinationRules();
     collectEntryHosts();
     for (size_t i = 0; i < world_.pods().size(); ++i) {
       const k8s::PodState& pod = world_.pods()[i];
       if (pod.gateway) {
-        out_.proxies.push_back({i, gatewayConfig(pod)});
+        MESHSIM_ASSIGN_OR_RETURN(auto config, gatewayConfig(pod));
+        out_.proxies.push_back({i, std::move(config)});
       } else if (pod.sidecar) {
-        out_.proxies.push_back({i, sidecarConfig(pod)});
+        MESHSIM_ASSIGN_OR_RETURN(auto config, sidecarConfig(pod));
+        out_.proxies.push_back({i, std::move(config)});
       }
     }
     checkReferences();
@@ -351,18 +355,15 @@ private:
         info->host = host;
         info->name = host;
         info->namespace_name = se.meta.namespace_name;
+        entry_by_host_.emplace(host, entry_hosts_.size());
         entry_hosts_.push_back({&se, host, std::move(info)});
       }
     }
   }
 
   const EntryHost* findEntryHost(const std::string& host) const {
-    for (const auto& e : entry_hosts_) {
-      if (e.host == host) {
-        return &e;
-      }
-    }
-    return nullptr;
+    auto it = entry_by_host_.find(host);
+    return it == entry_by_host_.end() ? nullptr : &entry_hosts_[it->second];
   }
 
   // Istio's endpoint port (serviceentry/conversion.go convertEndpoint): the endpoint's port for
@@ -393,14 +394,25 @@ private:
     for (const std::string& ns :
          {client_namespace, service_namespace, std::string(kRootNamespace)}) {
       std::vector<const DestinationRule*> found;
-      std::string best;
-      for (const auto& dr : istio_.destination_rules) {
-        if (dr.meta.namespace_name != ns ||
-            !exportedTo(dr.export_to, dr.meta.namespace_name, client_namespace)) {
-          continue;
+      // A rule for exactly this host beats every wildcard (section 3.1).
+      if (auto exact = dr_exact_.find(ns + '\0' + fqdn); exact != dr_exact_.end()) {
+        for (const auto& [dr, host] : exact->second) {
+          if (exportedTo(dr->export_to, dr->meta.namespace_name, client_namespace)) {
+            found.push_back(dr);
+          }
         }
-        const std::string host = resolveHost(dr.host, dr.meta.namespace_name);
-        if (!hostCovers(host, fqdn)) {
+      }
+      if (!found.empty()) {
+        return found;
+      }
+      auto wild = dr_wildcard_.find(ns);
+      if (wild == dr_wildcard_.end()) {
+        continue;
+      }
+      std::string best;
+      for (const auto& [dr, host] : wild->second) {
+        if (!exportedTo(dr->export_to, dr->meta.namespace_name, client_namespace) ||
+            !hostCovers(host, fqdn)) {
           continue;
         }
         const bool more_specific = best.empty() || (host[0] != '*' && best[0] == '*') ||
@@ -410,7 +422,7 @@ private:
           found.clear();
         }
         if (host == best) {
-          found.push_back(&dr);
+          found.push_back(dr);
         }
       }
       if (!found.empty()) {
@@ -484,10 +496,14 @@ private:
 
   // Every service port gets an outbound cluster with the service's ready endpoints, plus one per
   // DestinationRule subset, as seen by clients in `client_namespace`; so does every port of
-  // every ServiceEntry host exported to that namespace, with the entry's endpoints.
-  const std::vector<Cluster>& clustersFor(const std::string& client_namespace) {
-    auto it = clusters_.find(client_namespace);
-    if (it != clusters_.end()) {
+  // every ServiceEntry host exported to that namespace, with the entry's endpoints. For
+  // `sidecar`s, a headless Service's clusters are ORIGINAL_DST (gateways keep EDS; cluster.go
+  // convertResolution): each request goes to the pod address the client connected to.
+  const proxy::upstream::ClusterTableConstSharedPtr& clustersFor(
+      const std::string& client_namespace, bool sidecar = false) {
+    const std::string key = sidecar ? client_namespace + "\0sidecar" : client_namespace;
+    auto it = out_.cluster_tables.find(key);
+    if (it != out_.cluster_tables.end()) {
       return it->second;
     }
     std::vector<Cluster> out;
@@ -526,7 +542,37 @@ private:
     passthrough.name = kPassthroughCluster;
     passthrough.original_destination = true;
     out.push_back(std::move(passthrough));
-    return clusters_.emplace(client_namespace, std::move(out)).first->second;
+    if (sidecar) {
+      for (Cluster& c : out) {
+        if (c.service != nullptr && !c.original_destination) {
+          const k8s::ServiceState* svc = world_.findServiceByHost(c.service->host);
+          c.original_destination = svc != nullptr && svc->spec.headless;
+        }
+      }
+    }
+    const proxy::upstream::ClusterTable* previous = nullptr;
+    if (options_.previous != nullptr) {
+      auto before = options_.previous->cluster_tables.find(key);
+      if (before != options_.previous->cluster_tables.end()) {
+        previous = before->second.get();
+      }
+    }
+    return out_.cluster_tables
+        .emplace(key, proxy::upstream::ClusterTable::create(std::move(out), previous))
+        .first->second;
+  }
+
+  // Destination rules by namespace: those for one exact host, and those for wildcard hosts, each
+  // in definition order with their resolved host.
+  void indexDestinationRules() {
+    for (const auto& dr : istio_.destination_rules) {
+      std::string host = resolveHost(dr.host, dr.meta.namespace_name);
+      if (!host.empty() && host[0] == '*') {
+        dr_wildcard_[dr.meta.namespace_name].emplace_back(&dr, std::move(host));
+      } else {
+        dr_exact_[dr.meta.namespace_name + '\0' + host].emplace_back(&dr, std::move(host));
+      }
+    }
   }
 
   std::string clusterFor(const Destination& d, const std::string& vs_namespace, int listen_port) {
@@ -750,8 +796,13 @@ private:
   }
 
   // VirtualServices bound to `gateway` and visible from `namespace_name`, in Istio's order.
-  std::vector<const VirtualService*> visibleVirtualServices(const std::string& gateway,
-                                                            const std::string& namespace_name) {
+  const std::vector<const VirtualService*>& visibleVirtualServices(
+      const std::string& gateway, const std::string& namespace_name) {
+    const std::string key = gateway + '\0' + namespace_name;
+    auto cached = visible_.find(key);
+    if (cached != visible_.end()) {
+      return cached->second;
+    }
     std::vector<const VirtualService*> visible;
     for (const auto& vs : istio_.virtual_services) {
       if (boundTo(vs, gateway) &&
@@ -762,16 +813,23 @@ private:
     std::stable_sort(visible.begin(), visible.end(), [&](auto* a, auto* b) {
       return exportRank(*a, namespace_name) < exportRank(*b, namespace_name);
     });
-    return visible;
+    return visible_.emplace(key, std::move(visible)).first->second;
   }
 
-  ProxyConfig gatewayConfig(const k8s::PodState& pod) {
+  StatusOr<ProxyConfig> gatewayConfig(const k8s::PodState& pod) {
     ProxyConfig config;
     config.node_id =
         "router~" + proxy::config::ipToString(pod.ip) + "~" + pod.name + "." + pod.namespace_name;
     config.ip = pod.ip;
     config.workload = pod.info;
-    config.clusters = clustersFor(pod.namespace_name);
+    // The clusters seen from the gateway's namespace, shared with every proxy there; the
+    // listeners and routes are the gateway's own.
+    auto& shared = gateway_shared_[pod.namespace_name];
+    if (shared == nullptr) {
+      MESHSIM_ASSIGN_OR_RETURN(
+          shared, proxy::SharedConfig::create({}, {}, clustersFor(pod.namespace_name)));
+    }
+    config.shared = shared;
 
     // Servers of every Gateway that selects this pod, grouped by listener port, in order.
     struct BoundServer {
@@ -873,24 +931,43 @@ private:
     return config;
   }
 
-  ProxyConfig sidecarConfig(const k8s::PodState& pod) {
+  StatusOr<ProxyConfig> sidecarConfig(const k8s::PodState& pod) {
     ProxyConfig config;
     config.node_id =
         "sidecar~" + proxy::config::ipToString(pod.ip) + "~" + pod.name + "." + pod.namespace_name;
     config.ip = pod.ip;
     config.workload = pod.info;
-    config.clusters = clustersFor(pod.namespace_name);
-    // A headless Service's clusters are ORIGINAL_DST on sidecars (gateways keep EDS; cluster.go
-    // convertResolution): each request goes to the pod address the client connected to.
-    for (Cluster& c : config.clusters) {
-      if (c.service != nullptr && !c.original_destination) {
-        const k8s::ServiceState* svc = world_.findServiceByHost(c.service->host);
-        c.original_destination = svc != nullptr && svc->spec.headless;
-      }
-    }
     addInbound(pod, config);
-    addOutbound(pod, config);
+    MESHSIM_ASSIGN_OR_RETURN(config.shared, outboundFor(pod));
     return config;
+  }
+
+  // The outbound side of a sidecar, built once per scope and shared by every sidecar in it. A
+  // scope is what decides the outbound configuration: the namespace (visibility, exportTo, the
+  // short service names), and the pod's labels only where a visible mesh VirtualService matches
+  // on sourceLabels.
+  StatusOr<proxy::SharedConfigConstSharedPtr> outboundFor(const k8s::PodState& pod) {
+    std::string key = pod.namespace_name;
+    const auto& mesh_vs = visibleVirtualServices("mesh", pod.namespace_name);
+    const bool by_labels = std::any_of(mesh_vs.begin(), mesh_vs.end(), [](const auto* vs) {
+      return std::any_of(vs->http.begin(), vs->http.end(), [](const auto& http) {
+        return std::any_of(http.match.begin(), http.match.end(),
+                           [](const auto& m) { return !m.source_labels.empty(); });
+      });
+    });
+    if (by_labels) {
+      key += '\0' + k8s::labelsToString(pod.labels);
+    }
+    auto& shared = scopes_[key];
+    if (shared == nullptr) {
+      ProxyConfig outbound;
+      addOutbound(pod, outbound);
+      MESHSIM_ASSIGN_OR_RETURN(shared,
+                               proxy::SharedConfig::create(std::move(outbound.listeners),
+                                                           std::move(outbound.route_configs),
+                                                           clustersFor(pod.namespace_name, true)));
+    }
+    return shared;
   }
 
   // The inbound side: one listener per port its Services target, forwarding to the app on
@@ -1164,8 +1241,19 @@ private:
   const Resources& istio_;
   TranslateOptions options_;
   Translation out_;
-  std::map<std::string, std::vector<Cluster>> clusters_;  // by client namespace
   std::vector<EntryHost> entry_hosts_;
+  std::unordered_map<std::string, size_t> entry_by_host_;  // host -> index in entry_hosts_
+  // Destination rules (with their resolved hosts): "namespace\0host" -> those for that host;
+  // namespace -> those for wildcard hosts.
+  std::unordered_map<std::string, std::vector<std::pair<const DestinationRule*, std::string>>>
+      dr_exact_;
+  std::unordered_map<std::string, std::vector<std::pair<const DestinationRule*, std::string>>>
+      dr_wildcard_;
+  // "gateway\0namespace" -> the VirtualServices visible there, in Istio's order.
+  std::unordered_map<std::string, std::vector<const VirtualService*>> visible_;
+  // Shared configurations: a sidecar scope's outbound side; a gateway namespace's clusters.
+  std::unordered_map<std::string, proxy::SharedConfigConstSharedPtr> scopes_;
+  std::unordered_map<std::string, proxy::SharedConfigConstSharedPtr> gateway_shared_;
   std::set<std::string> selected_gateways_;
 };
 

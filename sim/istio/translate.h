@@ -8,11 +8,13 @@
 // and 7. A ServiceEntry host is a service like a Kubernetes Service (clusters, DestinationRules,
 // sidecar virtual hosts); docs/real-network.md describes its translation.
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/core/status.h"
+#include "proxy/shared_config.h"
 #include "sim/istio/analyze.h"
 #include "sim/istio/resources.h"
 #include "sim/k8s/world.h"
@@ -25,7 +27,13 @@ struct ProxyPlan {
 };
 
 struct Translation {
+  // One plan per gateway pod and per sidecar. Their configurations hold shared parts
+  // (ProxyConfig::shared): a sidecar's outbound side is built once per scope and the clusters
+  // once per client namespace.
   std::vector<ProxyPlan> proxies;
+  // The clusters as seen from each client namespace (what ProxyConfig::shared holds): by
+  // namespace for gateways, by "namespace\\0sidecar" for sidecars.
+  std::map<std::string, proxy::upstream::ClusterTableConstSharedPtr> cluster_tables;
   // What istioctl analyze reports as IST0101 (references to nothing), found while translating;
   // analyze() (analyze.h) adds its other analyzers.
   std::vector<AnalysisMessage> analysis;
@@ -37,6 +45,9 @@ struct Translation {
 struct TranslateOptions {
   // The Istio minor release (24..31) whose defaults apply where they changed.
   int istio_minor = 31;
+  // The translation this one follows (after an event), if any: clusters that were in it keep
+  // the generation they appeared in (see proxy::upstream::ClusterTable).
+  const Translation* previous = nullptr;
 };
 
 StatusOr<Translation> translate(const k8s::World& world, const Resources& istio,

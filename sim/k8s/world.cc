@@ -1,5 +1,6 @@
 #include "sim/k8s/world.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -28,6 +29,23 @@ bool isGatewayPod(const Labels& labels, const Labels& annotations) {
   }
   const std::string* tmpl = findLabel(annotations, "inject.istio.io/templates");
   return tmpl != nullptr && *tmpl == "gateway";
+}
+
+bool samePorts(const std::vector<ContainerPort>& a, const std::vector<ContainerPort>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const ContainerPort& x, const ContainerPort& y) {
+                      return x.name == y.name && x.port == y.port;
+                    });
+}
+
+// Whether a pod of the next world is the pod of the previous one, unchanged.
+bool samePod(const PodState& a, const PodState& b) {
+  return a.name == b.name && a.namespace_name == b.namespace_name && a.labels == b.labels &&
+         a.annotations == b.annotations && a.spec.service_account == b.spec.service_account &&
+         a.spec.host_network == b.spec.host_network && samePorts(a.spec.ports, b.spec.ports) &&
+         a.workload == b.workload && a.ip == b.ip && a.sidecar == b.sidecar &&
+         a.gateway == b.gateway && a.ready == b.ready && a.location.file == b.location.file &&
+         a.location.line == b.location.line && a.location.column == b.location.column;
 }
 
 Status duplicate(const std::string& kind, const ObjectMeta& meta, const ObjectMeta& first) {
@@ -123,8 +141,13 @@ StatusOr<World> World::build(const Resources& resources, const BuildOptions& opt
     pod.sidecar =
         !pod.gateway && sidecarInjected(namespace_labels(pod.namespace_name), pod.namespace_name,
                                         pod.labels, pod.annotations, pod.spec.host_network);
+    if (before != nullptr && samePod(pod, *before)) {
+      // Unchanged: the same object, so what holds it from the previous world stays current.
+      w.pods_.pods_.push_back(previous->pods_.shared(previous->indexOf(*before)));
+      return okStatus();
+    }
     pod.info = workloadInfo(pod);
-    w.pods_.push_back(std::move(pod));
+    w.pods_.pods_.push_back(std::make_shared<const PodState>(std::move(pod)));
     return okStatus();
   };
 
@@ -188,26 +211,71 @@ StatusOr<World> World::build(const Resources& resources, const BuildOptions& opt
         proxy::config::ServiceInfo{st.fqdn, s.meta.name, s.meta.namespace_name});
     w.services_.push_back(std::move(st));
   }
+  w.index();
   return w;
+}
+
+void World::index() {
+  pod_by_id_.clear();
+  pod_index_.clear();
+  service_by_id_.clear();
+  service_by_host_.clear();
+  pod_by_id_.reserve(pods_.size());
+  pod_index_.reserve(pods_.size());
+  // Pods by namespace and label: a selector's first label narrows the candidates.
+  std::unordered_map<std::string, std::vector<size_t>> by_label;
+  const auto labelKey = [](const std::string& ns, const std::string& k, const std::string& v) {
+    std::string key;
+    key.reserve(ns.size() + k.size() + v.size() + 2);
+    key.append(ns).push_back('\0');
+    key.append(k).push_back('\0');
+    key.append(v);
+    return key;
+  };
+  for (size_t i = 0; i < pods_.size(); ++i) {
+    const PodState& p = pods_[i];
+    pod_by_id_.emplace(p.id(), i);
+    pod_index_.emplace(&p, i);
+    for (const auto& [k, v] : p.labels) {
+      by_label[labelKey(p.namespace_name, k, v)].push_back(i);
+    }
+  }
+  selected_.assign(services_.size(), {});
+  selecting_.assign(pods_.size(), {});
+  for (size_t s = 0; s < services_.size(); ++s) {
+    const ServiceState& svc = services_[s];
+    service_by_id_.emplace(svc.spec.meta.id(), s);
+    service_by_host_.emplace(svc.fqdn, s);
+    const Labels& selector = svc.spec.selector;
+    if (selector.empty()) {
+      continue;  // a Service without selector has manually written endpoints only
+    }
+    const auto& [k, v] = *selector.begin();
+    auto it = by_label.find(labelKey(svc.spec.meta.namespace_name, k, v));
+    if (it == by_label.end()) {
+      continue;
+    }
+    for (size_t i : it->second) {
+      if (selectorMatches(selector, pods_[i].labels)) {
+        selected_[s].push_back(i);
+        selecting_[i].push_back(s);
+      }
+    }
+  }
 }
 
 const ServiceState* World::findService(std::string_view namespace_name,
                                        std::string_view name) const {
-  for (const auto& s : services_) {
-    if (s.spec.meta.name == name && s.spec.meta.namespace_name == namespace_name) {
-      return &s;
-    }
-  }
-  return nullptr;
+  std::string id;
+  id.reserve(namespace_name.size() + name.size() + 1);
+  id.append(namespace_name).append("/").append(name);
+  auto it = service_by_id_.find(id);
+  return it == service_by_id_.end() ? nullptr : &services_[it->second];
 }
 
 const ServiceState* World::findServiceByHost(std::string_view fqdn) const {
-  for (const auto& s : services_) {
-    if (s.fqdn == fqdn) {
-      return &s;
-    }
-  }
-  return nullptr;
+  auto it = service_by_host_.find(std::string(fqdn));
+  return it == service_by_host_.end() ? nullptr : &services_[it->second];
 }
 
 const ServiceState* World::resolve(std::string_view name, std::string_view from_namespace) const {
@@ -260,13 +328,11 @@ std::optional<uint32_t> World::resolveAddress(std::string_view name,
 
 std::vector<size_t> World::selectedPods(const ServiceState& service) const {
   std::vector<size_t> out;
-  if (service.spec.selector.empty()) {
-    return out;
+  if (&service < services_.data() || &service >= services_.data() + services_.size()) {
+    return out;  // not a Service of this world
   }
-  for (size_t i = 0; i < pods_.size(); ++i) {
-    const PodState& pod = pods_[i];
-    if (pod.ready && pod.namespace_name == service.spec.meta.namespace_name &&
-        selectorMatches(service.spec.selector, pod.labels)) {
+  for (size_t i : selected_[static_cast<size_t>(&service - services_.data())]) {
+    if (pods_[i].ready) {
       out.push_back(i);
     }
   }
@@ -274,12 +340,16 @@ std::vector<size_t> World::selectedPods(const ServiceState& service) const {
 }
 
 const PodState* World::findPod(std::string_view namespace_name, std::string_view name) const {
-  for (const auto& p : pods_) {
-    if (p.name == name && p.namespace_name == namespace_name) {
-      return &p;
-    }
-  }
-  return nullptr;
+  std::string id;
+  id.reserve(namespace_name.size() + name.size() + 1);
+  id.append(namespace_name).append("/").append(name);
+  auto it = pod_by_id_.find(id);
+  return it == pod_by_id_.end() ? nullptr : &pods_[it->second];
+}
+
+size_t World::indexOf(const PodState& pod) const {
+  auto it = pod_index_.find(&pod);
+  return it == pod_index_.end() ? npos : it->second;
 }
 
 std::vector<EndpointAddress> World::endpoints(const ServiceState& service,
@@ -288,10 +358,12 @@ std::vector<EndpointAddress> World::endpoints(const ServiceState& service,
   if (service.spec.selector.empty()) {
     return out;  // a Service without selector has manually written endpoints only
   }
-  for (size_t i = 0; i < pods_.size(); ++i) {
+  if (&service < services_.data() || &service >= services_.data() + services_.size()) {
+    return out;  // not a Service of this world
+  }
+  for (size_t i : selected_[static_cast<size_t>(&service - services_.data())]) {
     const PodState& pod = pods_[i];
-    if (!pod.ready || pod.namespace_name != service.spec.meta.namespace_name ||
-        !selectorMatches(service.spec.selector, pod.labels)) {
+    if (!pod.ready) {
       continue;
     }
     int target = port.target_port_number.value_or(port.port);
@@ -314,11 +386,12 @@ std::vector<EndpointAddress> World::endpoints(const ServiceState& service,
 
 std::vector<const ServiceState*> World::servicesOf(const PodState& pod) const {
   std::vector<const ServiceState*> out;
-  for (const auto& s : services_) {
-    if (!s.spec.selector.empty() && s.spec.meta.namespace_name == pod.namespace_name &&
-        selectorMatches(s.spec.selector, pod.labels)) {
-      out.push_back(&s);
-    }
+  const size_t i = indexOf(pod);
+  if (i == npos) {
+    return out;  // not a pod of this world
+  }
+  for (size_t s : selecting_[i]) {
+    out.push_back(&services_[s]);
   }
   return out;
 }

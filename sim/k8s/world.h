@@ -11,11 +11,15 @@
 // LoadBalancer Services an external address 192.0.2.10 and up (TEST-NET-1).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include <boost/iterator/indirect_iterator.hpp>
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/core/status.h"
@@ -39,6 +43,30 @@ struct PodState {
   proxy::config::WorkloadInfoConstSharedPtr info;
 
   std::string id() const { return namespace_name + "/" + name; }
+};
+
+using PodStateConstSharedPtr = std::shared_ptr<const PodState>;
+
+// The pods of a world, in creation order, indexed like a vector. A pod that is the same in the
+// next world (after an event that did not touch it) is the same object there, so a PodState
+// stays valid as long as any world or holder of its shared pointer keeps it.
+class PodList {
+public:
+  using const_iterator =
+      boost::indirect_iterator<std::vector<PodStateConstSharedPtr>::const_iterator>;
+  const PodState& operator[](size_t i) const { return *pods_[i]; }
+  const PodState& at(size_t i) const { return *pods_.at(i); }
+  const PodState& front() const { return *pods_.front(); }
+  const PodState& back() const { return *pods_.back(); }
+  size_t size() const { return pods_.size(); }
+  bool empty() const { return pods_.empty(); }
+  const_iterator begin() const { return const_iterator(pods_.begin()); }
+  const_iterator end() const { return const_iterator(pods_.end()); }
+  const PodStateConstSharedPtr& shared(size_t i) const { return pods_[i]; }
+
+private:
+  friend class World;
+  std::vector<PodStateConstSharedPtr> pods_;
 };
 
 struct EndpointAddress {
@@ -69,7 +97,7 @@ public:
   // Builds the world. Fails on duplicate names and impossible references.
   static StatusOr<World> build(const Resources& resources, const BuildOptions& options = {});
 
-  const std::vector<PodState>& pods() const { return pods_; }
+  const PodList& pods() const { return pods_; }
   const std::vector<ServiceState>& services() const { return services_; }
   const Resources& resources() const { return resources_; }
 
@@ -87,6 +115,9 @@ public:
   std::optional<uint32_t> resolveAddress(std::string_view name,
                                          std::string_view from_namespace) const;
   const PodState* findPod(std::string_view namespace_name, std::string_view name) const;
+  // The index of `pod` in pods(), or npos when it is not a pod of this world.
+  static constexpr size_t npos = static_cast<size_t>(-1);
+  size_t indexOf(const PodState& pod) const;
 
   // Ready endpoints of `port` of `service`: pods in the service's namespace whose labels contain
   // the selector, with the target port resolved for each pod.
@@ -94,13 +125,23 @@ public:
                                          const ServicePort& port) const;
   // Ready pods the service selects (indexes into pods()), in pod order.
   std::vector<size_t> selectedPods(const ServiceState& service) const;
-  // Services in the pod's namespace that select it.
+  // Services in the pod's namespace that select it, in definition order.
   std::vector<const ServiceState*> servicesOf(const PodState& pod) const;
 
 private:
+  // Fills the look-up tables below (names, hosts, selections): no call scans every pod or
+  // every Service.
+  void index();
+
   Resources resources_;
-  std::vector<PodState> pods_;
+  PodList pods_;
   std::vector<ServiceState> services_;
+  std::unordered_map<std::string, size_t> pod_by_id_;        // "ns/name" -> index
+  std::unordered_map<const PodState*, size_t> pod_index_;    // object -> index
+  std::unordered_map<std::string, size_t> service_by_id_;    // "ns/name" -> index
+  std::unordered_map<std::string, size_t> service_by_host_;  // FQDN -> index
+  std::vector<std::vector<size_t>> selected_;   // per Service: the pods its selector picks
+  std::vector<std::vector<size_t>> selecting_;  // per pod: the Services selecting it
   // The next free address of each kind, carried from world to world.
   uint32_t next_pod_ip_ = 0;
   uint32_t next_service_ip_ = 0;

@@ -152,21 +152,14 @@ int explain(const ExplainFlags& flags) {
   } else {
     const auto& cfg = first->config();
     std::cout << "proxy    " << cfg.node_id << "\n";
-    const proxy::config::Listener* listener = nullptr;
-    for (const auto& l : cfg.listeners) {
-      if (l.port == port && (outside ? l.bind_to_port : !l.bind_to_port)) {
-        listener = &l;
-      }
-    }
+    const auto [listener, route_config] = first->listenerConfig(port, outside);
     if (listener == nullptr) {
       std::cout << "listener none on port " << port << ": the connection is refused\n";
     } else {
       std::cout << "listener " << listener->name << " -> route configuration "
                 << listener->route_config_name << "\n";
-      for (const auto& rc : cfg.route_configs) {
-        if (rc.name != listener->route_config_name) {
-          continue;
-        }
+      for (const proxy::config::RouteConfiguration* found : {route_config}) {
+        const proxy::config::RouteConfiguration& rc = *found;
         auto table = proxy::router::RouteTable::create(rc);
         if (!table.ok()) {
           std::cout << "         invalid: " << table.status().message() << "\n";
@@ -200,10 +193,11 @@ int explain(const ExplainFlags& flags) {
         } else {
           for (const auto& c : route->action.clusters) {
             std::cout << "cluster  " << c.name << " weight " << c.weight << "\n";
-            for (const auto& cl : cfg.clusters) {
-              if (cl.name != c.name) {
+            for (const proxy::config::Cluster* known : {first->clusterConfig(c.name)}) {
+              if (known == nullptr) {
                 continue;
               }
+              const proxy::config::Cluster& cl = *known;
               if (cl.endpoints.empty() && !cl.original_destination) {
                 std::cout << "         no endpoints: 503 UH\n";
               }

@@ -245,19 +245,23 @@ TEST(ClusterUpdateTest, ManagerAddsUpdatesAndRetiresClusters) {
   SeededRandom random(1);
   VirtualDispatcher loop;
   ClusterManager cm({cluster(config::LbPolicy::RoundRobin, 1)}, random, loop);
-  ClusterState* before = cm.find("outbound|80||hello.default.svc.cluster.local");
+  // Held as a request upstream holds it.
+  ClusterStateSharedPtr before = cm.findShared("outbound|80||hello.default.svc.cluster.local");
   ASSERT_NE(before, nullptr);
   config::Cluster other = cluster(config::LbPolicy::Random, 2);
   other.name = "outbound|80|v2|hello.default.svc.cluster.local";
   cm.update({cluster(config::LbPolicy::RoundRobin, 2), other});
   // Updated in place: the same object, with the new endpoint.
-  EXPECT_EQ(cm.find("outbound|80||hello.default.svc.cluster.local"), before);
+  EXPECT_EQ(cm.find("outbound|80||hello.default.svc.cluster.local"), before.get());
   EXPECT_EQ(before->liveEndpoints(), 2u);
   ASSERT_NE(cm.find(other.name), nullptr);
   cm.update({other});
   EXPECT_EQ(cm.find("outbound|80||hello.default.svc.cluster.local"), nullptr);
-  // Retired, not destroyed: a request in flight may still hold it.
+  // Retired, not destroyed while a request in flight holds it; freed when the last one lets go.
   EXPECT_EQ(before->liveEndpoints(), 2u);
+  std::weak_ptr<ClusterState> watch = before;
+  before.reset();
+  EXPECT_TRUE(watch.expired());
 }
 
 }  // namespace

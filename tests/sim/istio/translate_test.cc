@@ -39,6 +39,10 @@ Built build(const Manifests& m) {
   auto t = translate(b.world, m.istio);
   EXPECT_THAT(t, IsOk());
   b.t = std::move(t).value();
+  for (auto& p : b.t.proxies) {
+    // The tests below read each proxy's whole configuration, its shared part included.
+    p.config = proxy::SharedConfig::flatten(p.config);
+  }
   for (const auto& p : b.t.proxies) {
     if (b.world.pods()[p.pod].gateway) {
       b.gateway = &p.config;
