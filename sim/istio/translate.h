@@ -32,7 +32,7 @@ struct Translation {
   // once per client namespace.
   std::vector<ProxyPlan> proxies;
   // The clusters as seen from each client namespace (what ProxyConfig::shared holds): by
-  // namespace for gateways, by "namespace\\0sidecar" for sidecars.
+  // namespace for gateways, by "namespace\0sidecar" for sidecars.
   std::map<std::string, proxy::upstream::ClusterTableConstSharedPtr> cluster_tables;
   // What istioctl analyze reports as IST0101 (references to nothing), found while translating;
   // analyze() (analyze.h) adds its other analyzers.
