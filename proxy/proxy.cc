@@ -339,7 +339,7 @@ private:
       if (cluster_->config().original_destination) {
         // ORIGINAL_DST: to wherever the client connected, no load balancing.
         original_destination.address = x_.downstream.destination;
-        for (const auto& e : cluster_.config().endpoints) {
+        for (const auto& e : cluster_->config().endpoints) {
           if (e.address == original_destination.address) {
             original_destination = e;
             break;
