@@ -18,7 +18,6 @@ struct KindRef {
 // running as if it were absent would pass or fail scenarios a cluster would not. When a kind
 // becomes modelled, its line leaves this table and addObject() parses it.
 constexpr KindRef kUnmodelledKinds[] = {
-    {"networking.istio.io", "Sidecar"},
     {"networking.istio.io", "EnvoyFilter"},
     {"networking.istio.io", "WorkloadEntry"},
     {"networking.istio.io", "WorkloadGroup"},
@@ -94,6 +93,7 @@ const ModelledKind kModelledKinds[] = {
     {"VirtualService", kIstioNetworking},
     {"DestinationRule", kIstioNetworking},
     {"ServiceEntry", kIstioNetworking},
+    {"Sidecar", kIstioNetworking},
 };
 
 const ModelledKind* modelledKind(std::string_view group, std::string_view kind) {
@@ -220,6 +220,9 @@ Status addObject(const yaml::Document& doc, const YAML::Node& object, Manifests&
   } else if (kind == "ServiceEntry") {
     MESHSIM_ASSIGN_OR_RETURN(auto se, istio::parseServiceEntry(item, std::move(meta)));
     out.istio.service_entries.push_back(std::move(se));
+  } else if (kind == "Sidecar") {
+    MESHSIM_ASSIGN_OR_RETURN(auto sc, istio::parseSidecar(item, std::move(meta)));
+    out.istio.sidecars.push_back(std::move(sc));
   }
   return okStatus();
 }
@@ -347,6 +350,7 @@ void applyManifests(Manifests& into, const Manifests& more) {
   upsertAll(into.istio.virtual_services, more.istio.virtual_services);
   upsertAll(into.istio.destination_rules, more.istio.destination_rules);
   upsertAll(into.istio.service_entries, more.istio.service_entries);
+  upsertAll(into.istio.sidecars, more.istio.sidecars);
   into.warnings.insert(into.warnings.end(), more.warnings.begin(), more.warnings.end());
 }
 

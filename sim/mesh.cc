@@ -448,6 +448,7 @@ Status Mesh::remove(const std::string& kind, const std::string& namespace_name,
     purge(next.istio.virtual_services);
     purge(next.istio.destination_rules);
     purge(next.istio.service_entries);
+    purge(next.istio.sidecars);
   } else if (kind == "Deployment") {
     found = erase(next.k8s.deployments, namespace_name, name);
   } else if (kind == "Pod") {
@@ -462,10 +463,12 @@ Status Mesh::remove(const std::string& kind, const std::string& namespace_name,
     found = erase(next.istio.destination_rules, namespace_name, name);
   } else if (kind == "ServiceEntry") {
     found = erase(next.istio.service_entries, namespace_name, name);
+  } else if (kind == "Sidecar") {
+    found = erase(next.istio.sidecars, namespace_name, name);
   } else {
     return invalidArgumentError("cannot delete kind " + kind +
                                 " (known: Namespace, Deployment, Pod, Service, Gateway, "
-                                "VirtualService, DestinationRule, ServiceEntry)");
+                                "VirtualService, DestinationRule, ServiceEntry, Sidecar)");
   }
   if (!found) {
     return notFoundError("no " + kind + " " + namespace_name + "/" + name);
@@ -562,6 +565,14 @@ void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
   proxy::RequestHandler* captured =
       sidecar == nullptr ? nullptr : sidecar->outboundListener(to.port);
   if (captured == nullptr) {
+    if (sidecar != nullptr && !sidecar->config().outbound_passthrough) {
+      // REGISTRY_ONLY: the virtual outbound listener sends a port without an outbound listener
+      // to BlackHoleCluster, which closes the connection before any response.
+      loop_.post([done = std::move(done)]() mutable {
+        done(nullptr, proxy::ResetReason::ConnectionTermination);
+      });
+      return;
+    }
     network_.send(from, to, std::move(request), std::move(done));
     return;
   }

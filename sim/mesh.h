@@ -128,7 +128,7 @@ public:
   // kubectl apply: adds the resources, replacing those with the same kind, namespace and name.
   Status apply(const Manifests& more, std::chrono::nanoseconds propagation);
   // kubectl delete of one resource (kind as in manifests: Deployment, Pod, Service, Gateway,
-  // VirtualService, DestinationRule, ServiceEntry, Namespace).
+  // VirtualService, DestinationRule, ServiceEntry, Sidecar, Namespace).
   Status remove(const std::string& kind, const std::string& namespace_name, const std::string& name,
                 std::chrono::nanoseconds propagation);
   // Cuts the network between two sets of pods (indices into world().pods()), both directions;

@@ -354,6 +354,12 @@ struct ProxyConfig {
   // (see proxy/shared_config.h), or null. A listener port may be in only one of the two parts;
   // a cluster name in both means the own one.
   std::shared_ptr<const SharedConfig> shared;
+  // A sidecar's virtual outbound listener (Istio's "virtualOutbound" on 15001): what happens to a
+  // connection the app opens to a port that has no outbound listener. True: it passes through to
+  // the address the app asked for (PassthroughCluster, outboundTrafficPolicy ALLOW_ANY); false:
+  // it is closed at once (BlackHoleCluster, REGISTRY_ONLY). Whoever captures the pod's traffic
+  // (the simulated network) acts on it; Proxy itself has no such listener.
+  bool outbound_passthrough = true;
 };
 
 }  // namespace meshsim::proxy::config

@@ -140,6 +140,71 @@ void conflictingMeshHosts(const Resources& istio, std::vector<AnalysisMessage>& 
   }
 }
 
+// --- IST0101, IST0110, IST0111 (analyzers/sidecar/selector.go) --------------------------------
+// A Sidecar whose workloadSelector matches no pod of its namespace (IST0101), several Sidecars
+// selecting one pod (IST0110), several namespace-wide Sidecars (no selector, or one without
+// labels) in one namespace (IST0111). istiod then picks the oldest; the analyzer calls it
+// undefined behavior.
+void sidecarSelectors(const k8s::World& world, const Resources& istio,
+                      std::vector<AnalysisMessage>& out) {
+  // Go's %v of a sorted []string: "[a b]".
+  const auto names = [](const std::vector<const Sidecar*>& list) {
+    std::vector<std::string> n;
+    n.reserve(list.size());
+    for (const auto* sc : list) {
+      n.push_back(sc->meta.name);
+    }
+    std::sort(n.begin(), n.end());
+    std::string text = "[";
+    for (const auto& name : n) {
+      text += (text.size() == 1 ? "" : " ") + name;
+    }
+    return text + "]";
+  };
+  std::map<std::string, std::vector<const Sidecar*>> namespace_wide;
+  std::map<std::pair<std::string, std::string>, std::vector<const Sidecar*>> by_pod;
+  for (const auto& sc : istio.sidecars) {
+    if (!sc.workload_selector || sc.workload_selector->empty()) {
+      namespace_wide[sc.meta.namespace_name].push_back(&sc);
+      continue;
+    }
+    bool found = false;
+    for (const auto& pod : world.pods()) {
+      if (pod.namespace_name == sc.meta.namespace_name &&
+          k8s::selectorMatches(*sc.workload_selector, pod.labels)) {
+        found = true;
+        by_pod[{pod.namespace_name, pod.name}].push_back(&sc);
+      }
+    }
+    if (!found) {
+      out.push_back(referencedResourceNotFound("Sidecar", sc.meta, {}, "selector",
+                                               k8s::labelsToString(*sc.workload_selector)));
+    }
+  }
+  for (const auto& [pod, list] : by_pod) {
+    if (list.size() < 2) {
+      continue;
+    }
+    for (const auto* sc : list) {
+      out.push_back(message("IST0110", AnalysisLevel::Error, "Sidecar", sc->meta, {},
+                            "The Sidecars " + names(list) + " in namespace " + quoted(pod.first) +
+                                " select the same workload pod " + quoted(pod.second) +
+                                ", which can lead to undefined behavior."));
+    }
+  }
+  for (const auto& [ns, list] : namespace_wide) {
+    if (list.size() < 2) {
+      continue;
+    }
+    for (const auto* sc : list) {
+      out.push_back(message("IST0111", AnalysisLevel::Error, "Sidecar", sc->meta, {},
+                            "The Sidecars " + names(list) + " in namespace " + quoted(ns) +
+                                " have no workload selector, which can lead to undefined "
+                                "behavior."));
+    }
+  }
+}
+
 // --- IST0118 PortNameIsNotUnderNamingConvention (analyzers/service/portname.go) ---------------
 // Istio's protocol of a Service port (pkg/config/kube ConvertProtocol): UDP and SCTP by their
 // protocol; else the appProtocol or the port name, up to its first '-'; ports 25, 53, 3306 and
@@ -556,6 +621,7 @@ std::vector<AnalysisMessage> analyze(const k8s::World& world, const Resources& i
   unreachableRules(istio, out);
   hostsInGateways(istio, out);
   conflictingGateways(istio, out);
+  sidecarSelectors(world, istio, out);
   const auto key = [](const AnalysisMessage& m) {
     return std::make_tuple(severity(m.level), m.code, m.origin(), m.location.file, m.location.line,
                            m.message);

@@ -14,6 +14,10 @@
 //           gateway pods exposes (TCP)
 //   IST0109 ConflictingMeshGatewayVirtualServiceHosts (Error)  two VirtualServices bound to the
 //           mesh gateway define the same host in the same exportTo scope
+//   IST0101 also: a Sidecar's workloadSelector that matches no pod of its namespace
+//   IST0110 ConflictingSidecarWorkloadSelectors (Error)  two Sidecars select one pod
+//   IST0111 MultipleSidecarsWithoutWorkloadSelectors (Error)  two Sidecars without selector
+//           in one namespace
 //   IST0118 PortNameIsNotUnderNamingConvention (Info) a Service port whose name (or appProtocol)
 //           does not give Istio its protocol
 //   IST0130 VirtualServiceUnreachableRule (Warning)   an HTTP rule no request can reach

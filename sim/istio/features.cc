@@ -23,6 +23,8 @@ constexpr std::string_view kMetrics = "https://istio.io/latest/docs/reference/co
 constexpr std::string_view kMesh =
     "https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/";
 constexpr std::string_view kSidecar = "https://istio.io/latest/docs/ops/deployment/architecture/";
+constexpr std::string_view kSidecarResource =
+    "https://istio.io/latest/docs/reference/config/networking/sidecar/";
 constexpr std::string_view kFormat = "docs/scenarios.md";
 
 // Sorted by name (checked by a test); one line per field or behaviour.
@@ -75,6 +77,25 @@ constexpr std::array kFeatures = {
     Feature{"Mesh.sidecar.passthrough", "PassthroughCluster for hosts no route names", kSidecar},
     Feature{"ServiceEntry.endpoints", "STATIC entries: hosts reached at their endpoints", kSe},
     Feature{"ServiceEntry.hosts", "entry hosts as routing destinations and DNS names", kSe},
+    Feature{"Sidecar.default",
+            "a Sidecar without workloadSelector is its namespace's default; one in istio-system "
+            "the mesh's default",
+            kSidecarResource},
+    Feature{"Sidecar.egress.hosts",
+            "\"namespace/dnsName\" imports (\"./*\", \"*/*\", \"ns/host\", \"~/*\"): the "
+            "services, ServiceEntry hosts and VirtualServices a sidecar routes",
+            kSidecarResource},
+    Feature{"Sidecar.egress.port",
+            "an egress listener for one port; the catch-all listener serves the other ports",
+            kSidecarResource},
+    Feature{"Sidecar.outboundTrafficPolicy",
+            "unknown hosts: ALLOW_ANY to PassthroughCluster, REGISTRY_ONLY answered 502 "
+            "(BlackHoleCluster)",
+            kSidecarResource},
+    Feature{"Sidecar.workloadSelector",
+            "the pods a Sidecar applies to; a selector match beats the namespace default, the "
+            "oldest wins",
+            kSidecarResource},
     Feature{"Telemetry.istio_request_duration_milliseconds",
             "the request duration histogram with Envoy's default buckets", kMetrics},
     Feature{"Telemetry.istio_requests_total",

@@ -1320,6 +1320,134 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
   return se;
 }
 
+namespace {
+
+// The dnsName part of a Sidecar egress host (validateSidecarOrGatewayHostnamePart): "*", or an
+// FQDN that may start with "*." .
+std::string sidecarHostNameError(const std::string& name) {
+  if (name != "*" && name.find('.') == std::string::npos) {
+    return "short names (non FQDN) are not allowed";
+  }
+  if (name.find('*') != std::string::npos && name != "*" &&
+      (!name.starts_with("*.") || name.find('*', 1) != std::string::npos)) {
+    return "partial wildcard \"" + name + "\" not allowed";
+  }
+  return "";
+}
+
+}  // namespace
+
+StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) {
+  Sidecar sc;
+  sc.meta = std::move(meta);
+  const std::string context = "Sidecar " + sc.meta.id();
+  yaml::Reader spec(doc, yaml::get(doc.root, "spec"), "spec", context);
+  MESHSIM_RETURN_IF_ERROR(spec.expectMap());
+  // The inbound side (ingress listeners, their connection pools) is not modelled: the inbound
+  // listeners stay those istiod derives from the Services.
+  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(spec, {"ingress", "inboundConnectionPool"}));
+  if (spec.has("workloadSelector")) {
+    yaml::Reader ws(doc, spec.child("workloadSelector"), spec.pathOf("workloadSelector"), context);
+    MESHSIM_RETURN_IF_ERROR(ws.expectMap(/*optional=*/true));
+    MESHSIM_ASSIGN_OR_RETURN(sc.workload_selector, ws.stringMap("labels"));
+    MESHSIM_RETURN_IF_ERROR(ws.finish());
+  }
+  YAML::Node egress = spec.child("egress");
+  if (egress.IsDefined() && !egress.IsNull() && !egress.IsSequence()) {
+    return spec.error("egress", "expected a list of egress listeners");
+  }
+  std::set<int> ports;
+  for (size_t i = 0; egress.IsSequence() && i < egress.size(); ++i) {
+    yaml::Reader e(doc, egress[i], spec.pathOf("egress", i), context);
+    MESHSIM_RETURN_IF_ERROR(e.expectMap());
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(e, {"bind", "captureMode"}));
+    SidecarEgress listener;
+    listener.location = e.location();
+    if (e.has("port")) {
+      yaml::Reader p(doc, e.child("port"), e.pathOf("port"), context);
+      MESHSIM_RETURN_IF_ERROR(p.expectMap());
+      MESHSIM_ASSIGN_OR_RETURN(int64_t number, p.integer("number", -1));
+      if (number == 0) {
+        return p.error("number",
+                       "valid Istio (a unix domain socket listener with bind), but "
+                       "not modelled by this version of meshsim yet");
+      }
+      if (number < 1 || number > 65535) {
+        return p.error("number", "must be a port number in [1, 65535]");
+      }
+      listener.port = static_cast<int>(number);
+      if (p.has("targetPort")) {
+        return p.error("targetPort", "targetPort has no impact on Sidecars");
+      }
+      MESHSIM_ASSIGN_OR_RETURN(std::string name, p.string("name"));
+      MESHSIM_ASSIGN_OR_RETURN(std::string protocol, p.requiredString("protocol"));
+      listener.protocol = upper(protocol);
+      MESHSIM_RETURN_IF_ERROR(p.finish());
+      static const std::set<std::string> kHttp = {"HTTP", "HTTP2", "GRPC", "GRPC-WEB"};
+      static const std::set<std::string> kOther = {"HTTPS", "TCP",   "TLS",        "MONGO",
+                                                   "REDIS", "MYSQL", "HTTP_PROXY", "UDP"};
+      if (kHttp.count(listener.protocol) == 0) {
+        if (kOther.count(listener.protocol) == 0) {
+          return p.error("protocol", "unsupported protocol: " + protocol);
+        }
+        return p.error("protocol", "protocol " + listener.protocol +
+                                       " is valid Istio, but meshsim models HTTP egress "
+                                       "listeners only yet");
+      }
+      if (!ports.insert(listener.port).second) {
+        return e.error("port", "sidecar: ports on IP bound listeners must be unique");
+      }
+    } else if (i + 1 != egress.size()) {
+      return e.errorHere(
+          "sidecar: the egress listener with empty port should be the last listener in the list");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(listener.hosts, e.stringList("hosts"));
+    if (listener.hosts.empty()) {
+      return e.error("hosts", "sidecar: egress listener must contain at least one host");
+    }
+    for (const auto& h : listener.hosts) {
+      const size_t slash = h.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == h.size() ||
+          h.find('/', slash + 1) != std::string::npos) {
+        return e.error("hosts",
+                       "invalid host \"" + h + "\": host must be of form namespace/dnsName");
+      }
+      if (const std::string why = sidecarHostNameError(h.substr(slash + 1)); !why.empty()) {
+        std::string message = "invalid host \"" + h + "\": ";
+        message += why;
+        return e.error("hosts", message);
+      }
+    }
+    MESHSIM_RETURN_IF_ERROR(e.finish());
+    sc.egress.push_back(std::move(listener));
+  }
+  if (spec.has("outboundTrafficPolicy")) {
+    yaml::Reader otp(doc, spec.child("outboundTrafficPolicy"), spec.pathOf("outboundTrafficPolicy"),
+                     context);
+    MESHSIM_RETURN_IF_ERROR(otp.expectMap());
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(otp, {"egressProxy"}));
+    MESHSIM_ASSIGN_OR_RETURN(std::string mode, otp.string("mode", "REGISTRY_ONLY"));
+    if (mode == "ALLOW_ANY") {
+      sc.outbound_mode = Sidecar::OutboundMode::AllowAny;
+    } else if (mode == "REGISTRY_ONLY") {
+      sc.outbound_mode = Sidecar::OutboundMode::RegistryOnly;
+    } else if (mode == "ALLOW_ANY_DYNAMIC_DNS") {
+      return otp.error("mode",
+                       "sidecar: ALLOW_ANY_DYNAMIC_DNS mode is only supported in MeshConfig, not "
+                       "in Sidecar resource");
+    } else {
+      return otp.error("mode", "must be ALLOW_ANY or REGISTRY_ONLY, got \"" + mode + "\"");
+    }
+    MESHSIM_RETURN_IF_ERROR(otp.finish());
+  }
+  MESHSIM_RETURN_IF_ERROR(spec.finish());
+  if (sc.egress.empty() && sc.outbound_mode == Sidecar::OutboundMode::Unset) {
+    return yaml::errorAt(sc.meta.location, "spec",
+                         context + ": sidecar: empty configuration provided");
+  }
+  return sc;
+}
+
 Status checkIstioVersion(const Resources& resources, int minor) {
   for (const auto& vs : resources.virtual_services) {
     for (const auto& http : vs.http) {

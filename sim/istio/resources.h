@@ -2,10 +2,10 @@
 
 // File: sim/istio/resources.h
 //
-// Istio networking resources as typed values: Gateway, VirtualService, DestinationRule and
-// ServiceEntry (networking.istio.io v1alpha3, v1beta1 and v1 share one schema). Fields that Istio
-// defines but the simulator does not model yet are rejected with a message that says so, rather
-// than silently ignored. Webhook validation rules (reference section 2.19) are applied while
+// Istio networking resources as typed values: Gateway, VirtualService, DestinationRule,
+// ServiceEntry and Sidecar (networking.istio.io v1alpha3, v1beta1 and v1 share one schema). Fields
+// that Istio defines but the simulator does not model yet are rejected with a message that says so,
+// rather than silently ignored. Webhook validation rules (reference section 2.19) are applied while
 // parsing.
 
 #include <map>
@@ -253,16 +253,40 @@ struct ServiceEntry {
   std::vector<std::string> export_to;
 };
 
+// One egress listener of a Sidecar (networking.istio.io Sidecar spec.egress[]).
+struct SidecarEgress {
+  int port = 0;  // 0: the catch-all listener (no port), always the last one
+  std::string protocol;
+  // "namespace/dnsName" as written: namespace "." (the Sidecar's config namespace), "*" (any),
+  // "~" (none); dnsName an FQDN, "*" or "*.suffix". Since Istio 1.31 a namespace starting with
+  // "~" excludes what it names ("~/*": everything).
+  std::vector<std::string> hosts;
+  yaml::Location location;
+};
+
+// Istio's Sidecar: what the sidecars of its workloads see on the way out (pilot/pkg/model/
+// sidecar.go). A Sidecar without workloadSelector is its namespace's default; one in the root
+// namespace (istio-system) is the mesh's default.
+struct Sidecar {
+  enum class OutboundMode { Unset, AllowAny, RegistryOnly };
+  k8s::ObjectMeta meta;
+  std::optional<k8s::Labels> workload_selector;      // absent: the namespace default
+  std::vector<SidecarEgress> egress;                 // empty: everything ("*/*")
+  OutboundMode outbound_mode = OutboundMode::Unset;  // Unset: the mesh's (ALLOW_ANY)
+};
+
 StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta);
 StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::ObjectMeta meta);
 StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::ObjectMeta meta);
 StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectMeta meta);
+StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta);
 
 struct Resources {
   std::vector<Gateway> gateways;
   std::vector<VirtualService> virtual_services;
   std::vector<DestinationRule> destination_rules;
   std::vector<ServiceEntry> service_entries;
+  std::vector<Sidecar> sidecars;
 };
 
 // Fails, naming the file, line and field, when a resource uses a field that Istio 1.`minor`

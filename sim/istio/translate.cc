@@ -23,6 +23,9 @@ using proxy::config::StringMatcher;
 using proxy::config::VirtualHost;
 
 constexpr const char* kPassthroughCluster = "PassthroughCluster";
+// Istio's vhost and route names for unknown hosts (util.Passthrough, util.BlackHole).
+constexpr const char* kAllowAny = "allow_any";
+constexpr const char* kBlockAll = "block_all";
 constexpr const char* kRootNamespace = "istio-system";
 
 std::string describe(const std::string& kind, const k8s::ObjectMeta& meta) {
@@ -334,6 +337,31 @@ private:
     proxy::config::ServiceInfoConstSharedPtr info;
   };
 
+  // The imported hosts of one namespace in an egress listener (Istio's hostClassification).
+  struct EgressHosts {
+    std::set<std::string> exact;
+    std::vector<std::string> all;       // exact and wildcard
+    std::vector<std::string> excluded;  // "~ns/host" entries (Istio 1.31+)
+  };
+  // One egress listener of a Sidecar as istiod indexes it (convertIstioListenerToWrapper).
+  struct Egress {
+    int port = 0;                                        // 0: the catch-all listener
+    std::unordered_map<std::string, EgressHosts> hosts;  // by namespace; "*": any namespace
+    // The mesh VirtualServices it imports, in Istio's order (SelectVirtualServices).
+    std::vector<const VirtualService*> virtual_services;
+  };
+  // What the sidecars under one Sidecar resource in one namespace see (Istio's SidecarScope).
+  // Without a Sidecar everything visible is imported and nothing is filtered.
+  struct Scope {
+    const Sidecar* sidecar = nullptr;
+    std::string namespace_name;  // the config namespace: the pods'
+    std::string key;             // "namespace\0Sidecar ns/name"; the namespace alone without one
+    std::vector<Egress> egress;  // a port's listener first, the catch-all last
+    bool allow_any = true;       // outboundTrafficPolicy (meshConfig's default: ALLOW_ANY)
+    // Hosts whose clusters the scope holds (collectImportedServices), with their ports (0: all).
+    std::unordered_map<std::string, std::set<int>> services;
+  };
+
   // The hosts of every ServiceEntry, in definition order. A host that a Kubernetes Service or an
   // earlier ServiceEntry already provides is left out, with a warning: the Kubernetes registry
   // comes first in istiod, and of several entries for one host the first counts.
@@ -499,9 +527,16 @@ private:
   // every ServiceEntry host exported to that namespace, with the entry's endpoints. For
   // `sidecar`s, a headless Service's clusters are ORIGINAL_DST (gateways keep EDS; cluster.go
   // convertResolution): each request goes to the pod address the client connected to.
+  // With a Sidecar `scope`, only the clusters it holds (collectImportedServices).
   const proxy::upstream::ClusterTableConstSharedPtr& clustersFor(
-      const std::string& client_namespace, bool sidecar = false) {
-    const std::string key = sidecar ? client_namespace + "\0sidecar" : client_namespace;
+      const std::string& client_namespace, bool sidecar = false, const Scope* scope = nullptr) {
+    std::string key = client_namespace;
+    if (sidecar) {
+      key += std::string(1, '\0') + "sidecar";
+    }
+    if (scope != nullptr) {
+      key += '\0' + scope->sidecar->meta.id();
+    }
     auto it = out_.cluster_tables.find(key);
     if (it != out_.cluster_tables.end()) {
       return it->second;
@@ -510,6 +545,9 @@ private:
     for (const auto& svc : world_.services()) {
       std::vector<PortEndpoints> ports;
       for (const auto& port : svc.spec.ports) {
+        if (scope != nullptr && !holds(*scope, svc.fqdn, port.port)) {
+          continue;
+        }
         PortEndpoints pe{port.port, {}};
         for (const auto& ep : world_.endpoints(svc, port)) {
           const k8s::PodState& p = world_.pods()[ep.pod];
@@ -527,6 +565,9 @@ private:
       }
       std::vector<PortEndpoints> ports;
       for (const auto& port : se.ports) {
+        if (scope != nullptr && !holds(*scope, entry.host, port.number)) {
+          continue;
+        }
         PortEndpoints pe{port.number, {}};
         for (const auto& ep : se.endpoints) {
           pe.endpoints.emplace_back(
@@ -938,16 +979,283 @@ private:
     config.ip = pod.ip;
     config.workload = pod.info;
     addInbound(pod, config);
-    MESHSIM_ASSIGN_OR_RETURN(config.shared, outboundFor(pod));
+    const Scope& scope = scopeFor(pod);
+    config.outbound_passthrough = scope.allow_any;
+    MESHSIM_ASSIGN_OR_RETURN(config.shared, outboundFor(pod, scope));
     return config;
+  }
+
+  // The Sidecar that applies to a pod, as istiod picks it (PushContext.getSidecarScope): in the
+  // pod's namespace the oldest whose workloadSelector matches, else the oldest without selector
+  // (the namespace default), else the oldest without selector in the root namespace (the mesh
+  // default), else none. Resources are in definition (creation) order.
+  const Sidecar* sidecarFor(const k8s::PodState& pod) const {
+    const Sidecar* namespace_default = nullptr;
+    for (const auto& sc : istio_.sidecars) {
+      if (sc.meta.namespace_name != pod.namespace_name) {
+        continue;
+      }
+      if (!sc.workload_selector) {
+        namespace_default = namespace_default == nullptr ? &sc : namespace_default;
+      } else if (k8s::selectorMatches(*sc.workload_selector, pod.labels)) {
+        return &sc;
+      }
+    }
+    if (namespace_default != nullptr) {
+      return namespace_default;
+    }
+    for (const auto& sc : istio_.sidecars) {
+      if (sc.meta.namespace_name == kRootNamespace && !sc.workload_selector) {
+        return &sc;
+      }
+    }
+    return nullptr;
+  }
+
+  static bool isWildcard(const std::string& host) { return !host.empty() && host[0] == '*'; }
+
+  // hostClassification.Matches: whether `host` (a service's) is imported.
+  static bool importsHost(const EgressHosts& hc, const std::string& host) {
+    if (hc.exact.count(host) != 0) {
+      return true;
+    }
+    return std::any_of(hc.all.begin(), hc.all.end(), [&](const std::string& imported) {
+      return (isWildcard(host) || isWildcard(imported)) && hostCovers(imported, host);
+    });
+  }
+
+  // hostClassification.VSMatches: like importsHost, but a wildcard on either side matches
+  // whatever it overlaps (host.Name.Matches).
+  static bool importsVirtualServiceHost(const EgressHosts& hc, const std::string& host) {
+    if (hc.exact.count(host) != 0) {
+      return true;
+    }
+    return std::any_of(hc.all.begin(), hc.all.end(), [&](const std::string& imported) {
+      return (isWildcard(host) || isWildcard(imported)) &&
+             (hostCovers(imported, host) || hostCovers(host, imported));
+    });
+  }
+
+  static bool excludes(const EgressHosts& hc, const std::string& host) {
+    return std::any_of(hc.excluded.begin(), hc.excluded.end(),
+                       [&](const std::string& e) { return hostCovers(e, host); });
+  }
+
+  static const EgressHosts* hostsOf(const Egress& e, const std::string& namespace_name) {
+    auto it = e.hosts.find(namespace_name);
+    return it == e.hosts.end() ? nullptr : &it->second;
+  }
+
+  // Whether the egress listener imports a service (selectServices): not excluded in the
+  // service's namespace or "*", and named by an import of its namespace or of "*".
+  static bool importsService(const Egress& e, const std::string& host,
+                             const std::string& service_namespace) {
+    const EgressHosts* own = hostsOf(e, service_namespace);
+    const EgressHosts* any = hostsOf(e, "*");
+    if ((own != nullptr && excludes(*own, host)) || (any != nullptr && excludes(*any, host))) {
+      return false;
+    }
+    return (own != nullptr && importsHost(*own, host)) ||
+           (any != nullptr && importsHost(*any, host));
+  }
+
+  // Whether the egress listener imports a VirtualService (SelectVirtualServices): one of its
+  // hosts is imported from the VirtualService's namespace or "*" and not excluded.
+  static bool importsVirtualService(const Egress& e, const VirtualService& vs) {
+    const EgressHosts* own = hostsOf(e, vs.meta.namespace_name);
+    const EgressHosts* any = hostsOf(e, "*");
+    for (const auto& raw : vs.hosts) {
+      const std::string host = resolveHost(raw, vs.meta.namespace_name);
+      const bool matched = (own != nullptr && importsVirtualServiceHost(*own, host)) ||
+                           (any != nullptr && importsVirtualServiceHost(*any, host));
+      if (matched && !(own != nullptr && excludes(*own, host)) &&
+          !(any != nullptr && excludes(*any, host))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The egress listener that serves outbound `port` (GetEgressListenerForRDS): the one on that
+  // port, else the catch-all, else none (no outbound listener on the port).
+  static const Egress* egressFor(const Scope& scope, int port) {
+    for (const auto& e : scope.egress) {
+      if (e.port == port || e.port == 0) {
+        return &e;
+      }
+    }
+    return nullptr;
+  }
+
+  // Whether the scope holds the clusters of `host` on `port`.
+  static bool holds(const Scope& scope, const std::string& host, int port) {
+    auto it = scope.services.find(host);
+    return it != scope.services.end() && (it->second.count(0) != 0 || it->second.count(port) != 0);
+  }
+
+  const Scope& scopeFor(const k8s::PodState& pod) {
+    const Sidecar* sidecar = sidecarFor(pod);
+    std::string key = pod.namespace_name;
+    if (sidecar != nullptr) {
+      key += '\0' + sidecar->meta.id();
+    }
+    auto [it, inserted] = sidecar_scopes_.try_emplace(key);
+    Scope& scope = it->second;
+    if (!inserted) {
+      return scope;
+    }
+    scope.sidecar = sidecar;
+    scope.namespace_name = pod.namespace_name;
+    scope.key = key;
+    if (sidecar == nullptr) {
+      return scope;
+    }
+    scope.allow_any = sidecar->outbound_mode != Sidecar::OutboundMode::RegistryOnly;
+    std::vector<SidecarEgress> egress = sidecar->egress;
+    if (egress.empty()) {
+      egress.push_back(SidecarEgress{0, "", {"*/*"}, sidecar->meta.location});
+    }
+    const auto& mesh_vs = visibleVirtualServices("mesh", pod.namespace_name);
+    for (const auto& in : egress) {
+      Egress e;
+      e.port = in.port;
+      for (const auto& h : in.hosts) {
+        const size_t slash = h.find('/');
+        std::string ns = h.substr(0, slash);
+        std::string name = h.substr(slash + 1);
+        // Since 1.31 "~ns/host" excludes; before, "~" is a namespace that holds nothing.
+        if (ns.starts_with('~') && options_.istio_minor >= 31) {
+          ns = ns.size() == 1 ? "*" : ns.substr(1);
+          e.hosts[ns == "." ? pod.namespace_name : ns].excluded.push_back(std::move(name));
+          continue;
+        }
+        EgressHosts& hc = e.hosts[ns == "." ? pod.namespace_name : ns];
+        if (!isWildcard(name)) {
+          hc.exact.insert(name);
+        }
+        hc.all.push_back(std::move(name));
+      }
+      for (const VirtualService* vs : mesh_vs) {
+        if (importsVirtualService(e, *vs)) {
+          e.virtual_services.push_back(vs);
+        }
+      }
+      scope.egress.push_back(std::move(e));
+    }
+    collectImportedServices(scope);
+    return scope;
+  }
+
+  // The services whose clusters a Sidecar scope holds (collectImportedServices): those its egress
+  // listeners import (only the listener's port for a listener with a port), and the
+  // destinations of the VirtualServices they import.
+  void collectImportedServices(Scope& scope) {
+    const auto add = [&](const Egress& e, const std::string& host, const std::vector<int>& ports,
+                         const std::set<int>& wanted) {
+      std::set<int>& held = scope.services[host];
+      if (e.port != 0) {
+        // serviceMatchingListenerPort: the listener's port, if the service has it.
+        if (std::find(ports.begin(), ports.end(), e.port) != ports.end()) {
+          held.insert(e.port);
+        }
+        return;
+      }
+      if (wanted.empty() || wanted.count(0) != 0) {
+        held.insert(0);
+        return;
+      }
+      for (int p : ports) {
+        if (wanted.count(p) != 0) {
+          held.insert(p);
+        }
+      }
+    };
+    const auto service_ports = [&](const std::string& host,
+                                   std::string* namespace_name) -> std::optional<std::vector<int>> {
+      std::vector<int> ports;
+      if (const k8s::ServiceState* svc = world_.findServiceByHost(host); svc != nullptr) {
+        for (const auto& p : svc->spec.ports) {
+          ports.push_back(p.port);
+        }
+        *namespace_name = svc->spec.meta.namespace_name;
+        return ports;
+      }
+      const EntryHost* entry = findEntryHost(host);
+      if (entry == nullptr ||
+          !exportedTo(entry->se->export_to, entry->se->meta.namespace_name, scope.namespace_name)) {
+        return std::nullopt;
+      }
+      for (const auto& p : entry->se->ports) {
+        ports.push_back(p.number);
+      }
+      *namespace_name = entry->se->meta.namespace_name;
+      return ports;
+    };
+    for (const Egress& e : scope.egress) {
+      for (const auto& svc : world_.services()) {
+        if (importsService(e, svc.fqdn, svc.spec.meta.namespace_name)) {
+          std::vector<int> ports;
+          for (const auto& p : svc.spec.ports) {
+            ports.push_back(p.port);
+          }
+          add(e, svc.fqdn, ports, {});
+        }
+      }
+      for (const auto& entry : entry_hosts_) {
+        const ServiceEntry& se = *entry.se;
+        if (exportedTo(se.export_to, se.meta.namespace_name, scope.namespace_name) &&
+            importsService(e, entry.host, se.meta.namespace_name)) {
+          std::vector<int> ports;
+          for (const auto& p : se.ports) {
+            ports.push_back(p.number);
+          }
+          add(e, entry.host, ports, {});
+        }
+      }
+      for (const VirtualService* vs : e.virtual_services) {
+        // virtualServiceDestinationsFilteredBySourceNamespace: the destinations (routes and
+        // mirrors) of the http routes whose matches may apply to the scope's namespace.
+        std::map<std::string, std::set<int>> destinations;
+        for (const auto& http : vs->http) {
+          bool namespace_matched = true;
+          for (const auto& m : http.match) {
+            if (!m.source_namespace.empty()) {
+              namespace_matched = m.source_namespace == scope.namespace_name;
+              if (namespace_matched) {
+                break;
+              }
+            }
+          }
+          if (!namespace_matched) {
+            continue;
+          }
+          for (const auto& d : http.route) {
+            destinations[resolveHost(d.destination.host, vs->meta.namespace_name)].insert(
+                d.destination.port);
+          }
+          for (const auto& m : http.mirrors) {
+            destinations[resolveHost(m.destination.host, vs->meta.namespace_name)].insert(
+                m.destination.port);
+          }
+        }
+        for (const auto& [host, wanted] : destinations) {
+          std::string service_namespace;
+          if (auto ports = service_ports(host, &service_namespace)) {
+            add(e, host, *ports, wanted);
+          }
+        }
+      }
+    }
+    std::erase_if(scope.services, [](const auto& kv) { return kv.second.empty(); });
   }
 
   // The outbound side of a sidecar, built once per scope and shared by every sidecar in it. A
   // scope is what decides the outbound configuration: the namespace (visibility, exportTo, the
-  // short service names), and the pod's labels only where a visible mesh VirtualService matches
-  // on sourceLabels.
-  StatusOr<proxy::SharedConfigConstSharedPtr> outboundFor(const k8s::PodState& pod) {
-    std::string key = pod.namespace_name;
+  // short service names), the Sidecar resource that applies, and the pod's labels only where a
+  // visible mesh VirtualService matches on sourceLabels.
+  StatusOr<proxy::SharedConfigConstSharedPtr> outboundFor(const k8s::PodState& pod,
+                                                          const Scope& scope) {
+    std::string key = scope.key;
     const auto& mesh_vs = visibleVirtualServices("mesh", pod.namespace_name);
     const bool by_labels = std::any_of(mesh_vs.begin(), mesh_vs.end(), [](const auto* vs) {
       return std::any_of(vs->http.begin(), vs->http.end(), [](const auto& http) {
@@ -961,11 +1269,12 @@ private:
     auto& shared = scopes_[key];
     if (shared == nullptr) {
       ProxyConfig outbound;
-      addOutbound(pod, outbound);
-      MESHSIM_ASSIGN_OR_RETURN(shared,
-                               proxy::SharedConfig::create(std::move(outbound.listeners),
-                                                           std::move(outbound.route_configs),
-                                                           clustersFor(pod.namespace_name, true)));
+      addOutbound(pod, scope, outbound);
+      MESHSIM_ASSIGN_OR_RETURN(
+          shared,
+          proxy::SharedConfig::create(
+              std::move(outbound.listeners), std::move(outbound.route_configs),
+              clustersFor(pod.namespace_name, true, scope.sidecar == nullptr ? nullptr : &scope)));
     }
     return shared;
   }
@@ -1023,8 +1332,20 @@ private:
   // The outbound side (section 2.18): a listener per service port, a virtual host per service on
   // it with its DNS names and ClusterIP, routes from the first mesh VirtualService claiming the
   // host or else straight to the service; unknown hosts pass through.
-  void addOutbound(const k8s::PodState& pod, ProxyConfig& config) {
-    const auto mesh_vs = visibleVirtualServices("mesh", pod.namespace_name);
+  // With a Sidecar, each port is served by its egress listener (egressFor): only the services
+  // and VirtualServices it imports get vhosts there, and a port it does not serve gets no
+  // listener; unknown hosts are answered 502 (block_all) under REGISTRY_ONLY.
+  void addOutbound(const k8s::PodState& pod, const Scope& scope, ProxyConfig& config) {
+    const auto& mesh_vs = visibleVirtualServices("mesh", pod.namespace_name);
+    const bool scoped = scope.sidecar != nullptr;
+    // The egress listener serving `port`; null when a Sidecar leaves the port without one.
+    const auto egress = [&](int port) { return scoped ? egressFor(scope, port) : nullptr; };
+    const auto served = [&](int port) { return !scoped || egressFor(scope, port) != nullptr; };
+    // The mesh VirtualServices that can claim hosts on `port`.
+    const auto virtual_services_on = [&](int port) -> const std::vector<const VirtualService*>& {
+      const Egress* e = egress(port);
+      return e == nullptr ? mesh_vs : e->virtual_services;
+    };
     std::map<int, RouteConfiguration> by_port;
     std::map<int, std::set<std::string>> claimed;  // domains already in a port's table
     const auto table = [&](int port) -> RouteConfiguration& {
@@ -1035,10 +1356,10 @@ private:
     // The VirtualService that claims `fqdn` (Istio's computeWildcardHostVirtualServiceIndex):
     // the oldest naming it exactly, else the oldest naming the most specific (longest) wildcard
     // host covering it, whatever their creation order relative to each other.
-    const auto claimant = [&](const std::string& fqdn) -> const VirtualService* {
+    const auto claimant = [&](const std::string& fqdn, int port) -> const VirtualService* {
       const VirtualService* wildcard = nullptr;
       size_t wildcard_size = 0;
-      for (const VirtualService* vs : mesh_vs) {
+      for (const VirtualService* vs : virtual_services_on(port)) {
         for (const auto& h : vs->hosts) {
           const std::string host = resolveHost(h, vs->meta.namespace_name);
           if (host == fqdn) {
@@ -1057,7 +1378,7 @@ private:
     // else one default route to its cluster with Istio's default retries (section 2.18).
     // Returns whether a VirtualService claimed it.
     const auto routeHost = [&](VirtualHost& vh, const std::string& host, int port) {
-      if (const VirtualService* vs = claimant(host)) {
+      if (const VirtualService* vs = claimant(host, port)) {
         vh.routes = translateRoutes(*vs, BuildContext{&pod, "mesh", port});
         vh.source.description = describe("VirtualService", vs->meta);
         return true;
@@ -1071,6 +1392,10 @@ private:
     };
     for (const auto& svc : world_.services()) {
       for (const auto& sp : svc.spec.ports) {
+        if (!served(sp.port) ||
+            (scoped && !importsService(*egress(sp.port), svc.fqdn, svc.spec.meta.namespace_name))) {
+          continue;
+        }
         VirtualHost vh;
         vh.name = svc.fqdn + ":" + std::to_string(sp.port);
         const std::string short_fqdn = svc.fqdn.substr(0, svc.fqdn.size() - 14);  // -.cluster.local
@@ -1105,6 +1430,10 @@ private:
         continue;
       }
       for (const auto& port : se.ports) {
+        if (!served(port.number) ||
+            (scoped && !importsService(*egress(port.number), entry.host, se.meta.namespace_name))) {
+          continue;
+        }
         auto& seen = claimed[port.number];
         if (seen.count(entry.host) != 0) {
           continue;
@@ -1128,7 +1457,8 @@ private:
       }
     }
     // Mesh VirtualService hosts that are not services get a vhost on port 80 only.
-    for (const VirtualService* vs : mesh_vs) {
+    for (const VirtualService* vs :
+         served(80) ? virtual_services_on(80) : std::vector<const VirtualService*>{}) {
       for (const auto& raw : vs->hosts) {
         const std::string host = resolveHost(raw, vs->meta.namespace_name);
         if (world_.findServiceByHost(host) != nullptr || findEntryHost(host) != nullptr ||
@@ -1145,12 +1475,19 @@ private:
       }
     }
     for (auto& [port, rc] : by_port) {
+      // Unknown hosts (BuildCatchAllVirtualHost): to PassthroughCluster under ALLOW_ANY, a
+      // direct 502 under REGISTRY_ONLY.
       VirtualHost any;
-      any.name = "allow_any";
+      any.name = scope.allow_any ? kAllowAny : kBlockAll;
       any.domains = {"*"};
       Route r;
-      r.name = "allow_any";
-      r.action.clusters.push_back({kPassthroughCluster, 100, {}, {}, {}});
+      r.name = any.name;
+      if (scope.allow_any) {
+        r.action.clusters.push_back({kPassthroughCluster, 100, {}, {}, {}});
+      } else {
+        r.kind = Route::Kind::DirectResponse;
+        r.direct_response.status = 502;
+      }
       any.routes.push_back(std::move(r));
       rc.virtual_hosts.push_back(std::move(any));
       Listener l;
@@ -1253,6 +1590,8 @@ private:
   std::unordered_map<std::string, std::vector<const VirtualService*>> visible_;
   // Shared configurations: a sidecar scope's outbound side; a gateway namespace's clusters.
   std::unordered_map<std::string, proxy::SharedConfigConstSharedPtr> scopes_;
+  // Sidecar scopes by Scope::key.
+  std::unordered_map<std::string, Scope> sidecar_scopes_;
   std::unordered_map<std::string, proxy::SharedConfigConstSharedPtr> gateway_shared_;
   std::set<std::string> selected_gateways_;
 };

@@ -5,8 +5,9 @@
 // What istiod does: turns the world (pods, services, endpoints) and the Istio resources into
 // one proxy configuration per gateway pod and per sidecar. The rules follow
 // reference/istio-semantics.md sections 1 (Gateway), 2 (VirtualService), 3 (DestinationRule)
-// and 7. A ServiceEntry host is a service like a Kubernetes Service (clusters, DestinationRules,
-// sidecar virtual hosts); docs/real-network.md describes its translation.
+// and 7; a Sidecar resource scopes a sidecar's outbound side as pilot/pkg/model/sidecar.go does
+// (docs/architecture.md). A ServiceEntry host is a service like a Kubernetes Service (clusters,
+// DestinationRules, sidecar virtual hosts); docs/real-network.md describes its translation.
 
 #include <map>
 #include <string>
@@ -32,7 +33,8 @@ struct Translation {
   // once per client namespace.
   std::vector<ProxyPlan> proxies;
   // The clusters as seen from each client namespace (what ProxyConfig::shared holds): by
-  // namespace for gateways, by "namespace\0sidecar" for sidecars.
+  // namespace for gateways, by "namespace\0sidecar" for sidecars, by
+  // "namespace\0sidecar\0<Sidecar namespace/name>" for sidecars under a Sidecar resource.
   std::map<std::string, proxy::upstream::ClusterTableConstSharedPtr> cluster_tables;
   // What istioctl analyze reports as IST0101 (references to nothing), found while translating;
   // analyze() (analyze.h) adds its other analyzers.

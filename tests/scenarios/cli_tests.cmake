@@ -80,6 +80,9 @@ set_tests_properties(cli.validate_one_world cli.validate_default_gateway PROPERT
 meshsim_cli_test(validate_error_fails 1
   "Error \\[IST0101\\] \\(VirtualService default/lost [^ ]*ist0101-gateway-not-found.yaml:3\\) Referenced gateway not found: \"nope\".*found 1 error, 1 warning, 0 infos.*exit 1"
   validate ${hello_fixture} ${analyze_data}/ist0101-gateway-not-found.yaml)
+meshsim_cli_test(validate_sidecars_without_selector 1
+  "Error \\[IST0111\\] \\(Sidecar default/first [^ ]*ist0111-sidecars.yaml:2\\) The Sidecars \\[first second\\] in namespace \"default\" have no workload selector.*Error \\[IST0111\\] \\(Sidecar default/second.*exit 1"
+  validate ${hello_fixture} ${analyze_data}/ist0111-sidecars.yaml)
 meshsim_cli_test(validate_warning_passes 0 "Warning \\[IST0104\\] \\(Gateway default/odd-port .*port 8081\\).*exit 0"
   validate ${hello_fixture} ${analyze_data}/ist0104-gateway-port.yaml)
 meshsim_cli_test(validate_threshold_warning 1 "Warning \\[IST0104\\].*at or above --failure-threshold Warning.*exit 1"

@@ -56,7 +56,6 @@ TEST(ManifestsTest, EveryKindThatChangesTrafficIsRefused) {
   const std::pair<const char*, const char*> kinds[] = {
       {"security.istio.io/v1", "PeerAuthentication"},
       {"security.istio.io/v1", "RequestAuthentication"},
-      {"networking.istio.io/v1", "Sidecar"},
       {"networking.istio.io/v1alpha3", "EnvoyFilter"},
       {"networking.istio.io/v1", "WorkloadEntry"},
       {"extensions.istio.io/v1alpha1", "WasmPlugin"},
