@@ -666,7 +666,7 @@ bool Mesh::anyPodEver(const std::function<bool(const k8s::PodState&)>& pred) con
 }
 
 std::vector<telemetry::Sample> Mesh::metrics() const {
-  return telemetry::scrapeMesh(*this);
+  return telemetry::scrapeMesh(proxies_);
 }
 
 }  // namespace meshsim::sim

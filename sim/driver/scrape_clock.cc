@@ -12,7 +12,7 @@ ScrapeClock::ScrapeClock(Mesh& mesh, telemetry::Tsdb& tsdb, telemetry::VirtualTi
 }
 
 void ScrapeClock::scrapeNow() {
-  tsdb_.scrape(mesh_.loop().elapsed(), telemetry::scrapeMesh(mesh_));
+  tsdb_.scrape(mesh_.loop().elapsed(), telemetry::scrapeMesh(mesh_.proxies()));
 }
 
 void ScrapeClock::scrapeBefore(proxy::MonotonicTime t) {

@@ -598,7 +598,8 @@ Result<Mesh> MeshBuilder::build() const {
     impl->pods.push_back(podInfoOf(pod));
   }
   if (options.access_log) {
-    sim::telemetry::enableAccessLogs(*impl->mesh, proxy::stats::AccessLog::kDefaultCapacity);
+    sim::telemetry::enableAccessLogs(impl->mesh->proxies(),
+                                     proxy::stats::AccessLog::kDefaultCapacity);
   }
   Mesh::Impl* raw = impl.get();
   impl->mesh->setRequestObserver(
@@ -715,7 +716,8 @@ Result<std::vector<MetricSample>> Mesh::metricSamples(std::string_view query) co
 }
 
 std::string Mesh::prometheusText() const {
-  return proxy::stats::renderPrometheusText(sim::telemetry::collectMeshMetrics(*impl_->mesh));
+  return proxy::stats::renderPrometheusText(
+      sim::telemetry::collectMeshMetrics(impl_->mesh->proxies()));
 }
 
 ServiceGraph Mesh::serviceGraph() const {
@@ -725,8 +727,9 @@ ServiceGraph Mesh::serviceGraph() const {
       graph_options.ingress_gateways.insert(pod.namespace_name + "/" + pod.workload);
     }
   }
-  const sim::telemetry::Graph g = sim::telemetry::buildGraph(
-      sim::telemetry::scrapeMesh(*impl_->mesh), impl_->mesh->loop().elapsed(), graph_options);
+  const sim::telemetry::Graph g =
+      sim::telemetry::buildGraph(sim::telemetry::scrapeMesh(impl_->mesh->proxies()),
+                                 impl_->mesh->loop().elapsed(), graph_options);
   ServiceGraph out;
   for (const auto& n : g.nodes) {
     ServiceGraph::Node node;
@@ -759,7 +762,7 @@ ServiceGraph Mesh::serviceGraph() const {
 
 std::vector<AccessLogEntry> Mesh::accessLog() const {
   std::vector<AccessLogEntry> out;
-  for (const auto& e : sim::telemetry::accessLogEntries(*impl_->mesh)) {
+  for (const auto& e : sim::telemetry::accessLogEntries(impl_->mesh->proxies())) {
     const proxy::stats::AccessLogEntry& x = *e.entry;
     AccessLogEntry entry;
     entry.namespace_name = e.namespace_name;

@@ -672,7 +672,7 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
 
   // Metric expectations see every scrape of the run, so rate() and increase() work; evaluated
   // at the final scrape.
-  const std::vector<telemetry::Sample> samples = telemetry::scrapeMesh(*mesh);
+  const std::vector<telemetry::Sample> samples = telemetry::scrapeMesh(mesh->proxies());
   for (const auto& e : scenario.expect) {
     if (e.slo) {
       judgeSlo(e, tsdb, result.expectations);

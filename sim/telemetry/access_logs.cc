@@ -4,8 +4,6 @@
 #include <chrono>
 #include <memory>
 
-#include "sim/mesh.h"
-
 namespace meshsim::sim::telemetry {
 
 namespace {
@@ -18,12 +16,12 @@ std::string prefixOf(const proxy::Proxy& p) {
 
 }  // namespace
 
-void enableAccessLogs(Mesh& mesh, size_t capacity,
+void enableAccessLogs(ProxyList proxies, size_t capacity,
                       std::function<void(const std::string& line)> on_line) {
   auto sink = on_line
                   ? std::make_shared<std::function<void(const std::string&)>>(std::move(on_line))
                   : nullptr;
-  for (const auto& p : mesh.proxies()) {
+  for (const auto& p : proxies) {
     p->accessLog().enable(capacity);
     if (sink != nullptr) {
       p->accessLog().setCallback(
@@ -34,9 +32,9 @@ void enableAccessLogs(Mesh& mesh, size_t capacity,
   }
 }
 
-std::vector<MeshAccessLogEntry> accessLogEntries(const Mesh& mesh) {
+std::vector<MeshAccessLogEntry> accessLogEntries(ProxyList proxies) {
   std::vector<MeshAccessLogEntry> out;
-  for (const auto& p : mesh.proxies()) {
+  for (const auto& p : proxies) {
     const auto& w = p->config().workload;
     for (const auto& e : p->accessLog().entries()) {
       out.push_back(MeshAccessLogEntry{w == nullptr ? std::string() : w->namespace_name,

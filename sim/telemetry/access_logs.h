@@ -8,10 +8,10 @@
 // like `kubectl logs --prefix`; without the prefix it is exactly Istio's default text format.
 //
 // Example:
-//   enableAccessLogs(mesh, AccessLog::kDefaultCapacity,
+//   enableAccessLogs(mesh.proxies(), AccessLog::kDefaultCapacity,
 //                    [&](const std::string& line) { file << line << '\n'; });
 //   ... run ...
-//   for (const auto& e : accessLogEntries(mesh)) if (e.entry->response_code == 503) ...
+//   for (const auto& e : accessLogEntries(mesh.proxies())) if (e.entry->response_code == 503) ...
 
 #include <cstddef>
 #include <functional>
@@ -19,18 +19,15 @@
 #include <vector>
 
 #include "proxy/stats/access_log.h"
-
-namespace meshsim::sim {
-class Mesh;
-}
+#include "sim/telemetry/proxies.h"
 
 namespace meshsim::sim::telemetry {
 
-// Turns on the access log of every proxy of `mesh`, keeping the last `capacity` entries of
+// Turns on the access log of every proxy of a mesh, keeping the last `capacity` entries of
 // each. `on_line`, when set, receives every line as its request completes, prefixed with
 // "[namespace/pod] ", in completion order across the whole mesh. It is called synchronously on
-// the mesh's loop and must not outlive `mesh`'s proxies' use of it.
-void enableAccessLogs(Mesh& mesh, size_t capacity,
+// the mesh's loop and must not outlive the proxies' use of it.
+void enableAccessLogs(ProxyList proxies, size_t capacity,
                       std::function<void(const std::string& line)> on_line = {});
 
 struct MeshAccessLogEntry {
@@ -43,7 +40,7 @@ struct MeshAccessLogEntry {
 // whole milliseconds); ties in the mesh's proxy order, then each proxy's logging order. For the
 // exact order in which requests completed across the mesh, stream the lines with
 // enableAccessLogs() instead. The pointers stay valid until the proxies log again.
-std::vector<MeshAccessLogEntry> accessLogEntries(const Mesh& mesh);
+std::vector<MeshAccessLogEntry> accessLogEntries(ProxyList proxies);
 
 // "[namespace/pod] " + the entry's line.
 std::string formatMeshAccessLogLine(const MeshAccessLogEntry& entry);

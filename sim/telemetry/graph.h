@@ -23,7 +23,7 @@
 // runs.
 //
 // Example:
-//   Graph g = buildGraph(scrapeMesh(mesh), mesh.loop().elapsed(), {});
+//   Graph g = buildGraph(scrapeMesh(mesh.proxies()), mesh.loop().elapsed(), {});
 //   std::cout << graphToDot(g);
 
 #include <map>

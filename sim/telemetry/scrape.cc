@@ -1,7 +1,5 @@
 #include "sim/telemetry/scrape.h"
 
-#include "sim/mesh.h"
-
 namespace meshsim::sim::telemetry {
 
 proxy::stats::Labels targetLabels(const proxy::config::WorkloadInfo& workload) {
@@ -28,10 +26,10 @@ const std::map<std::string, std::set<std::string>>& knownSeries() {
   return *kKnown;
 }
 
-std::vector<proxy::stats::ScrapeTarget> scrapeTargets(const Mesh& mesh) {
+std::vector<proxy::stats::ScrapeTarget> scrapeTargets(ProxyList proxies) {
   std::vector<proxy::stats::ScrapeTarget> targets;
-  targets.reserve(mesh.proxies().size());
-  for (const auto& p : mesh.proxies()) {
+  targets.reserve(proxies.size());
+  for (const auto& p : proxies) {
     const auto& workload = p->config().workload;
     proxy::stats::ScrapeTarget t;
     t.stats = &p->stats();
@@ -43,8 +41,8 @@ std::vector<proxy::stats::ScrapeTarget> scrapeTargets(const Mesh& mesh) {
   return targets;
 }
 
-std::vector<proxy::stats::MetricFamily> collectMeshMetrics(const Mesh& mesh) {
-  return proxy::stats::collectIstioMetrics(scrapeTargets(mesh));
+std::vector<proxy::stats::MetricFamily> collectMeshMetrics(ProxyList proxies) {
+  return proxy::stats::collectIstioMetrics(scrapeTargets(proxies));
 }
 
 std::vector<Sample> toSamples(const std::vector<proxy::stats::MetricFamily>& families) {
@@ -62,8 +60,8 @@ std::vector<Sample> toSamples(const std::vector<proxy::stats::MetricFamily>& fam
   return out;
 }
 
-std::vector<Sample> scrapeMesh(const Mesh& mesh) {
-  return toSamples(collectMeshMetrics(mesh));
+std::vector<Sample> scrapeMesh(ProxyList proxies) {
+  return toSamples(collectMeshMetrics(proxies));
 }
 
 }  // namespace meshsim::sim::telemetry

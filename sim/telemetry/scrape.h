@@ -7,8 +7,8 @@
 // Istio's labels), the same labels Mesh::metrics() attaches.
 //
 // Example:
-//   std::cout << proxy::stats::renderPrometheusText(collectMeshMetrics(mesh));
-//   tsdb.scrape(at, scrapeMesh(mesh));
+//   std::cout << proxy::stats::renderPrometheusText(collectMeshMetrics(mesh.proxies()));
+//   tsdb.scrape(at, scrapeMesh(mesh.proxies()));
 
 #include <map>
 #include <set>
@@ -16,12 +16,9 @@
 #include <vector>
 
 #include "proxy/stats/prometheus.h"
+#include "sim/telemetry/proxies.h"
 #include "sim/telemetry/sample.h"
 #include "sim/telemetry/tsdb.h"
-
-namespace meshsim::sim {
-class Mesh;
-}
 
 namespace meshsim::sim::telemetry {
 
@@ -34,17 +31,17 @@ proxy::stats::Labels targetLabels(const proxy::config::WorkloadInfo& workload);
 // against it, so that a misspelt name is an error rather than a query that matches nothing.
 const std::map<std::string, std::set<std::string>>& knownSeries();
 
-// One target per proxy of `mesh`, in the mesh's proxy order, labelled namespace and pod. The
-// targets point into `mesh`, which must outlive them.
-std::vector<proxy::stats::ScrapeTarget> scrapeTargets(const Mesh& mesh);
+// One target per proxy, in the given order, labelled namespace and pod. The targets point into
+// the proxies, which must outlive them.
+std::vector<proxy::stats::ScrapeTarget> scrapeTargets(ProxyList proxies);
 
-// Istio's standard metric families of every proxy of `mesh` (see collectIstioMetrics()).
-std::vector<proxy::stats::MetricFamily> collectMeshMetrics(const Mesh& mesh);
+// Istio's standard metric families of every proxy of a mesh (see collectIstioMetrics()).
+std::vector<proxy::stats::MetricFamily> collectMeshMetrics(ProxyList proxies);
 
 // `families` as samples, one per exposition line, in exposition order.
 std::vector<Sample> toSamples(const std::vector<proxy::stats::MetricFamily>& families);
 
-// Every series of every proxy of `mesh` as samples: collectMeshMetrics() flattened.
-std::vector<Sample> scrapeMesh(const Mesh& mesh);
+// Every series of every proxy of a mesh as samples: collectMeshMetrics() flattened.
+std::vector<Sample> scrapeMesh(ProxyList proxies);
 
 }  // namespace meshsim::sim::telemetry

@@ -122,12 +122,13 @@ int metricsCommand(const MetricsOptions& o) {
     options.on_mesh_ready = [&](sim::Mesh& mesh) {
       // The stream is the log; keep nothing in memory.
       sim::telemetry::enableAccessLogs(
-          mesh, 0, [&](const std::string& line) { *access_log << line << '\n'; });
+          mesh.proxies(), 0, [&](const std::string& line) { *access_log << line << '\n'; });
     };
   }
   options.on_finished = [&](const sim::Mesh& mesh, const sim::telemetry::Tsdb& tsdb) {
     if (queries.empty()) {
-      exposition = proxy::stats::renderPrometheusText(sim::telemetry::collectMeshMetrics(mesh));
+      exposition =
+          proxy::stats::renderPrometheusText(sim::telemetry::collectMeshMetrics(mesh.proxies()));
       return;
     }
     const sim::telemetry::VirtualTime when =

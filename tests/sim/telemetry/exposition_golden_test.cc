@@ -1,7 +1,8 @@
 // The Prometheus exposition of the hello scenario, compared byte for byte with
 // tests/golden/hello.prom. After an intended change, regenerate it with
 //   MESHSIM_UPDATE_GOLDEN=1 build/default/tests/sim_tests --gtest_filter='ExpositionGolden*'
-// (or `meshsim metrics scenarios/hello.yaml --output-file tests/golden/hello.prom`) and review the diff.
+// (or `meshsim metrics scenarios/hello.yaml --output-file tests/golden/hello.prom`) and review the
+// diff.
 
 #include <cstdlib>
 #include <fstream>
@@ -34,7 +35,7 @@ std::string exposition(const std::string& scenario_file) {
   std::string text;
   scenario::RunOptions options;
   options.on_finished = [&](const Mesh& mesh, const Tsdb&) {
-    text = proxy::stats::renderPrometheusText(collectMeshMetrics(mesh));
+    text = proxy::stats::renderPrometheusText(collectMeshMetrics(mesh.proxies()));
   };
   EXPECT_THAT(scenario::runScenario(*scenario, options), IsOk());
   return text;

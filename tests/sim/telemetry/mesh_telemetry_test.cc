@@ -96,7 +96,7 @@ protected:
                                             const std::string& code, double* value = nullptr) {
     std::map<std::string, std::string> found;
     int n = 0;
-    for (const auto& s : scrapeMesh(*mesh_)) {
+    for (const auto& s : scrapeMesh(mesh_->proxies())) {
       if (s.name != metric) {
         continue;
       }
@@ -189,7 +189,7 @@ TEST_F(MeshTelemetryTest, NoHealthyUpstreamAtTheGateway) {
 
 TEST_F(MeshTelemetryTest, AccessLogLinesPerProxy) {
   std::vector<std::string> lines;
-  enableAccessLogs(*mesh_, 100, [&](const std::string& line) { lines.push_back(line); });
+  enableAccessLogs(mesh_->proxies(), 100, [&](const std::string& line) { lines.push_back(line); });
   ASSERT_EQ(get("hello.com", "/api?x=1"), 200);
   ASSERT_EQ(get("goodbye.com"), 404);
   ASSERT_EQ(get("nobody.com"), 503);
@@ -213,7 +213,7 @@ TEST_F(MeshTelemetryTest, AccessLogLinesPerProxy) {
 
   // The same entries, read back for expectations: by completion time, ties (this network has
   // no latency) in proxy order, the gateway first.
-  const auto entries = accessLogEntries(*mesh_);
+  const auto entries = accessLogEntries(mesh_->proxies());
   ASSERT_EQ(entries.size(), 4u);
   EXPECT_EQ(entries[0].pod, "istio-ingressgateway-0");
   EXPECT_EQ(entries[0].entry->response_code, 200);
