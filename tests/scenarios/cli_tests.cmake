@@ -59,6 +59,12 @@ meshsim_cli_test(explain_from_deployment 0 "client   pod default/hello-0.*proxy 
   explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello/ --from deployment/hello -n default)
 meshsim_cli_test(explain_from_gateway_service 0 "dns      hello.com -> .*result   200 -, served by pod default/hello-0.*exit 0"
   explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello.com/ --from ingress/istio-system/istio-ingressgateway)
+# A sidecar without an outbound listener on the port: its virtual outbound listener passes the
+# connection through (ALLOW_ANY) or closes it (a Sidecar's REGISTRY_ONLY).
+meshsim_cli_test(explain_sidecar_passthrough 0 "listener none on port 8081: the virtual outbound listener passes the connection through to 10\\.96\\.[0-9.]+:8081 \\(PassthroughCluster.*result   no response \\(connection failure\\).*exit 0"
+  explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello:8081/ --from deployment/hello -n default)
+meshsim_cli_test(explain_sidecar_registry_only 0 "listener none on port 8081: the virtual outbound listener closes the connection \\(BlackHoleCluster, outboundTrafficPolicy REGISTRY_ONLY\\).*result   no response \\(connection termination\\).*exit 0"
+  explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello -f ${CMAKE_CURRENT_SOURCE_DIR}/data/explain/sidecar-registry-only.yaml --url http://hello:8081/ --from deployment/hello -n default)
 meshsim_cli_test(explain_bad_from 2 "^error: --from: expected ingress, ingress/NAMESPACE/SERVICE, pod/NAME or deployment/NAME, got \"hello\".*exit 2"
   explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello/ --from hello)
 meshsim_cli_test(explain_no_deployment 2 "^error: --from: no deployment default/nope.*exit 2"

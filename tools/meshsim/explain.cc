@@ -153,7 +153,17 @@ int explain(const ExplainFlags& flags) {
     const auto& cfg = first->config();
     std::cout << "proxy    " << cfg.node_id << "\n";
     const auto [listener, route_config] = first->listenerConfig(port, outside);
-    if (listener == nullptr) {
+    if (listener == nullptr && !outside) {
+      // A sidecar's virtual outbound listener takes what no outbound listener does.
+      std::cout << "listener none on port " << port << ": the virtual outbound listener "
+                << (cfg.outbound_passthrough
+                        ? "passes the connection through to " +
+                              proxy::config::toString(source->to) +
+                              " (PassthroughCluster, outboundTrafficPolicy ALLOW_ANY)"
+                        : std::string("closes the connection (BlackHoleCluster, "
+                                      "outboundTrafficPolicy REGISTRY_ONLY)"))
+                << "\n";
+    } else if (listener == nullptr) {
       std::cout << "listener none on port " << port << ": the connection is refused\n";
     } else {
       std::cout << "listener " << listener->name << " -> route configuration "
