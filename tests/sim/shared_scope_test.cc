@@ -164,6 +164,50 @@ spec:
   EXPECT_EQ(mesh.world().findPod("default", "a-0"), pod_before);
 }
 
+TEST(SharedScopeTest, ASidecarAppliedAndDeletedWhileRunningRescopesItsNamespace) {
+  auto created = Mesh::create(load(), {});
+  ASSERT_THAT(created, IsOk());
+  Mesh& mesh = **created;
+  const auto proxy_of = [&](const std::string& ns, const std::string& pod) -> proxy::Proxy* {
+    const k8s::PodState* p = mesh.world().findPod(ns, pod);
+    return p == nullptr ? nullptr : mesh.proxyOf(mesh.world().indexOf(*p));
+  };
+  const auto before = proxy_of("default", "a-0")->config().shared;
+  Manifests more;
+  ASSERT_THAT(addText(R"(
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec:
+  egress: [{hosts: ["./*"]}]
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+)",
+                      "sidecar.yaml", 1, more),
+              IsOk());
+  ASSERT_THAT(mesh.apply(more, std::chrono::milliseconds(10)), IsOk());
+  mesh.loop().runUntilIdle();
+  const proxy::Proxy* a = proxy_of("default", "a-0");
+  const proxy::Proxy* b = proxy_of("default", "b-0");
+  const proxy::Proxy* c = proxy_of("other", "c-0");
+  ASSERT_TRUE(a != nullptr && b != nullptr && c != nullptr);
+  EXPECT_NE(a->config().shared, before);
+  EXPECT_EQ(a->config().shared, b->config().shared);  // one Sidecar, one object
+  EXPECT_NE(a->config().shared, c->config().shared);
+  EXPECT_FALSE(a->config().outbound_passthrough);
+  EXPECT_TRUE(c->config().outbound_passthrough);
+  EXPECT_EQ(a->config().shared->clusters()->find("outbound|80||c.other.svc.cluster.local"),
+            nullptr);
+  // `before` is still held here; the proxies and the translation have let it go.
+  EXPECT_EQ(before.use_count(), 1);
+
+  ASSERT_THAT(mesh.remove("Sidecar", "default", "default", std::chrono::milliseconds(10)), IsOk());
+  mesh.loop().runUntilIdle();
+  a = proxy_of("default", "a-0");
+  EXPECT_TRUE(a->config().outbound_passthrough);
+  EXPECT_NE(a->config().shared->clusters()->find("outbound|80||c.other.svc.cluster.local"),
+            nullptr);
+}
+
 TEST(SharedScopeTest, RetiredSharedConfigurationIsFreedAfterThePush) {
   auto created = Mesh::create(load(), {});
   ASSERT_THAT(created, IsOk());
