@@ -1417,6 +1417,17 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
         message += why;
         return e.error("hosts", message);
       }
+      // The namespace: "*", ".", "~", or a DNS label; since Istio 1.31 also "~" + one of these
+      // (an exclusion).
+      const std::string ns = h.substr(0, slash);
+      const std::string bare = ns.starts_with('~') ? ns.substr(1) : ns;
+      if (!bare.empty() && bare != "*" && bare != "." && !dns1123Label(bare)) {
+        return e.error("hosts", "invalid namespace value \"" + ns + "\" in sidecar");
+      }
+      if (ns.size() > 1 && ns.starts_with('~')) {
+        sc.versioned.push_back(
+            {e.location("hosts"), e.pathOf("hosts"), context + ": host \"" + h + "\"", 31});
+      }
     }
     MESHSIM_RETURN_IF_ERROR(e.finish());
     sc.egress.push_back(std::move(listener));
@@ -1449,17 +1460,24 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
 }
 
 Status checkIstioVersion(const Resources& resources, int minor) {
-  for (const auto& vs : resources.virtual_services) {
-    for (const auto& http : vs.http) {
-      for (const auto& f : http.versioned) {
-        if (f.since_minor > minor) {
-          return yaml::errorAt(f.location, f.path,
-                               f.context + ": not in Istio 1." + std::to_string(minor) +
-                                   " (added in 1." + std::to_string(f.since_minor) +
-                                   "; spec.istioVersion selects the release)");
-        }
+  const auto check = [minor](const std::vector<VersionedField>& fields) {
+    for (const auto& f : fields) {
+      if (f.since_minor > minor) {
+        return yaml::errorAt(f.location, f.path,
+                             f.context + ": not in Istio 1." + std::to_string(minor) +
+                                 " (added in 1." + std::to_string(f.since_minor) +
+                                 "; spec.istioVersion selects the release)");
       }
     }
+    return okStatus();
+  };
+  for (const auto& vs : resources.virtual_services) {
+    for (const auto& http : vs.http) {
+      MESHSIM_RETURN_IF_ERROR(check(http.versioned));
+    }
+  }
+  for (const auto& sc : resources.sidecars) {
+    MESHSIM_RETURN_IF_ERROR(check(sc.versioned));
   }
   return okStatus();
 }

@@ -273,6 +273,7 @@ struct Sidecar {
   std::optional<k8s::Labels> workload_selector;      // absent: the namespace default
   std::vector<SidecarEgress> egress;                 // empty: everything ("*/*")
   OutboundMode outbound_mode = OutboundMode::Unset;  // Unset: the mesh's (ALLOW_ANY)
+  std::vector<VersionedField> versioned;  // values newer than Istio 1.24 ("~ns/host": 1.31)
 };
 
 StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta);
@@ -289,9 +290,9 @@ struct Resources {
   std::vector<Sidecar> sidecars;
 };
 
-// Fails, naming the file, line and field, when a resource uses a field that Istio 1.`minor`
-// does not have yet ("not in Istio 1.25 (added in 1.26)"), as that release's CRD schema would
-// refuse it.
+// Fails, naming the file, line and field, when a resource uses a field (or a Sidecar egress
+// host form) that Istio 1.`minor` does not have yet ("not in Istio 1.25 (added in 1.26)"), as
+// that release's CRD schema or webhook would refuse it.
 Status checkIstioVersion(const Resources& resources, int minor);
 
 }  // namespace meshsim::sim::istio

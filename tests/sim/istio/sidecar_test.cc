@@ -345,6 +345,28 @@ TEST(SidecarTest, InvalidAndUnmodelledFieldsAreErrors) {
               StatusIs(StatusCode::InvalidArgument, HasSubstr("HTTP egress listeners only")));
   EXPECT_THAT(error("spec: {egress: [{hosts: [./*], captureMode: NONE}]}"),
               StatusIs(StatusCode::InvalidArgument, HasSubstr("not modelled")));
+  EXPECT_THAT(error("spec: {egress: [{hosts: [No_Such/*]}]}"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("invalid namespace value \"No_Such\" in sidecar")));
+}
+
+TEST(SidecarTest, ExclusionsAreRefusedBeforeIstio131) {
+  Manifests m;
+  ASSERT_THAT(addText(R"(
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: s}
+spec:
+  egress: [{hosts: ["*/*", "~other/c.other.svc.cluster.local"]}]
+)",
+                      "s.yaml", 1, m),
+              IsOk());
+  EXPECT_THAT(checkIstioVersion(m.istio, 31), IsOk());
+  EXPECT_THAT(checkIstioVersion(m.istio, 30),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("s.yaml:6:20: spec.egress[0].hosts: Sidecar default/s: host "
+                                 "\"~other/c.other.svc.cluster.local\": not in Istio 1.30 (added "
+                                 "in 1.31")));
 }
 
 TEST(SidecarTest, TwoNamespaceDefaultsAreIst0111) {
