@@ -2,9 +2,10 @@
 
 // File: proxy/proxy.h
 //
-// One proxy instance (one Envoy): a gateway or a sidecar. It owns its listeners, compiled route
-// tables, clusters and Istio stats, and forwards requests through an UpstreamTransport. The
-// same class runs on virtual time in the simulator and on real sockets.
+// One proxy instance (one Envoy): a gateway or a sidecar. It owns its listeners (one
+// ConnectionManager per port), compiled route tables, clusters, the HTTP filter chain and the
+// Istio stats, and forwards requests through an UpstreamTransport. The same class runs on
+// virtual time in the simulator and on real sockets.
 //
 // Example:
 //   auto proxy = Proxy::create(std::move(config), dispatcher, transport, random).value();
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "proxy/config/proxy_config.h"
+#include "proxy/connection_manager.h"
 #include "proxy/core/random.h"
 #include "proxy/core/status.h"
 #include "proxy/event/dispatcher.h"
@@ -73,12 +75,17 @@ public:
     return clusters_.findShared(name);
   }
   const stats::IstioStats& stats() const { return stats_; }
+  // The authorizer the filter chain's authorization slot asks for every request (allow-all
+  // until set): the seam where AuthorizationPolicy (Envoy's RBAC filter) plugs in.
+  void setAuthorizer(filters::AuthorizerConstSharedPtr authorizer);
+  // The filter chain every listener runs, in Istio's order.
+  const filters::FilterChain& filterChain() const { return chain_; }
   // The proxy's access log; disabled (and free) until enabled.
   stats::AccessLog& accessLog() { return access_log_; }
   const stats::AccessLog& accessLog() const { return access_log_; }
 
 private:
-  class ListenerImpl;
+  using ListenerImpl = ConnectionManager;
   // One configuration as the proxy runs it: the config and its own compiled route tables (the
   // shared part is compiled in config.shared). Immutable; a push replaces it.
   struct Snapshot {
@@ -102,15 +109,14 @@ private:
   upstream::ClusterManager clusters_;
   stats::IstioStats stats_;
   stats::AccessLog access_log_;
+  filters::ProxyContext context_;
+  filters::FilterChain chain_;
+  filters::StatsRecorder recorder_;
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> listeners_;
   std::unordered_map<uint16_t, std::unique_ptr<ListenerImpl>> outbound_listeners_;
   // Listeners whose port went away in a push, until nothing is in flight on them (checked at
   // the next push: the network may still deliver to them until the end of the current event).
   std::vector<std::unique_ptr<ListenerImpl>> retired_listeners_;
 };
-
-// A random UUID version 4 ("f81d4fae-7dec-41d0-a765-00a0c91e6bf6") drawn from `random`, as
-// Envoy generates for x-request-id.
-std::string generateRequestId(RandomGenerator& random);
 
 }  // namespace meshsim::proxy

@@ -66,4 +66,65 @@ std::chrono::nanoseconds backoff(const config::RetryPolicy& policy, uint32_t ret
   return std::chrono::milliseconds(random.uniform(ms));
 }
 
+RetryState::RetryState(const config::RetryPolicy& policy, upstream::ClusterState& cluster,
+                       Dispatcher& dispatcher, RandomGenerator& random)
+    : policy_(policy), cluster_(cluster), dispatcher_(dispatcher), random_(random) {}
+
+RetryState::~RetryState() {
+  reset();
+}
+
+RetryStatus RetryState::shouldRetryHeaders(const http::Response& response,
+                                           UniqueFunction<void()> do_retry) {
+  return decide(retriableResponse(policy_, response), std::move(do_retry));
+}
+
+RetryStatus RetryState::shouldRetryReset(ResetReason reason, UniqueFunction<void()> do_retry) {
+  return decide(retriableReset(policy_, reason), std::move(do_retry));
+}
+
+RetryStatus RetryState::decide(bool retriable, UniqueFunction<void()> do_retry) {
+  if (!retriable) {
+    return RetryStatus::No;
+  }
+  if (in_retry_) {
+    cluster_.endRetry();  // the retry that just ended no longer counts against max_retries
+    in_retry_ = false;
+  }
+  const stats::ResponseFlags exhausted =
+      policy_.num_retries > 0
+          ? static_cast<stats::ResponseFlags>(stats::ResponseFlag::UpstreamRetryLimitExceeded)
+          : 0;
+  if (retries_ >= policy_.num_retries) {
+    flags_ |= exhausted;
+    return RetryStatus::Exhausted;
+  }
+  if (!cluster_.tryStartRetry()) {
+    flags_ = (flags_ | stats::ResponseFlag::UpstreamOverflow) | exhausted;
+    return RetryStatus::Exhausted;
+  }
+  in_retry_ = true;
+  ++retries_;
+  do_retry_ = std::move(do_retry);
+  if (backoff_timer_ == nullptr) {
+    backoff_timer_ = dispatcher_.createTimer([this] {
+      UniqueFunction<void()> f = std::move(do_retry_);
+      f();
+    });
+  }
+  backoff_timer_->enable(backoff(policy_, retries_, random_));
+  return RetryStatus::Yes;
+}
+
+void RetryState::reset() {
+  if (in_retry_) {
+    cluster_.endRetry();
+    in_retry_ = false;
+  }
+  if (backoff_timer_ != nullptr) {
+    backoff_timer_->disable();
+  }
+  do_retry_ = nullptr;
+}
+
 }  // namespace meshsim::proxy::router

@@ -179,6 +179,92 @@ TEST_F(ProxyTest, MissingClusterIs503NoCluster) {
   EXPECT_EQ(onlyFlags(), "NC");
 }
 
+// Counts the requests it is asked about; denies paths under /admin.
+class CountingAuthorizer : public filters::Authorizer {
+public:
+  bool allowed(const http::Request& request, const filters::StreamInfo&) const override {
+    ++asked;
+    return request.path.rfind("/admin", 0) != 0;
+  }
+  mutable int asked = 0;
+};
+
+TEST_F(ProxyTest, TheAuthorizationSlotIsAskedOncePerRequest) {
+  build({endpoint(11)});
+  EXPECT_EQ(proxy_->filterChain().at(0).name(), "envoy.filters.http.rbac");
+  auto authorizer = std::make_shared<CountingAuthorizer>();
+  proxy_->setAuthorizer(authorizer);
+  EXPECT_EQ(request("hello.com")->status, 200);
+  EXPECT_EQ(request("goodbye.com")->status, 404);  // asked before the router finds no route
+  EXPECT_EQ(request("hello.com", "/x")->status, 200);
+  EXPECT_EQ(authorizer->asked, 3);
+  EXPECT_EQ(transport_.sent.size(), 2u);
+}
+
+TEST_F(ProxyTest, ADenialShortCircuitsTheFaultFilterAndTheRouter) {
+  build({endpoint(11)}, "hello", [](config::ProxyConfig& c) {
+    config::FaultPolicy fault;
+    fault.abort_status = 418;
+    fault.abort_fraction = 1.0;
+    c.route_configs[0].virtual_hosts[0].routes[0].fault = fault;
+  });
+  proxy_->setAuthorizer(std::make_shared<CountingAuthorizer>());
+  auto r = request("hello.com", "/admin/users");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 403);  // RBAC comes before fault: no 418
+  EXPECT_EQ(r->body, "RBAC: access denied");
+  EXPECT_EQ(*r->headers.get("server"), "istio-envoy");
+  EXPECT_TRUE(transport_.sent.empty());
+  EXPECT_EQ(onlyFlags(), "-");
+}
+
+TEST_F(ProxyTest, TheFaultFilterRunsBeforeTheRouter) {
+  // Envoy's order: a fault abort answers before the router looks for the cluster (no NC).
+  build({endpoint(11)}, "outbound|80|v9|hello.default.svc.cluster.local",
+        [](config::ProxyConfig& c) {
+          config::FaultPolicy fault;
+          fault.abort_status = 418;
+          fault.abort_fraction = 1.0;
+          c.route_configs[0].virtual_hosts[0].routes[0].fault = fault;
+        });
+  auto r = request("hello.com");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 418);
+  EXPECT_EQ(r->body, "fault filter abort");
+  EXPECT_EQ(onlyFlags(), "FI");
+}
+
+TEST_F(ProxyTest, TheFaultFilterRunsBeforeCors) {
+  // Istio's order puts fault before CORS: an aborted preflight never reaches the CORS filter.
+  build({endpoint(11)}, "hello", [](config::ProxyConfig& c) {
+    config::Route& route = c.route_configs[0].virtual_hosts[0].routes[0];
+    config::FaultPolicy fault;
+    fault.abort_status = 418;
+    fault.abort_fraction = 1.0;
+    route.fault = fault;
+    config::CorsPolicy cors;
+    config::StringMatcher origin;
+    origin.value = "https://a.com";
+    cors.allow_origins.push_back(origin);
+    cors.allow_methods = "GET";
+    route.cors = cors;
+  });
+  auto req = std::make_unique<http::Request>();
+  req->method = "OPTIONS";
+  req->authority = "hello.com";
+  req->headers.set("origin", "https://a.com");
+  req->headers.set("access-control-request-method", "GET");
+  http::ResponsePtr out;
+  ConnectionInfo from{{config::ipv4(198, 51, 100, 1), 40000}, {}, nullptr, false, nullptr, {}};
+  proxy_->listener(8080)->onRequest(from, std::move(req),
+                                    [&](http::ResponsePtr r, ResetReason) { out = std::move(r); });
+  loop_.runUntilIdle();
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->status, 418);
+  EXPECT_FALSE(out->headers.has("access-control-allow-origin"));
+  EXPECT_EQ(onlyFlags(), "FI");
+}
+
 TEST_F(ProxyTest, ConnectFailureIs503UpstreamFailure) {
   build({endpoint(11)});
   transport_.reset = ResetReason::ConnectFailure;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/event/virtual_dispatcher.h"
+
 namespace meshsim::proxy::router {
 namespace {
 
@@ -71,6 +73,70 @@ TEST(RetryStateTest, BackoffIsFullyJitteredAndCapped) {
   EXPECT_EQ(max_seen[2], 74);   // [0, 75)
   EXPECT_EQ(max_seen[3], 174);  // [0, 175)
   EXPECT_EQ(max_seen[4], 249);  // capped at 250
+}
+
+// The state of one request against a cluster whose max_retries breaker allows `budget` retries.
+struct RetryFixture {
+  explicit RetryFixture(uint32_t budget, uint32_t num_retries = 2) : random(7) {
+    config::Cluster c;
+    c.name = "c";
+    c.circuit_breakers.max_retries = budget;
+    cluster = std::make_unique<upstream::ClusterState>(c, random, loop);
+    p = policy(config::kRetryOn5xx);
+    p.num_retries = num_retries;
+  }
+  VirtualDispatcher loop;
+  SeededRandom random;
+  std::unique_ptr<upstream::ClusterState> cluster;
+  config::RetryPolicy p;
+};
+
+TEST(RetryStateTest, ARetryRunsAfterTheBackoffNeverInline) {
+  RetryFixture f(10);
+  RetryState state(f.p, *f.cluster, f.loop, f.random);
+  int retried = 0;
+  EXPECT_EQ(state.shouldRetryHeaders(response(503), [&] { ++retried; }), RetryStatus::Yes);
+  EXPECT_EQ(retried, 0);
+  f.loop.runUntilIdle();
+  EXPECT_EQ(retried, 1);
+  EXPECT_EQ(state.retries(), 1u);
+  EXPECT_EQ(state.shouldRetryHeaders(response(200), [&] { ++retried; }), RetryStatus::No);
+  EXPECT_EQ(state.flags(), 0u);
+}
+
+TEST(RetryStateTest, RetriesRunOutWithUrx) {
+  RetryFixture f(10, 1);
+  RetryState state(f.p, *f.cluster, f.loop, f.random);
+  EXPECT_EQ(state.shouldRetryReset(ResetReason::RemoteReset, [] {}), RetryStatus::Yes);
+  f.loop.runUntilIdle();
+  EXPECT_EQ(state.shouldRetryReset(ResetReason::RemoteReset, [] {}), RetryStatus::Exhausted);
+  EXPECT_EQ(stats::responseFlagsToString(state.flags()), "URX");
+}
+
+TEST(RetryStateTest, TheClusterRetryBudgetIsHeldUntilTheRetriedAttemptEnds) {
+  RetryFixture f(1);
+  RetryState first(f.p, *f.cluster, f.loop, f.random);
+  RetryState second(f.p, *f.cluster, f.loop, f.random);
+  EXPECT_EQ(first.shouldRetryHeaders(response(503), [] {}), RetryStatus::Yes);
+  // The budget of one retry is taken: the second request overflows (UO, and URX as Envoy).
+  EXPECT_EQ(second.shouldRetryHeaders(response(503), [] {}), RetryStatus::Exhausted);
+  EXPECT_EQ(stats::responseFlagsToString(second.flags()), "UO,URX");
+  // The first request's retried attempt ends: its next decision gives the budget back first.
+  f.loop.runUntilIdle();
+  EXPECT_EQ(first.shouldRetryHeaders(response(503), [] {}), RetryStatus::Yes);
+  first.reset();  // the request ends: budget back, backoff cancelled
+  RetryState third(f.p, *f.cluster, f.loop, f.random);
+  EXPECT_EQ(third.shouldRetryHeaders(response(503), [] {}), RetryStatus::Yes);
+}
+
+TEST(RetryStateTest, ResetCancelsThePendingBackoff) {
+  RetryFixture f(10);
+  RetryState state(f.p, *f.cluster, f.loop, f.random);
+  bool retried = false;
+  EXPECT_EQ(state.shouldRetryHeaders(response(503), [&] { retried = true; }), RetryStatus::Yes);
+  state.reset();
+  f.loop.runUntilIdle();
+  EXPECT_FALSE(retried);
 }
 
 }  // namespace
