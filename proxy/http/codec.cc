@@ -982,6 +982,23 @@ size_t requestFieldCount(const Request& request) {
 }
 
 int limitStatus(const Request& request, const CodecLimits& limits) {
+  // Every proxied request is checked, and nearly all are far within the limits: first a bound
+  // that needs no look at the field names (every field counted with its framing, a
+  // content-length field assumed). Within the limits, the exact figures are too.
+  if (request.headers.size() + 2 <= limits.max_header_count) {
+    constexpr uint64_t kFixed = 1 + 1 + 8 + 2 +  // spaces, "HTTP/1.1", CRLF
+                                6 + 2 +          // "host: ", CRLF
+                                16 + 20 + 2 +    // "content-length: ", digits, CRLF
+                                2;               // the empty line
+    uint64_t bound = kFixed + std::max<size_t>(request.method.size(), 3) +
+                     std::max<size_t>(request.path.size(), 1) + request.authority.size();
+    for (const auto& [name, value] : request.headers) {
+      bound += name.size() + value.size() + 4;
+    }
+    if (bound <= limits.max_header_bytes) {
+      return request.body.size() > limits.max_body_bytes ? 413 : 0;
+    }
+  }
   if (requestHeaderBytes(request) > limits.max_header_bytes ||
       requestFieldCount(request) > limits.max_header_count) {
     return 431;
