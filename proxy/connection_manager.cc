@@ -214,6 +214,7 @@ void ConnectionManager::resolveRoute(ActiveStream& stream) {
   if (vhost == nullptr) {
     return;
   }
+  context_.countCoverage(vhost->coverage_key);
   if (vhost->require_tls && request.scheme != "https") {
     info.tls_redirect = true;
     return;
@@ -223,6 +224,7 @@ void ConnectionManager::resolveRoute(ActiveStream& stream) {
     return;
   }
   info.route = route;
+  context_.countCoverage(route->coverage_key);
   if (info.log != nullptr) {
     info.log->route_name = route->name;
   }
@@ -250,6 +252,7 @@ void ConnectionManager::resolveRoute(ActiveStream& stream) {
   }
   info.cluster = context_.clusters.findShared(info.weighted->name);
   if (info.cluster != nullptr) {
+    context_.countCoverage(info.cluster->config().coverage_key);
     info.service = info.cluster->config().service;
     if (info.log != nullptr) {
       info.log->upstream_cluster = info.cluster->config().name;

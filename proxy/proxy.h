@@ -83,6 +83,10 @@ public:
   // The proxy's access log; disabled (and free) until enabled.
   stats::AccessLog& accessLog() { return access_log_; }
   const stats::AccessLog& accessLog() const { return access_log_; }
+  // Requests per coverage key (the coverage_key of config::VirtualHost, Route and Cluster),
+  // indexed by key; index 0 (no key) stays 0. Counts survive update(). A request is counted once
+  // for its virtual host, once for its route and once for its upstream cluster.
+  const std::vector<uint64_t>& coverageHits() const { return context_.coverage_hits; }
 
 private:
   using ListenerImpl = ConnectionManager;

@@ -54,6 +54,20 @@ StatusOr<Url> parseUrl(const std::string& text) {
 
 Mesh::~Mesh() = default;
 
+istio::CoverageReport Mesh::coverage() const {
+  std::vector<uint64_t> hits;
+  for (const auto* list : {&proxies_, &dead_proxies_}) {
+    for (const auto& proxy : *list) {
+      const auto& h = proxy->coverageHits();
+      hits.resize(std::max(hits.size(), h.size()));
+      for (size_t i = 0; i < h.size(); ++i) {
+        hits[i] += h[i];
+      }
+    }
+  }
+  return istio::measureCoverage(coverage_, hits);
+}
+
 StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions options) {
   std::unique_ptr<Mesh> mesh(new Mesh(options.seed));
   mesh->options_ = std::move(options);
@@ -63,6 +77,8 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions op
   mesh->world_ = std::make_unique<k8s::World>(std::move(world));
   istio::TranslateOptions translate_options;
   translate_options.istio_minor = mesh->options_.istio_minor;
+  mesh->coverage_.add(manifests.istio);
+  translate_options.coverage = &mesh->coverage_;
   MESHSIM_ASSIGN_OR_RETURN(istio::Translation translation,
                            istio::translate(*mesh->world_, manifests.istio, translate_options));
   mesh->manifests_ = std::move(manifests);
@@ -252,6 +268,8 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
   istio::TranslateOptions translate_options;
   translate_options.istio_minor = options_.istio_minor;
   translate_options.previous = &last_translation_;
+  coverage_.add(next.istio);
+  translate_options.coverage = &coverage_;
   MESHSIM_ASSIGN_OR_RETURN(istio::Translation translation,
                            istio::translate(*built, next.istio, translate_options));
 

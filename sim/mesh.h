@@ -145,6 +145,10 @@ public:
 
   // The running proxies (of pods that have not been killed or removed).
   const std::vector<std::unique_ptr<proxy::Proxy>>& proxies() const { return proxies_; }
+  // Which Gateway servers, VirtualService routes and match blocks, DestinationRule subsets and
+  // ServiceEntries of every configuration the mesh has had were used by requests so far, as
+  // counted by every proxy that ran (istio/coverage.h).
+  istio::CoverageReport coverage() const;
   // The running app of a pod, or nullptr.
   const apps::App* app(const std::string& namespace_name, const std::string& pod) const;
   // A pod that exists or existed in this run ("namespace/name"), or nullptr.
@@ -203,6 +207,7 @@ private:
   // Stopped proxies with exchanges still in flight; freed once they are idle.
   std::vector<std::unique_ptr<proxy::Proxy>> dead_proxies_;
   void pruneDeadProxies();
+  istio::CoverageRegistry coverage_;  // every item of every configuration, keys stable
   std::map<std::string, PodRuntime> running_;  // by pod id
   std::vector<proxy::config::Address> virtual_ips_;
   std::vector<std::unique_ptr<apps::App>> apps_;  // every app ever started

@@ -116,6 +116,7 @@ struct Cluster {
   // endpoint at that address lends its identity and mTLS (Istio's metadata exchange); the
   // metrics name the cluster's service, or PassthroughCluster when it has none.
   bool original_destination = false;
+  uint32_t coverage_key = 0;  // see Route::coverage_key
 };
 
 // Where a piece of configuration came from, for `explain` and error messages:
@@ -295,6 +296,9 @@ struct Route {
   std::optional<CorsPolicy> cors;
   std::optional<FaultPolicy> fault;
   SourceRef source;
+  // An identity the control plane gives the route for coverage (0: none); the proxy counts the
+  // requests routed by it (Proxy::coverageHits()). Set on virtual hosts and clusters too.
+  uint32_t coverage_key = 0;
 };
 
 struct VirtualHost {
@@ -305,6 +309,7 @@ struct VirtualHost {
   std::vector<std::string> domains;
   std::vector<Route> routes;
   SourceRef source;
+  uint32_t coverage_key = 0;  // see Route::coverage_key
 };
 
 struct RouteConfiguration {

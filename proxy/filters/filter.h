@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/core/random.h"
@@ -54,6 +55,20 @@ struct ProxyContext {
   config::WorkloadInfoConstSharedPtr workload;
   // What the authorization slot asks (see authz_filter.h); null: everything is allowed.
   std::shared_ptr<const Authorizer> authorizer;
+  // Requests per coverage key (the coverage_key of config::VirtualHost, Route and Cluster),
+  // indexed by key; index 0 (no key) stays 0. Counts survive pushes.
+  std::vector<uint64_t> coverage_hits{};
+
+  // One request for `key` (nothing for 0); the vector grows only when a new key shows up.
+  void countCoverage(uint32_t key) {
+    if (key == 0) {
+      return;
+    }
+    if (key >= coverage_hits.size()) {
+      coverage_hits.resize(key + 1);
+    }
+    ++coverage_hits[key];
+  }
 };
 
 // What the connection manager and the filters know about one request (Envoy's StreamInfo plus

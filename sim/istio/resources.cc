@@ -399,6 +399,7 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
   MESHSIM_RETURN_IF_ERROR(m.expectMap());
   MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(m, {"statPrefix"}));
   HttpMatchRequest mr;
+  mr.location = m.location();
   MESHSIM_ASSIGN_OR_RETURN(mr.name, m.string("name"));
   for (const auto& [key, field] :
        {std::pair{"uri", &mr.uri}, std::pair{"scheme", &mr.scheme}, std::pair{"method", &mr.method},

@@ -61,6 +61,7 @@ struct HttpMatchRequest {
   k8s::Labels source_labels;
   std::string source_namespace;
   std::vector<std::string> gateways;
+  yaml::Location location;
 };
 
 struct Destination {

@@ -472,12 +472,12 @@ private:
                           const std::string& service_namespace,
                           const proxy::config::ServiceInfoConstSharedPtr& info,
                           const std::string& client_namespace,
-                          const std::vector<PortEndpoints>& ports) {
+                          const std::vector<PortEndpoints>& ports, uint32_t entry_key = 0) {
     const auto rules = destinationRules(fqdn, service_namespace, client_namespace);
     std::string top_lb;
     std::optional<ConnectionPool> top_pool;
     std::optional<OutlierDetection> top_outlier;
-    std::vector<const Subset*> subsets;
+    std::vector<std::pair<const Subset*, uint32_t>> subsets;  // with its coverage key
     std::set<std::string> subset_names;
     bool policy_seen = false;
     for (const DestinationRule* dr : rules) {
@@ -488,18 +488,21 @@ private:
         top_pool = dr->traffic_policy->connection_pool;
         top_outlier = dr->traffic_policy->outlier_detection;
       }
-      for (const auto& s : dr->subsets) {
-        if (subset_names.insert(s.name).second) {
-          subsets.push_back(&s);
+      for (size_t i = 0; i < dr->subsets.size(); ++i) {
+        if (subset_names.insert(dr->subsets[i].name).second) {
+          subsets.emplace_back(&dr->subsets[i], coverageKey([&](const CoverageRegistry& c) {
+            return c.subset(*dr, i);
+          }));
         }
       }
     }
     for (const auto& port : ports) {
       const auto make = [&](const std::string& subset, const k8s::Labels& labels,
                             const std::string& lb, const std::optional<ConnectionPool>& pool,
-                            const std::optional<OutlierDetection>& outlier) {
+                            const std::optional<OutlierDetection>& outlier, uint32_t key) {
         Cluster c;
         c.name = outboundClusterName(port.port, subset, fqdn);
+        c.coverage_key = key;
         c.service = info;
         c.lb_policy = lbPolicy(lb);
         applyConnectionPool(pool, c.circuit_breakers, c.connect_timeout);
@@ -511,13 +514,13 @@ private:
         }
         out.push_back(std::move(c));
       };
-      make("", {}, top_lb, top_pool, top_outlier);
-      for (const Subset* s : subsets) {
+      make("", {}, top_lb, top_pool, top_outlier, entry_key);
+      for (const auto& [s, key] : subsets) {
         // A component set on the subset replaces the top-level one (section 3.3).
         const auto& tp = s->traffic_policy;
         const std::string lb = tp && !tp->load_balancer.empty() ? tp->load_balancer : top_lb;
         make(s->name, s->labels, lb, tp && tp->connection_pool ? tp->connection_pool : top_pool,
-             tp && tp->outlier_detection ? tp->outlier_detection : top_outlier);
+             tp && tp->outlier_detection ? tp->outlier_detection : top_outlier, key);
       }
     }
   }
@@ -577,7 +580,8 @@ private:
         ports.push_back(std::move(pe));
       }
       addServiceClusters(out, entry.host, se.meta.namespace_name, entry.info, client_namespace,
-                         ports);
+                         ports,
+                         coverageKey([&](const CoverageRegistry& c) { return c.entry(se); }));
     }
     Cluster passthrough;
     passthrough.name = kPassthroughCluster;
@@ -638,9 +642,12 @@ private:
   std::vector<Route> translateRoutes(const VirtualService& vs, const BuildContext& ctx) {
     std::vector<Route> routes;
     const std::string& ns = vs.meta.namespace_name;
-    for (const auto& http : vs.http) {
+    for (size_t route_index = 0; route_index < vs.http.size(); ++route_index) {
+      const HttpRoute& http = vs.http[route_index];
       Route base;
       base.name = http.name;
+      base.coverage_key =
+          coverageKey([&](const CoverageRegistry& c) { return c.route(vs, route_index); });
       base.source.description =
           describe("VirtualService", vs.meta) + " " + http.path + " at " + http.location.toString();
       // Route-level authority (route.go translateRoute): headers first, rewrite.authority
@@ -760,7 +767,8 @@ private:
         routes.push_back(base);
         catch_all = true;
       }
-      for (const auto& m : http.match) {
+      for (size_t match_index = 0; match_index < http.match.size(); ++match_index) {
+        const HttpMatchRequest& m = http.match[match_index];
         if (m.port != 0 && m.port != ctx.listen_port) {
           continue;
         }
@@ -781,6 +789,8 @@ private:
           }
         }
         Route r = base;
+        r.coverage_key = coverageKey(
+            [&](const CoverageRegistry& c) { return c.match(vs, route_index, match_index); });
         if (!m.name.empty()) {
           r.name = r.name.empty() ? m.name : r.name + "." + m.name;
         }
@@ -900,6 +910,10 @@ private:
           vh.name = key + ":" + std::to_string(bs.server->port.number);
           vh.domains = {key};
           vh.source.description = describe("Gateway", bs.gateway->meta);
+          vh.coverage_key = coverageKey([&](const CoverageRegistry& c) {
+            return c.server(*bs.gateway,
+                            static_cast<size_t>(bs.server - bs.gateway->servers.data()));
+          });
           rc.virtual_hosts.push_back(std::move(vh));
         }
         return rc.virtual_hosts[it->second];
@@ -1575,6 +1589,12 @@ private:
   }
 
   const k8s::World& world_;
+  // The coverage key `lookup` finds in the registry, or 0 without one.
+  template <typename Lookup>
+  uint32_t coverageKey(const Lookup& lookup) const {
+    return options_.coverage == nullptr ? 0 : lookup(*options_.coverage);
+  }
+
   const Resources& istio_;
   TranslateOptions options_;
   Translation out_;

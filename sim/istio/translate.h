@@ -17,6 +17,7 @@
 #include "proxy/core/status.h"
 #include "proxy/shared_config.h"
 #include "sim/istio/analyze.h"
+#include "sim/istio/coverage.h"
 #include "sim/istio/resources.h"
 #include "sim/k8s/world.h"
 
@@ -50,6 +51,10 @@ struct TranslateOptions {
   // The translation this one follows (after an event), if any: clusters that were in it keep
   // the generation they appeared in (see proxy::upstream::ClusterTable).
   const Translation* previous = nullptr;
+  // When set, the keys of the registry's items (Gateway servers, VirtualService routes and match
+  // blocks, DestinationRule subsets, ServiceEntries) become the coverage_key of the virtual hosts,
+  // routes and clusters built from them (see coverage.h). Must hold every item of `istio`.
+  const CoverageRegistry* coverage = nullptr;
 };
 
 StatusOr<Translation> translate(const k8s::World& world, const Resources& istio,

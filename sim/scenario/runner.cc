@@ -341,7 +341,7 @@ std::string statusSummary(const TrafficResult& t) {
   return out.empty() ? "no responses" : out;
 }
 
-void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh,
+void judgeTraffic(const Expectation& e, const TrafficResult& t, const PodLookup& pod_ever,
                   std::vector<ExpectationResult>& out) {
   const uint64_t total = t.completed();
   if (e.status) {
@@ -442,7 +442,7 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const Mesh& mesh
       if (slash == std::string::npos) {
         continue;
       }
-      const k8s::PodState* pod = mesh.podEver(pod_id);
+      const k8s::PodState* pod = pod_ever(pod_id);
       if (pod != nullptr && podMatchesKey(*pod, sb.key)) {
         n += count;
       }
@@ -515,6 +515,19 @@ void judgeSlo(const Expectation& e, const telemetry::Tsdb& tsdb,
 }
 
 }  // namespace
+
+std::string checkUpstreamRequest(const Expectation& e, const proxy::http::Request& r) {
+  return checkUpstream(e, r);
+}
+
+std::string checkResponseMessage(const Expectation& e, const proxy::http::Response* r) {
+  return checkResponse(e, r);
+}
+
+void judgeTrafficExpectation(const Expectation& e, const TrafficResult& t,
+                             const PodLookup& pod_ever, std::vector<ExpectationResult>& out) {
+  judgeTraffic(e, t, pod_ever, out);
+}
 
 uint64_t TrafficResult::completed() const {
   uint64_t n = 0;
@@ -702,7 +715,8 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       if (t.name != e.traffic) {
         continue;
       }
-      judgeTraffic(e, t, *mesh, result.expectations);
+      judgeTraffic(
+          e, t, [&mesh](const std::string& id) { return mesh->podEver(id); }, result.expectations);
       const auto judge = [&](const std::vector<MessageCheck>& checks, const char* what,
                              const char* noun) {
         for (const auto& c : checks) {

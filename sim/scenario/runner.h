@@ -92,6 +92,17 @@ struct RunOptions {
 // a traffic stream cannot be started; a failed expectation is a result, not an error.
 StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& options = {});
 
+// The judging steps, for drivers other than runScenario() (a --target run, target.h).
+// A failure of one request's upstream or response check in words ("" when it holds).
+std::string checkUpstreamRequest(const Expectation& e, const proxy::http::Request& r);
+std::string checkResponseMessage(const Expectation& e, const proxy::http::Response* r);
+// The pod "namespace/name" of TrafficResult::served_by, or nullptr when unknown.
+using PodLookup = std::function<const k8s::PodState*(const std::string& id)>;
+// Judges the status, status share, error, responseFlags, attempts, latency and servedBy parts of
+// a traffic expectation from `t`, appending one result per part.
+void judgeTrafficExpectation(const Expectation& e, const TrafficResult& t,
+                             const PodLookup& pod_ever, std::vector<ExpectationResult>& out);
+
 // The default tolerance for an expected share `p` over `n` requests: the half-width of the
 // 99.9% normal-approximation binomial interval, z * sqrt(p (1 - p) / n) with z = 3.29.
 double defaultTolerance(double p, uint64_t n);

@@ -243,3 +243,5 @@ add_test(NAME cli.golden_scenario_reports
 set_tests_properties(cli.golden_scenario_reports PROPERTIES LABELS "cli;scenario"
                      PASS_REGULAR_EXPRESSION "golden reports match: [0-9]+ scenarios"
                      FAIL_REGULAR_EXPRESSION "FAIL ")
+include(${CMAKE_CURRENT_SOURCE_DIR}/coverage/coverage_tests.cmake)
+include(${CMAKE_CURRENT_SOURCE_DIR}/target/target_tests.cmake)

@@ -17,6 +17,7 @@
 
 #include "sim/scenario/report.h"
 #include "sim/scenario/runner.h"
+#include "sim/scenario/target.h"
 #include "tools/meshsim/commands.h"
 #include "tools/meshsim/scenario_setup.h"
 
@@ -36,6 +37,7 @@ struct ConformanceFlags {
   std::string output = "text";
   std::string output_file;
   std::optional<uint64_t> seed;
+  std::string target;  // http://HOST:PORT: a real gateway (run --target)
   bool list_features = false;
   std::string date;
   std::string organization = "meshsim";
@@ -143,7 +145,9 @@ int conformanceCommand(const ConformanceFlags& flags) {
     sim::scenario::RunOptions run_options;
     run_options.seed = flags.seed;
     try {
-      auto result = sim::scenario::runScenario(test.test->scenario, run_options);
+      auto result = flags.target.empty()
+                        ? sim::scenario::runScenario(test.test->scenario, run_options)
+                        : sim::scenario::runAgainstTarget(test.test->scenario, flags.target);
       if (result.ok()) {
         test.outcome = std::move(result).value();
       } else {
@@ -172,6 +176,10 @@ int conformanceCommand(const ConformanceFlags& flags) {
   info.contact = flags.contact;
   info.date = flags.date.empty() ? reportDate() : flags.date;
   info.meshsim_version = MESHSIM_VERSION;
+  if (!flags.target.empty()) {
+    info.mode = "target";
+    info.target = flags.target;
+  }
   if (!flags.report_output.empty()) {
     const bool json = fs::path(flags.report_output).extension() == ".json";
     const std::string report = json ? sim::scenario::conformanceReportJson(*plan, info)
@@ -218,6 +226,10 @@ Command addConformanceCommand(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json", "junit"}));
   c->add_option("--output-file", f->output_file, "Write the -o output to FILE instead of stdout");
   c->add_option("--seed", f->seed, "Override every scenario's seed")->check(seedValidator());
+  c->add_option("--target", f->target,
+                "Send the tests' from: ingress traffic to this real gateway (http://HOST:PORT), "
+                "configured with the tests' manifests; tests with expectations that cannot be "
+                "judged from outside are skipped");
   c->add_flag("--list-features", f->list_features,
               "List every feature with the tests that cover it; exit 1 when one has none");
   c->add_option("--date", f->date,

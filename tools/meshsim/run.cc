@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -21,12 +22,14 @@
 #include <vector>
 
 #include "sim/istio/analyze.h"
+#include "sim/istio/coverage.h"
 #include "sim/istio/translate.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
 #include "sim/scenario/report.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
+#include "sim/scenario/target.h"
 #include "tools/meshsim/commands.h"
 
 namespace meshsim::cli {
@@ -188,12 +191,18 @@ struct RunFlags {
   std::string progress = "auto";
   std::vector<std::string> exclude;
   bool allow_unmodelled = false;
+  std::string target;  // http://HOST:PORT: send from: ingress traffic there (target.h)
+  bool coverage = false;
+  std::optional<double> fail_under;  // percent; implies coverage
 };
 
 // One scenario file's run, as a worker leaves it for the main thread.
 struct FileRun {
   std::optional<sim::scenario::FileOutcome> outcome;  // set once the run has finished
   std::string report;                                 // text or JSON report of a result
+  // With --coverage: the route coverage of the run; with --fail-under, whether it is too low.
+  std::optional<sim::istio::CoverageReport> coverage;
+  bool below_threshold = false;
 };
 
 // Loads and runs `file`; never throws (a worker thread must not).
@@ -209,7 +218,13 @@ FileRun runFile(const std::string& file, const RunFlags& flags) {
     }
     sim::scenario::RunOptions options;
     options.seed = flags.seed;
-    auto result = sim::scenario::runScenario(*scenario, options);
+    if (flags.coverage || flags.fail_under) {
+      options.on_finished = [&run](const sim::Mesh& mesh, const sim::telemetry::Tsdb&) {
+        run.coverage = mesh.coverage();
+      };
+    }
+    auto result = flags.target.empty() ? sim::scenario::runScenario(*scenario, options)
+                                       : sim::scenario::runAgainstTarget(*scenario, flags.target);
     if (!result.ok()) {
       run.outcome = sim::scenario::RunError{file, std::string(result.status().message()),
                                             sim::scenario::loadWarnings(*scenario)};
@@ -220,6 +235,18 @@ FileRun runFile(const std::string& file, const RunFlags& flags) {
     } else if (flags.output == "json") {
       run.report = sim::scenario::jsonReport(*result);
     }
+    if (run.coverage) {
+      run.below_threshold = flags.fail_under && run.coverage->percent() < *flags.fail_under;
+      if (flags.output == "text") {
+        run.report += "\n" + sim::istio::coverageText(*run.coverage);
+        if (run.below_threshold) {
+          char buf[96];
+          std::snprintf(buf, sizeof(buf), "FAIL  coverage %.1f%% is below --fail-under %g%%\n",
+                        run.coverage->percent(), *flags.fail_under);
+          run.report += buf;
+        }
+      }
+    }
     run.outcome = std::move(result).value();
   } catch (const std::exception& e) {
     run.outcome = sim::scenario::RunError{file, file + ": internal error: " + e.what(), {}};
@@ -228,6 +255,11 @@ FileRun runFile(const std::string& file, const RunFlags& flags) {
 }
 
 int runCommand(const RunFlags& flags) {
+  if (!flags.target.empty() && (flags.coverage || flags.fail_under)) {
+    std::cerr << "error: --coverage needs the simulated mesh; it cannot be combined with "
+                 "--target\n";
+    return kExitInvalid;
+  }
   const ScenarioFiles found = expandScenarioPaths(flags.paths, flags.exclude);
   const std::vector<std::string>& files = found.files;
   if (files.empty()) {
@@ -313,11 +345,18 @@ int runCommand(const RunFlags& flags) {
         exit_code = kExitInvalid;  // an expectation that cannot observe anything
         verdict = "ERROR";
         ++summary.failed_files;
-      } else if (!result.passed()) {
+      } else if (!result.passed() || run.below_threshold) {
         exit_code = std::max(exit_code, kExitFailed);
         verdict = "FAIL";
         ++summary.failed_files;
       }
+    }
+    if (run.below_threshold && flags.output != "text") {
+      progress.clear();
+      char buf[96];
+      std::snprintf(buf, sizeof(buf), ": coverage %.1f%% is below --fail-under %g%%\n",
+                    run.coverage->percent(), *flags.fail_under);
+      std::cerr << files[done] << buf;
     }
     if (!run.report.empty()) {
       out += (any_report && flags.output == "text" ? "\n" : "") + run.report;
@@ -495,6 +534,18 @@ Command addRunCommand(CLI::App& app) {
                   "Leave out scenario files found in folders whose path matches this shell "
                   "pattern, e.g. '*/known-bugs/*' (repeatable)");
   run->add_flag("--allow-unmodelled", o->allow_unmodelled, kAllowUnmodelledHelp);
+  run->add_option("--target", o->target,
+                  "Send each scenario's from: ingress traffic to this real gateway "
+                  "(http://HOST:PORT) instead of the simulated one; what cannot be judged from "
+                  "outside is reported as skipped");
+  run->add_flag("--coverage", o->coverage,
+                "After each scenario's report, list which Gateway servers, VirtualService routes "
+                "and match blocks, DestinationRule subsets and ServiceEntries its traffic used, "
+                "with file:line, and the ones it did not use");
+  run->add_option("--fail-under", o->fail_under,
+                  "Exit 1 when a scenario's route coverage is below PCT percent (implies "
+                  "--coverage)")
+      ->check(CLI::Range(0.0, 100.0));
   return [run, o] { return *run ? runCommand(*o) : -1; };
 }
 

@@ -25,6 +25,7 @@ namespace {
 
 struct ServeArgs {
   std::vector<std::string> files;
+  std::string scenario;  // serve this scenario's manifests (include + resources)
   uint16_t port = 0;
   uint16_t admin_port = 0;
   std::vector<std::string> apps;
@@ -74,7 +75,25 @@ StatusOr<proxy::config::Address> parseHostPort(const std::string& text) {
 }
 
 int serveCommand(const ServeArgs& args) {
-  auto manifests = loadManifestsOrReport(args.files, args.allow_unmodelled);
+  if (args.files.empty() == args.scenario.empty()) {
+    std::cerr << "error: name the manifests to serve with -f, or a scenario with --scenario "
+                 "(not both)\n";
+    return kExitInvalid;
+  }
+  std::optional<sim::Manifests> manifests;
+  if (!args.scenario.empty()) {
+    auto scenario = loadScenarioOrReport(args.scenario, args.allow_unmodelled);
+    if (!scenario) {
+      return kExitInvalid;
+    }
+    if (!scenario->workloads.empty()) {
+      std::cerr << args.scenario
+                << ": note: the scenario's workload behaviours are not served; every app echoes\n";
+    }
+    manifests = std::move(scenario->manifests);
+  } else {
+    manifests = loadManifestsOrReport(args.files, args.allow_unmodelled);
+  }
   if (!manifests) {
     return kExitInvalid;
   }
@@ -158,8 +177,10 @@ Command addServeCommand(CLI::App& app) {
       "serve",
       "Run the mesh of the manifests for real: the ingress gateway, sidecars and apps listen on "
       "127.0.0.1 ports");
-  serve->add_option("-f,--filename", args->files, "Manifest files or folders (repeatable)")
-      ->required();
+  serve->add_option("-f,--filename", args->files, "Manifest files or folders (repeatable)");
+  serve->add_option("--scenario", args->scenario,
+                    "Serve the manifests of this scenario file (its include and resources) instead "
+                    "of -f, e.g. as the target of meshsim run --target");
   serve->add_flag("--allow-unmodelled", args->allow_unmodelled, kAllowUnmodelledHelp);
   serve->add_option("--port", args->port,
                     "Port of the ingress gateway's HTTP listener (default: a free port)");
