@@ -34,4 +34,4 @@ add_test(NAME cli.conformance_target_serve
          COMMAND sh -c "\"$0\" serve --scenario \"$1\" > \"$2/serve-conf.log\" 2>&1 & pid=$!; for i in $(seq 1 100); do port=$(sed -n 's/^gateway listening on 127.0.0.1:\\([0-9]*\\)$/\\1/p' \"$2/serve-conf.log\"); [ -n \"$port\" ] && break; sleep 0.1; done; \"$0\" conformance --run-test vs-uri-exact --target http://127.0.0.1:$port --date 2026-01-01 --report-output /dev/stdout; code=$?; kill $pid; echo \"exit $code\"; [ $code -eq 0 ]"
                  $<TARGET_FILE:meshsim> ${conf_scenarios}/vs-uri-exact.yaml ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(cli.conformance_target_serve PROPERTIES LABELS "cli;net" TIMEOUT 60
-  PASS_REGULAR_EXPRESSION "PASS  vs-uri-exact.*mode: target.*target: \"http://127.0.0.1:[0-9]+\".*Passed: 1.*exit 0")
+  PASS_REGULAR_EXPRESSION "mode: target.*target: \"http://127.0.0.1:[0-9]+\".*Passed: 1.*PASS  vs-uri-exact.*exit 0")
