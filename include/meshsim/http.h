@@ -74,6 +74,9 @@ struct Request {
   // A "host" entry overrides the Host header the URL implies.
   Headers headers{};
   std::string body{};
+  // The HTTP version the client speaks to its first hop: "HTTP/1.1" (default) or "HTTP/2" (h2c
+  // with prior knowledge). What the next hops use is the mesh's choice (docs/scenarios.md).
+  std::string protocol = "HTTP/1.1";
 
   static Request get(std::string url);
   static Request post(std::string url, std::string body);
@@ -108,6 +111,7 @@ struct ReceivedRequest {
   std::string path{};       // with the query
   Headers headers{};
   std::string body{};
+  std::string protocol{};  // "HTTP/1.1" or "HTTP/2": as the app's own sidecar (or client) spoke
   // Virtual time of arrival, since the mesh was built.
   std::chrono::nanoseconds at{0};
 };

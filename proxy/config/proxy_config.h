@@ -77,7 +77,20 @@ struct Endpoint {
 };
 
 // Istio's default when a DestinationRule sets none is LeastRequest (power of two choices).
-enum class LbPolicy { LeastRequest, RoundRobin, Random };
+// RingHash and Maglev pick by the request's hash (RouteAction::hash_policy); without one, by a
+// random hash.
+enum class LbPolicy { LeastRequest, RoundRobin, Random, RingHash, Maglev };
+
+// Envoy's route hash_policy (Istio DestinationRule consistentHash): what a request is hashed on.
+struct HashPolicy {
+  enum class Kind { Header, Cookie, SourceIp, QueryParameter };
+  Kind kind = Kind::Header;
+  std::string name;  // header (lower case), cookie or query parameter name
+  // Cookie only: with a ttl, a request without the cookie gets one generated (Set-Cookie on the
+  // response) and is hashed on it.
+  std::optional<std::chrono::seconds> cookie_ttl;
+  std::string cookie_path;
+};
 
 // Circuit-breaker thresholds per client proxy per cluster. Istio installs 2^32-1 (effectively
 // unlimited) unless a DestinationRule connectionPool sets them.
@@ -111,12 +124,23 @@ struct Cluster {
   // How long a connection attempt may take (DestinationRule connectionPool.tcp.connectTimeout;
   // Istio's default 10 s). Then 503 UF.
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);
+  // RingHash: Envoy's minimum_ring_size (Istio sets 1024 unless ringHash.minimumRingSize says)
+  // and maximum_ring_size (Envoy's default, 8M). Maglev: table_size, a prime (Envoy 65537).
+  uint64_t minimum_ring_size = 1024;
+  uint64_t maximum_ring_size = 8388608;
+  uint64_t maglev_table_size = 65537;
   // Envoy ORIGINAL_DST (Istio's PassthroughCluster, and a headless Service's clusters on a
   // sidecar): forward to the address the client connected to, without load balancing. An
   // endpoint at that address lends its identity and mTLS (Istio's metadata exchange); the
   // metrics name the cluster's service, or PassthroughCluster when it has none.
   bool original_destination = false;
   uint32_t coverage_key = 0;  // see Route::coverage_key
+  // The HTTP version of requests to the cluster's endpoints (Istio's setUpstreamProtocol and
+  // DestinationRule connectionPool.http.h2UpgradePolicy / useClientProtocol): HTTP/1.1, HTTP/2,
+  // or whatever the downstream request used. HTTP/2 multiplexes: requests do not wait for a
+  // free connection (max_connections), only max_requests bounds them.
+  enum class Protocol { Http11, Http2, Downstream };
+  Protocol upstream_protocol = Protocol::Http11;
 };
 
 // Where a piece of configuration came from, for `explain` and error messages:
@@ -243,6 +267,9 @@ struct RouteAction {
   std::shared_ptr<const re2::RE2> compiled_regex_rewrite;  // set by RouteTable::create
   std::string host_rewrite;
   std::vector<MirrorPolicy> mirrors;
+  // Envoy combines the hashes of every policy that yields one, in order (the running value
+  // rotated left by one, then XORed); none: no hash.
+  std::vector<HashPolicy> hash_policies;
 
   uint32_t total_weight() const {
     uint32_t t = 0;

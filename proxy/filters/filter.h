@@ -87,6 +87,10 @@ struct StreamInfo {
   bool tls_redirect = false;
   // The matched route (null: no route) and the cluster chosen for it (a weighted pick, made
   // once per request when the route is resolved, as Envoy does).
+  // The route's consistent hash (its hash policies on the request as the router saw it), and
+  // the cookie to set on the upstream response when a cookie policy generated one.
+  std::optional<uint64_t> hash;
+  std::string set_cookie;
   const config::Route* route = nullptr;
   const config::WeightedCluster* weighted = nullptr;
   // The proxy's state of the chosen cluster (null: no such cluster, 503 NC at the router).

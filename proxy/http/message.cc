@@ -97,6 +97,10 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string_view protocolName(Protocol p) {
+  return p == Protocol::Http2 ? "HTTP/2" : "HTTP/1.1";
+}
+
 std::string_view reasonPhrase(int status) {
   switch (status) {
     case 100:

@@ -81,6 +81,13 @@ std::string toLower(std::string_view s);
 // Whether `a` and `b` are equal ignoring ASCII case.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
+// The HTTP version a request travels with on one hop. Simulated hops carry it as a property of
+// the request (no framing is simulated); real sockets speak HTTP/1.1 only.
+enum class Protocol : uint8_t { Http11, Http2 };
+
+// "HTTP/1.1" or "HTTP/2", as Envoy's %PROTOCOL% prints them.
+std::string_view protocolName(Protocol p);
+
 struct Request {
   std::string method = "GET";
   std::string scheme = "http";
@@ -90,6 +97,9 @@ struct Request {
   std::string path = "/";
   HeaderMap headers;
   std::string body;
+  // The version on this hop: the client's choice downstream, the cluster's upstream (a proxy
+  // sets it on the request it forwards; config::Cluster::upstream_protocol).
+  Protocol protocol = Protocol::Http11;
   // An opaque value that whoever created the request may set; proxies pass it along
   // untouched (a mirrored copy gets 0). The simulator uses it to tie requests to traffic
   // streams.

@@ -1,10 +1,12 @@
 #include "proxy/router/route_actions.h"
 
+#include <cstdio>
 #include <vector>
 
 #include <re2/re2.h>
 
 #include "proxy/router/route_table.h"
+#include "proxy/upstream/hash_lb.h"
 
 namespace meshsim::proxy::router {
 
@@ -56,6 +58,101 @@ std::string redirectLocation(const config::RedirectAction& redirect, const http:
     path = redirect.path + request.path.substr(q);
   }
   return scheme + "://" + host + (port.empty() ? "" : ":" + port) + path;
+}
+
+std::string cookieValue(const http::Request& request, std::string_view name) {
+  for (const auto& [header, full] : request.headers) {
+    if (std::string_view(header) != "cookie") {
+      continue;
+    }
+    std::string_view value = full;
+    while (!value.empty()) {
+      const size_t semi = value.find(';');
+      std::string_view pair = value.substr(0, semi);
+      value = semi == std::string_view::npos ? std::string_view() : value.substr(semi + 1);
+      const size_t start = pair.find_first_not_of(' ');
+      const size_t eq = pair.find('=');
+      if (start == std::string_view::npos || eq == std::string_view::npos || eq < start) {
+        continue;
+      }
+      if (pair.substr(start, eq - start) == name) {
+        std::string_view v = pair.substr(eq + 1);
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+          v = v.substr(1, v.size() - 2);
+        }
+        return std::string(v);
+      }
+    }
+  }
+  return "";
+}
+
+std::optional<uint64_t> requestHash(const std::vector<config::HashPolicy>& policies,
+                                    const http::Request& request, const config::Address& downstream,
+                                    const config::Address& local, std::string* set_cookie) {
+  std::optional<uint64_t> hash;
+  for (const auto& p : policies) {
+    std::optional<uint64_t> h;
+    switch (p.kind) {
+      case config::HashPolicy::Kind::Header:
+        if (const std::string* v = request.headers.get(p.name)) {
+          h = upstream::xxHash64(*v);
+        }
+        break;
+      case config::HashPolicy::Kind::Cookie: {
+        std::string v = cookieValue(request, p.name);
+        if (v.empty() && p.cookie_ttl) {
+          // Envoy's router addDownstreamSetCookie: the connection's two addresses, hashed.
+          char hex[17];
+          std::snprintf(hex, sizeof(hex), "%016llx",
+                        static_cast<unsigned long long>(upstream::xxHash64(
+                            config::toString(downstream) + config::toString(local))));
+          v = hex;
+          if (set_cookie != nullptr) {
+            *set_cookie = p.name + "=\"" + v + "\"";
+            if (p.cookie_ttl->count() != 0) {
+              *set_cookie += "; Max-Age=" + std::to_string(p.cookie_ttl->count());
+            }
+            if (!p.cookie_path.empty()) {
+              *set_cookie += "; Path=" + p.cookie_path;
+            }
+            *set_cookie += "; HttpOnly";
+          }
+        }
+        if (!v.empty()) {
+          h = upstream::xxHash64(v);
+        }
+        break;
+      }
+      case config::HashPolicy::Kind::SourceIp:
+        h = upstream::xxHash64(config::ipToString(downstream.ip));
+        break;
+      case config::HashPolicy::Kind::QueryParameter: {
+        const size_t q = request.path.find('?');
+        std::string_view query = q == std::string::npos
+                                     ? std::string_view()
+                                     : std::string_view(request.path).substr(q + 1);
+        while (!query.empty()) {
+          const size_t amp = query.find('&');
+          const std::string_view param = query.substr(0, amp);
+          query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+          const size_t eq = param.find('=');
+          if (param.substr(0, eq) == p.name) {
+            h = upstream::xxHash64(eq == std::string_view::npos ? std::string_view()
+                                                                : param.substr(eq + 1));
+            break;
+          }
+        }
+        break;
+      }
+    }
+    if (h) {
+      // Rotating the running value keeps duplicate policies from cancelling out.
+      const uint64_t old = hash ? ((*hash << 1) | (*hash >> 63)) : 0;
+      hash = old ^ *h;
+    }
+  }
+  return hash;
 }
 
 std::string httpsRedirectLocation(const http::Request& request) {

@@ -6,9 +6,11 @@
 // host rewrites, header operations, CORS. The Proxy applies them in Envoy's order; keeping them
 // here makes each one testable on its own.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxy/config/proxy_config.h"
 #include "proxy/http/message.h"
@@ -19,6 +21,18 @@ namespace meshsim::proxy::router {
 // replaced where the redirect sets them; the request's port kept unless the redirect sets one or
 // the scheme changes away from the port's default (":80" for http, ":443" for https); the query
 // kept unless the new path has its own.
+// The request's hash under Envoy's route hash policies (HashPolicyImpl::generateHash), or none
+// when no policy yields one. `downstream` and `local` are the connection's addresses (the
+// source-IP policy hashes the peer's IP; a generated cookie, the two addresses). A cookie policy
+// with a ttl whose cookie is absent generates one: its Set-Cookie value goes to `set_cookie`.
+std::optional<uint64_t> requestHash(const std::vector<config::HashPolicy>& policies,
+                                    const http::Request& request, const config::Address& downstream,
+                                    const config::Address& local, std::string* set_cookie);
+
+// The value of cookie `name` in the request's Cookie headers ("" when absent); quotes around
+// it are dropped (Envoy's Utility::parseCookieValue).
+std::string cookieValue(const http::Request& request, std::string_view name);
+
 // `matched_prefix` is the route's prefix match, which a prefix_rewrite replaces.
 std::string redirectLocation(const config::RedirectAction& redirect, const http::Request& request,
                              std::string_view matched_prefix = "/");

@@ -86,6 +86,11 @@ FilterStatus RouterFilter::decodeHeaders(StreamCallbacks& stream) {
     }
   }
   applyHeaderOperations(route->request_headers, request.headers);
+  if (!route->action.hash_policies.empty()) {
+    // On the request as the router sees it (after header operations, before rewrites).
+    info.hash = requestHash(route->action.hash_policies, request, info.downstream.source,
+                            info.downstream.destination, &info.set_cookie);
+  }
   applyRewrites(*route, request);
   if (info.cluster == nullptr) {
     stream.sendLocalReply(localResponse(503, ""), flag(ResponseFlag::NoClusterFound));
@@ -134,6 +139,11 @@ void RouterFilter::sendMirror(StreamCallbacks& stream, const config::MirrorPolic
   const config::Endpoint& endpoint = cluster->endpoint(index);
   auto copy = std::make_unique<http::Request>(stream.request());
   copy->tag = 0;  // a shadow is not the client's request
+  if (cluster->config().upstream_protocol != config::Cluster::Protocol::Downstream) {
+    copy->protocol = cluster->config().upstream_protocol == config::Cluster::Protocol::Http2
+                         ? http::Protocol::Http2
+                         : http::Protocol::Http11;
+  }
   if (mirror.shadow_host_suffix) {
     copy->authority = shadowAuthority(copy->authority);
   }
@@ -156,6 +166,20 @@ void UpstreamRequest::start(StreamCallbacks& stream) {
   policy_ = route_->action.retry_policy ? &*route_->action.retry_policy : &kNoRetries;
   filters::ProxyContext& context = stream.context();
   retry_.emplace(*policy_, *cluster_, context.dispatcher, context.random);
+  // The upstream HTTP version is the cluster's (setUpstreamProtocol in Istio), or the
+  // downstream request's for USE_DOWNSTREAM_PROTOCOL clusters.
+  http::Request& request = stream.request();
+  switch (cluster_->config().upstream_protocol) {
+    case config::Cluster::Protocol::Http11:
+      request.protocol = http::Protocol::Http11;
+      break;
+    case config::Cluster::Protocol::Http2:
+      request.protocol = http::Protocol::Http2;
+      break;
+    case config::Cluster::Protocol::Downstream:
+      break;
+  }
+  multiplexed_ = request.protocol == http::Protocol::Http2;
   // The route timeout starts when the router has the request, after any fault delay.
   if (route_->action.timeout.count() > 0) {
     route_timer_ = context.dispatcher.createTimer([this] { onRouteTimeout(); });
@@ -191,7 +215,7 @@ void UpstreamRequest::startAttempt() {
   } else {
     // tried_ is empty unless the policy avoids previous hosts.
     index = cluster_->pickEndpoint(std::span<const int>(tried_.data(), tried_.size()),
-                                   policy_->host_selection_max_attempts);
+                                   policy_->host_selection_max_attempts, info.hash);
     if (index < 0) {
       answer(localResponse(503, kNoHealthyUpstream), flag(ResponseFlag::NoHealthyUpstream));
       return;
@@ -202,9 +226,9 @@ void UpstreamRequest::startAttempt() {
     }
   }
   const bool admitted =
-      cluster_->admit([self = self(), attempt, index, endpoint = *endpoint]() mutable {
-        self->send(attempt, index, endpoint);
-      });
+      cluster_->admit([self = self(), attempt, index,
+                       endpoint = *endpoint]() mutable { self->send(attempt, index, endpoint); },
+                      multiplexed_);
   if (!admitted) {
     // Circuit breaker overflow: never retried.
     answer(overflowResponse(), flag(ResponseFlag::UpstreamOverflow));
@@ -213,7 +237,7 @@ void UpstreamRequest::startAttempt() {
 
 void UpstreamRequest::send(uint64_t attempt, int index, const config::Endpoint& endpoint) {
   if (done_ || attempt != attempt_) {
-    cluster_->release();  // the request was answered while this attempt waited
+    cluster_->release(multiplexed_);  // the request was answered while this attempt waited
     return;
   }
   filters::StreamInfo& info = stream_->streamInfo();
@@ -262,7 +286,7 @@ void UpstreamRequest::send(uint64_t attempt, int index, const config::Endpoint& 
 
 void UpstreamRequest::onAttemptDone(uint64_t attempt, int index, http::ResponsePtr response,
                                     ResetReason reset) {
-  cluster_->release();
+  cluster_->release(multiplexed_);
   if (index >= 0) {
     cluster_->onRequestEnd(index);
     cluster_->recordOutcome(index, response == nullptr ? 0 : response->status);
@@ -275,6 +299,9 @@ void UpstreamRequest::onAttemptDone(uint64_t attempt, int index, http::ResponseP
     try_timer_->disable();
   }
   if (response != nullptr) {
+    if (const std::string& cookie = stream_->streamInfo().set_cookie; !cookie.empty()) {
+      response->headers.add("set-cookie", cookie);
+    }
     response->headers.setOwned(
         "x-envoy-upstream-service-time",
         std::to_string(wholeMillis(stream_->context().dispatcher.now() - sent_)));

@@ -71,6 +71,8 @@ private:
   std::optional<RetryState> retry_;
   CancellationPtr attempt_cancel_;  // of the attempt in flight
   bool done_ = false;
+  // An HTTP/2 upstream request: it shares a connection instead of holding one.
+  bool multiplexed_ = false;
   bool attempt_timed_out_ = false;
   uint64_t attempt_ = 0;
   // Inline for the attempts of Istio's default policy (3): no allocation per request.

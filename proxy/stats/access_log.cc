@@ -149,6 +149,7 @@ AccessLogEntry beginAccessLogEntry(MonotonicTime start, const http::Request& req
   AccessLogEntry e;
   e.start_time = start;
   e.method = request.method;
+  e.protocol = http::protocolName(request.protocol);
   const std::string* original_path = request.headers.get("x-envoy-original-path");
   e.path = original_path != nullptr ? *original_path : request.path;
   e.bytes_received = request.body.size();

@@ -29,6 +29,9 @@ int ClusterState::pickAmong(const int* candidates, size_t n) {
       return candidates[next_++ % n];
     case config::LbPolicy::Random:
       return candidates[random_.uniform(n)];
+    case config::LbPolicy::RingHash:
+    case config::LbPolicy::Maglev:
+      break;  // pickHashed
     case config::LbPolicy::LeastRequest: {
       if (n == 1) {
         return candidates[0];
@@ -79,7 +82,37 @@ void ClusterState::update(config::Cluster config) {
   }
 }
 
-int ClusterState::pickEndpoint(std::span<const int> avoid, uint32_t max_attempts) {
+int ClusterState::pickHashed(const int* candidates, size_t n, std::span<const int> avoid,
+                             uint32_t max_attempts, uint64_t hash) {
+  if (!std::equal(candidates, candidates + n, hashed_hosts_.begin(), hashed_hosts_.end())) {
+    hashed_hosts_.assign(candidates, candidates + n);
+    std::vector<std::string> keys;
+    keys.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      keys.push_back(config::toString(config_.endpoints[candidates[i]].address));
+    }
+    ring_.reset();
+    maglev_.reset();
+    if (config_.lb_policy == config::LbPolicy::Maglev) {
+      maglev_ = std::make_unique<MaglevTable>(keys, config_.maglev_table_size);
+    } else {
+      ring_ = std::make_unique<RingHashTable>(keys, config_.minimum_ring_size,
+                                              config_.maximum_ring_size);
+    }
+  }
+  int pick = -1;
+  for (uint32_t attempt = 0; attempt < std::max<uint32_t>(max_attempts, 1); ++attempt) {
+    const int slot = ring_ != nullptr ? ring_->pick(hash, attempt) : maglev_->pick(hash, attempt);
+    pick = hashed_hosts_[slot];
+    if (std::find(avoid.begin(), avoid.end(), pick) == avoid.end()) {
+      break;
+    }
+  }
+  return pick;
+}
+
+int ClusterState::pickEndpoint(std::span<const int> avoid, uint32_t max_attempts,
+                               std::optional<uint64_t> hash) {
   const size_t n = all_.size();
   if (n == 0) {
     return -1;
@@ -97,11 +130,19 @@ int ClusterState::pickEndpoint(std::span<const int> avoid, uint32_t max_attempts
         healthy_hosts.push_back(i);
       }
     }
-    if (healthy_hosts.empty()) {
-      return -1;  // all ejected; Istio disables panic mode, so no healthy upstream
+    const uint32_t min_health =
+        config_.outlier_detection ? config_.outlier_detection->min_health_percent : 0;
+    if (healthy_hosts.size() * 100 < static_cast<size_t>(min_health) * n) {
+      healthy_hosts.assign(all_.begin(), all_.end());  // panic: every endpoint again
+    } else if (healthy_hosts.empty()) {
+      return -1;  // all ejected, panic mode disabled (Istio's default): no healthy upstream
     }
     candidates = healthy_hosts.data();
     count = healthy_hosts.size();
+  }
+  if (config_.lb_policy == config::LbPolicy::RingHash ||
+      config_.lb_policy == config::LbPolicy::Maglev) {
+    return pickHashed(candidates, count, avoid, max_attempts, hash ? *hash : random_.random());
   }
   int pick = pickAmong(candidates, count);
   for (uint32_t attempt = 1;
@@ -112,10 +153,15 @@ int ClusterState::pickEndpoint(std::span<const int> avoid, uint32_t max_attempts
   return pick;
 }
 
-bool ClusterState::admit(UniqueFunction<void()> start) {
+bool ClusterState::admit(UniqueFunction<void()> start, bool multiplexed) {
   const auto& cb = config_.circuit_breakers;
   if (requests_ >= cb.max_requests) {
     return false;
+  }
+  if (multiplexed) {
+    ++requests_;
+    start();
+    return true;
   }
   if (connections_ < cb.max_connections) {
     ++requests_;
@@ -131,8 +177,11 @@ bool ClusterState::admit(UniqueFunction<void()> start) {
   return true;
 }
 
-void ClusterState::release() {
+void ClusterState::release(bool multiplexed) {
   --requests_;
+  if (multiplexed) {
+    return;
+  }
   if (!pending_.empty()) {
     // The freed connection goes to the oldest waiting request.
     UniqueFunction<void()> next = std::move(pending_.front());

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "proxy/core/random.h"
 #include "proxy/core/unique_function.h"
 #include "proxy/event/dispatcher.h"
+#include "proxy/upstream/hash_lb.h"
 
 namespace meshsim::proxy::upstream {
 
@@ -46,7 +48,14 @@ public:
   //    one with fewer active requests wins, ties go to the first draw.
   // `avoid` lists endpoints a retry should not use (Envoy's previous_hosts predicate): the pick
   // is redrawn up to `max_attempts` times while it lands on one of them.
-  int pickEndpoint(std::span<const int> avoid = {}, uint32_t max_attempts = 1);
+  //  - RingHash, Maglev: Envoy's tables over the healthy endpoints (keys "ip:port"), looked up
+  //    with `hash` (a random one when absent); a retry avoiding earlier hosts looks again with
+  //    the attempt number, as Envoy's chooseHost does.
+  // When the share of healthy endpoints is below the outlier detection's min_health_percent
+  // (Envoy's healthy_panic_threshold; Istio's default 0 disables it), every endpoint is a
+  // candidate again (panic mode).
+  int pickEndpoint(std::span<const int> avoid = {}, uint32_t max_attempts = 1,
+                   std::optional<uint64_t> hash = std::nullopt);
   const config::Endpoint& endpoint(int index) const { return config_.endpoints[index]; }
 
   // Active-request accounting for LeastRequest; call once each when a request to the endpoint
@@ -58,9 +67,13 @@ public:
   // Circuit breakers. admit() reserves a request slot; when a connection is free `start` runs
   // now (inline), else it waits in the pending queue and runs when release() frees one.
   // Returns false on overflow (max_requests or max_pending_requests reached): 503 UO.
-  bool admit(UniqueFunction<void()> start);
-  // Frees the slot (and connection) of a finished request and starts the next pending one.
-  void release();
+  // A `multiplexed` (HTTP/2) request shares one connection with every other stream, as Envoy's
+  // HTTP/2 pool does with Istio's unlimited concurrent streams: it never waits for a connection,
+  // only max_requests bounds it.
+  bool admit(UniqueFunction<void()> start, bool multiplexed = false);
+  // Frees the slot (and, for HTTP/1.1, the connection) of a finished request and starts the next
+  // pending one. `multiplexed` as given to admit().
+  void release(bool multiplexed = false);
   // Retries in flight against max_retries; false when a retry would overflow.
   bool tryStartRetry();
   void endRetry() { --retries_in_flight_; }
@@ -86,6 +99,8 @@ private:
   void unejectDue();
   bool healthy(int index) const { return !hosts_[index].ejected && !hosts_[index].removed; }
   int pickAmong(const int* candidates, size_t n);
+  int pickHashed(const int* candidates, size_t n, std::span<const int> avoid, uint32_t max_attempts,
+                 uint64_t hash);
 
   config::Cluster config_;
   RandomGenerator& random_;
@@ -100,6 +115,10 @@ private:
   uint32_t connections_ = 0;
   uint32_t retries_in_flight_ = 0;
   std::deque<UniqueFunction<void()>> pending_;
+  // The consistent-hash table and the candidates it was built from (rebuilt when they change).
+  std::vector<int> hashed_hosts_;
+  std::unique_ptr<RingHashTable> ring_;
+  std::unique_ptr<MaglevTable> maglev_;
 };
 
 using ClusterStateSharedPtr = std::shared_ptr<ClusterState>;

@@ -187,6 +187,8 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
   out.reserve(echo_prefix_.size() + 256 + request.path.size());
   out += echo_prefix_;
   appendJsonString(out, request.method);
+  out += ", \"protocol\": ";
+  appendJsonString(out, proxy::http::protocolName(request.protocol));
   out += ", \"host\": ";
   appendJsonString(out, request.authority);
   out += ", \"path\": ";

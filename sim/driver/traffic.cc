@@ -115,6 +115,17 @@ proxy::http::RequestPtr RequestTemplate::make(uint64_t tag) const {
   return r;
 }
 
+StatusOr<proxy::http::Protocol> parseProtocol(std::string_view name) {
+  if (name == "HTTP/1.1") {
+    return proxy::http::Protocol::Http11;
+  }
+  if (name == "HTTP/2" || name == "HTTP/2.0" || name == "h2c") {
+    return proxy::http::Protocol::Http2;
+  }
+  return invalidArgumentError("unknown protocol \"" + std::string(name) +
+                              "\": expected HTTP/1.1 or HTTP/2 (h2c with prior knowledge)");
+}
+
 const char* errorName(proxy::ResetReason reason) {
   switch (reason) {
     case proxy::ResetReason::ConnectFailure:

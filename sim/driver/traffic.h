@@ -80,6 +80,9 @@ public:
       const std::vector<std::pair<std::string, std::string>>& headers, std::string body);
 
   const Url& url() const { return url_; }
+  // The HTTP version the client speaks to its first hop (default HTTP/1.1; HTTP/2 is h2c with
+  // prior knowledge for http:// URLs).
+  void setProtocol(proxy::http::Protocol protocol) { request_.protocol = protocol; }
   // A fresh copy of the request, carrying `tag` (see proxy::http::Request::tag).
   proxy::http::RequestPtr make(uint64_t tag) const;
 
@@ -89,6 +92,10 @@ private:
   Url url_;
   proxy::http::Request request_;
 };
+
+// "HTTP/1.1" or "HTTP/2" (also "HTTP/2.0" and "h2c"), as scenarios and the embedding API name the
+// client's protocol.
+StatusOr<proxy::http::Protocol> parseProtocol(std::string_view name);
 
 // Why a request got no response, as reports and the embedding API name it: "refused" (nothing
 // listened, or the connection was refused), "timeout", "overflow" (a connection pool or circuit

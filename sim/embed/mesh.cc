@@ -89,6 +89,7 @@ ReceivedRequest receivedOf(PodInfo pod, const proxy::http::Request& r,
   out.path = r.path;
   out.headers = headersOf(r.headers);
   out.body = r.body;
+  out.protocol = std::string(proxy::http::protocolName(r.protocol));
   out.at = at;
   return out;
 }
@@ -329,6 +330,11 @@ struct Mesh::Impl {
     if (!tmpl.ok()) {
       return toError(tmpl.status());
     }
+    auto protocol = sim::driver::parseProtocol(request.protocol);
+    if (!protocol.ok()) {
+      return toError(protocol.status());
+    }
+    tmpl->setProtocol(*protocol);
     sim::driver::Sender sender;
     sender.kind = from.kind_ == From::Kind::Ingress ? sim::driver::Sender::Kind::Ingress
                   : from.kind_ == From::Kind::Pod   ? sim::driver::Sender::Kind::Pod

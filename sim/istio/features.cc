@@ -37,7 +37,16 @@ constexpr std::array kFeatures = {
     Feature{"DestinationRule.subsets", "subset clusters selecting endpoints by pod labels", kDr},
     Feature{"DestinationRule.trafficPolicy.connectionPool.http",
             "http1MaxPendingRequests, http2MaxRequests, maxRetries (Envoy circuit breakers)", kDr},
+    Feature{"DestinationRule.trafficPolicy.connectionPool.http.h2UpgradePolicy",
+            "UPGRADE makes a cluster speak HTTP/2 upstream (not to the app: inbound keeps the "
+            "port's protocol)",
+            kDr},
+    Feature{"DestinationRule.trafficPolicy.connectionPool.http.useClientProtocol",
+            "the cluster speaks whatever version the downstream request used", kDr},
     Feature{"DestinationRule.trafficPolicy.connectionPool.tcp", "maxConnections and connectTimeout",
+            kDr},
+    Feature{"DestinationRule.trafficPolicy.loadBalancer.consistentHash",
+            "ring hash and Maglev tables keyed by a header, cookie, source IP or query parameter",
             kDr},
     Feature{"DestinationRule.trafficPolicy.loadBalancer.simple",
             "ROUND_ROBIN, LEAST_REQUEST (default), RANDOM", kDr},
@@ -64,6 +73,11 @@ constexpr std::array kFeatures = {
             "clusterIP None: pod DNS names, per-pod wildcard vhost domains, ORIGINAL_DST clusters "
             "on sidecars",
             kSidecar},
+    Feature{"Mesh.http2",
+            "HTTP/2 (h2c) clients; the upstream version follows the port's protocol (http2, grpc, "
+            "appProtocol kubernetes.io/h2c), not the client's; sniffed ports on sidecars keep the "
+            "downstream's; HTTP/2 requests share a connection (maxConnections does not queue them)",
+            kMesh},
     Feature{"Mesh.pathFragment",
             "a #fragment never reaches routing: clients drop it, Istio's proxies strip it", kMesh},
     Feature{"Mesh.pathNormalization", "meshConfig pathNormalization BASE before route matching",

@@ -10,6 +10,7 @@
 #include <re2/re2.h>
 
 #include "proxy/http/message.h"
+#include "proxy/upstream/hash_lb.h"
 #include "sim/duration.h"
 
 namespace meshsim::sim::istio {
@@ -805,6 +806,99 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
   return route;
 }
 
+// LoadBalancerSettings.consistentHash, with Istio's validation (validateLoadBalancer).
+StatusOr<ConsistentHash> parseConsistentHash(const yaml::Document& doc, const YAML::Node& node,
+                                             const std::string& path, const std::string& context) {
+  yaml::Reader r(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  ConsistentHash ch;
+  int keys = 0;
+  if (r.has("httpHeaderName")) {
+    ++keys;
+    ch.key = ConsistentHash::Key::Header;
+    MESHSIM_ASSIGN_OR_RETURN(ch.name, r.requiredString("httpHeaderName"));
+    ch.name = proxy::http::toLower(ch.name);
+  }
+  if (r.has("httpCookie")) {
+    ++keys;
+    ch.key = ConsistentHash::Key::Cookie;
+    yaml::Reader c(doc, r.child("httpCookie"), r.pathOf("httpCookie"), context);
+    MESHSIM_RETURN_IF_ERROR(c.expectMap());
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(c, {"attributes"}));
+    MESHSIM_ASSIGN_OR_RETURN(ch.name, c.string("name"));
+    if (ch.name.empty()) {
+      return c.error("name", "name required for HttpCookie");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(ch.cookie_path, c.string("path"));
+    if (c.has("ttl")) {
+      MESHSIM_ASSIGN_OR_RETURN(double ttl_ms, durationField(c, "ttl", 0, 0));
+      ch.cookie_ttl_s = static_cast<int64_t>(ttl_ms / 1000);  // Envoy keeps whole seconds
+    }
+    MESHSIM_RETURN_IF_ERROR(c.finish());
+  }
+  if (r.has("useSourceIp")) {
+    ++keys;
+    MESHSIM_ASSIGN_OR_RETURN(bool on, r.boolean("useSourceIp"));
+    ch.key = on ? ConsistentHash::Key::SourceIp : ConsistentHash::Key::None;
+  }
+  if (r.has("httpQueryParameterName")) {
+    ++keys;
+    ch.key = ConsistentHash::Key::QueryParameter;
+    MESHSIM_ASSIGN_OR_RETURN(ch.name, r.requiredString("httpQueryParameterName"));
+  }
+  if (keys > 1) {
+    return r.errorHere(
+        "only one of httpHeaderName, httpCookie, useSourceIp and httpQueryParameterName may be "
+        "set");
+  }
+  const int algorithms =
+      (r.has("ringHash") ? 1 : 0) + (r.has("maglev") ? 1 : 0) + (r.has("minimumRingSize") ? 1 : 0);
+  if (algorithms > 1) {
+    return r.errorHere("only one of minimumRingSize, ringHash and maglev may be set");
+  }
+  const auto size = [&](yaml::Reader& x, std::string_view key) -> StatusOr<uint64_t> {
+    MESHSIM_ASSIGN_OR_RETURN(int64_t v, x.integer(key, 0));
+    if (v < 0) {
+      return x.error(key, "must not be negative");
+    }
+    return static_cast<uint64_t>(v);
+  };
+  if (r.has("minimumRingSize")) {  // deprecated spelling of ringHash.minimumRingSize
+    MESHSIM_ASSIGN_OR_RETURN(uint64_t v, size(r, "minimumRingSize"));
+    ch.minimum_ring_size = v != 0 ? v : ch.minimum_ring_size;
+  }
+  if (r.has("ringHash")) {
+    yaml::Reader x(doc, r.child("ringHash"), r.pathOf("ringHash"), context);
+    MESHSIM_RETURN_IF_ERROR(x.expectMap(/*optional=*/true));
+    MESHSIM_ASSIGN_OR_RETURN(uint64_t v, size(x, "minimumRingSize"));
+    ch.minimum_ring_size = v != 0 ? v : ch.minimum_ring_size;
+    if (ch.minimum_ring_size > 8388608) {
+      return x.error("minimumRingSize",
+                     "must be at most 8388608 (Envoy's maximum_ring_size, which Istio leaves at "
+                     "its default)");
+    }
+    MESHSIM_RETURN_IF_ERROR(x.finish());
+  }
+  if (r.has("maglev")) {
+    ch.maglev = true;
+    yaml::Reader x(doc, r.child("maglev"), r.pathOf("maglev"), context);
+    MESHSIM_RETURN_IF_ERROR(x.expectMap(/*optional=*/true));
+    MESHSIM_ASSIGN_OR_RETURN(ch.maglev_table_size, size(x, "tableSize"));
+    if (ch.maglev_table_size == 0) {
+      return x.error("tableSize", "tableSize must be set for maglev");
+    }
+    if (ch.maglev_table_size >= 5000011) {
+      return x.error("tableSize", "tableSize must be less than 5000011 for maglev");
+    }
+    if (!proxy::upstream::isPrime(ch.maglev_table_size)) {
+      return x.error("tableSize", "tableSize must be a prime number for maglev");
+    }
+    MESHSIM_RETURN_IF_ERROR(x.finish());
+  }
+  MESHSIM_RETURN_IF_ERROR(r.finish());
+  return ch;
+}
+
 StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML::Node& node,
                                            const std::string& path, const std::string& context) {
   yaml::Reader r(doc, node, path, context);
@@ -835,8 +929,18 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
                                positiveField(http, "http1MaxPendingRequests"));
       MESHSIM_ASSIGN_OR_RETURN(pool.http2_max_requests, positiveField(http, "http2MaxRequests"));
       MESHSIM_ASSIGN_OR_RETURN(pool.max_retries, positiveField(http, "maxRetries"));
-      http.ignore({"maxRequestsPerConnection", "idleTimeout", "h2UpgradePolicy",
-                   "useClientProtocol", "maxConcurrentStreams"});
+      if (http.has("h2UpgradePolicy")) {
+        MESHSIM_ASSIGN_OR_RETURN(pool.h2_upgrade_policy, http.string("h2UpgradePolicy"));
+        if (pool.h2_upgrade_policy != "DEFAULT" && pool.h2_upgrade_policy != "DO_NOT_UPGRADE" &&
+            pool.h2_upgrade_policy != "UPGRADE") {
+          return http.error("h2UpgradePolicy",
+                            "expected DEFAULT, DO_NOT_UPGRADE or UPGRADE, got \"" +
+                                pool.h2_upgrade_policy + "\"");
+        }
+      }
+      MESHSIM_ASSIGN_OR_RETURN(pool.use_client_protocol, http.boolean("useClientProtocol", false));
+      // Connection reuse and stream limits do not change what requests see; accepted, ignored.
+      http.ignore({"maxRequestsPerConnection", "idleTimeout", "maxConcurrentStreams"});
       MESHSIM_RETURN_IF_ERROR(finishIstio(http, "ConnectionPoolSettings.HTTPSettings"));
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(cp, "ConnectionPoolSettings"));
@@ -869,11 +973,6 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
     if (min_health < 0 || min_health > 100) {
       return od.error("minHealthPercent", "must be in [0, 100]");
     }
-    if (min_health > 0) {
-      return od.error("minHealthPercent",
-                      "panic mode (minHealthPercent > 0) is valid Istio, but not modelled by this "
-                      "version of meshsim yet");
-    }
     o.max_ejection_percent = static_cast<uint32_t>(max_pct);
     o.min_health_percent = static_cast<uint32_t>(min_health);
     MESHSIM_RETURN_IF_ERROR(finishIstio(od, "OutlierDetection"));
@@ -882,12 +981,20 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
   if (r.has("loadBalancer")) {
     yaml::Reader lb(doc, r.child("loadBalancer"), r.pathOf("loadBalancer"), context);
     MESHSIM_RETURN_IF_ERROR(lb.expectMap());
-    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(
-        lb, {"consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup"}));
+    MESHSIM_RETURN_IF_ERROR(
+        rejectUnmodelled(lb, {"localityLbSetting", "warmupDurationSecs", "warmup"}));
+    if (lb.has("consistentHash")) {
+      if (lb.has("simple")) {
+        return lb.errorHere("only one of simple and consistentHash may be set");
+      }
+      MESHSIM_ASSIGN_OR_RETURN(p.consistent_hash,
+                               parseConsistentHash(doc, lb.child("consistentHash"),
+                                                   lb.pathOf("consistentHash"), context));
+    }
     MESHSIM_ASSIGN_OR_RETURN(p.load_balancer, lb.string("simple"));
     static const std::set<std::string> kSimple = {"UNSPECIFIED", "ROUND_ROBIN", "LEAST_REQUEST",
                                                   "LEAST_CONN",  "RANDOM",      "PASSTHROUGH"};
-    if (kSimple.count(p.load_balancer) == 0) {
+    if (lb.has("simple") && kSimple.count(p.load_balancer) == 0) {
       return lb.error("simple",
                       "must be one of UNSPECIFIED, ROUND_ROBIN, LEAST_REQUEST, RANDOM, "
                       "PASSTHROUGH");

@@ -187,6 +187,8 @@ struct ConnectionPool {
   uint32_t http2_max_requests = 0;
   uint32_t max_retries = 0;
   double connect_timeout_ms = 0;  // 0: not set (Istio: 10 s)
+  std::string h2_upgrade_policy;  // "", DEFAULT, DO_NOT_UPGRADE or UPGRADE
+  bool use_client_protocol = false;
 };
 
 struct OutlierDetection {
@@ -198,8 +200,22 @@ struct OutlierDetection {
   uint32_t min_health_percent = 0;
 };
 
+// LoadBalancerSettings.consistentHash: what a request is hashed on (at most one key; none:
+// a random hash) and the table (Istio's default: a ring of at least 1024 points).
+struct ConsistentHash {
+  enum class Key { None, Header, Cookie, SourceIp, QueryParameter };
+  Key key = Key::None;
+  std::string name;  // header (lower case), cookie or query parameter
+  std::string cookie_path;
+  std::optional<int64_t> cookie_ttl_s;
+  bool maglev = false;
+  uint64_t minimum_ring_size = 1024;
+  uint64_t maglev_table_size = 65537;
+};
+
 struct TrafficPolicy {
   std::string load_balancer;  // ROUND_ROBIN, LEAST_REQUEST, RANDOM; empty: unset
+  std::optional<ConsistentHash> consistent_hash;  // instead of `load_balancer`
   std::optional<ConnectionPool> connection_pool;
   std::optional<OutlierDetection> outlier_detection;
 };

@@ -1,6 +1,7 @@
 #include "sim/istio/translate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -209,6 +210,30 @@ void applyConnectionPool(const std::optional<ConnectionPool>& pool,
   set(pool->max_retries, cb.max_retries);
 }
 
+// The HTTP version of a cluster's requests, as Istio builds it: setUpstreamProtocol from the
+// port's protocol (HTTP2, GRPC and GRPC-WEB speak HTTP/2; a sidecar uses the downstream's
+// version on a port whose protocol is sniffed), then the DestinationRule's connection pool
+// (applyH2Upgrade: h2UpgradePolicy UPGRADE upgrades, unless useClientProtocol, which makes the
+// cluster use the downstream's version whatever the port). The mesh default h2UpgradePolicy is
+// Istio's DO_NOT_UPGRADE.
+proxy::config::Cluster::Protocol upstreamProtocol(const std::string& port_protocol, bool sidecar,
+                                                  const std::optional<ConnectionPool>& pool) {
+  using P = proxy::config::Cluster::Protocol;
+  P p = P::Http11;
+  if (port_protocol == "HTTP2" || port_protocol == "GRPC" || port_protocol == "GRPC-WEB") {
+    p = P::Http2;
+  } else if (sidecar && port_protocol.empty()) {
+    p = P::Downstream;
+  }
+  if (pool && pool->use_client_protocol) {
+    return P::Downstream;
+  }
+  if (pool && pool->h2_upgrade_policy == "UPGRADE") {
+    return P::Http2;
+  }
+  return p;
+}
+
 std::optional<proxy::config::OutlierDetection> outlierDetection(
     const std::optional<OutlierDetection>& in) {
   if (!in) {
@@ -233,6 +258,74 @@ proxy::config::LbPolicy lbPolicy(const std::string& simple) {
     return proxy::config::LbPolicy::Random;
   }
   return proxy::config::LbPolicy::LeastRequest;
+}
+
+// A DestinationRule's consistentHash as Envoy's cluster policy (ApplyRingHashLoadBalancer).
+void applyConsistentHash(const std::optional<ConsistentHash>& ch, Cluster& c) {
+  if (!ch) {
+    return;
+  }
+  c.lb_policy = ch->maglev ? proxy::config::LbPolicy::Maglev : proxy::config::LbPolicy::RingHash;
+  c.minimum_ring_size = ch->minimum_ring_size;
+  c.maglev_table_size = ch->maglev_table_size;
+}
+
+// ... and as the route's hash policy (route.go ConsistentHashToHashPolicy); none for a
+// consistentHash without a key (the ring is then looked up with a random hash).
+std::optional<proxy::config::HashPolicy> hashPolicy(const ConsistentHash& ch) {
+  using Kind = proxy::config::HashPolicy::Kind;
+  proxy::config::HashPolicy p;
+  p.name = ch.name;
+  switch (ch.key) {
+    case ConsistentHash::Key::None:
+      return std::nullopt;
+    case ConsistentHash::Key::Header:
+      p.kind = Kind::Header;
+      break;
+    case ConsistentHash::Key::Cookie:
+      p.kind = Kind::Cookie;
+      p.cookie_path = ch.cookie_path;
+      if (ch.cookie_ttl_s) {
+        p.cookie_ttl = std::chrono::seconds(*ch.cookie_ttl_s);
+      }
+      break;
+    case ConsistentHash::Key::SourceIp:
+      p.kind = Kind::SourceIp;
+      break;
+    case ConsistentHash::Key::QueryParameter:
+      p.kind = Kind::QueryParameter;
+      break;
+  }
+  return p;
+}
+
+// The load balancer a cluster of `subset` ("" for none) gets from its DestinationRules: the
+// first top-level traffic policy's, replaced as a whole by the subset's when that sets one
+// (section 3.3; a subset's loadBalancer replaces the top-level one).
+struct LbChoice {
+  std::string simple;
+  std::optional<ConsistentHash> consistent_hash;
+};
+LbChoice lbFor(const std::vector<const DestinationRule*>& rules, const std::string& subset) {
+  LbChoice top;
+  bool top_seen = false;
+  const Subset* sub = nullptr;
+  for (const DestinationRule* dr : rules) {
+    if (dr->traffic_policy && !top_seen) {
+      top_seen = true;
+      top = {dr->traffic_policy->load_balancer, dr->traffic_policy->consistent_hash};
+    }
+    for (const auto& s : dr->subsets) {
+      if (sub == nullptr && !subset.empty() && s.name == subset) {
+        sub = &s;
+      }
+    }
+  }
+  if (sub != nullptr && sub->traffic_policy &&
+      (!sub->traffic_policy->load_balancer.empty() || sub->traffic_policy->consistent_hash)) {
+    return {sub->traffic_policy->load_balancer, sub->traffic_policy->consistent_hash};
+  }
+  return top;
 }
 
 std::chrono::nanoseconds millis(double ms) {
@@ -463,6 +556,7 @@ private:
   // One port of a service and the endpoints behind it, each with the labels subsets select on.
   struct PortEndpoints {
     int port;
+    std::string protocol;  // portProtocol()'s name; "" for a sniffed port
     std::vector<std::pair<Endpoint, const k8s::Labels*>> endpoints;
   };
 
@@ -472,9 +566,9 @@ private:
                           const std::string& service_namespace,
                           const proxy::config::ServiceInfoConstSharedPtr& info,
                           const std::string& client_namespace,
-                          const std::vector<PortEndpoints>& ports, uint32_t entry_key = 0) {
+                          const std::vector<PortEndpoints>& ports, bool sidecar,
+                          uint32_t entry_key = 0) {
     const auto rules = destinationRules(fqdn, service_namespace, client_namespace);
-    std::string top_lb;
     std::optional<ConnectionPool> top_pool;
     std::optional<OutlierDetection> top_outlier;
     std::vector<std::pair<const Subset*, uint32_t>> subsets;  // with its coverage key
@@ -484,7 +578,6 @@ private:
       if (dr->traffic_policy && !policy_seen) {
         // The first top-level traffic policy wins (section 3.1).
         policy_seen = true;
-        top_lb = dr->traffic_policy->load_balancer;
         top_pool = dr->traffic_policy->connection_pool;
         top_outlier = dr->traffic_policy->outlier_detection;
       }
@@ -498,14 +591,17 @@ private:
     }
     for (const auto& port : ports) {
       const auto make = [&](const std::string& subset, const k8s::Labels& labels,
-                            const std::string& lb, const std::optional<ConnectionPool>& pool,
+                            const std::optional<ConnectionPool>& pool,
                             const std::optional<OutlierDetection>& outlier, uint32_t key) {
         Cluster c;
         c.name = outboundClusterName(port.port, subset, fqdn);
         c.coverage_key = key;
         c.service = info;
-        c.lb_policy = lbPolicy(lb);
+        const LbChoice choice = lbFor(rules, subset);
+        c.lb_policy = lbPolicy(choice.simple);
+        applyConsistentHash(choice.consistent_hash, c);
         applyConnectionPool(pool, c.circuit_breakers, c.connect_timeout);
+        c.upstream_protocol = upstreamProtocol(port.protocol, sidecar, pool);
         c.outlier_detection = outlierDetection(outlier);
         for (const auto& [ep, ep_labels] : port.endpoints) {
           if (k8s::selectorMatches(labels, *ep_labels)) {
@@ -514,12 +610,11 @@ private:
         }
         out.push_back(std::move(c));
       };
-      make("", {}, top_lb, top_pool, top_outlier, entry_key);
+      make("", {}, top_pool, top_outlier, entry_key);
       for (const auto& [s, key] : subsets) {
         // A component set on the subset replaces the top-level one (section 3.3).
         const auto& tp = s->traffic_policy;
-        const std::string lb = tp && !tp->load_balancer.empty() ? tp->load_balancer : top_lb;
-        make(s->name, s->labels, lb, tp && tp->connection_pool ? tp->connection_pool : top_pool,
+        make(s->name, s->labels, tp && tp->connection_pool ? tp->connection_pool : top_pool,
              tp && tp->outlier_detection ? tp->outlier_detection : top_outlier, key);
       }
     }
@@ -551,7 +646,7 @@ private:
         if (scope != nullptr && !holds(*scope, svc.fqdn, port.port)) {
           continue;
         }
-        PortEndpoints pe{port.port, {}};
+        PortEndpoints pe{port.port, portProtocol(port), {}};
         for (const auto& ep : world_.endpoints(svc, port)) {
           const k8s::PodState& p = world_.pods()[ep.pod];
           pe.endpoints.emplace_back(Endpoint{{p.ip, ep.port}, p.info, p.sidecar}, &p.labels);
@@ -559,7 +654,7 @@ private:
         ports.push_back(std::move(pe));
       }
       addServiceClusters(out, svc.fqdn, svc.spec.meta.namespace_name, svc.info, client_namespace,
-                         ports);
+                         ports, sidecar);
     }
     for (const auto& entry : entry_hosts_) {
       const ServiceEntry& se = *entry.se;
@@ -571,7 +666,7 @@ private:
         if (scope != nullptr && !holds(*scope, entry.host, port.number)) {
           continue;
         }
-        PortEndpoints pe{port.number, {}};
+        PortEndpoints pe{port.number, port.protocol, {}};
         for (const auto& ep : se.endpoints) {
           pe.endpoints.emplace_back(
               Endpoint{{ep.ip, entryEndpointPort(port, ep)}, nullptr, entryEndpointMtls(se, ep)},
@@ -580,7 +675,7 @@ private:
         ports.push_back(std::move(pe));
       }
       addServiceClusters(out, entry.host, se.meta.namespace_name, entry.info, client_namespace,
-                         ports,
+                         ports, sidecar,
                          coverageKey([&](const CoverageRegistry& c) { return c.entry(se); }));
     }
     Cluster passthrough;
@@ -618,6 +713,23 @@ private:
         dr_exact_[dr.meta.namespace_name + '\0' + host].emplace_back(&dr, std::move(host));
       }
     }
+  }
+
+  // The consistentHash of the DestinationRules that apply to `fqdn` (and `subset`) for a client
+  // in `client_namespace` (route.go hashForHTTPDestination / hashForService).
+  std::optional<ConsistentHash> consistentHashFor(const std::string& fqdn,
+                                                  const std::string& subset,
+                                                  const std::string& client_namespace) {
+    std::string service_namespace;
+    if (const k8s::ServiceState* svc = world_.findServiceByHost(fqdn); svc != nullptr) {
+      service_namespace = svc->spec.meta.namespace_name;
+    } else if (const EntryHost* entry = findEntryHost(fqdn); entry != nullptr) {
+      service_namespace = entry->se->meta.namespace_name;
+    } else {
+      return std::nullopt;
+    }
+    return lbFor(destinationRules(fqdn, service_namespace, client_namespace), subset)
+        .consistent_hash;
   }
 
   std::string clusterFor(const Destination& d, const std::string& vs_namespace, int listen_port) {
@@ -695,10 +807,19 @@ private:
           base.fault = f;
         }
         const bool single = http.route.size() == 1;
+        bool hashed = false;
         for (const auto& d : http.route) {
           const int weight = single ? 100 : d.weight.value_or(0);
           if (weight == 0) {
             continue;  // a zero-weight destination of several is removed
+          }
+          if (const auto ch =
+                  consistentHashFor(resolveHost(d.destination.host, ns), d.destination.subset,
+                                    ctx.proxy_pod->namespace_name)) {
+            hashed = true;
+            if (auto p = hashPolicy(*ch)) {
+              base.action.hash_policies.push_back(std::move(*p));
+            }
           }
           proxy::config::WeightedCluster wc;
           wc.name = clusterFor(d.destination, ns, ctx.listen_port);
@@ -721,6 +842,12 @@ private:
             wc.host_rewrite = d.headers.request.authority;
           }
           base.action.clusters.push_back(std::move(wc));
+        }
+        if (single && hashed && base.action.retry_policy) {
+          // Retries stay on the hashed host unless retryIgnorePreviousHosts says otherwise
+          // (retry.go ConvertPolicy with a hash policy).
+          base.action.retry_policy->avoid_previous_hosts =
+              http.retries && http.retries->ignore_previous_hosts.value_or(false);
         }
       }
       if (http.rewrite) {
@@ -1296,24 +1423,28 @@ private:
   // The inbound side: one listener per port its Services target, forwarding to the app on
   // localhost.
   void addInbound(const k8s::PodState& pod, ProxyConfig& config) {
-    std::map<int, proxy::config::ServiceInfoConstSharedPtr> ports;
+    // Per port: the Service, and the protocol of its port (first Service by definition order).
+    std::map<int, std::pair<proxy::config::ServiceInfoConstSharedPtr, std::string>> ports;
     for (const k8s::ServiceState* svc : world_.servicesOf(pod)) {
       for (const auto& p : svc->spec.ports) {
         for (const auto& ep : world_.endpoints(*svc, p)) {
           if (&world_.pods()[ep.pod] == &pod) {
-            ports.emplace(ep.port, svc->info);  // first Service by definition order
+            ports.emplace(ep.port, std::pair(svc->info, portProtocol(p)));
           }
         }
       }
     }
     for (const auto& cp : pod.spec.ports) {
-      ports.emplace(cp.port, nullptr);
+      ports.emplace(cp.port, std::pair(nullptr, std::string()));
     }
-    for (const auto& [port, service] : ports) {
+    for (const auto& [port, service_protocol] : ports) {
+      const auto& [service, protocol] = service_protocol;
       const std::string p = std::to_string(port);
       Cluster c;
       c.name = "inbound|" + p + "||";
       c.service = service;
+      // To the app: HTTP/2 on an HTTP2/GRPC port, the downstream's version on a sniffed one.
+      c.upstream_protocol = upstreamProtocol(protocol, true, std::nullopt);
       c.endpoints.push_back(
           Endpoint{{proxy::config::kLoopback, static_cast<uint16_t>(port)}, pod.info, false});
       RouteConfiguration rc;
@@ -1401,6 +1532,12 @@ private:
       r.name = "default";
       r.action.clusters.push_back({outboundClusterName(port, "", host), 100, {}, {}, {}});
       r.action.retry_policy = retryPolicy(std::nullopt);
+      if (const auto ch = consistentHashFor(host, "", pod.namespace_name)) {
+        if (auto p = hashPolicy(*ch)) {
+          r.action.hash_policies.push_back(std::move(*p));
+        }
+        r.action.retry_policy->avoid_previous_hosts = false;  // DefaultConsistentHashPolicy
+      }
       vh.routes.push_back(std::move(r));
       return false;
     };
@@ -1634,6 +1771,41 @@ bool hostCovers(std::string_view a, std::string_view b) {
     return b.size() > suffix.size() && b.ends_with(suffix);
   }
   return false;
+}
+
+std::string portProtocol(const k8s::ServicePort& port) {
+  if (proxy::http::equalsIgnoreCase(port.protocol, "UDP")) {
+    return "UDP";
+  }
+  std::string name = port.name;
+  if (!port.app_protocol.empty()) {
+    name = port.app_protocol;
+    if (name == "kubernetes.io/h2c") {
+      return "HTTP2";
+    }
+    if (name == "kubernetes.io/ws") {
+      return "HTTP";
+    }
+    if (name == "kubernetes.io/wss") {
+      return "HTTPS";
+    }
+  }
+  std::string upper = name;
+  for (char& c : upper) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (upper.starts_with("GRPC-WEB")) {
+    return "GRPC-WEB";
+  }
+  upper = upper.substr(0, upper.find('-'));
+  static const std::set<std::string> kKnown = {"TCP",        "UDP",   "GRPC",  "HTTP",
+                                               "HTTP_PROXY", "HTTP2", "HTTPS", "TLS",
+                                               "MONGO",      "REDIS", "MYSQL"};
+  if (kKnown.contains(upper)) {
+    return upper;
+  }
+  static const std::set<int> kWellKnownTcp = {25, 53, 3306, 27017};
+  return kWellKnownTcp.contains(port.port) ? "TCP" : "";
 }
 
 std::string outboundClusterName(int port, const std::string& subset, const std::string& host) {

@@ -68,6 +68,13 @@ std::string resolveHost(const std::string& host, const std::string& namespace_na
 // covers whatever ends in X, otherwise equality).
 bool hostCovers(std::string_view a, std::string_view b);
 
+// The protocol Istio gives a Kubernetes Service port (kube.ConvertProtocol): UDP for UDP ports,
+// else from appProtocol (kubernetes.io/h2c is HTTP2, kubernetes.io/ws HTTP, kubernetes.io/wss
+// HTTPS) or the port name: "grpc-web..." or the part before the first '-', case-insensitive, as
+// an upper-case name ("HTTP", "HTTP2", "GRPC", "GRPC-WEB", "TCP", ...). "" when none is
+// recognised (Istio's Unsupported: protocol sniffing), except TCP for ports 25, 53, 3306, 27017.
+std::string portProtocol(const k8s::ServicePort& port);
+
 // Istio's cluster name: "outbound|80|v1|hello.default.svc.cluster.local".
 std::string outboundClusterName(int port, const std::string& subset, const std::string& host);
 

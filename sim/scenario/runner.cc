@@ -81,6 +81,10 @@ std::string checkUpstream(const Expectation& e, const proxy::http::Request& r) {
   if (e.upstream_path && r.path != *e.upstream_path) {
     return "path is \"" + r.path + "\", expected \"" + *e.upstream_path + "\"";
   }
+  if (e.upstream_protocol && r.protocol != *e.upstream_protocol) {
+    return "protocol is " + std::string(proxy::http::protocolName(r.protocol)) + ", expected " +
+           std::string(proxy::http::protocolName(*e.upstream_protocol));
+  }
   return checkHeaders(e.upstream_headers, r.headers, &r.authority);
 }
 
@@ -342,7 +346,7 @@ std::string statusSummary(const TrafficResult& t) {
 }
 
 void judgeTraffic(const Expectation& e, const TrafficResult& t, const PodLookup& pod_ever,
-                  std::vector<ExpectationResult>& out) {
+                  const KeyObserves& key_observes, std::vector<ExpectationResult>& out) {
   const uint64_t total = t.completed();
   if (e.status) {
     ExpectationResult r =
@@ -425,8 +429,7 @@ void judgeTraffic(const Expectation& e, const TrafficResult& t, const PodLookup&
   for (const auto& sb : e.served_by) {
     // A key that selects no pod that exists or existed in the run (a misspelt deployment or
     // label) would only ever count 0: an error, not a pass of "0%".
-    if (!mesh.anyPodEver([&](const k8s::PodState& pod) { return podMatchesKey(pod, sb.key); }) &&
-        !deploymentMatchesKey(mesh.manifests().k8s.deployments, sb.key)) {
+    if (!key_observes(sb.key)) {
       ExpectationResult r = newResult(
           e.location, "traffic " + t.name + ": servedBy " + sb.key + " " + percent(sb.share));
       r.invalid = true;
@@ -525,8 +528,18 @@ std::string checkResponseMessage(const Expectation& e, const proxy::http::Respon
 }
 
 void judgeTrafficExpectation(const Expectation& e, const TrafficResult& t,
-                             const PodLookup& pod_ever, std::vector<ExpectationResult>& out) {
-  judgeTraffic(e, t, pod_ever, out);
+                             const PodLookup& pod_ever, const KeyObserves& key_observes,
+                             std::vector<ExpectationResult>& out) {
+  judgeTraffic(e, t, pod_ever, key_observes, out);
+}
+
+bool podMatchesServedByKey(const k8s::PodState& pod, const std::string& key) {
+  return podMatchesKey(pod, key);
+}
+
+bool deploymentMatchesServedByKey(const std::vector<k8s::Deployment>& deployments,
+                                  const std::string& key) {
+  return deploymentMatchesKey(deployments, key);
 }
 
 uint64_t TrafficResult::completed() const {
@@ -641,6 +654,7 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
     MESHSIM_ASSIGN_OR_RETURN(
         auto request, driver::RequestTemplate::create(spec.request.method, spec.request.url,
                                                       spec.request.headers, spec.request.body));
+    request.setProtocol(spec.request.protocol);
     s.request = std::make_unique<driver::RequestTemplate>(std::move(request));
     MESHSIM_ASSIGN_OR_RETURN(driver::Target target, resolveStream(*mesh, spec, s.request->url()));
     driver::Pacing pacing{spec.count, spec.concurrency, spec.rate, spec.start};
@@ -716,7 +730,13 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
         continue;
       }
       judgeTraffic(
-          e, t, [&mesh](const std::string& id) { return mesh->podEver(id); }, result.expectations);
+          e, t, [&mesh](const std::string& id) { return mesh->podEver(id); },
+          [&mesh](const std::string& key) {
+            return mesh->anyPodEver([&](const k8s::PodState& pod) {
+              return podMatchesKey(pod, key);
+            }) || deploymentMatchesKey(mesh->manifests().k8s.deployments, key);
+          },
+          result.expectations);
       const auto judge = [&](const std::vector<MessageCheck>& checks, const char* what,
                              const char* noun) {
         for (const auto& c : checks) {

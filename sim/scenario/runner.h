@@ -98,10 +98,20 @@ std::string checkUpstreamRequest(const Expectation& e, const proxy::http::Reques
 std::string checkResponseMessage(const Expectation& e, const proxy::http::Response* r);
 // The pod "namespace/name" of TrafficResult::served_by, or nullptr when unknown.
 using PodLookup = std::function<const k8s::PodState*(const std::string& id)>;
+// Whether a servedBy key can observe anything: it selects a pod of the run or a Deployment of
+// the manifests (a misspelt key is an error, not a pass of 0%).
+using KeyObserves = std::function<bool(const std::string& key)>;
 // Judges the status, status share, error, responseFlags, attempts, latency and servedBy parts of
 // a traffic expectation from `t`, appending one result per part.
 void judgeTrafficExpectation(const Expectation& e, const TrafficResult& t,
-                             const PodLookup& pod_ever, std::vector<ExpectationResult>& out);
+                             const PodLookup& pod_ever, const KeyObserves& key_observes,
+                             std::vector<ExpectationResult>& out);
+// Whether `pod` is selected by a servedBy key: a Deployment or pod name, or a label selector
+// ("version=v2,app=x").
+bool podMatchesServedByKey(const k8s::PodState& pod, const std::string& key);
+// Whether a Deployment of `deployments` (also one scaled to zero) matches a servedBy key.
+bool deploymentMatchesServedByKey(const std::vector<k8s::Deployment>& deployments,
+                                  const std::string& key);
 
 // The default tolerance for an expected share `p` over `n` requests: the half-width of the
 // 99.9% normal-approximation binomial interval, z * sqrt(p (1 - p) / n) with z = 3.29.

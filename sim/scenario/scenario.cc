@@ -11,6 +11,7 @@
 #include <re2/re2.h>
 
 #include "proxy/stats/response_flags.h"
+#include "sim/driver/traffic.h"
 #include "sim/istio/features.h"
 #include "sim/telemetry/scrape.h"
 
@@ -231,6 +232,14 @@ StatusOr<TrafficSpec> parseTraffic(const yaml::Document& doc, const YAML::Node& 
     t.request.headers.emplace_back(proxy::http::toLower(k), v);
   }
   MESHSIM_ASSIGN_OR_RETURN(t.request.body, req.string("body"));
+  if (req.has("protocol")) {
+    MESHSIM_ASSIGN_OR_RETURN(std::string protocol, req.string("protocol"));
+    auto parsed = driver::parseProtocol(protocol);
+    if (!parsed.ok()) {
+      return req.error("protocol", parsed.status().message());
+    }
+    t.request.protocol = *parsed;
+  }
   MESHSIM_RETURN_IF_ERROR(req.finish());
   MESHSIM_ASSIGN_OR_RETURN(t.count, r.integer("count", 1));
   if (t.count < 1 || t.count > 100000000) {
@@ -621,6 +630,14 @@ StatusOr<Expectation> parseExpectation(const yaml::Document& doc, const YAML::No
     if (u.has("path")) {
       MESHSIM_ASSIGN_OR_RETURN(e.upstream_path, u.string("path"));
     }
+    if (u.has("protocol")) {
+      MESHSIM_ASSIGN_OR_RETURN(std::string protocol, u.string("protocol"));
+      auto parsed = driver::parseProtocol(protocol);
+      if (!parsed.ok()) {
+        return u.error("protocol", parsed.status().message());
+      }
+      e.upstream_protocol = *parsed;
+    }
     MESHSIM_ASSIGN_OR_RETURN(e.upstream_headers, parseHeaderExpectations(u, "headers"));
     MESHSIM_RETURN_IF_ERROR(u.finish());
   }
@@ -923,7 +940,8 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
                          "here");
   }
   if (docs.empty()) {
-    return invalidArgumentError(path + ": a scenario file holds exactly one YAML document, found 0");
+    return invalidArgumentError(path +
+                                ": a scenario file holds exactly one YAML document, found 0");
   }
   const yaml::Document& doc = docs.front();
   Scenario s;

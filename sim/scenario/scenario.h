@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "proxy/core/status.h"
+#include "proxy/http/message.h"
 #include "sim/duration.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
@@ -47,6 +48,7 @@ struct RequestSpec {
   std::string method = "GET";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  proxy::http::Protocol protocol = proxy::http::Protocol::Http11;
 };
 
 struct TrafficSpec {
@@ -103,6 +105,7 @@ struct Expectation {
   // What every app request of the stream looked like on arrival.
   std::optional<std::string> upstream_host;
   std::optional<std::string> upstream_path;
+  std::optional<proxy::http::Protocol> upstream_protocol;
   HeaderExpectations upstream_headers;
   bool has_upstream = false;
   // What every response looked like.

@@ -1,5 +1,6 @@
 #include "sim/scenario/target.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <memory>
@@ -91,6 +92,9 @@ std::string streamSkipReason(const TrafficSpec& spec, const Url& url) {
   }
   if (spec.rate > 0 || spec.concurrency > 1 || spec.start.count() != 0) {
     return "the stream's rate, concurrency or start need the virtual clock";
+  }
+  if (spec.request.protocol != proxy::http::Protocol::Http11) {
+    return "a --target run sends HTTP/1.1 only";
   }
   return "";
 }
@@ -211,6 +215,12 @@ StatusOr<RunResult> runAgainstTarget(const Scenario& scenario, const std::string
             seen.method = r["method"].IsScalar() ? r["method"].Scalar() : "";
             seen.authority = r["host"].IsScalar() ? r["host"].Scalar() : "";
             seen.path = r["path"].IsScalar() ? r["path"].Scalar() : "";
+            const bool has_protocol =
+                r["protocol"].IsScalar() &&
+                (r["protocol"].Scalar() == "HTTP/1.1" || r["protocol"].Scalar() == "HTTP/2");
+            if (has_protocol && r["protocol"].Scalar() == "HTTP/2") {
+              seen.protocol = proxy::http::Protocol::Http2;
+            }
             if (r["headers"].IsMap()) {
               for (const auto& kv : r["headers"]) {
                 seen.headers.add(proxy::http::toLower(kv.first.Scalar()),
@@ -219,7 +229,10 @@ StatusOr<RunResult> runAgainstTarget(const Scenario& scenario, const std::string
             }
             for (const auto& e : scenario.expect) {
               if (e.has_upstream && e.traffic == spec.name) {
-                record(upstream_checks[&e], checkUpstreamRequest(e, seen));
+                record(upstream_checks[&e],
+                       e.upstream_protocol && !has_protocol
+                           ? "the echo document has no request.protocol (HTTP/1.1 or HTTP/2)"
+                           : checkUpstreamRequest(e, seen));
               }
             }
           }
@@ -237,6 +250,12 @@ StatusOr<RunResult> runAgainstTarget(const Scenario& scenario, const std::string
   const auto pod_ever = [&pods](const std::string& id) -> const k8s::PodState* {
     const auto it = pods.find(id);
     return it == pods.end() ? nullptr : it->second.get();
+  };
+  // A key observes when it selects a Deployment of the scenario or a pod that answered.
+  const auto key_observes = [&](const std::string& key) {
+    return deploymentMatchesServedByKey(scenario.manifests.k8s.deployments, key) ||
+           std::any_of(pods.begin(), pods.end(),
+                       [&](const auto& p) { return podMatchesServedByKey(*p.second, key); });
   };
   for (const auto& e : scenario.expect) {
     if (e.slo) {
@@ -265,7 +284,7 @@ StatusOr<RunResult> runAgainstTarget(const Scenario& scenario, const std::string
       outside.attempts.reset();
       outside.response_flags.reset();
       outside.latency.clear();
-      judgeTrafficExpectation(outside, t, pod_ever, result.expectations);
+      judgeTrafficExpectation(outside, t, pod_ever, key_observes, result.expectations);
       if (e.attempts) {
         result.expectations.push_back(skipped(e, what + ": attempts " + std::to_string(*e.attempts),
                                               "upstream attempts are counted inside the mesh"));

@@ -77,6 +77,17 @@ TEST_F(EmbeddedMeshTest, SendCarriesMethodHeadersBodyAndHost) {
   EXPECT_THAT(r->upstream->headers.get("content-length"), Optional(std::string("7")));
 }
 
+TEST_F(EmbeddedMeshTest, AnHttp2ClientDoesNotMakeTheAppsHopHttp2) {
+  Request h2 = Request::get("http://hello.com/");
+  h2.protocol = "HTTP/2";
+  Result<Response> r = mesh_.send(h2);
+  ASSERT_THAT(r, Succeeded());
+  ASSERT_TRUE(r->upstream.has_value());
+  EXPECT_EQ(r->upstream->protocol, "HTTP/1.1");  // the hello port is "http"
+  h2.protocol = "SPDY/3";
+  EXPECT_THAT(mesh_.send(h2), FailedWith(ErrorCode::InvalidArgument, HasSubstr("HTTP/2")));
+}
+
 TEST_F(EmbeddedMeshTest, ProxyRepliesHaveNoServingPod) {
   Result<Response> redirect = mesh_.send(Request::get("http://hello.com/old"));
   ASSERT_THAT(redirect, Succeeded());

@@ -1,8 +1,11 @@
 #include "proxy/router/route_actions.h"
 
+#include <cstdio>
+
 #include <gtest/gtest.h>
 
 #include "proxy/router/route_table.h"
+#include "proxy/upstream/hash_lb.h"
 
 namespace meshsim::proxy::router {
 namespace {
@@ -158,6 +161,40 @@ TEST(NormalizePathTest, RemovesDotSegmentsKeepsSlashesAndQuery) {
   EXPECT_EQ(normalizePath("/admin/../users?x=/../y"), "/users?x=/../y");
   EXPECT_EQ(normalizePath("/plain?q"), "/plain?q");
   EXPECT_EQ(normalizePath("/.well-known/x"), "/.well-known/x");
+}
+
+TEST(HashPolicyTest, HeaderCookieQueryAndSourceIpAsEnvoyHashesThem) {
+  using Kind = config::HashPolicy::Kind;
+  http::Request r = request("hello.com", "/p?a=1&user=bob&b=2");
+  r.headers.add("x-user", "alice");
+  r.headers.add("cookie", "a=1; session=\"s3\"");
+  const config::Address peer{config::ipv4(10, 1, 0, 9), 40000};
+  const config::Address local{config::ipv4(10, 1, 0, 10), 8080};
+  const auto hash = [&](config::HashPolicy p, std::string* set_cookie = nullptr) {
+    return requestHash({p}, r, peer, local, set_cookie);
+  };
+  EXPECT_EQ(hash({Kind::Header, "x-user", {}, ""}), upstream::xxHash64("alice"));
+  EXPECT_EQ(hash({Kind::Header, "x-none", {}, ""}), std::nullopt);
+  EXPECT_EQ(hash({Kind::Cookie, "session", {}, ""}), upstream::xxHash64("s3"));
+  EXPECT_EQ(hash({Kind::QueryParameter, "user", {}, ""}), upstream::xxHash64("bob"));
+  EXPECT_EQ(hash({Kind::SourceIp, "", {}, ""}), upstream::xxHash64("10.1.0.9"));
+  // A missing cookie with a ttl: generated from the connection's addresses, set on the response.
+  std::string set_cookie;
+  const auto generated = hash({Kind::Cookie, "sticky", std::chrono::seconds(60), "/"}, &set_cookie);
+  ASSERT_TRUE(generated.has_value());
+  char hex[17];
+  std::snprintf(
+      hex, sizeof(hex), "%016llx",
+      static_cast<unsigned long long>(upstream::xxHash64("10.1.0.9:4000010.1.0.10:8080")));
+  EXPECT_EQ(*generated, upstream::xxHash64(hex));
+  EXPECT_EQ(set_cookie, "sticky=\"" + std::string(hex) + "\"; Max-Age=60; Path=/; HttpOnly");
+  // Without a ttl, no cookie and no hash.
+  EXPECT_EQ(hash({Kind::Cookie, "sticky", {}, ""}), std::nullopt);
+  // Several policies: the running hash is rotated left by one, then XORed.
+  const uint64_t a = upstream::xxHash64("alice");
+  EXPECT_EQ(requestHash({{Kind::Header, "x-user", {}, ""}, {Kind::QueryParameter, "user", {}, ""}},
+                        r, peer, local, nullptr),
+            ((a << 1) | (a >> 63)) ^ upstream::xxHash64("bob"));
 }
 
 }  // namespace

@@ -93,6 +93,26 @@ TEST(CircuitBreakerTest, PendingQueueThenOverflow) {
   EXPECT_EQ(started.back(), 4);
 }
 
+TEST(CircuitBreakerTest, MultiplexedRequestsShareAConnectionAndOnlyMaxRequestsBoundsThem) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RoundRobin, 1);
+  cfg.circuit_breakers.max_connections = 1;
+  cfg.circuit_breakers.max_pending_requests = 1;
+  cfg.circuit_breakers.max_requests = 3;
+  ClusterState c(cfg, random, loop);
+  int started = 0;
+  EXPECT_TRUE(c.admit([&] { ++started; }, true));
+  EXPECT_TRUE(c.admit([&] { ++started; }, true));
+  EXPECT_TRUE(c.admit([&] { ++started; }, true));   // no connection wait: all three start
+  EXPECT_FALSE(c.admit([&] { ++started; }, true));  // max_requests: 503 UO
+  EXPECT_EQ(started, 3);
+  c.release(true);
+  // An HTTP/1.1 request still finds the one connection free: streams never held it.
+  EXPECT_TRUE(c.admit([&] { ++started; }));
+  EXPECT_EQ(started, 4);
+}
+
 TEST(CircuitBreakerTest, MaxRequestsAndMaxRetries) {
   SeededRandom random(1);
   VirtualDispatcher loop;
@@ -262,6 +282,74 @@ TEST(ClusterUpdateTest, ManagerAddsUpdatesAndRetiresClusters) {
   std::weak_ptr<ClusterState> watch = before;
   before.reset();
   EXPECT_TRUE(watch.expired());
+}
+
+TEST(ClusterManagerTest, RingHashSendsAKeyToOneEndpointAndPanicModeUsesAll) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RingHash, 3);
+  ClusterState c(cfg, random, loop);
+  const uint64_t alice = xxHash64("alice");
+  const int first = c.pickEndpoint({}, 1, alice);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(c.pickEndpoint({}, 1, alice), first);
+  }
+  // The same table as Envoy's ring over the same "ip:port" keys.
+  std::vector<std::string> keys;
+  for (const auto& e : cfg.endpoints) {
+    keys.push_back(config::toString(e.address));
+  }
+  EXPECT_EQ(first, RingHashTable(keys, 1024, 8388608).pick(alice));
+  // Without a hash, picks spread over every endpoint.
+  std::set<int> seen;
+  for (int i = 0; i < 100; ++i) {
+    seen.insert(c.pickEndpoint());
+  }
+  EXPECT_EQ(seen.size(), 3u);
+  // A retry that must avoid the first pick walks the ring to another endpoint.
+  const std::vector<int> avoid = {first};
+  EXPECT_NE(c.pickEndpoint(avoid, 5, alice), first);
+}
+
+TEST(ClusterManagerTest, MaglevUsesItsTable) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::Maglev, 2);
+  cfg.maglev_table_size = 251;
+  ClusterState c(cfg, random, loop);
+  std::vector<std::string> keys;
+  for (const auto& e : cfg.endpoints) {
+    keys.push_back(config::toString(e.address));
+  }
+  const MaglevTable table(keys, 251);
+  for (uint64_t h : {uint64_t{1}, uint64_t{77}, xxHash64("bob")}) {
+    EXPECT_EQ(c.pickEndpoint({}, 1, h), table.pick(h));
+  }
+}
+
+TEST(ClusterManagerTest, PanicModeBalancesOverEveryEndpointBelowMinHealthPercent) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  config::Cluster cfg = cluster(config::LbPolicy::RoundRobin, 3);
+  config::OutlierDetection od;
+  od.consecutive_5xx = 1;
+  od.max_ejection_percent = 100;
+  od.min_health_percent = 50;
+  cfg.outlier_detection = od;
+  ClusterState c(cfg, random, loop);
+  c.recordOutcome(0, 500);
+  // One of three ejected: 67% healthy, no panic, endpoint 0 is never picked.
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_NE(c.pickEndpoint(), 0);
+  }
+  c.recordOutcome(1, 500);
+  ASSERT_TRUE(c.ejected(0) && c.ejected(1));
+  // 33% healthy < 50%: Envoy's panic mode picks among all three again.
+  std::set<int> seen;
+  for (int i = 0; i < 6; ++i) {
+    seen.insert(c.pickEndpoint());
+  }
+  EXPECT_EQ(seen, (std::set<int>{0, 1, 2}));
 }
 
 }  // namespace

@@ -716,5 +716,187 @@ spec:
               IsOk());
 }
 
+TEST(TranslateTest, ConsistentHashBecomesRingOrMaglevClustersAndRouteHashPolicies) {
+  const Built b = build(load(
+      {"fixtures/istio/ingressgateway.yaml", "fixtures/hello/namespace.yaml",
+       "fixtures/conformance/reviews/reviews.yaml", "fixtures/conformance/gateway/any-host.yaml"},
+      R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer:
+      consistentHash:
+        httpCookie: {name: sticky, path: /, ttl: 60s}
+        ringHash: {minimumRingSize: 4096}
+  subsets:
+  - name: v1
+    labels: {version: v1}
+    trafficPolicy:
+      loadBalancer:
+        consistentHash: {httpHeaderName: X-User, maglev: {tableSize: 251}}
+  - name: v2
+    labels: {version: v2}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews.example.com]
+  gateways: [any-host]
+  http:
+  - match: [{uri: {prefix: /single}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: 50}
+    - {destination: {host: reviews, subset: v2}, weight: 50}
+)"));
+  const auto cluster = [&](const std::string& name) -> const proxy::config::Cluster* {
+    for (const auto& c : b.gateway->clusters) {
+      if (c.name == name) {
+        return &c;
+      }
+    }
+    return nullptr;
+  };
+  const auto* top = cluster("outbound|9080||reviews.default.svc.cluster.local");
+  const auto* v1 = cluster("outbound|9080|v1|reviews.default.svc.cluster.local");
+  const auto* v2 = cluster("outbound|9080|v2|reviews.default.svc.cluster.local");
+  ASSERT_TRUE(top != nullptr && v1 != nullptr && v2 != nullptr);
+  EXPECT_EQ(top->lb_policy, proxy::config::LbPolicy::RingHash);
+  EXPECT_EQ(top->minimum_ring_size, 4096u);
+  EXPECT_EQ(v1->lb_policy, proxy::config::LbPolicy::Maglev);  // the subset's replaces it
+  EXPECT_EQ(v1->maglev_table_size, 251u);
+  EXPECT_EQ(v2->lb_policy, proxy::config::LbPolicy::RingHash);  // inherited
+  const auto* single = gatewayRoute(b, "/single");
+  ASSERT_NE(single, nullptr);
+  ASSERT_EQ(single->action.hash_policies.size(), 1u);
+  EXPECT_EQ(single->action.hash_policies[0].kind, proxy::config::HashPolicy::Kind::Cookie);
+  EXPECT_EQ(single->action.hash_policies[0].cookie_ttl, std::chrono::seconds(60));
+  ASSERT_TRUE(single->action.retry_policy.has_value());
+  EXPECT_FALSE(single->action.retry_policy->avoid_previous_hosts);  // stays on the hashed host
+  const auto* weighted = gatewayRoute(b, "/");
+  ASSERT_NE(weighted, nullptr);
+  ASSERT_EQ(weighted->action.hash_policies.size(), 2u);  // one per destination, in order
+  EXPECT_EQ(weighted->action.hash_policies[0].kind, proxy::config::HashPolicy::Kind::Header);
+  EXPECT_EQ(weighted->action.hash_policies[0].name, "x-user");
+  EXPECT_TRUE(weighted->action.retry_policy->avoid_previous_hosts);  // only single destinations
+}
+
+TEST(ResourcesTest, ConsistentHashIsValidatedAsIstioDoes) {
+  const auto parse = [](const std::string& lb) {
+    Manifests m;
+    return addText(
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: r}\n"
+        "spec:\n  host: r\n  trafficPolicy:\n    loadBalancer: " +
+            lb + "\n",
+        "d.yaml", 1, m);
+  };
+  EXPECT_THAT(parse("{consistentHash: {maglev: {tableSize: 65536}}}"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("tableSize must be a prime number for maglev")));
+  EXPECT_THAT(parse("{consistentHash: {httpCookie: {ttl: 10s}}}"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("name required for HttpCookie")));
+  EXPECT_THAT(
+      parse("{simple: RANDOM, consistentHash: {useSourceIp: true}}"),
+      StatusIs(StatusCode::InvalidArgument, HasSubstr("only one of simple and consistentHash")));
+  EXPECT_THAT(parse("{consistentHash: {httpHeaderName: a, useSourceIp: true}}"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("only one of httpHeaderName")));
+  EXPECT_THAT(parse("{consistentHash: {minimumRingSize: 10, maglev: {tableSize: 7}}}"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("only one of minimumRingSize, ringHash and maglev")));
+  EXPECT_THAT(parse("{consistentHash: {httpQueryParameterName: u, ringHash: {}}}"), IsOk());
+}
+
+TEST(TranslateTest, PortProtocolAsIstioConvertsIt) {
+  const auto proto = [](std::string name, std::string app_protocol = "", int port = 8080,
+                        std::string l4 = "TCP") {
+    k8s::ServicePort p;
+    p.name = std::move(name);
+    p.app_protocol = std::move(app_protocol);
+    p.port = port;
+    p.protocol = std::move(l4);
+    return portProtocol(p);
+  };
+  EXPECT_EQ(proto("http"), "HTTP");
+  EXPECT_EQ(proto("HTTP-web"), "HTTP");
+  EXPECT_EQ(proto("http2-x"), "HTTP2");
+  EXPECT_EQ(proto("grpc"), "GRPC");
+  EXPECT_EQ(proto("grpc-web-x"), "GRPC-WEB");
+  EXPECT_EQ(proto("tcp-db"), "TCP");
+  EXPECT_EQ(proto("web"), "");  // not a protocol: sniffed
+  EXPECT_EQ(proto(""), "");
+  EXPECT_EQ(proto("", "", 3306), "TCP");  // well-known port
+  EXPECT_EQ(proto("http", "", 8080, "UDP"), "UDP");
+  EXPECT_EQ(proto("tcp", "http2"), "HTTP2");  // appProtocol wins over the name
+  EXPECT_EQ(proto("web", "kubernetes.io/h2c"), "HTTP2");
+  EXPECT_EQ(proto("web", "kubernetes.io/ws"), "HTTP");
+}
+
+TEST(TranslateTest, UpstreamProtocolFollowsPortsAndConnectionPool) {
+  const Built b = build(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello/namespace.yaml",
+                              "fixtures/conformance/clients/sleep.yaml"},
+                             R"(
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: default}
+spec:
+  selector: {app: a}
+  ports: [{name: http, port: 80}, {name: grpc, port: 81}, {name: web, port: 82}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: up, namespace: default}
+spec:
+  selector: {app: up}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: follow, namespace: default}
+spec:
+  selector: {app: follow}
+  ports: [{name: grpc, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: up, namespace: default}
+spec:
+  host: up
+  trafficPolicy: {connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: follow, namespace: default}
+spec:
+  host: follow
+  trafficPolicy: {connectionPool: {http: {useClientProtocol: true, h2UpgradePolicy: UPGRADE}}}
+)"));
+  using P = proxy::config::Cluster::Protocol;
+  const proxy::config::ProxyConfig* sleep = nullptr;
+  for (const auto& p : b.t.proxies) {
+    if (b.world.pods()[p.pod].name == "sleep-0") {
+      sleep = &p.config;
+    }
+  }
+  ASSERT_NE(sleep, nullptr);
+  ASSERT_NE(b.gateway, nullptr);
+  const auto protocol = [](const proxy::config::ProxyConfig& c, const std::string& name) {
+    const proxy::config::Cluster* cl = findCluster(c, name);
+    EXPECT_NE(cl, nullptr) << name;
+    return cl == nullptr ? P::Http11 : cl->upstream_protocol;
+  };
+  EXPECT_EQ(protocol(*b.gateway, "outbound|80||a.default.svc.cluster.local"), P::Http11);
+  EXPECT_EQ(protocol(*b.gateway, "outbound|81||a.default.svc.cluster.local"), P::Http2);
+  // A sniffed port: only sidecars use the downstream's version.
+  EXPECT_EQ(protocol(*b.gateway, "outbound|82||a.default.svc.cluster.local"), P::Http11);
+  EXPECT_EQ(protocol(*sleep, "outbound|82||a.default.svc.cluster.local"), P::Downstream);
+  EXPECT_EQ(protocol(*sleep, "outbound|80||up.default.svc.cluster.local"), P::Http2);
+  // useClientProtocol wins over the upgrade and over the port's HTTP/2.
+  EXPECT_EQ(protocol(*sleep, "outbound|80||follow.default.svc.cluster.local"), P::Downstream);
+}
+
 }  // namespace
 }  // namespace meshsim::sim::istio
