@@ -286,29 +286,34 @@ Status addDocuments(const std::vector<yaml::Document>& docs, Manifests& out) {
   return okStatus();
 }
 
-Status addPath(const std::string& path, Manifests& out) {
+StatusOr<std::vector<std::string>> manifestFiles(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    std::vector<std::string> files;
-    for (auto it = fs::recursive_directory_iterator(path, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const auto ext = it->path().extension();
-      if (it->is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) {
-        files.push_back(it->path().string());
-      }
-    }
-    if (ec) {
-      return notFoundError(path + ": cannot list folder: " + ec.message());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      MESHSIM_RETURN_IF_ERROR(addPath(f, out));
-    }
-    return okStatus();
+  if (!fs::is_directory(path, ec)) {
+    return std::vector<std::string>{path};
   }
-  MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseFile(path));
-  return addDocuments(docs, out);
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(path, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const auto ext = it->path().extension();
+    if (it->is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (ec) {
+    return notFoundError(path + ": cannot list folder: " + ec.message());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+Status addPath(const std::string& path, Manifests& out) {
+  MESHSIM_ASSIGN_OR_RETURN(auto files, manifestFiles(path));
+  for (const auto& f : files) {
+    MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseFile(f));
+    MESHSIM_RETURN_IF_ERROR(addDocuments(docs, out));
+  }
+  return okStatus();
 }
 
 Status addText(const std::string& text, const std::string& file, int first_line, Manifests& out,

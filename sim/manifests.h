@@ -37,6 +37,9 @@ struct Manifests {
 
 // Adds every resource of `docs` to `out`.
 Status addDocuments(const std::vector<yaml::Document>& docs, Manifests& out);
+// The files addPath() reads for `path`: the file itself, or every *.yaml / *.yml file below a
+// folder, recursively, in name order.
+StatusOr<std::vector<std::string>> manifestFiles(const std::string& path);
 // Adds a file, or every *.yaml / *.yml file of a folder (recursively, in name order).
 Status addPath(const std::string& path, Manifests& out);
 // Adds the multi-document `text` that starts at `first_line` of `file`, its lines indented by

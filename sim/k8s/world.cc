@@ -23,14 +23,6 @@ std::string firstLabel(const Labels& labels, std::initializer_list<std::string_v
   return fallback;
 }
 
-bool isGatewayPod(const Labels& labels, const Labels& annotations) {
-  if (findLabel(labels, "istio") != nullptr) {
-    return true;  // istio=ingressgateway / egressgateway / a custom gateway name
-  }
-  const std::string* tmpl = findLabel(annotations, "inject.istio.io/templates");
-  return tmpl != nullptr && *tmpl == "gateway";
-}
-
 bool samePorts(const std::vector<ContainerPort>& a, const std::vector<ContainerPort>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const ContainerPort& x, const ContainerPort& y) {
@@ -54,6 +46,14 @@ Status duplicate(const std::string& kind, const ObjectMeta& meta, const ObjectMe
 }
 
 }  // namespace
+
+bool isGatewayPod(const Labels& labels, const Labels& annotations) {
+  if (findLabel(labels, "istio") != nullptr) {
+    return true;  // istio=ingressgateway / egressgateway / a custom gateway name
+  }
+  const std::string* tmpl = findLabel(annotations, "inject.istio.io/templates");
+  return tmpl != nullptr && *tmpl == "gateway";
+}
 
 bool sidecarInjected(const Labels& namespace_labels, std::string_view namespace_name,
                      const Labels& pod_labels, const Labels& pod_annotations, bool host_network) {

@@ -148,6 +148,11 @@ private:
   uint32_t next_external_ip_ = 0;
 };
 
+// Whether a pod with these labels and annotations runs an Istio gateway rather than an app: it
+// has an `istio` label (istio=ingressgateway, a custom gateway's name) or Istio's gateway
+// injection template (inject.istio.io/templates: gateway).
+bool isGatewayPod(const Labels& labels, const Labels& annotations);
+
 // Whether the injection webhook would add a sidecar to a pod with these labels and annotations
 // in a namespace with `namespace_labels`.
 bool sidecarInjected(const Labels& namespace_labels, std::string_view namespace_name,

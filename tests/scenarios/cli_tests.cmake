@@ -245,3 +245,4 @@ set_tests_properties(cli.golden_scenario_reports PROPERTIES LABELS "cli;scenario
                      FAIL_REGULAR_EXPRESSION "FAIL ")
 include(${CMAKE_CURRENT_SOURCE_DIR}/coverage/coverage_tests.cmake)
 include(${CMAKE_CURRENT_SOURCE_DIR}/target/target_tests.cmake)
+include(${CMAKE_CURRENT_SOURCE_DIR}/export/export_tests.cmake)

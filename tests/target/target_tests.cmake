@@ -35,3 +35,11 @@ add_test(NAME cli.conformance_target_serve
                  $<TARGET_FILE:meshsim> ${conf_scenarios}/vs-uri-exact.yaml ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(cli.conformance_target_serve PROPERTIES LABELS "cli;net" TIMEOUT 60
   PASS_REGULAR_EXPRESSION "mode: target.*target: \"http://127.0.0.1:[0-9]+\".*Passed: 1.*PASS  vs-uri-exact.*exit 0")
+# nginx answering 200 with the echo document of another pod and request: the status holds, and
+# servedBy, upstream and response fail, saying what they saw.
+add_test(NAME cli.target_wrong_echo_nginx
+         COMMAND ${tgt}/wrong_gateway.sh nginx-echo $<TARGET_FILE:meshsim>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/export/echo-direct.yaml)
+set_tests_properties(cli.target_wrong_echo_nginx PROPERTIES LABELS "cli;net" TIMEOUT 60
+  SKIP_RETURN_CODE 77
+  PASS_REGULAR_EXPRESSION "PASS  [^ ]*  traffic api: status 200.*FAIL  [^ ]*  traffic api: servedBy hello 100.0%.*saw 0.0% \\(0 of 5\\).*served by default/other-6b8d9c7f5-q7x2z x 5.*FAIL  [^ ]*  traffic api: upstream request.*host is \"elsewhere.example\", expected \"hello.com\".*FAIL  [^ ]*  traffic api: response.*expected it to match.*exit 1")

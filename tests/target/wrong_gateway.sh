@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # A --target that answers differently from what the scenario expects must fail the run (exit 1)
 # with messages that say what was expected and seen. The gateway is nginx (Debian nginx-light)
-# when KIND is nginx, a small python3 server otherwise; both answer every request with a 404
-# that is not an echo document. Exit 77 (skipped) when nginx is asked for and not installed.
-# Usage: wrong_gateway.sh nginx|python MESHSIM SCENARIO
+# when KIND is nginx or nginx-echo, a small python3 server otherwise. nginx and python answer
+# every request with a 404 that is not an echo document; nginx-echo answers 200 with the echo
+# document of another pod (deployment "other", path /wrong). Exit 77 (skipped) when nginx is
+# asked for and not installed.
+# Usage: wrong_gateway.sh nginx|nginx-echo|python MESHSIM SCENARIO
 set -uo pipefail
-kind="${1:?usage: wrong_gateway.sh nginx|python MESHSIM SCENARIO}"
+kind="${1:?usage: wrong_gateway.sh nginx|nginx-echo|python MESHSIM SCENARIO}"
 meshsim="${2:?}"
 scenario="${3:?}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/meshsim-wrong.XXXXXX")"
@@ -16,10 +18,14 @@ cleanup() {
 }
 trap cleanup EXIT
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-if [ "$kind" = nginx ]; then
+if [ "$kind" = nginx ] || [ "$kind" = nginx-echo ]; then
   nginx_bin="$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null)"
   if [ -z "$nginx_bin" ]; then
     echo "skipped: nginx is not installed (Debian nginx-light: ./tools/setup --all)"; exit 77
+  fi
+  location='location / { return 404 "not the mesh\n"; }'
+  if [ "$kind" = nginx-echo ]; then
+    location='location / { default_type application/json; return 200 '"'"'{"pod": "other-6b8d9c7f5-q7x2z", "namespace": "default", "serviceAccount": "default", "labels": {"app": "other"}, "ip": "10.244.0.9", "request": {"method": "GET", "host": "elsewhere.example", "path": "/wrong", "headers": {}}}'"'"'; }'
   fi
   cat >"$tmp/nginx.conf" <<CONF
 daemon off;
@@ -32,7 +38,7 @@ http {
   client_body_temp_path $tmp;
   server {
     listen 127.0.0.1:$port;
-    location / { return 404 "not the mesh\n"; }
+    $location
   }
 }
 CONF

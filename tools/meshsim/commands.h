@@ -45,5 +45,7 @@ Command addGraphCommand(CLI::App& app);
 Command addServeCommand(CLI::App& app);
 // meshsim conformance: the conformance suite and its ConformanceReport.
 Command addConformanceCommand(CLI::App& app);
+// meshsim export: a scenario's manifests, echo servers and scripts for a real cluster.
+Command addExportCommand(CLI::App& app);
 
 }  // namespace meshsim::cli

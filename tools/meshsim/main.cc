@@ -27,7 +27,7 @@ int run(int argc, char** argv) {
       meshsim::cli::addRunCommand(app),         meshsim::cli::addValidateCommand(app),
       meshsim::cli::addExplainCommand(app),     meshsim::cli::addMetricsCommand(app),
       meshsim::cli::addGraphCommand(app),       meshsim::cli::addServeCommand(app),
-      meshsim::cli::addConformanceCommand(app),
+      meshsim::cli::addConformanceCommand(app), meshsim::cli::addExportCommand(app),
   };
 
   // meshsim help [COMMAND]: the same text as --help.
