@@ -77,6 +77,9 @@ struct Request {
   // The HTTP version the client speaks to its first hop: "HTTP/1.1" (default) or "HTTP/2" (h2c
   // with prior knowledge). What the next hops use is the mesh's choice (docs/scenarios.md).
   std::string protocol = "HTTP/1.1";
+  // Follow redirects like curl -L, at most this many (0: a redirect is the response; curl's
+  // default is 50): docs/scenarios.md, traffic followRedirects.
+  int follow_redirects = 0;
 
   static Request get(std::string url);
   static Request post(std::string url, std::string body);
@@ -132,6 +135,15 @@ struct Response {
   std::optional<ReceivedRequest> upstream{};
   // From sending to the response, in virtual time.
   std::chrono::nanoseconds latency{0};
+  // With Request::follow_redirects: the redirects on the way, in order; `not_followed` of the
+  // last one says why the client stopped there (its response is then this one).
+  struct Redirect {
+    int status = 0;
+    std::string location{};
+    std::string followed{};  // the URL requested next
+    std::string not_followed{};
+  };
+  std::vector<Redirect> redirects{};
 
   // A response for a custom handler to return, e.g. Response::make(200, "hello").
   static Response make(int status, std::string body = {}, Headers headers = {});

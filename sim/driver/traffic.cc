@@ -1,6 +1,10 @@
 #include "sim/driver/traffic.h"
 
 #include <algorithm>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace meshsim::sim::driver {
 
@@ -167,28 +171,207 @@ void Stream::start() {
   }
 }
 
+// One request of a stream and, when it is redirected, the requests that follow it.
+struct Stream::Exchange {
+  uint64_t tag = 0;
+  uint64_t index = 0;
+  proxy::MonotonicTime sent_at{};
+  const k8s::PodState* pod = nullptr;  // the sending pod; nullptr from outside
+  proxy::config::Address to;
+  Url url;
+  proxy::http::Request request;  // what the current hop sends (kept only to follow redirects)
+  std::vector<RedirectHop> redirects;
+};
+
+void Stream::followRedirects(Sender from, int max_hops) {
+  redirect_from_ = std::move(from);
+  max_redirects_ = max_hops;
+}
+
 void Stream::sendOne() {
   if (static_cast<int64_t>(sent_) >= pacing_.count) {
     return;
   }
-  const uint64_t index = sent_++;
-  const uint64_t tag = tags_(index);
-  const proxy::MonotonicTime sent_at = mesh_.loop().now();
-  auto done = [this, tag, index, sent_at](proxy::http::ResponsePtr response,
-                                          proxy::ResetReason reset) {
-    ++done_;
-    Completion c{tag, index, sent_at, std::move(response), reset};
-    done_fn_(c);
-    if (pacing_.rate <= 0) {
-      sendOne();
-    }
-  };
-  if (target_.pods.empty()) {
-    mesh_.sendFromOutside(target_.to, request_.make(tag), std::move(done));
-  } else {
-    mesh_.sendFromPod(*target_.pods[index % target_.pods.size()], target_.to, request_.make(tag),
-                      std::move(done));
+  auto exchange = std::make_shared<Exchange>();
+  exchange->index = sent_++;
+  exchange->tag = tags_(exchange->index);
+  exchange->sent_at = mesh_.loop().now();
+  exchange->to = target_.to;
+  if (!target_.pods.empty()) {
+    exchange->pod = target_.pods[exchange->index % target_.pods.size()];
   }
+  if (max_redirects_ > 0) {
+    exchange->url = request_.url();
+    exchange->request = *request_.make(exchange->tag);
+  }
+  send(std::move(exchange));
+}
+
+void Stream::send(std::shared_ptr<Exchange> exchange) {
+  proxy::http::RequestPtr request = max_redirects_ > 0
+                                        ? std::make_unique<proxy::http::Request>(exchange->request)
+                                        : request_.make(exchange->tag);
+  const proxy::config::Address to = exchange->to;
+  const k8s::PodState* pod = exchange->pod;
+  auto done = [this, exchange = std::move(exchange)](proxy::http::ResponsePtr response,
+                                                     proxy::ResetReason reset) mutable {
+    if (max_redirects_ > 0 && response != nullptr) {
+      const int status = response->status;
+      const std::string* location = response->headers.get("location");
+      if ((status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
+          location != nullptr) {
+        RedirectHop hop{status, *location, "", ""};
+        const bool follow = redirect(*exchange, hop);
+        exchange->redirects.push_back(std::move(hop));
+        if (follow) {
+          send(std::move(exchange));
+          return;
+        }
+      }
+    }
+    finish(*exchange, std::move(response), reset);
+  };
+  if (pod == nullptr) {
+    mesh_.sendFromOutside(to, std::move(request), std::move(done));
+  } else {
+    mesh_.sendFromPod(*pod, to, std::move(request), std::move(done));
+  }
+}
+
+bool Stream::redirect(Exchange& exchange, RedirectHop& hop) {
+  if (static_cast<int>(exchange.redirects.size()) >= max_redirects_) {
+    hop.not_followed = "more than " + std::to_string(max_redirects_) +
+                       " redirects (curl: maximum redirects followed)";
+    return false;
+  }
+  auto next = resolveLocation(exchange.url, hop.location);
+  if (!next.ok()) {
+    hop.not_followed = std::string(next.status().message());
+    return false;
+  }
+  if (next->scheme != "http") {
+    hop.not_followed = next->scheme + ": an in-process client does not speak TLS";
+    return false;
+  }
+  auto target = resolveTarget(mesh_, redirect_from_, *next);
+  if (!target.ok()) {
+    hop.not_followed = std::string(target.status().message());
+    return false;
+  }
+  hop.next_url = urlText(*next);
+  proxy::http::Request& r = exchange.request;
+  // curl -L: 303 makes every method but HEAD a GET; 301 and 302 make a POST a GET; 307 and 308
+  // resend the request as it was.
+  const bool to_get = (hop.status == 303 && r.method != "HEAD") ||
+                      ((hop.status == 301 || hop.status == 302) && r.method == "POST");
+  if (to_get) {
+    r.method = "GET";
+    r.body.clear();
+    r.headers.remove("content-length");
+  }
+  const bool same_host = next->host == exchange.url.host && next->port == exchange.url.port;
+  if (!same_host) {
+    // A custom Host goes to the original host only (curl); a new host gets its own.
+    r.authority = next->explicit_port ? next->host + ":" + std::to_string(next->port) : next->host;
+  }
+  r.scheme = next->scheme;
+  r.path = next->path;
+  exchange.url = *next;
+  exchange.to = target->to;
+  return true;
+}
+
+void Stream::finish(Exchange& exchange, proxy::http::ResponsePtr response,
+                    proxy::ResetReason reset) {
+  ++done_;
+  Completion c{exchange.tag,        exchange.index, exchange.sent_at,
+               std::move(response), reset,          std::move(exchange.redirects)};
+  done_fn_(c);
+  if (pacing_.rate <= 0) {
+    sendOne();
+  }
+}
+
+namespace {
+
+// RFC 3986 5.2.4.
+std::string removeDotSegments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t start = path.empty() || path.front() != '/' ? 0 : 1;
+  bool trailing = false;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    const std::string_view seg = path.substr(start, end - start);
+    trailing = end == path.size() && (seg == "." || seg == "..");
+    if (seg == "..") {
+      if (!out.empty()) {
+        out.pop_back();
+      }
+    } else if (seg != ".") {
+      out.push_back(seg);
+    }
+    start = end + 1;
+  }
+  std::string result;
+  for (const auto seg : out) {
+    result += "/" + std::string(seg);
+  }
+  if (trailing || result.empty()) {
+    result += "/";
+  }
+  return result;
+}
+
+}  // namespace
+
+StatusOr<Url> resolveLocation(const Url& base, std::string_view location) {
+  location = location.substr(0, location.find('#'));
+  const std::string where = "Location \"" + std::string(location) + "\"";
+  const size_t scheme_end = location.find("://");
+  if (scheme_end != std::string_view::npos &&
+      location.find_first_of("/?") > scheme_end) {  // absolute
+    auto url = parseUrl(std::string(location));
+    if (!url.ok()) {
+      return invalidArgumentError(where +
+                                  " is not an http(s) URL: " + std::string(url.status().message()));
+    }
+    return url;
+  }
+  if (location.starts_with("//")) {
+    return resolveLocation(base, base.scheme + ":" + std::string(location));
+  }
+  Url out = base;
+  const std::string_view base_path =
+      std::string_view(base.path).substr(0, std::min(base.path.find('?'), base.path.size()));
+  if (location.empty()) {
+    return out;
+  }
+  std::string_view path = location.substr(0, location.find('?'));
+  const std::string_view query =
+      location.find('?') == std::string_view::npos ? "" : location.substr(location.find('?'));
+  std::string merged;
+  if (path.empty()) {
+    merged = std::string(base_path);  // "?q": the base path with a new query
+  } else if (path.front() == '/') {
+    merged = removeDotSegments(path);
+  } else {
+    const size_t slash = base_path.rfind('/');
+    merged = removeDotSegments(
+        std::string(base_path.substr(0, slash == std::string_view::npos ? 0 : slash + 1)) +
+        std::string(path));
+  }
+  out.path = merged + std::string(query);
+  return out;
+}
+
+std::string urlText(const Url& url) {
+  const bool default_port =
+      (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
+  return url.scheme + "://" + url.host +
+         (url.explicit_port && !default_port ? ":" + std::to_string(url.port) : "") + url.path;
 }
 
 }  // namespace meshsim::sim::driver

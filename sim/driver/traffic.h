@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -113,6 +114,26 @@ struct Pacing {
   std::chrono::nanoseconds start{0};
 };
 
+// curl's default --max-redirs: how many redirects `followRedirects: true` follows.
+inline constexpr int kDefaultMaxRedirects = 50;
+
+// One redirect a request met on its way (a 301, 302, 303, 307 or 308 with a Location).
+struct RedirectHop {
+  int status = 0;
+  std::string location;  // the Location header as the response gave it
+  // Followed: the absolute URL of the next request. Not followed (the last hop): why, e.g.
+  // "https: an in-process client does not speak TLS"; the hop's response is then the final one.
+  std::string next_url;
+  std::string not_followed;
+};
+
+// Where `location` (a Location header: absolute, scheme-relative, absolute-path or relative,
+// RFC 3986 5.2) points from `base`; the fragment is dropped and dot segments removed, as curl
+// does. Fails when it is not an http(s) URL reference.
+StatusOr<Url> resolveLocation(const Url& base, std::string_view location);
+// "http://host[:port]/path?query".
+std::string urlText(const Url& url);
+
 // One finished request of a stream.
 struct Completion {
   uint64_t tag = 0;
@@ -120,6 +141,9 @@ struct Completion {
   proxy::MonotonicTime sent_at{};
   proxy::http::ResponsePtr response;  // nullptr: no response, see `reset`
   proxy::ResetReason reset = proxy::ResetReason::None;
+  // The redirects followed on the way to `response`, in order (Stream::followRedirects); the
+  // last one has `not_followed` set when the client stopped at it.
+  std::vector<RedirectHop> redirects;
 };
 
 // Sends the requests of one stream on the mesh's loop: request i carries tag `tags(i)` (so that
@@ -136,13 +160,28 @@ public:
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
+  // Follows redirects as `curl -L --max-redirs max_hops` does, each from the same client: 301,
+  // 302 and 303 turn a POST (303: any method but HEAD) into a GET without a body, 307 and 308
+  // keep method and body; a relative Location keeps the host; another host is resolved again as
+  // `from` resolves it (from outside: the same gateway Service, with the new Host). Not followed,
+  // and reported in Completion::redirects: an https:// Location (the client has no TLS), a
+  // Location that is no URL or whose host does not resolve, and a redirect beyond `max_hops`.
+  // Call before start().
+  void followRedirects(Sender from, int max_hops);
+
   // Posts the stream's first requests (all of them in open loop) on the loop.
   void start();
   uint64_t sent() const { return sent_; }
   uint64_t done() const { return done_; }
 
 private:
+  struct Exchange;
   void sendOne();
+  void send(std::shared_ptr<Exchange> exchange);
+  void finish(Exchange& exchange, proxy::http::ResponsePtr response, proxy::ResetReason reset);
+  // The next request of a redirect chain, or false (with `hop.not_followed`) when the client
+  // stops at `hop`.
+  bool redirect(Exchange& exchange, RedirectHop& hop);
 
   Mesh& mesh_;
   Target target_;
@@ -152,6 +191,8 @@ private:
   DoneFunction done_fn_;
   uint64_t sent_ = 0;
   uint64_t done_ = 0;
+  Sender redirect_from_;
+  int max_redirects_ = 0;  // 0: redirects are answers like any other
 };
 
 }  // namespace meshsim::sim::driver

@@ -278,6 +278,8 @@ struct Mesh::Impl {
   struct Prepared {
     sim::driver::Target target;
     std::unique_ptr<sim::driver::RequestTemplate> request;
+    sim::driver::Sender sender;
+    int follow_redirects = 0;
   };
   // A batch being sent; shared with the callbacks on the loop.
   struct Batch {
@@ -346,8 +348,12 @@ struct Mesh::Impl {
       return Error(codeOf(target.status().code()),
                    "cannot send from " + from.toString() + ": " + target.status().message());
     }
+    if (request.follow_redirects < 0) {
+      return Error(ErrorCode::InvalidArgument, "follow_redirects must not be negative");
+    }
     return Prepared{std::move(target).value(),
-                    std::make_unique<sim::driver::RequestTemplate>(std::move(tmpl).value())};
+                    std::make_unique<sim::driver::RequestTemplate>(std::move(tmpl).value()), sender,
+                    request.follow_redirects};
   }
 
   Response toResponse(sim::driver::Completion& c) {
@@ -361,6 +367,10 @@ struct Mesh::Impl {
       out.error = sim::driver::errorName(c.reset);
       out.upstream.reset();
       return out;
+    }
+    for (auto& hop : c.redirects) {
+      out.redirects.push_back({hop.status, std::move(hop.location), std::move(hop.next_url),
+                               std::move(hop.not_followed)});
     }
     out.status = c.response->status;
     out.headers = headersOf(c.response->headers);
@@ -393,6 +403,9 @@ struct Mesh::Impl {
             b->responses[c.index] = std::move(r);
           }
         });
+    if (batch.prepared.follow_redirects > 0) {
+      batch.stream->followRedirects(batch.prepared.sender, batch.prepared.follow_redirects);
+    }
     batch.stream->start();
   }
 

@@ -29,6 +29,10 @@ constexpr std::string_view kFormat = "docs/scenarios.md";
 
 // Sorted by name (checked by a test); one line per field or behaviour.
 constexpr std::array kFeatures = {
+    Feature{"Client.followRedirects",
+            "a client following redirects as curl -L does (traffic followRedirects): methods, "
+            "relative Locations, other hosts through the gateway again",
+            kFormat},
     Feature{"DestinationRule.exportTo", "visibility of the rule's subsets and policies", kDr},
     Feature{"DestinationRule.host",
             "lookup path (client namespace, service namespace, root namespace) and merging of "

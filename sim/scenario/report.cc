@@ -116,6 +116,20 @@ std::string textReport(const RunResult& r) {
       out += "  served  " + share(n, total) + "  (" + std::to_string(n) + ")  " +
              (pod.empty() ? std::string("local reply (no app)") : "pod " + pod) + "\n";
     }
+    for (const auto& chain : t.redirects) {
+      std::string hops;
+      for (const auto& hop : chain.hops) {
+        hops += std::to_string(hop.status) + " -> " +
+                (hop.next_url.empty() ? hop.location : hop.next_url) + ", ";
+      }
+      const bool stopped = !chain.hops.empty() && !chain.hops.back().not_followed.empty();
+      out += "  redirects  " + share(chain.requests, total) + "  (" +
+             std::to_string(chain.requests) + ")  " + (hops.empty() ? "none, " : hops) +
+             (stopped ? "NOT FOLLOWED: " + chain.hops.back().not_followed
+                      : (chain.final_status == 0 ? std::string("no response")
+                                                 : std::to_string(chain.final_status))) +
+             "\n";
+    }
     out += "  latency p50 " + formatLatency(percentileUs(t.latency_us, 0.5)) + "  p99 " +
            formatLatency(percentileUs(t.latency_us, 0.99)) + "  (virtual time)\n";
   }
@@ -289,7 +303,33 @@ std::string jsonReport(const RunResult& r) {
     out += ", \"errors\": ";
     appendCounts(out, t.errors, [](const std::string& e) { return e; });
     out += ", \"latencyUs\": {\"p50\": " + std::to_string(percentileUs(t.latency_us, 0.5)) +
-           ", \"p99\": " + std::to_string(percentileUs(t.latency_us, 0.99)) + "}}";
+           ", \"p99\": " + std::to_string(percentileUs(t.latency_us, 0.99)) + "}";
+    if (!t.redirects.empty()) {
+      // Each chain: its hops (status, location, the URL followed or why not) and final status.
+      out += ", \"redirects\": [";
+      for (size_t c = 0; c < t.redirects.size(); ++c) {
+        const auto& chain = t.redirects[c];
+        out += std::string(c == 0 ? "" : ", ") +
+               "{\"requests\": " + std::to_string(chain.requests) + ", \"hops\": [";
+        for (size_t h = 0; h < chain.hops.size(); ++h) {
+          const auto& hop = chain.hops[h];
+          out += std::string(h == 0 ? "" : ", ") + "{\"status\": " + std::to_string(hop.status) +
+                 ", \"location\": ";
+          appendJsonString(out, hop.location);
+          if (hop.not_followed.empty()) {
+            out += ", \"followed\": ";
+            appendJsonString(out, hop.next_url);
+          } else {
+            out += ", \"notFollowed\": ";
+            appendJsonString(out, hop.not_followed);
+          }
+          out += "}";
+        }
+        out += "], \"finalStatus\": " + std::to_string(chain.final_status) + "}";
+      }
+      out += "], \"redirectsNotFollowed\": " + std::to_string(t.redirects_not_followed);
+    }
+    out += "}";
   }
   out += "], \"events\": [";
   for (size_t i = 0; i < r.events.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include <re2/re2.h>
@@ -211,7 +212,48 @@ struct StreamState {
   // saw for it. Moved into `attempts` when the request ends.
   std::unordered_map<uint64_t, uint64_t> attempts_in_flight;
   std::map<uint64_t, uint64_t> attempts;  // attempts -> requests
+  // followRedirects: the distinct chains seen and how many stopped at an unfollowed redirect.
+  std::vector<TrafficResult::RedirectChain> redirects;
+  uint64_t redirects_not_followed = 0;
+
+  void recordRedirects(const driver::Completion& c) {
+    const int final_status = c.response == nullptr ? 0 : c.response->status;
+    const auto same = [&](const TrafficResult::RedirectChain& chain) {
+      if (chain.final_status != final_status || chain.hops.size() != c.redirects.size()) {
+        return false;
+      }
+      for (size_t i = 0; i < chain.hops.size(); ++i) {
+        const auto& a = chain.hops[i];
+        const auto& b = c.redirects[i];
+        if (a.status != b.status || a.location != b.location || a.next_url != b.next_url ||
+            a.not_followed != b.not_followed) {
+          return false;
+        }
+      }
+      return true;
+    };
+    auto it = std::find_if(redirects.begin(), redirects.end(), same);
+    if (it == redirects.end()) {
+      redirects.push_back({c.redirects, final_status, 0});
+      it = std::prev(redirects.end());
+    }
+    ++it->requests;
+    if (!c.redirects.empty() && !c.redirects.back().not_followed.empty()) {
+      ++redirects_not_followed;
+    }
+  }
 };
+
+// A redirect hop as the reports show it: "301 -> http://hello.com/new" or "301 -> https://x/
+// (not followed: ...)".
+std::string describeHop(const driver::RedirectHop& hop) {
+  std::string out =
+      std::to_string(hop.status) + " -> " + (hop.next_url.empty() ? hop.location : hop.next_url);
+  if (!hop.not_followed.empty()) {
+    out += " (not followed: " + hop.not_followed + ")";
+  }
+  return out;
+}
 
 // Where a stream's requests go and who sends them; errors name the scenario's field.
 StatusOr<driver::Target> resolveStream(const Mesh& mesh, const TrafficSpec& spec, const Url& url) {
@@ -659,6 +701,11 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
     MESHSIM_ASSIGN_OR_RETURN(driver::Target target, resolveStream(*mesh, spec, s.request->url()));
     driver::Pacing pacing{spec.count, spec.concurrency, spec.rate, spec.start};
     const uint64_t stream_bits = i + 1;
+    std::optional<driver::Sender> redirect_from;
+    if (spec.max_redirects > 0) {
+      MESHSIM_ASSIGN_OR_RETURN(redirect_from,
+                               driver::Sender::parse(spec.from, spec.namespace_name));
+    }
     s.stream = std::make_unique<driver::Stream>(
         *mesh, std::move(target), *s.request, pacing,
         [stream_bits](uint64_t index) { return ((index + 1) << kStreamBits) | stream_bits; },
@@ -672,8 +719,14 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
               s.attempts_in_flight.erase(it);
             }
           }
+          if (s.spec->max_redirects > 0) {
+            s.recordRedirects(c);
+          }
           s.tally.record(c, mesh->loop().now());
         });
+    if (redirect_from) {
+      s.stream->followRedirects(std::move(*redirect_from), spec.max_redirects);
+    }
     s.stream->start();
   }
   telemetry::Tsdb tsdb;
@@ -691,6 +744,8 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       ++s.attempts[n];
     }
     tr.attempts = std::move(s.attempts);
+    tr.redirects = std::move(s.redirects);
+    tr.redirects_not_followed = s.redirects_not_followed;
   }
   result.virtual_time = mesh->loop().elapsed();
   if (options.on_finished) {
@@ -729,6 +784,7 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       if (t.name != e.traffic) {
         continue;
       }
+      const size_t first_result = result.expectations.size();
       judgeTraffic(
           e, t, [&mesh](const std::string& id) { return mesh->podEver(id); },
           [&mesh](const std::string& key) {
@@ -755,6 +811,24 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
       };
       judge(streams[i].upstream_checks, "upstream request", "requests at the apps");
       judge(streams[i].response_checks, "response", "responses");
+      // A request that stopped at a redirect it should have followed did not end where the
+      // scenario asked to look: nothing about the stream passes.
+      if (t.redirects_not_followed > 0) {
+        std::string hop;
+        for (const auto& chain : t.redirects) {
+          if (!chain.hops.empty() && !chain.hops.back().not_followed.empty()) {
+            hop = describeHop(chain.hops.back());
+            break;
+          }
+        }
+        for (size_t k = first_result; k < result.expectations.size(); ++k) {
+          ExpectationResult& r = result.expectations[k];
+          r.passed = false;
+          r.detail += "; " + std::to_string(t.redirects_not_followed) + " of " +
+                      std::to_string(t.completed()) +
+                      " requests stopped at a redirect the client did not follow: " + hop;
+        }
+      }
     }
   }
   return result;

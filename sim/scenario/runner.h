@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "proxy/core/status.h"
+#include "sim/driver/traffic.h"
 #include "sim/scenario/scenario.h"
 #include "sim/telemetry/tsdb.h"
 
@@ -37,6 +38,17 @@ struct TrafficResult {
   std::map<std::string, uint64_t> served_by;
   // Latency in microseconds of virtual time -> requests that took it.
   std::map<uint64_t, uint64_t> latency_us;
+  // With followRedirects: each distinct redirect chain the requests took (an empty chain: no
+  // redirect), in the order first seen, with the final status (0: no response) and how many
+  // requests took it.
+  struct RedirectChain {
+    std::vector<driver::RedirectHop> hops;
+    int final_status = 0;
+    uint64_t requests = 0;
+  };
+  std::vector<RedirectChain> redirects;
+  // Requests that stopped at a redirect the client did not follow (RedirectHop::not_followed).
+  uint64_t redirects_not_followed = 0;
   uint64_t completed() const;
 };
 

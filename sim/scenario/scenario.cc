@@ -268,6 +268,25 @@ StatusOr<TrafficSpec> parseTraffic(const yaml::Document& doc, const YAML::Node& 
     }
     t.start = *d;
   }
+  if (r.has("followRedirects")) {
+    const YAML::Node follow = r.child("followRedirects");
+    const std::string v = follow.IsScalar() ? follow.Scalar() : "";
+    int64_t n = -1;
+    if (v == "true") {
+      n = driver::kDefaultMaxRedirects;
+    } else if (v == "false") {
+      n = 0;
+    } else if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
+               v.size() <= 4) {
+      n = std::stoll(v);
+    }
+    if (n < 0 || n > 1000) {
+      return r.error("followRedirects",
+                     "expected true, false or how many redirects to follow (0 to 1000), got " +
+                         (v.empty() ? std::string("a non-scalar") : "\"" + v + "\""));
+    }
+    t.max_redirects = static_cast<int>(n);
+  }
   MESHSIM_RETURN_IF_ERROR(r.finish());
   return t;
 }

@@ -62,6 +62,9 @@ struct TrafficSpec {
   double rate = 0;
   int64_t concurrency = 1;
   std::chrono::nanoseconds start{0};
+  // followRedirects: how many redirects a client follows (curl -L); true is curl's default, 50.
+  // 0: a redirect is the answer.
+  int max_redirects = 0;
   yaml::Location location;
 };
 

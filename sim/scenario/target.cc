@@ -96,6 +96,9 @@ std::string streamSkipReason(const TrafficSpec& spec, const Url& url) {
   if (spec.request.protocol != proxy::http::Protocol::Http11) {
     return "a --target run sends HTTP/1.1 only";
   }
+  if (spec.max_redirects > 0) {
+    return "the stream follows redirects (followRedirects), which a --target run does not do";
+  }
   return "";
 }
 

@@ -102,6 +102,24 @@ TEST_F(EmbeddedMeshTest, ProxyRepliesHaveNoServingPod) {
   EXPECT_FALSE(no_route->served_by.has_value());
 }
 
+TEST_F(EmbeddedMeshTest, FollowRedirectsEndsWhereTheChainEnds) {
+  Request request = Request::get("http://hello.com/old");
+  request.follow_redirects = 5;
+  Result<Response> r = mesh_.send(request);
+  ASSERT_THAT(r, Succeeded());
+  ASSERT_EQ(r->redirects.size(), 1u);
+  EXPECT_EQ(r->redirects[0].status, 301);
+  EXPECT_EQ(r->redirects[0].location, "http://hello.com/new");
+  EXPECT_EQ(r->redirects[0].followed, "http://hello.com/new");
+  EXPECT_EQ(r->redirects[0].not_followed, "");
+  // The chain's last request, /new, as the canary's routes answer it.
+  Result<Response> direct = mesh_.send(Request::get("http://hello.com/new"));
+  ASSERT_THAT(direct, Succeeded());
+  EXPECT_EQ(r->status, direct->status);
+  request.follow_redirects = -1;
+  EXPECT_THAT(mesh_.send(request), FailedWith(ErrorCode::InvalidArgument));
+}
+
 TEST_F(EmbeddedMeshTest, NothingListeningIsNoResponse) {
   // Port 8443 of the gateway Service has no listener: no Gateway server opens it.
   Result<Response> r = mesh_.send(Request::get("https://hello.com:8443/"));

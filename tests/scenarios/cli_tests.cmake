@@ -246,3 +246,11 @@ set_tests_properties(cli.golden_scenario_reports PROPERTIES LABELS "cli;scenario
 include(${CMAKE_CURRENT_SOURCE_DIR}/coverage/coverage_tests.cmake)
 include(${CMAKE_CURRENT_SOURCE_DIR}/target/target_tests.cmake)
 include(${CMAKE_CURRENT_SOURCE_DIR}/export/export_tests.cmake)
+# followRedirects: a redirect the client cannot (https) or may not (past the limit) follow fails
+# the stream's expectations, even one the last 3xx satisfies; the report shows every hop.
+meshsim_cli_test(redirect_not_followed 1 "redirects  100.0%  \\(4\\)  301 -> https://shop.example.com/secure, NOT FOLLOWED: https: an in-process client does not speak TLS.*redirects  100.0%  \\(4\\)  301 -> http://shop.example.com/two, 308 -> http://shop.example.com/three, NOT FOLLOWED: more than 1 redirects.*FAIL  [^ ]*redirect-not-followed.yaml:45:7  traffic to-https: status 301.*saw 301 x 4; 4 of 4 requests stopped at a redirect the client did not follow: 301 -> https://shop.example.com/secure.*FAIL  [^ ]*redirect-not-followed.yaml:47:7  traffic too-many: status 308.*exit 1"
+  run ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/redirect-not-followed.yaml)
+meshsim_cli_test(redirect_json 1 "\"redirects\": \\[\\{\"requests\": 4, \"hops\": \\[\\{\"status\": 301, \"location\": \"http://shop.example.com/two\", \"followed\": \"http://shop.example.com/two\"\\}, \\{\"status\": 308, \"location\": \"http://shop.example.com/three\", \"notFollowed\": \"more than 1 redirects \\(curl: maximum redirects followed\\)\"\\}\\], \"finalStatus\": 308\\}\\], \"redirectsNotFollowed\": 4"
+  run -o json ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/redirect-not-followed.yaml)
+meshsim_cli_test(follow_redirects_bad 2 "follow-redirects-bad.yaml:11:24: spec.traffic\\[0\\].followRedirects: expected true, false or how many redirects to follow \\(0 to 1000\\), got \"always\".*exit 2"
+  run ${bad}/follow-redirects-bad.yaml)

@@ -188,5 +188,115 @@ TEST_F(TargetTest, AStreamPacesItsRequestsAndTagsThem) {
   EXPECT_EQ(tags.front(), 100u);
 }
 
+TEST(ResolveLocationTest, FollowsRfc3986References) {
+  const Url base = *parseUrl("http://shop.example.com/a/b/page?x=1");
+  const auto at = [&](std::string_view location) {
+    auto url = resolveLocation(base, location);
+    EXPECT_THAT(url, IsOk()) << location;
+    return url.ok() ? urlText(*url) : std::string();
+  };
+  EXPECT_EQ(at("http://other.example.com:8080/x?y=2#frag"), "http://other.example.com:8080/x?y=2");
+  EXPECT_EQ(at("https://shop.example.com/"), "https://shop.example.com/");
+  EXPECT_EQ(at("//cdn.example.com/img"), "http://cdn.example.com/img");
+  EXPECT_EQ(at("/new/./path/../end"), "http://shop.example.com/new/end");
+  EXPECT_EQ(at("next"), "http://shop.example.com/a/b/next");
+  EXPECT_EQ(at("../up?q=1"), "http://shop.example.com/a/up?q=1");
+  EXPECT_EQ(at("../../../../top"), "http://shop.example.com/top");
+  EXPECT_EQ(at("?only=query"), "http://shop.example.com/a/b/page?only=query");
+  EXPECT_EQ(at("#fragment-only"), "http://shop.example.com/a/b/page?x=1");
+  EXPECT_EQ(at("./"), "http://shop.example.com/a/b/");
+  EXPECT_THAT(resolveLocation(base, "ftp://files.example.com/x"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("is not an http(s) URL")));
+  EXPECT_THAT(resolveLocation(base, "http://:80/x"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("has no host")));
+}
+
+// A stream that follows redirects, against apps that redirect (status and Location from the
+// workload behaviour): method and body per status code, and the hops in the completion.
+class RedirectTest : public ::testing::Test {
+protected:
+  void build(int status, const std::string& location) {
+    Manifests m;
+    ASSERT_THAT(addPath(std::string(MESHSIM_SOURCE_DIR) + "/fixtures/hello/", m), IsOk());
+    ASSERT_THAT(addDefaultIngressGateway(m), IsOk());
+    MeshOptions options;
+    WorkloadBehavior redirecting;
+    redirecting.selector = {{"app", "hello"}};
+    redirecting.behavior.sequence = {status, 200};
+    redirecting.behavior.headers = {{"location", location}};
+    options.workloads.push_back(redirecting);
+    auto mesh = Mesh::create(std::move(m), options);
+    ASSERT_THAT(mesh, IsOk());
+    mesh_ = std::move(mesh).value();
+  }
+
+  // Sends one POST with a body, following at most `max_hops` redirects; returns what the app
+  // saw per hop ("METHOD path body-length") and the completion.
+  Completion send(int max_hops, std::vector<std::string>& seen) {
+    auto request = RequestTemplate::create("POST", "http://hello.com/a/start", {}, "order=1");
+    EXPECT_THAT(request, IsOk());
+    auto target = resolveTarget(*mesh_, Sender{}, request->url());
+    EXPECT_THAT(target, IsOk());
+    mesh_->setRequestObserver([&](const k8s::PodState&, const proxy::http::Request& r) {
+      const std::string* length = r.headers.get("content-length");
+      seen.push_back(r.method + " " + r.path + " " + (length == nullptr ? "-" : *length));
+    });
+    Completion out;
+    Stream stream(
+        *mesh_, *target, *request, Pacing{}, [](uint64_t index) { return index + 1; },
+        [&](Completion& c) { out = std::move(c); });
+    stream.followRedirects(Sender{}, max_hops);
+    stream.start();
+    mesh_->loop().runUntilIdle();
+    return out;
+  }
+
+  std::unique_ptr<Mesh> mesh_;
+};
+
+TEST_F(RedirectTest, A302TurnsAPostIntoAGet) {
+  build(302, "../end");
+  std::vector<std::string> seen;
+  Completion c = send(kDefaultMaxRedirects, seen);
+  ASSERT_NE(c.response, nullptr);
+  EXPECT_EQ(c.response->status, 200);
+  EXPECT_THAT(seen, ::testing::ElementsAre("POST /a/start 7", "GET /end -"));
+  ASSERT_EQ(c.redirects.size(), 1u);
+  EXPECT_EQ(c.redirects[0].status, 302);
+  EXPECT_EQ(c.redirects[0].location, "../end");
+  EXPECT_EQ(c.redirects[0].next_url, "http://hello.com/end");
+  EXPECT_EQ(c.redirects[0].not_followed, "");
+}
+
+TEST_F(RedirectTest, A307KeepsMethodAndBody) {
+  build(307, "http://hello.com/kept");
+  std::vector<std::string> seen;
+  Completion c = send(1, seen);
+  ASSERT_NE(c.response, nullptr);
+  EXPECT_EQ(c.response->status, 200);
+  EXPECT_THAT(seen, ::testing::ElementsAre("POST /a/start 7", "POST /kept 7"));
+}
+
+TEST_F(RedirectTest, WithoutFollowingTheRedirectIsTheAnswer) {
+  build(301, "/elsewhere");
+  std::vector<std::string> seen;
+  Completion c = send(0, seen);
+  ASSERT_NE(c.response, nullptr);
+  EXPECT_EQ(c.response->status, 301);
+  EXPECT_TRUE(c.redirects.empty());
+  EXPECT_EQ(seen.size(), 1u);
+}
+
+TEST_F(RedirectTest, AnHttpsLocationIsNotFollowed) {
+  build(308, "https://hello.com/secure");
+  std::vector<std::string> seen;
+  Completion c = send(kDefaultMaxRedirects, seen);
+  ASSERT_NE(c.response, nullptr);
+  EXPECT_EQ(c.response->status, 308);
+  ASSERT_EQ(c.redirects.size(), 1u);
+  EXPECT_THAT(c.redirects[0].not_followed, HasSubstr("does not speak TLS"));
+  EXPECT_EQ(seen.size(), 1u);
+}
+
 }  // namespace
 }  // namespace meshsim::sim::driver
