@@ -899,6 +899,10 @@ Status writeExport(const Export& exported, const std::string& dir) {
       return invalidArgumentError(dir + ": exists and is not empty; name a new or empty folder");
     }
   }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return invalidArgumentError(dir + ": cannot create folder: " + ec.message());
+  }
   for (const auto& f : exported.files) {
     const fs::path path = fs::path(dir) / f.path;
     fs::create_directories(path.parent_path(), ec);

@@ -27,5 +27,5 @@ meshsim_cli_test(export_below_file 2 "^error: [^ ]*hello.yaml: exists and is not
   export ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml -o ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
 meshsim_cli_test(export_no_output 2 "^error: .*--output-dir is required.*exit 2"
   export ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml)
-meshsim_cli_test(export_under_file 2 "^error: [^ ]*hello.yaml: cannot create folder.*exit 2"
+meshsim_cli_test(export_under_file 2 "^error: [^ ]*hello.yaml/out: cannot create folder: Not a directory.*exit 2"
   export ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml -o ${PROJECT_SOURCE_DIR}/scenarios/hello.yaml/out)

@@ -43,3 +43,13 @@ add_test(NAME cli.target_wrong_echo_nginx
 set_tests_properties(cli.target_wrong_echo_nginx PROPERTIES LABELS "cli;net" TIMEOUT 60
   SKIP_RETURN_CODE 77
   PASS_REGULAR_EXPRESSION "PASS  [^ ]*  traffic api: status 200.*FAIL  [^ ]*  traffic api: servedBy hello 100.0%.*saw 0.0% \\(0 of 5\\).*served by default/other-6b8d9c7f5-q7x2z x 5.*FAIL  [^ ]*  traffic api: upstream request.*host is \"elsewhere.example\", expected \"hello.com\".*FAIL  [^ ]*  traffic api: response.*expected it to match.*exit 1")
+# Every conformance scenario whose expectations can all be judged from outside (judgeable.py
+# picks them: no events, workloads, metrics, attempts, flags or latencies; plain ingress
+# traffic): against meshsim serve of its own manifests, every verdict is the in-process one, and
+# none is left unjudged.
+add_test(NAME cli.target_serve_all_judgeable
+         COMMAND sh -c "set -e; python3 \"$1/judgeable.py\" \"$2\" > \"$3/judgeable.txt\"; echo \"$(wc -l < \"$3/judgeable.txt\") judgeable scenarios\"; \"$1/same_verdicts.sh\" \"$0\" $(cat \"$3/judgeable.txt\")"
+                 $<TARGET_FILE:meshsim> ${tgt} ${PROJECT_SOURCE_DIR}/scenarios/conformance ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(cli.target_serve_all_judgeable PROPERTIES LABELS "cli;net;conformance" TIMEOUT 300
+  PASS_REGULAR_EXPRESSION "[1-9][0-9] judgeable scenarios.*same verdicts: [1-9][0-9]+ judged, 0 not judged"
+  FAIL_REGULAR_EXPRESSION "FAIL")
