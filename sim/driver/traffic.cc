@@ -344,8 +344,8 @@ StatusOr<Url> resolveLocation(const Url& base, std::string_view location) {
     return resolveLocation(base, base.scheme + ":" + std::string(location));
   }
   Url out = base;
-  const std::string_view base_path =
-      std::string_view(base.path).substr(0, std::min(base.path.find('?'), base.path.size()));
+  std::string_view base_path = base.path;
+  base_path = base_path.substr(0, base_path.find('?'));
   if (location.empty()) {
     return out;
   }

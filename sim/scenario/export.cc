@@ -516,7 +516,7 @@ StatusOr<std::string> rewriteScenario(const std::string& text, const yaml::Docum
   const std::string pad(static_cast<size_t>(column - 1), ' ');
   std::string block = pad + "include:  # written by meshsim export: the exported manifests\n";
   for (const auto& inc : includes) {
-    block += pad + "  - " + inc + "\n";
+    block.append(pad).append("  - ").append(inc).append("\n");
   }
   // [first, last) line ranges (1-based) to replace, with what.
   std::map<int, std::pair<int, std::string>> edits;
@@ -794,9 +794,9 @@ StatusOr<Export> exportScenario(const std::string& scenario_path, const ExportOp
   }
   for (const auto& [ns, name] : service_accounts) {
     if (defined_accounts.count({ns, name}) == 0) {
-      generate("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: " + name +
-                   ", namespace: " + ns + "}\n",
-               "ServiceAccount", ns, name);
+      std::string text = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ";
+      text.append(name).append(", namespace: ").append(ns).append("}\n");
+      generate(text, "ServiceAccount", ns, name);
     }
   }
   for (const auto& ns : echo_namespaces) {
