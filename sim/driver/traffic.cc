@@ -192,50 +192,75 @@ void Stream::sendOne() {
   if (static_cast<int64_t>(sent_) >= pacing_.count) {
     return;
   }
-  auto exchange = std::make_shared<Exchange>();
-  exchange->index = sent_++;
-  exchange->tag = tags_(exchange->index);
-  exchange->sent_at = mesh_.loop().now();
-  exchange->to = target_.to;
-  if (!target_.pods.empty()) {
-    exchange->pod = target_.pods[exchange->index % target_.pods.size()];
-  }
+  const uint64_t index = sent_++;
+  const uint64_t tag = tags_(index);
+  const proxy::MonotonicTime sent_at = mesh_.loop().now();
+  const k8s::PodState* pod =
+      target_.pods.empty() ? nullptr : target_.pods[index % target_.pods.size()];
   if (max_redirects_ > 0) {
+    auto exchange = std::make_shared<Exchange>();
+    exchange->index = index;
+    exchange->tag = tag;
+    exchange->sent_at = sent_at;
+    exchange->pod = pod;
+    exchange->to = target_.to;
     exchange->url = request_.url();
-    exchange->request = *request_.make(exchange->tag);
+    exchange->request = *request_.make(tag);
+    send(std::move(exchange));
+    return;
   }
-  send(std::move(exchange));
+  // Without redirects to follow, nothing is kept per request beyond the callback.
+  dispatch(
+      pod, target_.to, request_.make(tag),
+      [this, tag, index, sent_at](proxy::http::ResponsePtr response, proxy::ResetReason reset) {
+        Completion c{tag, index, sent_at, std::move(response), reset, {}};
+        complete(c);
+      });
 }
 
-void Stream::send(std::shared_ptr<Exchange> exchange) {
-  proxy::http::RequestPtr request = max_redirects_ > 0
-                                        ? std::make_unique<proxy::http::Request>(exchange->request)
-                                        : request_.make(exchange->tag);
-  const proxy::config::Address to = exchange->to;
-  const k8s::PodState* pod = exchange->pod;
-  auto done = [this, exchange = std::move(exchange)](proxy::http::ResponsePtr response,
-                                                     proxy::ResetReason reset) mutable {
-    if (max_redirects_ > 0 && response != nullptr) {
-      const int status = response->status;
-      const std::string* location = response->headers.get("location");
-      if ((status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
-          location != nullptr) {
-        RedirectHop hop{status, *location, "", ""};
-        const bool follow = redirect(*exchange, hop);
-        exchange->redirects.push_back(std::move(hop));
-        if (follow) {
-          send(std::move(exchange));
-          return;
-        }
-      }
-    }
-    finish(*exchange, std::move(response), reset);
-  };
+void Stream::dispatch(const k8s::PodState* pod, proxy::config::Address to,
+                      proxy::http::RequestPtr request, proxy::ResponseCallback done) {
   if (pod == nullptr) {
     mesh_.sendFromOutside(to, std::move(request), std::move(done));
   } else {
     mesh_.sendFromPod(*pod, to, std::move(request), std::move(done));
   }
+}
+
+void Stream::complete(Completion& c) {
+  ++done_;
+  done_fn_(c);
+  if (pacing_.rate <= 0) {
+    sendOne();
+  }
+}
+
+void Stream::send(std::shared_ptr<Exchange> exchange) {
+  auto request = std::make_unique<proxy::http::Request>(exchange->request);
+  const proxy::config::Address to = exchange->to;
+  const k8s::PodState* pod = exchange->pod;
+  dispatch(
+      pod, to, std::move(request),
+      [this, exchange = std::move(exchange)](proxy::http::ResponsePtr response,
+                                             proxy::ResetReason reset) mutable {
+        if (response != nullptr) {
+          const int status = response->status;
+          const std::string* location = response->headers.get("location");
+          if ((status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
+              location != nullptr) {
+            RedirectHop hop{status, *location, "", ""};
+            const bool follow = redirect(*exchange, hop);
+            exchange->redirects.push_back(std::move(hop));
+            if (follow) {
+              send(std::move(exchange));
+              return;
+            }
+          }
+        }
+        Completion c{exchange->tag,       exchange->index, exchange->sent_at,
+                     std::move(response), reset,           std::move(exchange->redirects)};
+        complete(c);
+      });
 }
 
 bool Stream::redirect(Exchange& exchange, RedirectHop& hop) {
@@ -279,17 +304,6 @@ bool Stream::redirect(Exchange& exchange, RedirectHop& hop) {
   exchange.url = *next;
   exchange.to = target->to;
   return true;
-}
-
-void Stream::finish(Exchange& exchange, proxy::http::ResponsePtr response,
-                    proxy::ResetReason reset) {
-  ++done_;
-  Completion c{exchange.tag,        exchange.index, exchange.sent_at,
-               std::move(response), reset,          std::move(exchange.redirects)};
-  done_fn_(c);
-  if (pacing_.rate <= 0) {
-    sendOne();
-  }
 }
 
 namespace {

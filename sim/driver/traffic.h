@@ -177,8 +177,12 @@ public:
 private:
   struct Exchange;
   void sendOne();
+  // Sends one hop of a request that follows redirects.
   void send(std::shared_ptr<Exchange> exchange);
-  void finish(Exchange& exchange, proxy::http::ResponsePtr response, proxy::ResetReason reset);
+  void dispatch(const k8s::PodState* pod, proxy::config::Address to,
+                proxy::http::RequestPtr request, proxy::ResponseCallback done);
+  // Hands a finished request to `done` and, in closed loop, sends the next one.
+  void complete(Completion& c);
   // The next request of a redirect chain, or false (with `hop.not_followed`) when the client
   // stops at `hop`.
   bool redirect(Exchange& exchange, RedirectHop& hop);
