@@ -156,7 +156,7 @@ constexpr std::string_view kEchoScript =
 # Answers every request with 200 and the echo document that meshsim's simulated apps and
 # `meshsim serve` answer with:
 #   {"pod": ..., "namespace": ..., "serviceAccount": ..., "labels": {...}, "ip": ...,
-#    "request": {"method": ..., "host": ..., "path": ..., "headers": {...}}}
+#    "request": {"method": ..., "protocol": ..., "host": ..., "path": ..., "headers": {...}}}
 # The pod's facts come from the Downward API: POD_NAME, POD_NAMESPACE, POD_IP, SERVICE_ACCOUNT
 # and the labels file ECHO_LABELS_FILE. It listens on every port of ECHO_PORTS (a,b,c).
 import http.server
@@ -207,7 +207,9 @@ class Echo(http.server.BaseHTTPRequestHandler):
         # Header names in lower case, in arrival order, a repeated name repeated; Host is the
         # request's "host", not one of its headers.
         headers = [(k.lower(), v) for k, v in self.headers.items() if k.lower() != "host"]
-        body = (PREFIX + js(self.command) + ", \"host\": " + js(self.headers.get("host", "")) +
+        # This server speaks HTTP/1.x only: an app behind an http2/grpc port needs h2c.
+        body = (PREFIX + js(self.command) + ", \"protocol\": " + js(self.request_version) +
+                ", \"host\": " + js(self.headers.get("host", "")) +
                 ", \"path\": " + js(self.path) + ", \"headers\": {" +
                 ", ".join(js(k) + ": " + js(v) for k, v in headers) + "}}}").encode("utf-8")
         self.send_response(200)
