@@ -218,10 +218,13 @@ StatusOr<RunResult> runAgainstTarget(const Scenario& scenario, const std::string
             seen.method = r["method"].IsScalar() ? r["method"].Scalar() : "";
             seen.authority = r["host"].IsScalar() ? r["host"].Scalar() : "";
             seen.path = r["path"].IsScalar() ? r["path"].Scalar() : "";
+            // Older echo servers have no "protocol" (a missing key of a const node is invalid:
+            // ask IsDefined() first).
+            const YAML::Node protocol = r["protocol"];
             const bool has_protocol =
-                r["protocol"].IsScalar() &&
-                (r["protocol"].Scalar() == "HTTP/1.1" || r["protocol"].Scalar() == "HTTP/2");
-            if (has_protocol && r["protocol"].Scalar() == "HTTP/2") {
+                protocol.IsDefined() && protocol.IsScalar() &&
+                (protocol.Scalar() == "HTTP/1.1" || protocol.Scalar() == "HTTP/2");
+            if (has_protocol && protocol.Scalar() == "HTTP/2") {
               seen.protocol = proxy::http::Protocol::Http2;
             }
             if (r["headers"].IsMap()) {
