@@ -207,7 +207,7 @@ private:
   // Stopped proxies with exchanges still in flight; freed once they are idle.
   std::vector<std::unique_ptr<proxy::Proxy>> dead_proxies_;
   void pruneDeadProxies();
-  istio::CoverageRegistry coverage_;  // every item of every configuration, keys stable
+  istio::CoverageRegistry coverage_;           // every item of every configuration, keys stable
   std::map<std::string, PodRuntime> running_;  // by pod id
   std::vector<proxy::config::Address> virtual_ips_;
   std::vector<std::unique_ptr<apps::App>> apps_;  // every app ever started

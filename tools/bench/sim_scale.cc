@@ -222,7 +222,8 @@ int main(int argc, char** argv) {
                            ? fs::temp_directory_path() / ("sim_scale." + std::to_string(getpid()))
                            : fs::path(options->keep);
   fs::create_directories(dir);
-  const std::string gateway = std::string(MESHSIM_SOURCE_DIR) + "/fixtures/istio/ingressgateway.yaml";
+  const std::string gateway =
+      std::string(MESHSIM_SOURCE_DIR) + "/fixtures/istio/ingressgateway.yaml";
 
   std::cout << "meshsim run on generated meshes (" << options->meshsim << ")\n\n"
             << "| services | wall time | peak memory | time ratio | memory ratio | result |\n"
@@ -278,9 +279,8 @@ int main(int argc, char** argv) {
       runs.push_back(runMeshsim(options->meshsim, scenario));
       const Measured& m = runs.back();
       all_ok = all_ok && m.ok;
-      std::cout << "| " << pushes << " | " << fixed(m.wall_s, 2) << " s | "
-                << fixed(m.peak_mib, 0) << " MiB | " << (m.ok ? "PASS" : "FAILED: " + m.failure)
-                << " |\n";
+      std::cout << "| " << pushes << " | " << fixed(m.wall_s, 2) << " s | " << fixed(m.peak_mib, 0)
+                << " MiB | " << (m.ok ? "PASS" : "FAILED: " + m.failure) << " |\n";
     }
     if (runs[1].ok && runs[2].ok) {
       const double growth = runs[2].peak_mib / runs[1].peak_mib;

@@ -155,8 +155,8 @@ int conformanceCommand(const ConformanceFlags& flags) {
             sim::scenario::RunError{test.test->file, std::string(result.status().message()), {}};
       }
     } catch (const std::exception& e) {
-      test.outcome = sim::scenario::RunError{test.test->file,
-                                             test.test->file + ": internal error: " + e.what(), {}};
+      test.outcome = sim::scenario::RunError{
+          test.test->file, test.test->file + ": internal error: " + e.what(), {}};
     }
     if (std::holds_alternative<sim::scenario::RunError>(*test.outcome)) {
       std::cerr << "error: " << std::get<sim::scenario::RunError>(*test.outcome).message << "\n";
