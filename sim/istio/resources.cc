@@ -939,8 +939,11 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
         }
       }
       MESHSIM_ASSIGN_OR_RETURN(pool.use_client_protocol, http.boolean("useClientProtocol", false));
-      // Connection reuse and stream limits do not change what requests see; accepted, ignored.
-      http.ignore({"maxRequestsPerConnection", "idleTimeout", "maxConcurrentStreams"});
+      // HTTP/2 requests are modelled as sharing one connection without a stream limit, so a
+      // stream limit would change what they see: refused until it is modelled.
+      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(http, {"maxConcurrentStreams"}));
+      // Connection reuse does not change what requests see; accepted, ignored.
+      http.ignore({"maxRequestsPerConnection", "idleTimeout"});
       MESHSIM_RETURN_IF_ERROR(finishIstio(http, "ConnectionPoolSettings.HTTPSettings"));
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(cp, "ConnectionPoolSettings"));
