@@ -6,6 +6,7 @@
 #include <charconv>
 #include <set>
 
+#include "sim/k8s/ingress.h"
 #include "sim/telemetry/scrape.h"
 
 namespace meshsim::sim {
@@ -513,36 +514,9 @@ void Mesh::heal(const std::vector<size_t>& a, const std::vector<size_t>& b) {
 
 StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway_service,
                                                       uint16_t port) const {
-  const k8s::ServiceState* found = nullptr;
-  if (gateway_service.empty()) {
-    for (const auto& svc : world_->services()) {
-      auto it = svc.spec.meta.labels.find("istio");
-      if (svc.spec.type == "LoadBalancer" && it != svc.spec.meta.labels.end() &&
-          it->second == "ingressgateway") {
-        found = &svc;
-        break;
-      }
-    }
-    if (found == nullptr) {
-      return failedPreconditionError(
-          "no default ingress gateway: no LoadBalancer Service labelled istio=ingressgateway "
-          "(scenarios and the meshsim CLI get Istio's default one unless they define a gateway "
-          "of their own; name another with ingress/NAMESPACE/SERVICE)");
-    }
-  } else {
-    const size_t slash = gateway_service.find('/');
-    if (slash == std::string::npos) {
-      return invalidArgumentError("gateway service \"" + gateway_service +
-                                  "\" must be NAMESPACE/NAME");
-    }
-    found =
-        world_->findService(gateway_service.substr(0, slash), gateway_service.substr(slash + 1));
-    if (found == nullptr) {
-      return notFoundError("no Service " + gateway_service);
-    }
-  }
-  const uint32_t ip = found->external_ip != 0 ? found->external_ip : found->cluster_ip;
-  return proxy::config::Address{ip, port};
+  MESHSIM_ASSIGN_OR_RETURN(const k8s::Ingress ingress,
+                           k8s::findIngress(*world_, gateway_service, port));
+  return proxy::config::Address{ingress.ip, port};
 }
 
 void Mesh::sendFromOutside(proxy::config::Address to, proxy::http::RequestPtr request,

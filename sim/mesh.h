@@ -81,7 +81,8 @@ public:
                                       const std::string& from_namespace) const;
 
   // The address an outside client reaches `gateway_service` ("" for the default ingress: the
-  // LoadBalancer Service labelled istio=ingressgateway; else "namespace/name") on `port`.
+  // LoadBalancer Service labelled istio=ingressgateway; else "namespace/name") on `port`, as
+  // k8s::findIngress() discovers it.
   StatusOr<proxy::config::Address> ingressAddress(const std::string& gateway_service,
                                                   uint16_t port) const;
   // Sends `request` from a client outside the cluster to `to`. `done` runs on the loop, later.

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include "proxy/stats/prometheus.h"
+#include "sim/k8s/ingress.h"
 
 namespace meshsim::sim::serve {
 
@@ -300,20 +301,18 @@ StatusOr<uint16_t> ServedMesh::listen(Address virtual_address, proxy::RequestHan
 }
 
 std::pair<size_t, uint16_t> ServedMesh::primaryGatewayListener() const {
-  // The default ingress: the LoadBalancer Service labelled istio=ingressgateway; its port 80
-  // (else its first port) leads to a gateway pod's listener.
-  for (const auto& svc : world_.services()) {
-    auto label = svc.spec.meta.labels.find("istio");
-    if (svc.spec.type != "LoadBalancer" || label == svc.spec.meta.labels.end() ||
-        label->second != "ingressgateway") {
-      continue;
+  // The default ingress (k8s::findIngress): its HTTP port (80, else its first), then its other
+  // ports, lead to a gateway pod's listener.
+  if (auto ingress = k8s::findIngress(world_, ""); ingress.ok()) {
+    std::vector<uint16_t> ports = {ingress->port};
+    for (const auto& sp : ingress->service->spec.ports) {
+      if (sp.port != ingress->port) {
+        ports.push_back(static_cast<uint16_t>(sp.port));
+      }
     }
-    std::vector<const k8s::ServicePort*> ports;
-    for (const auto& sp : svc.spec.ports) {
-      ports.insert(sp.port == 80 ? ports.begin() : ports.end(), &sp);
-    }
-    for (const k8s::ServicePort* sp : ports) {
-      for (const auto& ep : world_.endpoints(svc, *sp)) {
+    for (uint16_t port : ports) {
+      const auto behind = k8s::findIngress(world_, "", port);
+      for (const auto& ep : behind->endpoints) {
         for (size_t i = 0; i < proxies_.size(); ++i) {
           if (proxy_pods_[i] == ep.pod && proxies_[i]->listener(ep.port) != nullptr) {
             return {ep.pod, ep.port};

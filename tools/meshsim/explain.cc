@@ -10,6 +10,7 @@
 #include "proxy/router/route_table.h"
 #include "proxy/stats/response_flags.h"
 #include "sim/driver/traffic.h"
+#include "sim/k8s/ingress.h"
 #include "sim/manifests.h"
 #include "sim/mesh.h"
 #include "tools/meshsim/commands.h"
@@ -119,19 +120,12 @@ int explain(const ExplainFlags& flags) {
   proxy::Proxy* first = nullptr;
   uint16_t port = 0;
   if (outside) {
-    // The gateway Service's target port on the first gateway pod (kube-proxy's choice).
-    for (const auto& svc : mesh.world().services()) {
-      if (svc.external_ip == source->to.ip || svc.cluster_ip == source->to.ip) {
-        for (const auto& sp : svc.spec.ports) {
-          if (sp.port == url->port) {
-            for (const auto& ep : mesh.world().endpoints(svc, sp)) {
-              first = mesh.proxyOf(ep.pod);
-              port = ep.port;
-              break;
-            }
-          }
-        }
-      }
+    // The gateway Service's target port on its first gateway pod (what kube-proxy may pick).
+    auto ingress = sim::k8s::findIngress(mesh.world(), sender->name, url->port);
+    port = url->port;
+    if (ingress.ok() && !ingress->endpoints.empty()) {
+      first = mesh.proxyOf(ingress->endpoints.front().pod);
+      port = ingress->endpoints.front().port;
     }
     std::cout << "dns      " << url->host << " -> " << proxy::config::toString(source->to)
               << " (the ingress gateway's external address)\n";

@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "proxy/net/http_server.h"
+#include "sim/k8s/ingress.h"
 #include "tests/proxy/net/net_test_util.h"
 
 namespace meshsim::sim::serve {
@@ -459,6 +460,24 @@ TEST(ServedMeshTest, ReportsAGatewayPortInUse) {
       ServedMesh::create(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}), options);
   ASSERT_FALSE(mesh.ok());
   EXPECT_EQ(mesh.status().code(), StatusCode::Unavailable);
+}
+
+// The gateway port (--port) is the listener gateway discovery (k8s::findIngress, which explain
+// and Mesh::ingressAddress use too) names: the default ingress Service's port 80 on its first
+// gateway pod, although the Service lists its status port first.
+TEST(ServedMeshTest, TheGatewayPortIsTheListenerFindIngressNames) {
+  auto mesh = ServedMesh::create(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok()) << mesh.status().toString();
+  auto ingress = k8s::findIngress((*mesh)->world(), "");
+  ASSERT_TRUE(ingress.ok()) << ingress.status().toString();
+  ASSERT_FALSE(ingress->endpoints.empty());
+  const auto& first = ingress->endpoints.front();
+  const ServedEndpoint& primary = (*mesh)->endpoints().front();
+  EXPECT_EQ(primary.kind, ServedEndpoint::Kind::Gateway);
+  EXPECT_EQ(primary.pod, (*mesh)->world().pods()[first.pod].id());
+  EXPECT_EQ(primary.virtual_address,
+            (proxy::config::Address{(*mesh)->world().pods()[first.pod].ip, first.port}));
+  EXPECT_EQ(primary.real_address.port, (*mesh)->gatewayPort());
 }
 
 TEST(ServedMeshTest, NeedsAnIngressGateway) {
