@@ -1,6 +1,7 @@
 // Acceptance test of `meshsim serve`: starts the real binary on the hello fixtures, talks HTTP to
 // it over loopback, then stops it with SIGINT (Ctrl-C) and expects a clean exit.
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -41,7 +42,7 @@ public:
     }
     argv.push_back(nullptr);
     int out[2];
-    EXPECT_EQ(::pipe(out), 0);
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);  // only the child's stdout (dup2) stays open in it
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
@@ -91,6 +92,9 @@ public:
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
+        // What it wrote last (e.g. "stopped") may still be in the pipe: the exit can come
+        // between a read that found nothing and this waitpid.
+        drain(deadline);
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       }
       pollfd p{out_, POLLIN, 0};
@@ -109,6 +113,22 @@ public:
   const std::string& output() const { return output_; }
 
 private:
+  // Reads the output of an exited child up to the end of the pipe (bounded by `deadline`).
+  void drain(std::chrono::steady_clock::time_point deadline) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) {
+        continue;
+      }
+      char buf[4096];
+      const ssize_t n = ::read(out_, buf, sizeof(buf));
+      if (n <= 0) {
+        return;  // end of the pipe: the child's end is closed
+      }
+      output_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
   pid_t pid_ = -1;
   int out_ = -1;
   std::string output_;
