@@ -53,7 +53,75 @@ StatusOr<Url> parseUrl(const std::string& text) {
   return url;
 }
 
+// The simulator's runtime: virtual time and the in-process network.
+struct Mesh::SimulatedRuntime final : MeshRuntime {
+  explicit SimulatedRuntime(proxy::RandomGenerator& random) : network(loop, random) {}
+
+  proxy::Dispatcher& dispatcher() override { return loop; }
+  proxy::UpstreamTransport& transport() override { return network; }
+  Status listen(const k8s::PodState& pod, uint16_t port, proxy::RequestHandler& listener) override {
+    network.listen({pod.ip, port}, listener);
+    return okStatus();
+  }
+  void unlisten(const k8s::PodState& pod, uint16_t port) override {
+    network.unlisten({pod.ip, port});
+  }
+  Status listenApp(const k8s::PodState& pod, uint16_t port, apps::App& app, bool local) override {
+    if (local) {
+      network.listenLocal(pod.ip, port, app);
+    } else {
+      network.listen({pod.ip, port}, app);
+    }
+    return okStatus();
+  }
+  void unlistenApp(const k8s::PodState& pod, uint16_t port, bool local) override {
+    if (local) {
+      network.unlistenLocal(pod.ip, port);
+    } else {
+      network.unlisten({pod.ip, port});
+    }
+  }
+  void resetInFlight(const proxy::RequestHandler& handler) override {
+    network.resetInFlight(handler);
+  }
+  void addVirtualIp(proxy::config::Address vip,
+                    std::vector<proxy::config::Address> backends) override {
+    network.addVirtualIp(vip, std::move(backends));
+  }
+  void removeVirtualIp(proxy::config::Address vip) override { network.removeVirtualIp(vip); }
+
+  proxy::VirtualDispatcher loop;
+  net::VirtualNetwork network;
+};
+
+Mesh::Mesh(uint64_t seed, MeshRuntime* runtime)
+    : random_(seed),
+      simulated_(runtime == nullptr ? std::make_unique<SimulatedRuntime>(random_) : nullptr),
+      runtime_(runtime == nullptr ? *simulated_ : *runtime),
+      dispatcher_(runtime_.dispatcher()),
+      loop_(simulated_ == nullptr ? nullptr : &simulated_->loop),
+      network_(simulated_ == nullptr ? nullptr : &simulated_->network) {}
+
 Mesh::~Mesh() = default;
+
+void Mesh::send(const proxy::ConnectionInfo& from, proxy::config::Address to,
+                proxy::http::RequestPtr&& request, proxy::ResponseCallback&& done) {
+  if (network_ != nullptr) {
+    // Qualified: a direct call, as on the simulator's own network before it had a runtime.
+    network_->net::VirtualNetwork::send(from, to, std::move(request), std::move(done));
+  } else {
+    runtime_.transport().send(from, to, std::move(request), std::move(done));
+  }
+}
+
+template <typename F>
+void Mesh::post(F&& cb) {
+  if (loop_ != nullptr) {
+    loop_->proxy::VirtualDispatcher::post(std::forward<F>(cb));  // a direct call, as for send()
+  } else {
+    dispatcher_.post(std::forward<F>(cb));
+  }
+}
 
 istio::CoverageReport Mesh::coverage() const {
   std::vector<uint64_t> hits;
@@ -70,8 +138,19 @@ istio::CoverageReport Mesh::coverage() const {
 }
 
 StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions options) {
-  std::unique_ptr<Mesh> mesh(new Mesh(options.seed));
+  std::unique_ptr<Mesh> mesh(new Mesh(options.seed, nullptr));
   mesh->options_ = std::move(options);
+  return build(std::move(mesh), std::move(manifests));
+}
+
+StatusOr<std::unique_ptr<Mesh>> Mesh::create(Manifests manifests, MeshOptions options,
+                                             MeshRuntime& runtime) {
+  std::unique_ptr<Mesh> mesh(new Mesh(options.seed, &runtime));
+  mesh->options_ = std::move(options);
+  return build(std::move(mesh), std::move(manifests));
+}
+
+StatusOr<std::unique_ptr<Mesh>> Mesh::build(std::unique_ptr<Mesh> mesh, Manifests manifests) {
   mesh->warnings_ = manifests.warnings;
   MESHSIM_RETURN_IF_ERROR(istio::checkIstioVersion(manifests.istio, mesh->options_.istio_minor));
   MESHSIM_ASSIGN_OR_RETURN(k8s::World world, k8s::World::build(manifests.k8s));
@@ -131,14 +210,14 @@ Status Mesh::startPod(size_t index, std::optional<proxy::config::ProxyConfig> co
   PodRuntime rt;
   rt.pod = &pod;
   if (config) {
-    MESHSIM_ASSIGN_OR_RETURN(auto p,
-                             proxy::Proxy::create(std::move(*config), loop_, network_, random_));
-    for (uint16_t port : p->listenerPorts()) {
-      network_.listen({pod.ip, port}, *p->listener(port));
-      rt.proxy_ports.push_back(port);
-    }
+    MESHSIM_ASSIGN_OR_RETURN(auto p, proxy::Proxy::create(std::move(*config), dispatcher_,
+                                                          runtime_.transport(), random_));
     rt.proxy = p.get();
     proxies_.push_back(std::move(p));
+    for (uint16_t port : rt.proxy->listenerPorts()) {
+      MESHSIM_RETURN_IF_ERROR(runtime_.listen(pod, port, *rt.proxy->listener(port)));
+      rt.proxy_ports.push_back(port);
+    }
   }
   if (!pod.gateway) {
     std::set<uint16_t> ports;
@@ -164,36 +243,29 @@ Status Mesh::startPod(size_t index, std::optional<proxy::config::ProxyConfig> co
     }
     origins_.push_back(&pod);
     auto app = std::make_unique<apps::App>(pod, origins_.size(), std::move(behavior));
-    app->setRuntime(&loop_, &random_);
+    app->setRuntime(&dispatcher_, &random_);
     app->setCallSender(this);
     app->setObserver(observer_ ? &observer_ : nullptr);
     rt.app = app.get();
     rt.app_ports.assign(ports.begin(), ports.end());
     rt.app_local = rt.proxy != nullptr;
     apps_.push_back(std::move(app));
-    listenApp(rt);
+    MESHSIM_RETURN_IF_ERROR(listenApp(rt));
   }
   running_[pod.id()] = std::move(rt);
   return okStatus();
 }
 
-void Mesh::listenApp(PodRuntime& rt) {
+Status Mesh::listenApp(PodRuntime& rt) {
   for (uint16_t port : rt.app_ports) {
-    if (rt.app_local) {
-      network_.listenLocal(rt.pod->ip, port, *rt.app);
-    } else {
-      network_.listen({rt.pod->ip, port}, *rt.app);
-    }
+    MESHSIM_RETURN_IF_ERROR(runtime_.listenApp(*rt.pod, port, *rt.app, rt.app_local));
   }
+  return okStatus();
 }
 
 void Mesh::unlistenApp(PodRuntime& rt) {
   for (uint16_t port : rt.app_ports) {
-    if (rt.app_local) {
-      network_.unlistenLocal(rt.pod->ip, port);
-    } else {
-      network_.unlisten({rt.pod->ip, port});
-    }
+    runtime_.unlistenApp(*rt.pod, port, rt.app_local);
   }
 }
 
@@ -206,14 +278,14 @@ void Mesh::stopPod(const std::string& id, bool reset) {
   if (rt.app != nullptr) {
     unlistenApp(rt);
     if (reset) {
-      network_.resetInFlight(*rt.app);
+      runtime_.resetInFlight(*rt.app);
     }
   }
   if (rt.proxy != nullptr) {
     for (uint16_t port : rt.proxy_ports) {
-      network_.unlisten({rt.pod->ip, port});
+      runtime_.unlisten(*rt.pod, port);
       if (reset) {
-        network_.resetInFlight(*rt.proxy->listener(port));
+        runtime_.resetInFlight(*rt.proxy->listener(port));
       }
     }
     for (auto p = proxies_.begin(); p != proxies_.end(); ++p) {
@@ -224,7 +296,7 @@ void Mesh::stopPod(const std::string& id, bool reset) {
       }
     }
     // Not before the next event: the network may still deliver what was sent to it in this one.
-    loop_.post([this] { pruneDeadProxies(); });
+    post([this] { pruneDeadProxies(); });
   }
   running_.erase(it);
 }
@@ -236,7 +308,7 @@ void Mesh::pruneDeadProxies() {
 // kube-proxy: ClusterIPs and LoadBalancer addresses forward to the service's endpoints.
 void Mesh::rebuildVirtualIps() {
   for (const auto& vip : virtual_ips_) {
-    network_.removeVirtualIp(vip);
+    runtime_.removeVirtualIp(vip);
   }
   virtual_ips_.clear();
   const auto& pods = world_->pods();
@@ -248,11 +320,11 @@ void Mesh::rebuildVirtualIps() {
       }
       const auto port = static_cast<uint16_t>(sp.port);
       if (svc.cluster_ip != 0) {  // a headless Service has no virtual IP
-        network_.addVirtualIp({svc.cluster_ip, port}, backends);
+        runtime_.addVirtualIp({svc.cluster_ip, port}, backends);
         virtual_ips_.push_back({svc.cluster_ip, port});
       }
       if (svc.external_ip != 0) {
-        network_.addVirtualIp({svc.external_ip, port}, std::move(backends));
+        runtime_.addVirtualIp({svc.external_ip, port}, std::move(backends));
         virtual_ips_.push_back({svc.external_ip, port});
       }
     }
@@ -333,7 +405,7 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
       gone.push_back(id);
     }
   }
-  loop_.postAfter(propagation, [this, generation, pending, gone = std::move(gone)] {
+  dispatcher_.postAfter(propagation, [this, generation, pending, gone = std::move(gone)] {
     for (const auto& id : gone) {
       // Unless a later change brought it back before this push.
       const size_t slash = id.find('/');
@@ -358,11 +430,13 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
       std::vector<uint16_t> ports = rt->proxy->listenerPorts();
       for (uint16_t port : rt->proxy_ports) {
         if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
-          network_.unlisten({rt->pod->ip, port});
+          runtime_.unlisten(*rt->pod, port);
         }
       }
       for (uint16_t port : ports) {
-        network_.listen({rt->pod->ip, port}, *rt->proxy->listener(port));
+        // Only a runtime that binds real sockets can fail here (none left); the port stays
+        // closed then, as a listener Envoy cannot bind.
+        (void)runtime_.listen(*rt->pod, port, *rt->proxy->listener(port));
       }
       rt->proxy_ports = std::move(ports);
     }
@@ -417,13 +491,13 @@ Status Mesh::restartPod(const std::string& namespace_name, const std::string& na
     return failedPreconditionError("pod " + id + " runs no app (a gateway); kill it instead");
   }
   unlistenApp(*rt);
-  network_.resetInFlight(*rt->app);
+  runtime_.resetInFlight(*rt->app);
   rt->app->restart();
   apps::App* app = rt->app;
-  loop_.postAfter(downtime, [this, id, app] {
+  dispatcher_.postAfter(downtime, [this, id, app] {
     PodRuntime* now = runtimeOf(id);
     if (now != nullptr && now->app == app) {
-      listenApp(*now);
+      (void)listenApp(*now);  // fails only on real sockets that cannot be bound
     }
   });
   return okStatus();
@@ -505,11 +579,11 @@ std::vector<uint32_t> Mesh::ipsOf(const std::vector<size_t>& pods) const {
 }
 
 void Mesh::partition(const std::vector<size_t>& a, const std::vector<size_t>& b, bool drop) {
-  network_.partition(ipsOf(a), ipsOf(b), drop);
+  network_->partition(ipsOf(a), ipsOf(b), drop);
 }
 
 void Mesh::heal(const std::vector<size_t>& a, const std::vector<size_t>& b) {
-  network_.heal(ipsOf(a), ipsOf(b));
+  network_->heal(ipsOf(a), ipsOf(b));
 }
 
 StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway_service,
@@ -522,7 +596,7 @@ StatusOr<proxy::config::Address> Mesh::ingressAddress(const std::string& gateway
 void Mesh::sendFromOutside(proxy::config::Address to, proxy::http::RequestPtr request,
                            proxy::ResponseCallback done) {
   proxy::ConnectionInfo from{{kClientIp, 0}, to, nullptr, false, nullptr, {}};
-  network_.send(from, to, std::move(request), std::move(done));
+  send(from, to, std::move(request), std::move(done));
 }
 
 void Mesh::setRequestObserver(apps::RequestObserver observer) {
@@ -549,8 +623,7 @@ void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
   PodRuntime* rt = runtimeOf(p.id());
   if (rt == nullptr) {
     // A pod that is gone sends nothing.
-    loop_.post(
-        [done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
+    post([done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
     return;
   }
   proxy::Proxy* sidecar = p.sidecar ? rt->proxy : nullptr;
@@ -560,25 +633,24 @@ void Mesh::sendFromPod(const k8s::PodState& p, proxy::config::Address to,
     if (sidecar != nullptr && !sidecar->config().outbound_passthrough) {
       // REGISTRY_ONLY: the virtual outbound listener sends a port without an outbound listener
       // to BlackHoleCluster, which closes the connection before any response.
-      loop_.post([done = std::move(done)]() mutable {
+      post([done = std::move(done)]() mutable {
         done(nullptr, proxy::ResetReason::ConnectionTermination);
       });
       return;
     }
-    network_.send(from, to, std::move(request), std::move(done));
+    send(from, to, std::move(request), std::move(done));
     return;
   }
   // iptables hands the connection to the sidecar; as on the network, one event later, and the
   // answer comes back one event after the sidecar gives it.
-  loop_.post(
-      [this, captured, from, request = std::move(request), done = std::move(done)]() mutable {
-        captured->onRequest(from, std::move(request),
-                            [this, done = std::move(done)](proxy::http::ResponsePtr response,
-                                                           proxy::ResetReason reset) mutable {
-                              loop_.post([done = std::move(done), response = std::move(response),
-                                          reset]() mutable { done(std::move(response), reset); });
-                            });
-      });
+  post([this, captured, from, request = std::move(request), done = std::move(done)]() mutable {
+    captured->onRequest(from, std::move(request),
+                        [this, done = std::move(done)](proxy::http::ResponsePtr response,
+                                                       proxy::ResetReason reset) mutable {
+                          post([done = std::move(done), response = std::move(response),
+                                reset]() mutable { done(std::move(response), reset); });
+                        });
+  });
 }
 
 std::optional<uint32_t> Mesh::resolveHost(const std::string& host,
@@ -618,8 +690,7 @@ void Mesh::sendCall(const k8s::PodState& from, const apps::Call& call,
       url.ok() ? resolveHost(url->host, from.namespace_name) : std::nullopt;
   if (!ip) {
     // NXDOMAIN: the Service is gone (or never was); the app's HTTP client cannot connect.
-    loop_.post(
-        [done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
+    post([done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
     return;
   }
   request->scheme = url->scheme;

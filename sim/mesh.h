@@ -2,9 +2,12 @@
 
 // File: sim/mesh.h
 //
-// The assembled virtual world: Kubernetes objects, one proxy per gateway pod and per sidecar
-// (configured by the Istio translator), simulated apps, and the in-process network, all on
-// one virtual-time dispatcher seeded from the scenario.
+// The assembled world: Kubernetes objects, one proxy per gateway pod and per sidecar
+// (configured by the Istio translator, sharing its configuration snapshots), the pods' apps,
+// Service virtual IPs, and configuration pushes for events. By default it runs on the
+// simulator's clock and network (a VirtualDispatcher and the in-process VirtualNetwork, seeded
+// from the scenario); given a MeshRuntime it runs the same world on another clock and network,
+// as `meshsim serve` does on Asio and real sockets (sim/serve/served_mesh.h).
 //
 // Example:
 //   auto mesh = Mesh::create(std::move(manifests), {.seed = 7}).value();
@@ -59,14 +62,51 @@ struct Url {
 };
 StatusOr<Url> parseUrl(const std::string& text);
 
+// What a world runs on, besides its random numbers: the dispatcher (the clock), the transport its
+// proxies and senders use, and the places where its pods' proxies and apps listen and where
+// kube-proxy's virtual IPs lead. The simulator's runtime is private to Mesh (a VirtualDispatcher
+// and a VirtualNetwork); `meshsim serve` implements one on Asio and real sockets. Mesh calls it
+// on the dispatcher's thread, while building the world and at events, never per request.
+class MeshRuntime {
+public:
+  virtual ~MeshRuntime() = default;
+  virtual proxy::Dispatcher& dispatcher() = 0;
+  virtual proxy::UpstreamTransport& transport() = 0;
+  // Makes `listener` (a gateway's or sidecar's) receive what is sent to the pod's IP and `port`.
+  // Listening again on the same pod and port replaces the handler.
+  virtual Status listen(const k8s::PodState& pod, uint16_t port,
+                        proxy::RequestHandler& listener) = 0;
+  virtual void unlisten(const k8s::PodState& pod, uint16_t port) = 0;
+  // Makes the pod's `app` receive what is sent to `port` of the pod's loopback (`local`: behind
+  // its sidecar, from that pod only) or of its IP.
+  virtual Status listenApp(const k8s::PodState& pod, uint16_t port, apps::App& app, bool local) = 0;
+  virtual void unlistenApp(const k8s::PodState& pod, uint16_t port, bool local) = 0;
+  // Ends the exchanges `handler` (a listener or an app whose pod died or restarted) received and
+  // has not answered: their senders see the connection terminate.
+  virtual void resetInFlight(const proxy::RequestHandler& handler) = 0;
+  // kube-proxy: what is sent to `vip` reaches one of `backends` (replacing earlier ones); an
+  // empty list refuses connections.
+  virtual void addVirtualIp(proxy::config::Address vip,
+                            std::vector<proxy::config::Address> backends) = 0;
+  virtual void removeVirtualIp(proxy::config::Address vip) = 0;
+};
+
 class Mesh : private apps::CallSender {
 public:
+  // The simulated world: virtual time, the in-process network.
   static StatusOr<std::unique_ptr<Mesh>> create(Manifests manifests, MeshOptions options = {});
-  ~Mesh();
+  // The same world on `runtime` (which must outlive the mesh). The simulation-only calls
+  // (loop(), partition(), heal(), healAll()) must not be used on it.
+  static StatusOr<std::unique_ptr<Mesh>> create(Manifests manifests, MeshOptions options,
+                                                MeshRuntime& runtime);
+  ~Mesh() override;
   Mesh(const Mesh&) = delete;
   Mesh& operator=(const Mesh&) = delete;
 
-  proxy::VirtualDispatcher& loop() { return loop_; }
+  // The virtual clock of a simulated mesh.
+  proxy::VirtualDispatcher& loop() { return *loop_; }
+  // The dispatcher everything of the mesh runs on (the virtual loop when simulated).
+  proxy::Dispatcher& dispatcher() { return dispatcher_; }
   // The cluster as the Kubernetes API sees it now. Pods that were killed or removed are gone
   // from it; PodStates handed out before stay valid for the mesh's lifetime.
   const k8s::World& world() const { return *world_; }
@@ -136,7 +176,7 @@ public:
   // see net::VirtualNetwork::partition().
   void partition(const std::vector<size_t>& a, const std::vector<size_t>& b, bool drop);
   void heal(const std::vector<size_t>& a, const std::vector<size_t>& b);
-  void healAll() { network_.healAll(); }
+  void healAll() { network_->healAll(); }
 
   // The pod whose app produced a response with this origin; nullptr for a proxy's local reply.
   const k8s::PodState* podForOrigin(uint64_t origin) const;
@@ -163,7 +203,18 @@ public:
   static constexpr uint32_t kClientIp = proxy::config::ipv4(198, 51, 100, 1);
 
 private:
-  Mesh(uint64_t seed) : random_(seed), network_(loop_, random_) {}
+  // The simulator's runtime: a VirtualDispatcher and a VirtualNetwork.
+  struct SimulatedRuntime;
+  // `runtime` null: a simulated mesh (owning a SimulatedRuntime).
+  Mesh(uint64_t seed, MeshRuntime* runtime);
+  static StatusOr<std::unique_ptr<Mesh>> build(std::unique_ptr<Mesh> mesh, Manifests manifests);
+  // The first hop of a request sent on the mesh's network, and of work posted to its dispatcher:
+  // straight to the simulator's when simulated (a call the compiler can inline, none through the
+  // runtime), else through the runtime.
+  void send(const proxy::ConnectionInfo& from, proxy::config::Address to,
+            proxy::http::RequestPtr&& request, proxy::ResponseCallback&& done);
+  template <typename F>
+  void post(F&& cb);  // defined in mesh.cc, its only user
 
   // What runs in one pod.
   struct PodRuntime {
@@ -176,7 +227,7 @@ private:
   };
 
   Status startPod(size_t index, std::optional<proxy::config::ProxyConfig> config);
-  void listenApp(PodRuntime& rt);
+  Status listenApp(PodRuntime& rt);
   void unlistenApp(PodRuntime& rt);
   // Stops what runs in a pod; `reset`: abruptly, resetting what is in flight.
   void stopPod(const std::string& id, bool reset);
@@ -192,9 +243,13 @@ private:
                 proxy::CancellationPtr cancel, proxy::ResponseCallback done) override;
 
   MeshOptions options_;
-  proxy::VirtualDispatcher loop_;
   proxy::SeededRandom random_;
-  net::VirtualNetwork network_;
+  std::unique_ptr<SimulatedRuntime> simulated_;  // null on a runtime of the caller's
+  MeshRuntime& runtime_;
+  proxy::Dispatcher& dispatcher_;
+  // The simulated runtime's loop and network; null on a runtime of the caller's.
+  proxy::VirtualDispatcher* loop_ = nullptr;
+  net::VirtualNetwork* network_ = nullptr;
   Manifests manifests_;
   std::unique_ptr<k8s::World> world_;
   // Every pod that ran, so PodStates handed out stay valid (an unchanged pod is the same object

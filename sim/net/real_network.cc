@@ -55,6 +55,18 @@ void RealNetwork::addVirtualIp(Address vip, std::vector<Address> backends) {
   virtual_ips_[key(vip)] = std::move(backends);
 }
 
+void RealNetwork::unbind(Address address) {
+  bound_.erase(key(address));
+}
+
+void RealNetwork::unbindLocal(uint32_t pod_ip, uint16_t port) {
+  local_.erase(key(Address{pod_ip, port}));
+}
+
+void RealNetwork::removeVirtualIp(Address vip) {
+  virtual_ips_.erase(key(vip));
+}
+
 void RealNetwork::setUpstreamOptions(Address real,
                                      const proxy::net::ConnectionPoolOptions& options) {
   upstream_options_[key(real)] = options;

@@ -48,9 +48,13 @@ public:
   void bind(Address address, Address real);
   // Makes what a sender with source IP `pod_ip` sends to 127.0.0.1:`port` reach `real`.
   void bindLocal(uint32_t pod_ip, uint16_t port, Address real);
-  // Sends what arrives at `vip` to one of `backends` (virtual addresses). An empty list
-  // refuses connections.
+  // Undoes bind() and bindLocal(): connections there are refused from now on.
+  void unbind(Address address);
+  void unbindLocal(uint32_t pod_ip, uint16_t port);
+  // Sends what arrives at `vip` to one of `backends` (virtual addresses), replacing earlier
+  // ones. An empty list refuses connections.
   void addVirtualIp(Address vip, std::vector<Address> backends);
+  void removeVirtualIp(Address vip);
   // Pools to the real server `real` use `options` (e.g. at most as many connections as a
   // thread-per-connection app has threads). Applies to pools created afterwards.
   void setUpstreamOptions(Address real, const proxy::net::ConnectionPoolOptions& options);

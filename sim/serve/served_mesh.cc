@@ -1,7 +1,8 @@
 #include "sim/serve/served_mesh.h"
 
+#include <algorithm>
 #include <map>
-#include <set>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -9,6 +10,7 @@
 
 #include "proxy/stats/prometheus.h"
 #include "sim/k8s/ingress.h"
+#include "sim/telemetry/scrape.h"
 
 namespace meshsim::sim::serve {
 
@@ -27,26 +29,6 @@ std::unique_ptr<proxy::http::Response> textResponse(int status, std::string body
   r->body = std::move(body);
   r->headers.set("content-type", content_type);
   return r;
-}
-
-// The app ports of a pod, as Mesh::create finds them: its container ports and the ports its
-// Services target.
-std::set<uint16_t> appPorts(const k8s::World& world, size_t pod_index) {
-  const k8s::PodState& pod = world.pods()[pod_index];
-  std::set<uint16_t> ports;
-  for (const auto& cp : pod.spec.ports) {
-    ports.insert(static_cast<uint16_t>(cp.port));
-  }
-  for (const k8s::ServiceState* svc : world.servicesOf(pod)) {
-    for (const auto& sp : svc->spec.ports) {
-      for (const auto& ep : world.endpoints(*svc, sp)) {
-        if (ep.pod == pod_index) {
-          ports.insert(ep.port);
-        }
-      }
-    }
-  }
-  return ports;
 }
 
 }  // namespace
@@ -83,44 +65,51 @@ public:
     const std::string_view target = request->path;
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/stats/prometheus") {
-      scrape(std::move(done));
+      viaSnapshot(std::move(done), &ServedMesh::render, "text/plain; version=0.0.4");
     } else if (path == "/ready") {
       done(textResponse(200, "LIVE\n", "text/plain"), proxy::ResetReason::None);
     } else if (path == "/") {
-      std::string body = "meshsim serve admin\n  /stats/prometheus\n  /ready\n\nlisteners:\n";
-      for (const auto& e : mesh_.endpoints()) {
-        body += std::string("  ") + toString(e.kind) + " " + e.pod + " " +
-                proxy::config::toString(e.virtual_address) + " -> " +
-                proxy::config::toString(e.real_address) + "\n";
-      }
-      done(textResponse(200, std::move(body), "text/plain"), proxy::ResetReason::None);
+      viaSnapshot(std::move(done), &listing, "text/plain");
     } else {
       done(textResponse(404, "not found\n", "text/plain"), proxy::ResetReason::None);
     }
   }
 
 private:
-  void scrape(proxy::ResponseCallback done) {
+  using Render = std::string (*)(const StatsSnapshot&);
+
+  static std::string listing(const StatsSnapshot& snapshot) {
+    std::string body = "meshsim serve admin\n  /stats/prometheus\n  /ready\n\nlisteners:\n";
+    for (const auto& e : snapshot.endpoints) {
+      body += std::string("  ") + toString(e.kind) + " " + e.pod + " " +
+              proxy::config::toString(e.virtual_address) + " -> " +
+              proxy::config::toString(e.real_address) + "\n";
+    }
+    return body;
+  }
+
+  // Answers with `render` of a snapshot taken on the io_context thread (the world's).
+  void viaSnapshot(proxy::ResponseCallback done, Render render, const char* content_type) {
     const uint64_t id = ++last_scrape_;
     waiting_.emplace(id, std::move(done));
     // Both loops outlive every handler posted to them: ~ServedMesh joins the admin thread and
     // destroys unrun handlers with their io_context, and run() is over by then.
-    boost::asio::post(mesh_.io_context_, [mesh = &mesh_, handler = this, id] {
+    boost::asio::post(mesh_.io_context_, [mesh = &mesh_, handler = this, id, render, content_type] {
       auto snapshot = std::make_shared<const StatsSnapshot>(mesh->snapshot());
-      boost::asio::post(mesh->admin_io_, [mesh, handler, id, snapshot] {
-        handler->finish(id, mesh->render(*snapshot));
+      boost::asio::post(mesh->admin_io_, [handler, id, snapshot, render, content_type] {
+        handler->finish(id, render(*snapshot), content_type);
       });
     });
   }
 
-  void finish(uint64_t id, std::string text) {
+  void finish(uint64_t id, std::string text, const char* content_type) {
     auto it = waiting_.find(id);
     if (it == waiting_.end()) {
       return;
     }
     proxy::ResponseCallback done = std::move(it->second);
     waiting_.erase(it);
-    done(textResponse(200, std::move(text), "text/plain; version=0.0.4"), proxy::ResetReason::None);
+    done(textResponse(200, std::move(text), content_type), proxy::ResetReason::None);
   }
 
   ServedMesh& mesh_;
@@ -131,17 +120,19 @@ private:
 
 // One thread runs the io_context and owns every socket, so the reactor needs no locking (other
 // threads only post and stop, which stay locked).
-ServedMesh::ServedMesh(uint64_t seed)
+ServedMesh::ServedMesh(const ServeOptions& options)
     : io_context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       dispatcher_(io_context_),
       admin_dispatcher_(admin_io_),
-      random_(seed) {}
+      options_(options),
+      random_(options.seed) {}
 
 ServedMesh::~ServedMesh() {
   // The admin thread first (its scrapes read the proxies), then its server and the scrapes it
   // still holds, while its io_context is alive. Then the listeners (they hand requests to the
   // proxies), then the pools, whose connections keep app server threads busy until closed, then
-  // the app servers, joining their threads.
+  // the app servers, joining their threads, and last the world (the apps the servers answer
+  // for, the proxies).
   admin_io_.stop();
   if (admin_thread_.joinable()) {
     admin_thread_.join();
@@ -151,124 +142,59 @@ ServedMesh::~ServedMesh() {
   listeners_.clear();
   network_.reset();
   app_servers_.clear();
+  mesh_.reset();
 }
 
 StatusOr<std::unique_ptr<ServedMesh>> ServedMesh::create(Manifests manifests,
                                                          const ServeOptions& options) {
-  std::unique_ptr<ServedMesh> mesh(new ServedMesh(options.seed));
-  MESHSIM_RETURN_IF_ERROR(mesh->build(std::move(manifests), options));
+  std::unique_ptr<ServedMesh> mesh(new ServedMesh(options));
+  MESHSIM_RETURN_IF_ERROR(mesh->build(std::move(manifests)));
   return mesh;
 }
 
-Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
-  network_ = std::make_unique<net::RealNetwork>(dispatcher_, random_, options.pool_options);
-  warnings_ = std::move(manifests.warnings);
-  MESHSIM_ASSIGN_OR_RETURN(world_, k8s::World::build(manifests.k8s));
-  MESHSIM_ASSIGN_OR_RETURN(translation_, istio::translate(world_, manifests.istio));
-  for (const auto& w : translation_.warnings) {
-    warnings_.push_back(w);
-  }
-  for (const auto& [pod, address] : options.external_apps) {
+Status ServedMesh::build(Manifests manifests) {
+  network_ = std::make_unique<net::RealNetwork>(dispatcher_, random_, options_.pool_options);
+  // The world, as the simulator builds it, opening its listeners here. Every app echoes.
+  MeshOptions mesh_options;
+  mesh_options.seed = options_.seed;
+  MESHSIM_ASSIGN_OR_RETURN(mesh_,
+                           Mesh::create(std::move(manifests), std::move(mesh_options), *this));
+  for (const auto& [pod, address] : options_.external_apps) {
     const size_t slash = pod.find('/');
     if (slash == std::string::npos ||
-        world_.findPod(pod.substr(0, slash), pod.substr(slash + 1)) == nullptr) {
+        world().findPod(pod.substr(0, slash), pod.substr(slash + 1)) == nullptr) {
       return notFoundError("--app " + pod +
                            ": no such pod (give NAMESPACE/POD, e.g. default/hello-0)");
     }
   }
-  const auto& pods = world_.pods();
-
-  // Proxies.
-  std::set<size_t> has_proxy;
-  for (auto& plan : translation_.proxies) {
-    MESHSIM_ASSIGN_OR_RETURN(
-        auto p, proxy::Proxy::create(std::move(plan.config), dispatcher_, *network_, random_));
-    has_proxy.insert(plan.pod);
-    proxy_pods_.push_back(plan.pod);
-    proxies_.push_back(std::move(p));
-  }
-
-  // Their listeners. The gateway's HTTP listener comes first so that --port is checked early.
-  bool any_gateway = false;
-  for (size_t i = 0; i < proxies_.size(); ++i) {
-    any_gateway = any_gateway || pods[proxy_pods_[i]].gateway;
-  }
-  if (!any_gateway) {
+  const auto primary = primaryGatewayListener();
+  if (!primary) {
     return failedPreconditionError(
         "no ingress gateway: serve needs a gateway pod (meshsim serve adds Istio's default one "
         "unless the manifests define an ingress gateway Service of their own)");
   }
-  const auto [primary_pod, primary_port] = primaryGatewayListener();
-  std::vector<std::pair<size_t, uint16_t>> order;  // (proxy index, listener port)
-  for (size_t i = 0; i < proxies_.size(); ++i) {
-    for (uint16_t port : proxies_[i]->listenerPorts()) {
-      const bool primary = proxy_pods_[i] == primary_pod && port == primary_port;
-      order.insert(primary ? order.begin() : order.end(), {i, port});
-    }
-  }
-  for (const auto& [i, port] : order) {
-    const k8s::PodState& pod = pods[proxy_pods_[i]];
-    const bool primary = proxy_pods_[i] == primary_pod && port == primary_port;
-    const Address virtual_address{pod.ip, port};
-    MESHSIM_ASSIGN_OR_RETURN(
-        const uint16_t real_port,
-        listen(virtual_address, *proxies_[i]->listener(port),
-               primary ? options.gateway_port : uint16_t{0}, options.listener_options));
-    if (primary) {
-      gateway_port_ = real_port;
-    }
-    network_->bind(virtual_address, Address{kLoopback, real_port});
-    endpoints_.push_back(
-        {pod.gateway ? ServedEndpoint::Kind::Gateway : ServedEndpoint::Kind::Sidecar, pod.id(),
-         virtual_address, Address{kLoopback, real_port}});
-  }
-
-  // Apps: every non-gateway pod runs one, behind its sidecar when it has one.
-  for (size_t i = 0; i < pods.size(); ++i) {
-    const k8s::PodState& pod = pods[i];
-    if (pod.gateway) {
+  // The gateway's HTTP listener on --port, first in the list.
+  const Address primary_address{primary->first->ip, primary->second};
+  for (auto& l : listeners_) {
+    if (l.virtual_address != primary_address) {
       continue;
     }
-    Address real;
-    if (auto external = options.external_apps.find(pod.id());
-        external != options.external_apps.end()) {
-      real = external->second;
-    } else {
-      apps_.push_back(std::make_unique<apps::App>(pod, apps_.size() + 1, apps::Behavior{}));
-      MESHSIM_ASSIGN_OR_RETURN(auto server, AppServer::start(*apps_.back(), options.app_threads));
-      real = Address{kLoopback, server->port()};
-      proxy::net::ConnectionPoolOptions pool = options.pool_options;
-      pool.max_connections = std::min(pool.max_connections, server->threads());
-      network_->setUpstreamOptions(real, pool);
-      app_servers_.push_back(std::move(server));
+    if (options_.gateway_port != 0) {
+      l.server.reset();  // the ephemeral port it had
+      MESHSIM_ASSIGN_OR_RETURN(l.server,
+                               openServer(primary_address, *l.handler, options_.gateway_port));
+      network_->bind(primary_address, Address{kLoopback, l.server->port()});
     }
-    for (uint16_t port : appPorts(world_, i)) {
-      if (has_proxy.count(i) != 0) {
-        network_->bindLocal(pod.ip, port, real);
-        endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{kLoopback, port}, real});
-      } else {
-        network_->bind(Address{pod.ip, port}, real);
-        endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{pod.ip, port}, real});
-      }
+    gateway_port_ = l.server->port();
+  }
+  for (auto& e : endpoints_) {
+    if (e.virtual_address == primary_address && e.kind != ServedEndpoint::Kind::App) {
+      e.real_address = Address{kLoopback, gateway_port_};
     }
   }
-
-  // kube-proxy: ClusterIPs and LoadBalancer addresses forward to the service's endpoints.
-  for (const auto& svc : world_.services()) {
-    for (const auto& sp : svc.spec.ports) {
-      std::vector<Address> backends;
-      for (const auto& ep : world_.endpoints(svc, sp)) {
-        backends.push_back({pods[ep.pod].ip, ep.port});
-      }
-      if (svc.cluster_ip != 0) {  // a headless Service has no virtual IP
-        network_->addVirtualIp({svc.cluster_ip, static_cast<uint16_t>(sp.port)}, backends);
-      }
-      if (svc.external_ip != 0) {
-        network_->addVirtualIp({svc.external_ip, static_cast<uint16_t>(sp.port)},
-                               std::move(backends));
-      }
-    }
-  }
+  std::stable_partition(endpoints_.begin(), endpoints_.end(), [&](const ServedEndpoint& e) {
+    return e.virtual_address == primary_address && e.kind != ServedEndpoint::Kind::App;
+  });
 
   admin_handler_ = std::make_unique<AdminHandler>(*this);
   proxy::net::HttpServerOptions admin_options;
@@ -277,7 +203,7 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
   // reachable while a flood fills the listeners.
   admin_options.max_connections = kAdminMaxConnections;
   MESHSIM_ASSIGN_OR_RETURN(admin_server_, proxy::net::HttpServer::create(
-                                              admin_dispatcher_, {kLoopback, options.admin_port},
+                                              admin_dispatcher_, {kLoopback, options_.admin_port},
                                               *admin_handler_, admin_options));
   admin_port_ = admin_server_->port();
   endpoints_.push_back(
@@ -286,24 +212,130 @@ Status ServedMesh::build(Manifests manifests, const ServeOptions& options) {
   return okStatus();
 }
 
-StatusOr<uint16_t> ServedMesh::listen(Address virtual_address, proxy::RequestHandler& handler,
-                                      uint16_t port, const proxy::net::HttpServerOptions& options) {
+StatusOr<std::unique_ptr<proxy::net::HttpServer>> ServedMesh::openServer(
+    Address virtual_address, proxy::RequestHandler& handler, uint16_t port) {
   net::RealNetwork* network = network_.get();
-  MESHSIM_ASSIGN_OR_RETURN(
-      auto server, proxy::net::HttpServer::create(
-                       dispatcher_, {kLoopback, port}, handler, options,
-                       [network, virtual_address](const Address& remote, const Address& /*local*/) {
-                         return network->connectionInfo(remote, virtual_address);
-                       }));
-  const uint16_t real_port = server->port();
-  listeners_.push_back({podLabel(virtual_address.ip), virtual_address.port, std::move(server)});
-  return real_port;
+  return proxy::net::HttpServer::create(
+      dispatcher_, {kLoopback, port}, handler, options_.listener_options,
+      [network, virtual_address](const Address& remote, const Address& /*local*/) {
+        return network->connectionInfo(remote, virtual_address);
+      });
 }
 
-std::pair<size_t, uint16_t> ServedMesh::primaryGatewayListener() const {
+Status ServedMesh::listen(const k8s::PodState& pod, uint16_t port,
+                          proxy::RequestHandler& listener) {
+  const Address virtual_address{pod.ip, port};
+  auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                         [&](const Listener& l) { return l.virtual_address == virtual_address; });
+  if (it != listeners_.end() && it->handler == &listener) {
+    return okStatus();  // a push that kept the listener
+  }
+  MESHSIM_ASSIGN_OR_RETURN(auto server, openServer(virtual_address, listener, 0));
+  const Address real{kLoopback, server->port()};
+  network_->bind(virtual_address, real);
+  if (it != listeners_.end()) {
+    it->handler = &listener;
+    it->server = std::move(server);
+    for (auto& e : endpoints_) {
+      if (e.virtual_address == virtual_address && e.kind != ServedEndpoint::Kind::App) {
+        e.real_address = real;
+      }
+    }
+    return okStatus();
+  }
+  listeners_.push_back({pod.id(), virtual_address, &listener, std::move(server)});
+  endpoints_.push_back({pod.gateway ? ServedEndpoint::Kind::Gateway : ServedEndpoint::Kind::Sidecar,
+                        pod.id(), virtual_address, real});
+  return okStatus();
+}
+
+void ServedMesh::unlisten(const k8s::PodState& pod, uint16_t port) {
+  const Address virtual_address{pod.ip, port};
+  network_->unbind(virtual_address);
+  std::erase_if(listeners_,
+                [&](const Listener& l) { return l.virtual_address == virtual_address; });
+  std::erase_if(endpoints_, [&](const ServedEndpoint& e) {
+    return e.virtual_address == virtual_address && e.kind != ServedEndpoint::Kind::App;
+  });
+}
+
+Status ServedMesh::listenApp(const k8s::PodState& pod, uint16_t port, apps::App& app, bool local) {
+  auto known = app_addresses_.find(&static_cast<const proxy::RequestHandler&>(app));
+  if (known == app_addresses_.end()) {
+    Address real;
+    if (auto external = options_.external_apps.find(pod.id());
+        external != options_.external_apps.end()) {
+      real = external->second;
+    } else {
+      MESHSIM_ASSIGN_OR_RETURN(auto server, AppServer::start(app, options_.app_threads));
+      real = Address{kLoopback, server->port()};
+      proxy::net::ConnectionPoolOptions pool = options_.pool_options;
+      pool.max_connections = std::min(pool.max_connections, server->threads());
+      network_->setUpstreamOptions(real, pool);
+      app_servers_[&static_cast<const proxy::RequestHandler&>(app)] = std::move(server);
+    }
+    known = app_addresses_.emplace(&static_cast<const proxy::RequestHandler&>(app), real).first;
+  }
+  const Address real = known->second;
+  if (local) {
+    network_->bindLocal(pod.ip, port, real);
+    endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{kLoopback, port}, real});
+  } else {
+    network_->bind(Address{pod.ip, port}, real);
+    endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{pod.ip, port}, real});
+  }
+  return okStatus();
+}
+
+void ServedMesh::unlistenApp(const k8s::PodState& pod, uint16_t port, bool local) {
+  const Address virtual_address = local ? Address{kLoopback, port} : Address{pod.ip, port};
+  if (local) {
+    network_->unbindLocal(pod.ip, port);
+  } else {
+    network_->unbind(virtual_address);
+  }
+  std::erase_if(endpoints_, [&](const ServedEndpoint& e) {
+    return e.kind == ServedEndpoint::Kind::App && e.pod == pod.id() &&
+           e.virtual_address == virtual_address;
+  });
+}
+
+void ServedMesh::resetInFlight(const proxy::RequestHandler& handler) {
+  for (auto& l : listeners_) {
+    if (l.handler != &handler) {
+      continue;
+    }
+    l.server.reset();  // closes its connections
+    auto server = openServer(l.virtual_address, *l.handler, 0);
+    if (!server.ok()) {
+      // Nothing listens there any more.
+      network_->unbind(l.virtual_address);
+      std::erase_if(endpoints_, [&](const ServedEndpoint& e) {
+        return e.virtual_address == l.virtual_address && e.kind != ServedEndpoint::Kind::App;
+      });
+      continue;
+    }
+    l.server = std::move(*server);
+    const Address real{kLoopback, l.server->port()};
+    network_->bind(l.virtual_address, real);
+    for (auto& e : endpoints_) {
+      if (e.virtual_address == l.virtual_address && e.kind != ServedEndpoint::Kind::App) {
+        e.real_address = real;
+      }
+    }
+  }
+  std::erase_if(listeners_, [](const Listener& l) { return l.server == nullptr; });
+  if (app_servers_.erase(&handler) != 0) {
+    app_addresses_.erase(&handler);  // a new server when it listens again
+  }
+}
+
+std::optional<std::pair<const k8s::PodState*, uint16_t>> ServedMesh::primaryGatewayListener()
+    const {
+  const k8s::World& world = mesh_->world();
   // The default ingress (k8s::findIngress): its HTTP port (80, else its first), then its other
   // ports, lead to a gateway pod's listener.
-  if (auto ingress = k8s::findIngress(world_, ""); ingress.ok()) {
+  if (auto ingress = k8s::findIngress(world, ""); ingress.ok()) {
     std::vector<uint16_t> ports = {ingress->port};
     for (const auto& sp : ingress->service->spec.ports) {
       if (sp.port != ingress->port) {
@@ -311,28 +343,27 @@ std::pair<size_t, uint16_t> ServedMesh::primaryGatewayListener() const {
       }
     }
     for (uint16_t port : ports) {
-      const auto behind = k8s::findIngress(world_, "", port);
+      const auto behind = k8s::findIngress(world, "", port);
       for (const auto& ep : behind->endpoints) {
-        for (size_t i = 0; i < proxies_.size(); ++i) {
-          if (proxy_pods_[i] == ep.pod && proxies_[i]->listener(ep.port) != nullptr) {
-            return {ep.pod, ep.port};
-          }
+        proxy::Proxy* proxy = mesh_->proxyOf(ep.pod);
+        if (proxy != nullptr && proxy->listener(ep.port) != nullptr) {
+          return std::make_pair(&world.pods()[ep.pod], ep.port);
         }
       }
     }
   }
   // Otherwise the first listener of the first gateway.
-  for (size_t i = 0; i < proxies_.size(); ++i) {
-    const auto ports = proxies_[i]->listenerPorts();
-    if (world_.pods()[proxy_pods_[i]].gateway && !ports.empty()) {
-      return {proxy_pods_[i], ports.front()};
+  for (size_t i = 0; i < world.pods().size(); ++i) {
+    proxy::Proxy* proxy = mesh_->proxyOf(i);
+    if (world.pods()[i].gateway && proxy != nullptr && !proxy->listenerPorts().empty()) {
+      return std::make_pair(&world.pods()[i], proxy->listenerPorts().front());
     }
   }
-  return {world_.pods().size(), 0};
+  return std::nullopt;
 }
 
 std::string ServedMesh::podLabel(uint32_t ip) const {
-  for (const auto& pod : world_.pods()) {
+  for (const auto& pod : world().pods()) {
     if (pod.ip == ip) {
       return pod.id();
     }
@@ -355,28 +386,30 @@ std::string ServedMesh::prometheusText() const {
 
 ServedMesh::StatsSnapshot ServedMesh::snapshot() const {
   StatsSnapshot s;
-  s.proxies.reserve(proxies_.size());
-  for (const auto& p : proxies_) {
-    s.proxies.push_back(p->stats());
+  s.proxies.reserve(mesh_->proxies().size());
+  for (const auto& p : mesh_->proxies()) {
+    const auto& workload = p->config().workload;
+    s.proxies.push_back({p->stats(), workload == nullptr ? proxy::stats::Labels{}
+                                                         : telemetry::targetLabels(*workload)});
   }
   s.listeners.reserve(listeners_.size());
   for (const auto& l : listeners_) {
-    s.listeners.push_back(l.server->stats());
+    s.listeners.push_back({l.pod, l.virtual_address.port, l.server->stats()});
   }
   for (const auto& p : network_->pools()) {
-    s.pools.push_back({p.source_ip, p.pool->upstream(), p.pool->stats()});
+    s.pools.push_back({podLabel(p.source_ip), p.pool->upstream(), p.pool->stats()});
   }
+  s.endpoints = endpoints_;
   return s;
 }
 
-std::string ServedMesh::render(const StatsSnapshot& snapshot) const {
+std::string ServedMesh::render(const StatsSnapshot& snapshot) {
   using proxy::stats::MetricFamily;
   using proxy::stats::MetricType;
   std::vector<proxy::stats::ScrapeTarget> targets;
-  for (size_t i = 0; i < snapshot.proxies.size(); ++i) {
-    const k8s::PodState& pod = world_.pods()[proxy_pods_[i]];
-    targets.push_back(
-        {&snapshot.proxies[i], {{"namespace", pod.namespace_name}, {"pod", pod.name}}});
+  targets.reserve(snapshot.proxies.size());
+  for (const auto& p : snapshot.proxies) {
+    targets.push_back({&p.stats, p.labels});
   }
   // Istio's metrics, exactly as `meshsim metrics` exposes them for a simulated run.
   std::vector<MetricFamily> families = proxy::stats::collectIstioMetrics(targets);
@@ -412,14 +445,13 @@ std::string ServedMesh::render(const StatsSnapshot& snapshot) const {
   };
   for (const auto& c : kListenerCounters) {
     MetricFamily f{c.name, c.type, {}, c.help};
-    for (size_t i = 0; i < listeners_.size() && i < snapshot.listeners.size(); ++i) {
-      const Listener& l = listeners_[i];
+    for (const auto& l : snapshot.listeners) {
       const size_t slash = l.pod.find('/');
       f.points.push_back({c.name,
                           {{"namespace", l.pod.substr(0, slash)},
                            {"pod", slash == std::string::npos ? l.pod : l.pod.substr(slash + 1)},
                            {"listener_port", std::to_string(l.port)}},
-                          static_cast<double>(snapshot.listeners[i].*c.field)});
+                          static_cast<double>(l.stats.*c.field)});
     }
     families.push_back(std::move(f));
   }
@@ -452,7 +484,7 @@ std::string ServedMesh::render(const StatsSnapshot& snapshot) const {
   for (const auto& c : kPoolCounters) {
     MetricFamily f{c.name, c.type, {}, c.help};
     for (const auto& p : snapshot.pools) {
-      const std::string pod = podLabel(p.source_ip);
+      const std::string& pod = p.pod;
       const size_t slash = pod.find('/');
       f.points.push_back({c.name,
                           {{"namespace", slash == std::string::npos ? "" : pod.substr(0, slash)},

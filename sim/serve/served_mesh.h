@@ -2,15 +2,17 @@
 
 // File: sim/serve/served_mesh.h
 //
-// The world of a set of manifests, run for real (`meshsim serve`): built as sim::Mesh builds
-// it (World::build, istio::translate, one Proxy per plan), but on an AsioDispatcher, with every
-// listener a real socket on 127.0.0.1:
+// The world of a set of manifests, run for real (`meshsim serve`): a sim::Mesh, the same world
+// the simulator runs (translation, proxies holding the shared configuration of their scope,
+// Sidecar scoping, apps, Service virtual IPs, configuration pushes), built on an AsioDispatcher
+// and real sockets instead of virtual time. ServedMesh is the MeshRuntime it runs on: every
+// listener the world opens is a real socket on 127.0.0.1:
 // - the ingress gateway's listeners (its HTTP port on ServeOptions::gateway_port),
 // - each sidecar's inbound listeners, in front of its app,
 // - each app a cpp-httplib server answering with the pod's echo document,
 // - one admin page for all proxies: /stats/prometheus, /ready.
-// A RealNetwork maps the world's virtual addresses to those ports, so the gateway reaches the
-// sidecars, and the sidecars their apps, over TCP.
+// A RealNetwork (the mesh's transport) maps the world's virtual addresses to those ports, so the
+// gateway reaches the sidecars, and the sidecars their apps, over TCP.
 //
 // Threading: the proxies, their listeners and pools run on one io_context thread, the one
 // calling run(). The admin page has a thread of its own, as Envoy's admin runs on the main
@@ -42,9 +44,9 @@
 #include "proxy/proxy.h"
 #include "proxy/stats/istio_stats.h"
 #include "sim/apps/app.h"
-#include "sim/istio/translate.h"
 #include "sim/k8s/world.h"
 #include "sim/manifests.h"
+#include "sim/mesh.h"
 #include "sim/net/real_network.h"
 #include "sim/serve/app_server.h"
 
@@ -86,7 +88,7 @@ struct ServedEndpoint {
 };
 const char* toString(ServedEndpoint::Kind kind);
 
-class ServedMesh {
+class ServedMesh : private MeshRuntime {
 public:
   // Builds the world and binds every listener. Fails like Mesh::create on invalid manifests
   // (InvalidArgument, NotFound), with FailedPrecondition when there is no ingress gateway, and
@@ -94,7 +96,7 @@ public:
   static StatusOr<std::unique_ptr<ServedMesh>> create(Manifests manifests,
                                                       const ServeOptions& options = {});
   // Closes every listener and connection and stops the app servers.
-  ~ServedMesh();
+  ~ServedMesh() override;
   ServedMesh(const ServedMesh&) = delete;
   ServedMesh& operator=(const ServedMesh&) = delete;
 
@@ -102,8 +104,11 @@ public:
   uint16_t adminPort() const { return admin_port_; }
   // Everything listening, gateway first, admin last.
   const std::vector<ServedEndpoint>& endpoints() const { return endpoints_; }
-  const std::vector<std::string>& warnings() const { return warnings_; }
-  const k8s::World& world() const { return world_; }
+  const std::vector<std::string>& warnings() const { return mesh_->warnings(); }
+  const k8s::World& world() const { return mesh_->world(); }
+  // The world itself, e.g. for events (apply, delete, scale): call it on the io_context thread
+  // (or while it is not running).
+  Mesh& mesh() { return *mesh_; }
 
   boost::asio::io_context& ioContext() { return io_context_; }
   // Serves on the calling thread until stop().
@@ -118,28 +123,58 @@ public:
 
 private:
   class AdminHandler;
-  // What /stats/prometheus shows, copied on the io_context thread; rendered on any thread.
+  // What the admin page shows, copied on the io_context thread; rendered on any thread.
   struct StatsSnapshot {
-    std::vector<proxy::stats::IstioStats> proxies;       // in proxies_ order
-    std::vector<proxy::net::HttpServerStats> listeners;  // in listeners_ order
+    struct Proxy {
+      proxy::stats::IstioStats stats;
+      proxy::stats::Labels labels;  // namespace, pod
+    };
+    std::vector<Proxy> proxies;  // in Mesh::proxies() order
+    struct Listener {
+      std::string pod;  // "namespace/name"
+      uint16_t port;    // virtual
+      proxy::net::HttpServerStats stats;
+    };
+    std::vector<Listener> listeners;  // in listeners_ order
     struct Pool {
-      uint32_t source_ip = 0;
+      std::string pod;  // the sender's "namespace/name" (or its IP)
       proxy::config::Address upstream;
       proxy::net::ConnectionPoolStats stats;
     };
     std::vector<Pool> pools;
+    std::vector<ServedEndpoint> endpoints;  // for the admin page's listing
   };
   StatsSnapshot snapshot() const;
-  // Reads only what build() fixed (the world, the listeners' labels), so any thread may call it.
-  std::string render(const StatsSnapshot& snapshot) const;
+  // Reads only the snapshot, so any thread may call it.
+  static std::string render(const StatsSnapshot& snapshot);
 
-  explicit ServedMesh(uint64_t seed);
-  Status build(Manifests manifests, const ServeOptions& options);
-  StatusOr<uint16_t> listen(proxy::config::Address virtual_address, proxy::RequestHandler& handler,
-                            uint16_t port, const proxy::net::HttpServerOptions& options);
-  // The gateway pod and listener port that --port applies to.
-  std::pair<size_t, uint16_t> primaryGatewayListener() const;
+  explicit ServedMesh(const ServeOptions& options);
+  Status build(Manifests manifests);
+  // The gateway pod and listener port that --port applies to (k8s::findIngress), or nullopt.
+  std::optional<std::pair<const k8s::PodState*, uint16_t>> primaryGatewayListener() const;
   std::string podLabel(uint32_t ip) const;
+  // Opens a real server on 127.0.0.1:`port` for `handler`, the listener at `virtual_address`.
+  StatusOr<std::unique_ptr<proxy::net::HttpServer>> openServer(
+      proxy::config::Address virtual_address, proxy::RequestHandler& handler, uint16_t port);
+
+  // MeshRuntime: what the world opens, as real sockets.
+  proxy::Dispatcher& dispatcher() override { return dispatcher_; }
+  proxy::UpstreamTransport& transport() override { return *network_; }
+  Status listen(const k8s::PodState& pod, uint16_t port, proxy::RequestHandler& listener) override;
+  void unlisten(const k8s::PodState& pod, uint16_t port) override;
+  // An app listens as a cpp-httplib server of its own (AppServer), one per app, or is the
+  // server --app names for its pod.
+  Status listenApp(const k8s::PodState& pod, uint16_t port, apps::App& app, bool local) override;
+  void unlistenApp(const k8s::PodState& pod, uint16_t port, bool local) override;
+  // A listener's server is closed and opened again (on a new port), an app server stopped (a
+  // new one starts when the app listens again): their connections close, which resets what is
+  // in flight. A server of --app's is not meshsim's to reset.
+  void resetInFlight(const proxy::RequestHandler& handler) override;
+  void addVirtualIp(proxy::config::Address vip,
+                    std::vector<proxy::config::Address> backends) override {
+    network_->addVirtualIp(vip, std::move(backends));
+  }
+  void removeVirtualIp(proxy::config::Address vip) override { network_->removeVirtualIp(vip); }
 
   // Declaration order is destruction order reversed: the io_context goes last.
   boost::asio::io_context io_context_;
@@ -148,18 +183,17 @@ private:
   boost::asio::io_context admin_io_;
   proxy::AsioDispatcher admin_dispatcher_;
   std::thread admin_thread_;
-  proxy::SeededRandom random_;
+  const ServeOptions options_;
+  proxy::SeededRandom random_;  // the network's (kube-proxy's choices); the mesh has its own
   std::unique_ptr<net::RealNetwork> network_;
-  k8s::World world_;
-  istio::Translation translation_;
-  std::vector<std::string> warnings_;
-  std::vector<std::unique_ptr<proxy::Proxy>> proxies_;
-  std::vector<size_t> proxy_pods_;  // pod index per proxy
-  std::vector<std::unique_ptr<apps::App>> apps_;
-  std::vector<std::unique_ptr<AppServer>> app_servers_;
+  std::unique_ptr<Mesh> mesh_;
+  // The real server of each app that listens (its AppServer's, or --app's), by app.
+  std::map<const proxy::RequestHandler*, proxy::config::Address> app_addresses_;
+  std::map<const proxy::RequestHandler*, std::unique_ptr<AppServer>> app_servers_;
   struct Listener {
     std::string pod;
-    uint16_t port;  // virtual
+    proxy::config::Address virtual_address;
+    proxy::RequestHandler* handler;
     std::unique_ptr<proxy::net::HttpServer> server;
   };
   std::vector<Listener> listeners_;

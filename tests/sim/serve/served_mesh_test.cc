@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -478,6 +479,110 @@ TEST(ServedMeshTest, TheGatewayPortIsTheListenerFindIngressNames) {
   EXPECT_EQ(primary.virtual_address,
             (proxy::config::Address{(*mesh)->world().pods()[first.pod].ip, first.port}));
   EXPECT_EQ(primary.real_address.port, (*mesh)->gatewayPort());
+}
+
+// Runs `f` on the served mesh's io_context thread (where its world lives) and waits for it.
+template <typename F>
+auto onLoop(ServedMesh& mesh, F f) {
+  std::promise<decltype(f())> result;
+  boost::asio::post(mesh.ioContext(), [&] { result.set_value(f()); });
+  return result.get_future().get();
+}
+
+// Two more sidecars: a in default (the hello pod's scope), c in namespace other.
+constexpr const char* kScopes = R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: other, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a, namespace: default}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: a}}
+    spec: {containers: [{name: a, image: a, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: c, namespace: other}
+spec:
+  selector: {matchLabels: {app: c}}
+  template:
+    metadata: {labels: {app: c}}
+    spec: {containers: [{name: c, image: c, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: c, namespace: other}
+spec: {selector: {app: c}, ports: [{name: http, port: 80, targetPort: 8080}]}
+)";
+
+// Serve runs the simulator's world (sim::Mesh) on real sockets, so it takes configuration pushes
+// as a simulated mesh does: a VirtualService and a Sidecar applied while serving reach the
+// gateway and rescope the sidecars, and the sidecars of one scope hold one shared snapshot.
+TEST(ServedMeshTest, TakesPushesAndScopesItsSidecarsAsTheSimulatedWorldDoes) {
+  Manifests manifests = load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"});
+  ASSERT_TRUE(addText(kScopes, "scopes.yaml", 1, manifests).ok());
+  Served mesh(std::move(manifests));
+  ASSERT_TRUE(mesh.ok());
+  const auto shared_of = [&](const std::string& ns, const std::string& pod) {
+    return onLoop(*mesh, [&] {
+      const k8s::PodState* p = mesh->world().findPod(ns, pod);
+      proxy::Proxy* proxy =
+          p == nullptr ? nullptr : mesh->mesh().proxyOf(mesh->world().indexOf(*p));
+      return proxy == nullptr ? nullptr : proxy->config().shared;
+    });
+  };
+  const auto before = shared_of("default", "hello-0");
+  ASSERT_NE(before, nullptr);
+  EXPECT_EQ(before, shared_of("default", "a-0"));  // one object for the scope
+  EXPECT_NE(before, shared_of("other", "c-0"));
+  EXPECT_NE(before->clusters()->find("outbound|80||c.other.svc.cluster.local"), nullptr);
+  auto r = get(mesh->gatewayPort(), "hello.com", "/");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 200);
+
+  Manifests more;
+  ASSERT_TRUE(addText(R"(apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec:
+  egress: [{hosts: ["./*"]}]
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: frontend-ingress, namespace: default}
+spec:
+  hosts: [hello.com]
+  gateways: [hello-gateway]
+  http:
+  - fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    route:
+    - destination: {host: hello.default.svc.cluster.local, port: {number: 80}}
+)",
+                      "push.yaml", 1, more)
+                  .ok());
+  const Status applied = onLoop(*mesh, [&] { return mesh->mesh().apply(more, {}); });
+  ASSERT_TRUE(applied.ok()) << applied.toString();
+  // The push runs on the loop after the apply; a request sent after it sees the new routes.
+  std::shared_ptr<const proxy::SharedConfig> after;
+  for (int i = 0; i < 200 && (after == nullptr || after == before); ++i) {
+    after = shared_of("default", "hello-0");
+    if (after == before) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ASSERT_NE(after, before);
+  EXPECT_EQ(after, shared_of("default", "a-0"));
+  EXPECT_EQ(after->clusters()->find("outbound|80||c.other.svc.cluster.local"), nullptr);
+  EXPECT_NE(shared_of("other", "c-0")->clusters()->find("outbound|80||c.other.svc.cluster.local"),
+            nullptr);
+  r = get(mesh->gatewayPort(), "hello.com", "/");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 418);
 }
 
 TEST(ServedMeshTest, NeedsAnIngressGateway) {
