@@ -59,6 +59,10 @@ meshsim_cli_test(explain_from_deployment 0 "client   pod default/hello-0.*proxy 
   explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello/ --from deployment/hello -n default)
 meshsim_cli_test(explain_from_gateway_service 0 "dns      hello.com -> .*result   200 -, served by pod default/hello-0.*exit 0"
   explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello.com/ --from ingress/istio-system/istio-ingressgateway)
+# The first hop is what gateway discovery (k8s::findIngress) names: the ingress Service's port 443
+# leads to target port 8443 of the gateway pod, where no Gateway opened a listener.
+meshsim_cli_test(explain_ingress_port_to_target_port 0 "dns      hello.com -> 192\\.0\\.2\\.10:443 .*proxy    router~10\\.1\\.0\\.[0-9]+~istio-ingressgateway-0\\.istio-system.*listener none on port 8443: the connection is refused.*exit 0"
+  explain -f ${PROJECT_SOURCE_DIR}/fixtures/hello --url http://hello.com:443/ --from ingress)
 # A sidecar without an outbound listener on the port: its virtual outbound listener passes the
 # connection through (ALLOW_ANY) or closes it (a Sidecar's REGISTRY_ONLY).
 meshsim_cli_test(explain_sidecar_passthrough 0 "listener none on port 8081: the virtual outbound listener passes the connection through to 10\\.96\\.[0-9.]+:8081 \\(PassthroughCluster.*result   no response \\(connection failure\\).*exit 0"

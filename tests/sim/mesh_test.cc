@@ -194,3 +194,103 @@ TEST(UrlTest, ParsesSchemeHostPortPath) {
 
 }  // namespace
 }  // namespace meshsim::sim
+
+namespace meshsim::sim {
+namespace {
+
+// A runtime of the test's: the simulator's loop and network behind the MeshRuntime interface,
+// noting what the world opens, and refusing to listen on one port.
+class RecordingRuntime : public MeshRuntime {
+public:
+  RecordingRuntime() : network(loop, random) {}
+
+  proxy::Dispatcher& dispatcher() override { return loop; }
+  proxy::UpstreamTransport& transport() override { return network; }
+  Status listen(const k8s::PodState& pod, uint16_t port, proxy::RequestHandler& listener) override {
+    if (port == refused_port) {
+      return unavailableError("port " + std::to_string(port) + " is taken");
+    }
+    opened.push_back("listener " + pod.id() + ":" + std::to_string(port));
+    network.listen({pod.ip, port}, listener);
+    return okStatus();
+  }
+  void unlisten(const k8s::PodState& pod, uint16_t port) override {
+    network.unlisten({pod.ip, port});
+  }
+  Status listenApp(const k8s::PodState& pod, uint16_t port, apps::App& app, bool local) override {
+    opened.push_back(std::string(local ? "local app " : "app ") + pod.id() + ":" +
+                     std::to_string(port));
+    if (local) {
+      network.listenLocal(pod.ip, port, app);
+    } else {
+      network.listen({pod.ip, port}, app);
+    }
+    return okStatus();
+  }
+  void unlistenApp(const k8s::PodState& pod, uint16_t port, bool local) override {
+    if (local) {
+      network.unlistenLocal(pod.ip, port);
+    } else {
+      network.unlisten({pod.ip, port});
+    }
+  }
+  void resetInFlight(const proxy::RequestHandler& handler) override {
+    network.resetInFlight(handler);
+  }
+  void addVirtualIp(proxy::config::Address vip,
+                    std::vector<proxy::config::Address> backends) override {
+    ++virtual_ips;
+    network.addVirtualIp(vip, std::move(backends));
+  }
+  void removeVirtualIp(proxy::config::Address vip) override { network.removeVirtualIp(vip); }
+
+  proxy::VirtualDispatcher loop;
+  proxy::SeededRandom random{1};
+  net::VirtualNetwork network;
+  std::vector<std::string> opened;
+  int virtual_ips = 0;
+  uint16_t refused_port = 0;
+};
+
+Manifests helloManifests() {
+  Manifests m;
+  const std::string root = MESHSIM_SOURCE_DIR;
+  EXPECT_THAT(addPath(root + "/fixtures/istio/ingressgateway.yaml", m), IsOk());
+  EXPECT_THAT(addPath(root + "/fixtures/hello", m), IsOk());
+  return m;
+}
+
+// The world Mesh builds does not depend on what it runs on: on a runtime of the caller's it opens
+// the same listeners, apps and virtual IPs there, and requests travel through its transport.
+TEST(MeshRuntimeTest, TheSameWorldRunsOnARuntimeOfTheCallers) {
+  RecordingRuntime runtime;
+  auto created = Mesh::create(helloManifests(), {}, runtime);
+  ASSERT_THAT(created, IsOk());
+  Mesh& mesh = **created;
+  EXPECT_THAT(
+      runtime.opened,
+      ::testing::ElementsAre("listener istio-system/istio-ingressgateway-0:8080",
+                             "listener default/hello-0:8080", "local app default/hello-0:8080"));
+  EXPECT_GT(runtime.virtual_ips, 0);
+  auto req = std::make_unique<proxy::http::Request>();
+  req->authority = "hello.com";
+  auto to = mesh.ingressAddress("", 80);
+  ASSERT_THAT(to, IsOk());
+  proxy::http::ResponsePtr out;
+  mesh.sendFromOutside(*to, std::move(req),
+                       [&](proxy::http::ResponsePtr r, proxy::ResetReason) { out = std::move(r); });
+  runtime.loop.runUntilIdle();
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->status, 200);
+  EXPECT_EQ(runtime.network.deliveredRequests(), 3U);  // gateway, sidecar, app
+}
+
+TEST(MeshRuntimeTest, AListenerTheRuntimeCannotOpenFailsTheMesh) {
+  RecordingRuntime runtime;
+  runtime.refused_port = 8080;
+  EXPECT_THAT(Mesh::create(helloManifests(), {}, runtime),
+              ::meshsim::testing::StatusIs(StatusCode::Unavailable, HasSubstr("8080 is taken")));
+}
+
+}  // namespace
+}  // namespace meshsim::sim
