@@ -5,6 +5,7 @@
 // Minimal JSON writing helpers: string escaping. Output order is whatever the caller writes,
 // which keeps reports byte-identical across runs.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,11 @@ namespace meshsim::sim {
 
 // Appends `s` as a JSON string literal (with quotes) to `out`.
 void appendJsonString(std::string& out, std::string_view s);
+// The length of `s` as a JSON string literal, quotes included.
+size_t jsonStringSize(std::string_view s);
+// Writes `s` as a JSON string literal at `out`, which has room for jsonStringSize(s) bytes, and
+// returns the end of what it wrote. For writers that size a document before filling it.
+char* writeJsonString(char* out, std::string_view s);
 inline std::string jsonString(std::string_view s) {
   std::string out;
   appendJsonString(out, s);

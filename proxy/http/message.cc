@@ -4,8 +4,30 @@
 
 namespace meshsim::proxy::http {
 
+const HeaderMap::Entries& HeaderMap::emptyEntries() {
+  static const Entries kEmpty;
+  return kEmpty;
+}
+
+HeaderMap::Entries& HeaderMap::mutableEntries() {
+  if (entries_ == nullptr) {
+    entries_ = std::make_shared<Entries>();
+  } else if (entries_.use_count() > 1) {
+    entries_ = std::make_shared<Entries>(*entries_);
+  }
+  return *entries_;
+}
+
+void HeaderMap::clear() {
+  if (entries_ != nullptr && entries_.use_count() == 1) {
+    entries_->clear();  // keeps the room
+  } else {
+    entries_.reset();
+  }
+}
+
 const std::string* HeaderMap::get(std::string_view name) const {
-  for (const auto& [k, v] : entries_) {
+  for (const auto& [k, v] : entries()) {
     if (k == name) {
       return &v;
     }
@@ -13,36 +35,43 @@ const std::string* HeaderMap::get(std::string_view name) const {
   return nullptr;
 }
 
-std::string* HeaderMap::keepOnlyFirst(std::string_view name) {
-  std::string* first = nullptr;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->first != name) {
-      ++it;
-    } else if (first == nullptr) {
-      first = &it->second;
-      ++it;
-    } else {
-      // Erasing after the first match leaves `first` valid.
-      it = entries_.erase(it);
-    }
-  }
-  return first;
-}
-
 void HeaderMap::set(std::string_view name, std::string_view value) {
-  if (std::string* slot = keepOnlyFirst(name)) {
-    slot->assign(value);
-  } else {
+  const Entries& shared = entries();
+  const auto first =
+      std::find_if(shared.begin(), shared.end(), [&](const Entry& e) { return e.first == name; });
+  if (first == shared.end()) {
     add(name, value);
+    return;
+  }
+  const auto more =
+      std::find_if(first + 1, shared.end(), [&](const Entry& e) { return e.first == name; });
+  if (more == shared.end() && first->second == value) {
+    return;  // unchanged: a shared map stays shared
+  }
+  const auto at = first - shared.begin();
+  Entries& own = mutableEntries();
+  own[at].second.assign(value);
+  if (more != shared.end()) {
+    own.erase(std::remove_if(own.begin() + at + 1, own.end(),
+                             [&](const Entry& e) { return e.first == name; }),
+              own.end());
   }
 }
 
 void HeaderMap::setOwned(std::string_view name, std::string value) {
-  if (std::string* slot = keepOnlyFirst(name)) {
-    *slot = std::move(value);
-  } else {
+  const Entries& shared = entries();
+  const auto first =
+      std::find_if(shared.begin(), shared.end(), [&](const Entry& e) { return e.first == name; });
+  if (first == shared.end()) {
     append(HeaderName(name), std::move(value));
+    return;
   }
+  const auto at = first - shared.begin();
+  Entries& own = mutableEntries();
+  own[at].second = std::move(value);
+  own.erase(std::remove_if(own.begin() + at + 1, own.end(),
+                           [&](const Entry& e) { return e.first == name; }),
+            own.end());
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
@@ -54,19 +83,11 @@ void HeaderMap::addOwned(std::string name, std::string value) {
 }
 
 void HeaderMap::append(HeaderName name, std::string value) {
-  if (entries_.capacity() == 0) {
-    // Proxies add several headers to every request; grow once instead of four times.
-    entries_.reserve(kInitialCapacity);
-  }
-  entries_.emplace_back(std::move(name), std::move(value));
+  mutableEntries().emplace_back(std::move(name), std::move(value));
 }
 
 size_t HeaderMap::remove(std::string_view name) {
-  const auto before = entries_.size();
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return e.first == name; }),
-                 entries_.end());
-  return before - entries_.size();
+  return removeIf([&](std::string_view n) { return n == name; });
 }
 
 std::string toLower(std::string_view s) {

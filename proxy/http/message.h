@@ -18,10 +18,17 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "proxy/http/header_name.h"
 
 namespace meshsim::proxy::http {
 
+// The header fields of one message, in order. Copies share their entries until one of them
+// changes (copy-on-write): a proxy keeps the request it routes for retries and hands the next
+// hop a copy, which usually forwards the same fields untouched, so a hop costs a reference count
+// instead of a copy of every field. Pointers from get() are valid until this map next changes.
+// Like the messages themselves, a map and its copies belong to one thread at a time.
 class HeaderMap {
 public:
   using Entry = std::pair<HeaderName, std::string>;
@@ -42,34 +49,44 @@ public:
   // Removes every entry whose name satisfies `pred`; returns how many were removed.
   template <typename Pred>
   size_t removeIf(Pred pred) {
-    const auto before = entries_.size();
-    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                  [&](const Entry& e) {
-                                    const std::string_view name = e.first;
-                                    return pred(name);
-                                  }),
-                   entries_.end());
-    return before - entries_.size();
+    const auto matches = [&](const Entry& e) {
+      const std::string_view name = e.first;
+      return pred(name);
+    };
+    const Entries& shared = entries();
+    if (std::none_of(shared.begin(), shared.end(), matches)) {
+      return 0;  // unchanged: a shared map stays shared
+    }
+    Entries& own = mutableEntries();
+    const auto before = own.size();
+    own.erase(std::remove_if(own.begin(), own.end(), matches), own.end());
+    return before - own.size();
   }
 
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  void clear() { entries_.clear(); }
-  auto begin() const { return entries_.begin(); }
-  auto end() const { return entries_.end(); }
-  void reserve(size_t n) { entries_.reserve(n); }
+  size_t size() const { return entries().size(); }
+  bool empty() const { return entries().empty(); }
+  void clear();
+  auto begin() const { return entries().begin(); }
+  auto end() const { return entries().end(); }
+  void reserve(size_t n) { mutableEntries().reserve(n); }
 
   friend bool operator==(const HeaderMap& a, const HeaderMap& b) {
-    return a.entries_ == b.entries_;
+    return a.entries_ == b.entries_ || a.entries() == b.entries();
   }
 
 private:
-  // Drops every value of `name` but the first and returns that one (nullptr if none).
-  std::string* keepOnlyFirst(std::string_view name);
+  // Room for the fields a proxied request carries in the same allocation as the map's shared
+  // block; more spill to the heap.
+  static constexpr size_t kInlineEntries = 12;
+  using Entries = boost::container::small_vector<Entry, kInlineEntries>;
+
+  const Entries& entries() const { return entries_ != nullptr ? *entries_ : emptyEntries(); }
+  // This map's own entries, copied first if another map shares them.
+  Entries& mutableEntries();
+  static const Entries& emptyEntries();
   void append(HeaderName name, std::string value);
 
-  static constexpr size_t kInitialCapacity = 12;
-  std::vector<Entry> entries_;
+  std::shared_ptr<Entries> entries_;  // null while empty
 };
 
 // Lower-cases an ASCII letter; any other byte is returned as it is.

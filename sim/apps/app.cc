@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "sim/json.h"
 
@@ -183,28 +184,71 @@ App::App(const k8s::PodState& pod, uint64_t origin, Behavior behavior)
 }
 
 std::string App::echoDocument(const proxy::http::Request& request) const {
-  std::string out;
-  out.reserve(echo_prefix_.size() + 256 + request.path.size());
-  out += echo_prefix_;
-  appendJsonString(out, request.method);
-  out += ", \"protocol\": ";
-  appendJsonString(out, proxy::http::protocolName(request.protocol));
-  out += ", \"host\": ";
-  appendJsonString(out, request.authority);
-  out += ", \"path\": ";
-  appendJsonString(out, request.path);
-  out += ", \"headers\": {";
+  // Sized first, then written in place: one allocation, no growth checks per piece.
+  static constexpr std::string_view kProtocol = ", \"protocol\": ";
+  static constexpr std::string_view kHost = ", \"host\": ";
+  static constexpr std::string_view kPath = ", \"path\": ";
+  static constexpr std::string_view kHeaders = ", \"headers\": {";
+  static constexpr std::string_view kNameEnd = ": ";
+  static constexpr std::string_view kNext = ", ";
+  static constexpr std::string_view kEnd = "}}}";
+  const std::string_view protocol = proxy::http::protocolName(request.protocol);
+  size_t size = echo_prefix_.size() + kProtocol.size() + kHost.size() + kPath.size() +
+                kHeaders.size() + kEnd.size();
+  size_t unescaped = size;  // the size if no string needs escaping (nearly always)
+  const auto measure = [&](std::string_view s) {
+    size += jsonStringSize(s);
+    unescaped += s.size() + 2;
+  };
+  measure(request.method);
+  measure(protocol);
+  measure(request.authority);
+  measure(request.path);
+  for (const auto& [k, v] : request.headers) {
+    measure(k);
+    measure(v);
+    size += kNameEnd.size() + kNext.size();
+    unescaped += kNameEnd.size() + kNext.size();
+  }
+  std::string out(size, '\0');
+  char* p = out.data();
+  const auto put = [&p](std::string_view s) {
+    if (!s.empty()) {
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+    }
+  };
+  const bool escapes = size != unescaped;
+  const auto string = [&](std::string_view s) {
+    if (escapes) {
+      p = writeJsonString(p, s);
+      return;
+    }
+    *p++ = '"';
+    put(s);
+    *p++ = '"';
+  };
+  put(echo_prefix_);
+  string(request.method);
+  put(kProtocol);
+  string(protocol);
+  put(kHost);
+  string(request.authority);
+  put(kPath);
+  string(request.path);
+  put(kHeaders);
   bool first = true;
   for (const auto& [k, v] : request.headers) {
     if (!first) {
-      out += ", ";
+      put(kNext);
     }
     first = false;
-    appendJsonString(out, k);
-    out += ": ";
-    appendJsonString(out, v);
+    string(k);
+    put(kNameEnd);
+    string(v);
   }
-  out += "}}}";
+  put(kEnd);
+  out.resize(static_cast<size_t>(p - out.data()));  // the last header had no ", "
   return out;
 }
 

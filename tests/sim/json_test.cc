@@ -53,6 +53,7 @@ TEST(JsonTest, EveryByteAtEveryPositionOfEveryLengthIsWrittenAsByteByByte) {
         for (int byte = 0; byte < 256; ++byte) {
           std::string s(length, filler);
           s[at] = static_cast<char>(byte);
+          ASSERT_EQ(jsonStringSize(s), referenceJsonString(s).size()) << "length " << length;
           ASSERT_EQ(jsonString(s), referenceJsonString(s))
               << "filler " << int(static_cast<unsigned char>(filler)) << ", length " << length
               << ", byte " << byte << " at " << at;

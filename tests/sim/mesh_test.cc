@@ -71,6 +71,29 @@ TEST_F(HelloMeshTest, HelloComReachesTheEchoAppThroughGatewayAndSidecar) {
   EXPECT_EQ(mesh_->app("default", "hello-0")->received(), 1u);
 }
 
+// The echo document is sized before it is written; a value that needs escaping makes it longer
+// than the fields, and it still reads back as the request's JSON.
+TEST_F(HelloMeshTest, EchoDocumentEscapesWhatItMust) {
+  auto req = std::make_unique<proxy::http::Request>();
+  req->authority = "hello.com";
+  req->path = "/a\"b";
+  req->headers.add("x-quote", "say \"hi\" \\ \t end of a long value");
+  req->headers.add("x-plain", "plain");
+  auto to = mesh_->ingressAddress("", 80);
+  ASSERT_THAT(to, IsOk());
+  proxy::http::ResponsePtr r;
+  mesh_->sendFromOutside(
+      *to, std::move(req),
+      [&](proxy::http::ResponsePtr got, proxy::ResetReason) { r = std::move(got); });
+  mesh_->loop().runUntilIdle();
+  ASSERT_NE(r, nullptr);
+  EXPECT_THAT(r->body, HasSubstr(R"("x-quote": "say \"hi\" \\ \t end of a long value")"));
+  EXPECT_THAT(r->body, HasSubstr(R"("x-plain": "plain")"));
+  EXPECT_THAT(r->body, HasSubstr(R"("path": "/a\"b")"));
+  EXPECT_EQ(r->body.substr(r->body.size() - 3), "}}}");
+  EXPECT_EQ(r->body.find('\0'), std::string::npos);
+}
+
 // The edge limits of `meshsim serve`'s codec hold in-process too: a 5 MB header, or more header
 // fields than Envoy's default 100, gets 431 from the gateway and never reaches the app.
 TEST_F(HelloMeshTest, OversizedRequestsGetTheCodecStatusAndNeverReachTheApp) {

@@ -19,6 +19,62 @@ TEST(HeaderMapTest, SetReplacesAllValuesAddKeepsThem) {
   EXPECT_FALSE(h.has("x-b"));
 }
 
+// Copies share their entries until one changes (a hop hands the next one a copy that usually
+// forwards the fields untouched); a change to one copy is never seen by the other.
+TEST(HeaderMapTest, CopiesShareEntriesUntilOneChanges) {
+  HeaderMap original;
+  original.add("x-request-id", "0123456789abcdef0123456789abcdef0123");
+  original.add("x-a", "1");
+  HeaderMap copy = original;
+  EXPECT_EQ(copy.get("x-request-id"), original.get("x-request-id"));  // one copy of the value
+  EXPECT_EQ(copy, original);
+
+  // Setting a value it already has, or removing what is not there, changes nothing.
+  copy.set("x-a", "1");
+  EXPECT_EQ(copy.remove("x-absent"), 0u);
+  EXPECT_EQ(copy.removeIf([](std::string_view) { return false; }), 0u);
+  EXPECT_EQ(copy.get("x-a"), original.get("x-a"));
+
+  copy.set("x-a", "2");
+  EXPECT_EQ(*copy.get("x-a"), "2");
+  EXPECT_EQ(*original.get("x-a"), "1");
+  EXPECT_NE(copy.get("x-request-id"), original.get("x-request-id"));
+
+  HeaderMap other = original;
+  other.add("x-b", "3");
+  other.setOwned("x-request-id", "new");
+  EXPECT_EQ(original.size(), 2u);
+  EXPECT_EQ(original.get("x-b"), nullptr);
+  EXPECT_EQ(*original.get("x-request-id"), "0123456789abcdef0123456789abcdef0123");
+
+  HeaderMap removed = original;
+  EXPECT_EQ(removed.remove("x-a"), 1u);
+  EXPECT_TRUE(original.has("x-a"));
+  HeaderMap cleared = original;
+  cleared.clear();
+  EXPECT_TRUE(cleared.empty());
+  EXPECT_EQ(original.size(), 2u);
+  EXPECT_FALSE(cleared == original);
+}
+
+TEST(HeaderMapTest, SetKeepsTheFirstPlaceAndDropsLaterDuplicates) {
+  HeaderMap h;
+  h.add("x-a", "1");
+  h.add("x-b", "2");
+  h.add("x-a", "1");
+  HeaderMap shared = h;
+  shared.set("x-a", "1");  // the same value, but a duplicate to drop
+  ASSERT_EQ(shared.size(), 2u);
+  EXPECT_EQ(shared.begin()->first, "x-a");
+  EXPECT_EQ((shared.begin() + 1)->first, "x-b");
+  EXPECT_EQ(h.size(), 3u);
+  shared.setOwned("x-b", "9");
+  shared.add("x-b", "10");
+  shared.setOwned("x-b", "11");
+  ASSERT_EQ(shared.size(), 2u);
+  EXPECT_EQ(*shared.get("x-b"), "11");
+}
+
 TEST(HeaderMapTest, CaseHelpers) {
   EXPECT_EQ(toLower("Hello.COM"), "hello.com");
   EXPECT_TRUE(equalsIgnoreCase("Content-Length", "content-length"));
