@@ -60,7 +60,8 @@ void RealNetwork::unbind(Address address) {
 }
 
 void RealNetwork::unbindLocal(uint32_t pod_ip, uint16_t port) {
-  local_.erase(key(Address{pod_ip, port}));
+  // Still the pod's own port: refused now, not a server of this machine's on that port.
+  local_[key(Address{pod_ip, port})] = std::nullopt;
 }
 
 void RealNetwork::removeVirtualIp(Address vip) {
@@ -98,7 +99,13 @@ proxy::net::HttpConnectionPool* RealNetwork::route(const proxy::ConnectionInfo& 
   Address real;
   if (to.ip == proxy::config::kLoopback) {
     auto it = local_.find(key(Address{from.source.ip, to.port}));
-    real = it != local_.end() ? it->second : to;
+    if (it != local_.end() && !it->second) {
+      dispatcher_.post([done = std::move(done)]() mutable {
+        done(nullptr, proxy::ResetReason::ConnectFailure);
+      });
+      return nullptr;
+    }
+    real = it != local_.end() ? *it->second : to;
   } else {
     if (auto vip = virtual_ips_.find(key(to)); vip != virtual_ips_.end()) {
       const auto& backends = vip->second;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -48,7 +49,8 @@ public:
   void bind(Address address, Address real);
   // Makes what a sender with source IP `pod_ip` sends to 127.0.0.1:`port` reach `real`.
   void bindLocal(uint32_t pod_ip, uint16_t port, Address real);
-  // Undoes bind() and bindLocal(): connections there are refused from now on.
+  // Undoes bind() and bindLocal(): connections there are refused from now on (a loopback port
+  // once bound stays the pod's: it is not taken literally afterwards).
   void unbind(Address address);
   void unbindLocal(uint32_t pod_ip, uint16_t port);
   // Sends what arrives at `vip` to one of `backends` (virtual addresses), replacing earlier
@@ -95,7 +97,8 @@ private:
   const proxy::net::ConnectionPoolOptions pool_options_;
   std::unordered_map<uint64_t, proxy::net::ConnectionPoolOptions> upstream_options_;
   std::unordered_map<uint64_t, Address> bound_;
-  std::unordered_map<uint64_t, Address> local_;  // key(pod_ip, port)
+  // key(pod_ip, port); nullopt: unbound (refused), not taken literally.
+  std::unordered_map<uint64_t, std::optional<Address>> local_;
   std::unordered_map<uint64_t, std::vector<Address>> virtual_ips_;
   // Keyed by the sender's source IP and the real upstream.
   std::unordered_map<uint64_t, std::unordered_map<uint64_t, std::unique_ptr<Upstream>>> upstreams_;

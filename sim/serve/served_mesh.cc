@@ -325,9 +325,9 @@ void ServedMesh::resetInFlight(const proxy::RequestHandler& handler) {
     }
   }
   std::erase_if(listeners_, [](const Listener& l) { return l.server == nullptr; });
-  if (app_servers_.erase(&handler) != 0) {
-    app_addresses_.erase(&handler);  // a new server when it listens again
-  }
+  // An app server is left running: stopping it here would wait, on this thread, for its workers
+  // to finish the keep-alive connections of pools that only this thread can close. Its
+  // exchanges in flight complete; nothing new reaches it once it has stopped listening.
 }
 
 std::optional<std::pair<const k8s::PodState*, uint16_t>> ServedMesh::primaryGatewayListener()

@@ -166,9 +166,9 @@ private:
   // server --app names for its pod.
   Status listenApp(const k8s::PodState& pod, uint16_t port, apps::App& app, bool local) override;
   void unlistenApp(const k8s::PodState& pod, uint16_t port, bool local) override;
-  // A listener's server is closed and opened again (on a new port), an app server stopped (a
-  // new one starts when the app listens again): their connections close, which resets what is
-  // in flight. A server of --app's is not meshsim's to reset.
+  // A listener's server is closed and opened again (on a new port): its connections close,
+  // which resets what is in flight (a listener that stopped listening was closed already). An
+  // app's server (its AppServer's or --app's) is not reset: what is in flight to it completes.
   void resetInFlight(const proxy::RequestHandler& handler) override;
   void addVirtualIp(proxy::config::Address vip,
                     std::vector<proxy::config::Address> backends) override {

@@ -85,5 +85,54 @@ TEST(RealNetworkTest, ConnectionIdentityCarriesNoExchangeState) {
   });
 }
 
+// A pod's loopback port that its app stopped listening on (a restart, a killed pod) is refused,
+// not taken literally as a server of this machine's that happens to listen on that port.
+TEST(RealNetworkTest, AnUnboundLoopbackPortOfAPodIsRefused) {
+  IoThread io;
+  proxy::SeededRandom random(1);
+  RecordingHandler handler;
+  std::unique_ptr<RealNetwork> network;
+  std::unique_ptr<proxy::net::HttpServer> server;
+  const uint32_t pod_ip = proxy::config::ipv4(10, 1, 0, 11);
+  uint16_t port = 0;
+  io.call([&] {
+    network = std::make_unique<RealNetwork>(io.dispatcher(), random);
+    server = proxy::net::HttpServer::create(io.dispatcher(), {proxy::config::kLoopback, 0}, handler)
+                 .value();
+    port = server->port();
+    network->bindLocal(pod_ip, port, {proxy::config::kLoopback, port});
+    return 0;
+  });
+  const auto send = [&] {
+    std::promise<std::pair<int, proxy::ResetReason>> result;
+    io.call([&] {
+      proxy::ConnectionInfo from{{pod_ip, 0}, {proxy::config::kLoopback, port}, nullptr, false,
+                                 nullptr,     std::chrono::seconds(2)};
+      auto request = std::make_unique<proxy::http::Request>();
+      request->authority = "localhost";
+      network->send(from, {proxy::config::kLoopback, port}, std::move(request),
+                    [&](proxy::http::ResponsePtr r, proxy::ResetReason reset) {
+                      result.set_value({r == nullptr ? 0 : r->status, reset});
+                    });
+      return 0;
+    });
+    return result.get_future().get();
+  };
+  EXPECT_EQ(send().first, 200);
+  io.call([&] {
+    network->unbindLocal(pod_ip, port);
+    return 0;
+  });
+  const auto refused = send();
+  EXPECT_EQ(refused.first, 0);
+  EXPECT_EQ(refused.second, proxy::ResetReason::ConnectFailure);
+  io.call([&] {
+    EXPECT_EQ(handler.seen.size(), 1u);
+    server.reset();
+    network.reset();
+    return 0;
+  });
+}
+
 }  // namespace
 }  // namespace meshsim::sim::net

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <future>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -583,6 +584,61 @@ spec:
   r = get(mesh->gatewayPort(), "hello.com", "/");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->status, 418);
+}
+
+// The pods whose app or sidecar the served mesh lists now (read on its loop).
+std::set<std::string> listedPods(ServedMesh& mesh, ServedEndpoint::Kind kind) {
+  return onLoop(mesh, [&] {
+    std::set<std::string> out;
+    for (const auto& e : mesh.endpoints()) {
+      if (e.kind == kind) {
+        out.insert(e.pod);
+      }
+    }
+    return out;
+  });
+}
+
+// Scenario events work on a served mesh too: a scale-up starts a pod with its sidecar listener
+// and app server, and the gateway reaches it once kube-proxy and the proxies have the push; a
+// killed pod's listeners close and the gateway stops sending to it.
+TEST(ServedMeshTest, ScaleAndKillWhileServing) {
+  Served mesh(load({"fixtures/istio/ingressgateway.yaml", "fixtures/hello"}));
+  ASSERT_TRUE(mesh.ok());
+  const Status scaled =
+      onLoop(*mesh, [&] { return mesh->mesh().scale("default", "hello", 2, {}); });
+  ASSERT_TRUE(scaled.ok()) << scaled.toString();
+  EXPECT_EQ(listedPods(*mesh, ServedEndpoint::Kind::Sidecar),
+            (std::set<std::string>{"default/hello-0", "default/hello-1"}));
+  EXPECT_EQ(listedPods(*mesh, ServedEndpoint::Kind::App),
+            (std::set<std::string>{"default/hello-0", "default/hello-1"}));
+  std::set<std::string> served;
+  for (int i = 0; i < 200 && served.size() < 2; ++i) {
+    auto r = get(mesh->gatewayPort(), "hello.com", "/");
+    ASSERT_NE(r, nullptr);
+    ASSERT_EQ(r->status, 200);
+    served.insert(r->body.find("\"pod\": \"hello-1\"") != std::string::npos ? "hello-1"
+                                                                            : "hello-0");
+  }
+  EXPECT_EQ(served.size(), 2U) << "the gateway never reached the new pod";
+
+  const Status killed = onLoop(
+      *mesh, [&] { return mesh->mesh().killPod("default", "hello-0", {}, /*replace=*/false); });
+  ASSERT_TRUE(killed.ok()) << killed.toString();
+  EXPECT_EQ(listedPods(*mesh, ServedEndpoint::Kind::Sidecar),
+            (std::set<std::string>{"default/hello-1"}));
+  EXPECT_EQ(listedPods(*mesh, ServedEndpoint::Kind::App),
+            (std::set<std::string>{"default/hello-1"}));
+  // Once the push has reached the gateway, every request goes to hello-1.
+  int in_a_row = 0;
+  for (int i = 0; i < 400 && in_a_row < 20; ++i) {
+    auto r = get(mesh->gatewayPort(), "hello.com", "/");
+    ASSERT_NE(r, nullptr);
+    const bool to_survivor =
+        r->status == 200 && r->body.find("\"pod\": \"hello-1\"") != std::string::npos;
+    in_a_row = to_survivor ? in_a_row + 1 : 0;
+  }
+  EXPECT_EQ(in_a_row, 20) << "requests still fail or reach the killed pod";
 }
 
 TEST(ServedMeshTest, NeedsAnIngressGateway) {
