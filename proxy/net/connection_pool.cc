@@ -149,9 +149,11 @@ private:
     }
     state_ = State::Idle;
     idle_since_ = LoopClock::now();
-    // The connect timer fires later, finds the connection open and re-arms for idleness.
     if (pool_ != nullptr) {
-      pool_->onConnected(this);
+      pool_->onConnected(this);  // Usually hands it a queued request at once.
+    }
+    if (state_ == State::Idle) {
+      armIdleTimer();
     }
   }
 
@@ -276,6 +278,7 @@ private:
     if (reusable && pool_ != nullptr) {
       state_ = State::Idle;
       idle_since_ = LoopClock::now();
+      armIdleTimer();
       pool_->onIdle(this);
     } else {
       closeNow();
@@ -360,6 +363,17 @@ private:
         ref->onTimer();
       }
     });
+  }
+
+  // The connection has just become idle: the timer must fire by the end of its idle timeout.
+  // It usually does already (it looks again one idle timeout after it last fired, which was
+  // before now), so this costs a comparison; it is re-armed only when it waits for something
+  // later, such as the connect deadline of a new connection (10 s by default), which would
+  // otherwise keep an idle connection open past a shorter idle timeout.
+  void armIdleTimer() {
+    if (options_.idle_timeout > Duration::zero()) {
+      armTimer(idle_since_ + options_.idle_timeout);
+    }
   }
 
   void onTimer() {

@@ -42,7 +42,8 @@ struct ConnectionPoolOptions {
   // A connect that has not completed after this long fails with ConnectFailure (Istio's
   // default connectTimeout for clusters is 10 s).
   Duration connect_timeout = std::chrono::seconds(10);
-  // Closes a connection idle this long (Envoy's upstream idle_timeout, 1 h). Zero disables.
+  // Closes a connection that has carried no request this long (Envoy's upstream idle_timeout,
+  // 1 h), measured from the end of its last response. Zero disables.
   Duration idle_timeout = std::chrono::hours(1);
   // Fails a request with Timeout when its response has not completed this long after it was
   // sent. Zero disables (route timeouts belong to the router).

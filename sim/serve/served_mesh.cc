@@ -472,6 +472,8 @@ std::string ServedMesh::render(const StatsSnapshot& snapshot) {
        "Upstream connects that failed.", &PoolStats::upstream_cx_connect_fail},
       {"meshsim_upstream_cx_connect_timeout_total", MetricType::Counter,
        "Upstream connects that timed out.", &PoolStats::upstream_cx_connect_timeout},
+      {"meshsim_upstream_cx_idle_timeout_total", MetricType::Counter,
+       "Upstream connections closed when idle.", &PoolStats::upstream_cx_idle_timeout},
       {"meshsim_upstream_rq_total", MetricType::Counter, "Requests sent upstream.",
        &PoolStats::upstream_rq_total},
       {"meshsim_upstream_rq_pending_overflow_total", MetricType::Counter,

@@ -105,6 +105,10 @@ int serveCommand(const ServeArgs& args) {
       std::chrono::duration<double>(args.request_headers_timeout_s));
   options.listener_options.idle_timeout = std::chrono::duration_cast<proxy::Duration>(
       std::chrono::duration<double>(args.idle_timeout_s));
+  // Envoy's idle_timeout (HttpProtocolOptions) is one setting for both ends: the connection
+  // manager's downstream connections and a cluster's upstream pool. Without it on the pools, the
+  // connections to the apps that a peak of load opened stayed open (the apps keep them 60 s).
+  options.pool_options.idle_timeout = options.listener_options.idle_timeout;
   // One cap for all listeners; its value is known once the mesh says how many there are.
   auto limit = std::make_shared<proxy::net::SharedConnectionLimit>();
   options.listener_options.shared_limit = limit;
@@ -197,8 +201,8 @@ Command addServeCommand(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   serve
       ->add_option("--idle-timeout", args->idle_timeout_s,
-                   "Seconds a client connection may stay idle before it is closed (default 3600, "
-                   "Envoy's; 0: never)")
+                   "Seconds a connection may stay idle before it is closed: a client's, and an "
+                   "upstream one of the proxies' pools (default 3600, Envoy's; 0: never)")
       ->check(CLI::NonNegativeNumber);
   serve
       ->add_option("--max-connections", args->max_connections,

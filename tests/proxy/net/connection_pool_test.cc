@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string>
@@ -158,6 +159,40 @@ TEST_F(ConnectionPoolTest, ReusesOneKeepAliveConnection) {
   EXPECT_EQ(stats().upstream_cx_total, 1u);
   EXPECT_EQ(stats().upstream_rq_total, 3u);
   EXPECT_EQ(io_.call([this] { return pool_->idleConnections(); }), 1u);
+}
+
+// Envoy's upstream idle_timeout: a connection that has carried no request for that long is
+// closed, and the upstream sees the close. A new connection's timer waited for its connect
+// deadline (10 s by default) before it first looked at idleness, so a pool held what a load
+// peak had opened for the whole connect timeout, whatever its idle timeout (tools/bench/soak's
+// descriptors stayed above their idle level).
+TEST_F(ConnectionPoolTest, ClosesAConnectionIdleForItsIdleTimeout) {
+  startServer();
+  ConnectionPoolOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);  // connect_timeout stays 10 s
+  makePool(server_->port(), options);
+  const auto sent = std::chrono::steady_clock::now();
+  Outcome o = send(request());
+  ASSERT_NE(o.response, nullptr);
+  EXPECT_EQ(o.response->status, 200);
+  // Far less than the connect timeout, and bounded so that the test fails rather than waits.
+  const auto deadline = sent + std::chrono::seconds(5);
+  while (stats().upstream_cx_active != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto closed_after = std::chrono::steady_clock::now() - sent;
+  EXPECT_EQ(stats().upstream_cx_active, 0u) << "the idle connection is still open";
+  EXPECT_EQ(stats().upstream_cx_idle_timeout, 1u);
+  EXPECT_GE(closed_after, options.idle_timeout) << "closed before its idle timeout";
+  // The upstream saw the close.
+  while (io_.call([this] { return server_->stats().downstream_cx_active; }) != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(io_.call([this] { return server_->stats().downstream_cx_active; }), 0u);
+  // The next request opens a new connection.
+  EXPECT_EQ(send(request()).response->status, 200);
+  EXPECT_EQ(stats().upstream_cx_total, 2u);
 }
 
 TEST_F(ConnectionPoolTest, OpensConnectionsForConcurrentRequests) {
