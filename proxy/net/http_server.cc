@@ -197,6 +197,10 @@ public:
     if (waiting_) {
       waiting_ = false;
       readNow();
+      return;
+    }
+    if (peer_closed_ && !reading_ && !posted_ && bufferFull()) {
+      closeOnHangUpWhileFull();
     }
   }
 
@@ -227,12 +231,21 @@ private:
   // short read does not show it. When the connection cannot take bytes (the buffer is full), an
   // arrival is remembered and read when it can.
 
+  // The buffer holds nothing but unparsed bytes: reading waits for the request in flight.
+  bool bufferFull() const { return begin_ == 0 && end_ == options_.read_buffer_bytes; }
+
+  // The client hung up while reading waits for room: the end of its stream will not be read
+  // before the request with the handler is answered, which may be never (no route timeout). As
+  // Envoy detects an early close while reading is disabled and closes (no half-close), close
+  // now: the request in flight is cancelled, the requests queued behind it are dropped.
+  void closeOnHangUpWhileFull() { closeNow(); }
+
   // Makes room at the end of the buffer; false when it is full of unparsed bytes.
   bool makeRoom() {
     if (begin_ == end_) {
       begin_ = end_ = 0;
     } else if (end_ == options_.read_buffer_bytes) {
-      if (begin_ == 0) {
+      if (bufferFull()) {
         return false;
       }
       std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
@@ -270,6 +283,9 @@ private:
       if (!makeRoom()) {
         read_first_ = true;
         reading_ = false;
+        if (peer_closed_) {
+          closeOnHangUpWhileFull();  // The FIN came with these bytes: no event will follow.
+        }
         return;
       }
       ErrorCode ec;

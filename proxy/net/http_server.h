@@ -23,7 +23,8 @@
 //   proxy it); an absolute-form request target ("GET http://host/path") is routed on the URI's
 //   authority, which replaces Host (an https URI on this plaintext listener gets 403, any other
 //   scheme or a malformed URI 400); the client's FIN ends the connection (no half-close): a
-//   request still with the handler is cancelled.
+//   request still with the handler is cancelled, also when reading has paused because pipelined
+//   requests fill the read buffer (Envoy's early close detection while reading is disabled).
 // - Memory is bounded by read_buffer_bytes, the codec limits (one partial request) and one
 //   response being written.
 //

@@ -390,19 +390,24 @@ TEST_F(HttpServerTest, SeesAFinThatCameWithTheRequest) {
   EXPECT_EQ(s.downstream_rq_2xx, 20u);
 }
 
+// Holds the one request it is given, unanswered; keeps the connection's cancellation.
+class Holding : public RequestHandler {
+public:
+  void onRequest(const ConnectionInfo& connection, http::RequestPtr /*request*/,
+                 ResponseCallback done) override {
+    ++requests;
+    cancel = connection.cancel;
+    held = std::move(done);
+  }
+  int requests = 0;
+  CancellationPtr cancel;
+  ResponseCallback held;
+};
+
 TEST_F(HttpServerTest, ResetsARequestInFlightWhenTheClientHangsUpWithIt) {
   // As Envoy's HTTP connection manager (no half-close): the end of the client's stream closes
   // the connection, and the handler hears that the exchange is cancelled.
-  class Holding : public RequestHandler {
-  public:
-    void onRequest(const ConnectionInfo& connection, http::RequestPtr /*request*/,
-                   ResponseCallback done) override {
-      cancel = connection.cancel;
-      held = std::move(done);
-    }
-    CancellationPtr cancel;
-    ResponseCallback held;
-  } holding;
+  Holding holding;
   start(holding);
   RawClient client(port());
   sendWithFin(client, "GET /hc HTTP/1.1\r\nHost: hello.com\r\n\r\n");
@@ -414,6 +419,48 @@ TEST_F(HttpServerTest, ResetsARequestInFlightWhenTheClientHangsUpWithIt) {
     holding.held = nullptr;
     return 0;
   });
+}
+
+// A request the handler holds, then more pipelined requests than the read buffer takes: the
+// server stops reading (TCP flow control holds the client back), so no read reaches the end of
+// the stream when the client hangs up. As Envoy, which detects an early close while reading is
+// disabled, the hang-up must still close the connection and cancel the request in flight, not
+// leave the socket in CLOSE-WAIT until the handler answers (with no route timeout: never).
+// Both orders: the FIN on its own, after the buffer filled, and the FIN with the requests.
+
+TEST_F(HttpServerTest, SeesAHangUpThatComesWhileItsReadBufferIsFull) {
+  Holding holding;
+  HttpServerOptions options;
+  options.read_buffer_bytes = 1024;
+  start(holding, options);
+  std::string burst = "GET /first HTTP/1.1\r\nHost: a\r\n\r\n";
+  while (burst.size() < 4 * options.read_buffer_bytes) {
+    burst += "GET /queued HTTP/1.1\r\nHost: a\r\n\r\n";
+  }
+  for (const bool fin_with_bytes : {false, true}) {
+    SCOPED_TRACE(fin_with_bytes ? "FIN with the requests" : "FIN on its own");
+    RawClient client(port(), std::chrono::seconds(3));
+    const int before = io_.call([&] { return holding.requests; });
+    if (fin_with_bytes) {
+      sendWithFin(client, burst);
+    } else {
+      client.send(burst);
+      // The first request is with the handler, the buffer behind it full.
+      for (int i = 0; i < 300 && io_.call([&] { return holding.requests; }) == before; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      ASSERT_EQ(::shutdown(client.socket().native_handle(), SHUT_WR), 0);
+    }
+    ASSERT_TRUE(client.waitForClose()) << "the hang-up went unnoticed";
+    EXPECT_EQ(client.received(), "");
+    EXPECT_EQ(io_.call([&] { return holding.requests; }), before + 1);
+    EXPECT_TRUE(io_.call([&] { return holding.cancel != nullptr && holding.cancel->cancelled(); }));
+    EXPECT_EQ(stats().downstream_cx_active, 0u);
+    io_.call([&] {
+      holding.held = nullptr;
+      return 0;
+    });
+  }
 }
 
 TEST_F(HttpServerTest, FailsToBindAPortInUse) {
