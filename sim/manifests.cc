@@ -156,6 +156,21 @@ Status addObject(const yaml::Document& doc, const YAML::Node& object, Manifests&
   MESHSIM_ASSIGN_OR_RETURN(std::string kind, top.requiredString("kind"));
   const std::string group(apiGroup(api_version));
   MESHSIM_RETURN_IF_ERROR(recordDefinition(group, kind, object, doc, out));
+  if (group.empty() && kind == "ConfigMap" && api_version == "v1") {
+    // The one ConfigMap that changes traffic: istiod's MeshConfig.
+    const YAML::Node metadata = yaml::get(object, "metadata");
+    const YAML::Node name = yaml::get(metadata, "name");
+    const YAML::Node ns = yaml::get(metadata, "namespace");
+    if (name.IsScalar() && ns.IsScalar() && istio::isMeshConfigMap(ns.Scalar(), name.Scalar())) {
+      yaml::Document item = doc;
+      item.root = object;
+      MESHSIM_ASSIGN_OR_RETURN(k8s::ObjectMeta meta, k8s::parseMeta(item, metadata, kind));
+      meta.location = at;
+      MESHSIM_ASSIGN_OR_RETURN(out.istio.mesh_config,
+                               istio::parseMeshConfigMap(item, std::move(meta)));
+      return okStatus();
+    }
+  }
   switch (kindTreatment(group, kind)) {
     case KindTreatment::Skipped:
       return okStatus();
@@ -356,6 +371,9 @@ void applyManifests(Manifests& into, const Manifests& more) {
   upsertAll(into.istio.destination_rules, more.istio.destination_rules);
   upsertAll(into.istio.service_entries, more.istio.service_entries);
   upsertAll(into.istio.sidecars, more.istio.sidecars);
+  if (!more.istio.mesh_config.meta.name.empty()) {
+    into.istio.mesh_config = more.istio.mesh_config;
+  }
   into.warnings.insert(into.warnings.end(), more.warnings.begin(), more.warnings.end());
 }
 

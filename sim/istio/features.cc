@@ -25,6 +25,8 @@ constexpr std::string_view kMesh =
 constexpr std::string_view kSidecar = "https://istio.io/latest/docs/ops/deployment/architecture/";
 constexpr std::string_view kSidecarResource =
     "https://istio.io/latest/docs/reference/config/networking/sidecar/";
+constexpr std::string_view kMeshConfig =
+    "https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/";
 constexpr std::string_view kFormat = "docs/scenarios.md";
 
 // Sorted by name (checked by a test); one line per field or behaviour.
@@ -93,6 +95,10 @@ constexpr std::array kFeatures = {
     Feature{"Mesh.sidecar.outbound",
             "a sidecar routes its app's calls by Host, mutual TLS to the server sidecar", kSidecar},
     Feature{"Mesh.sidecar.passthrough", "PassthroughCluster for hosts no route names", kSidecar},
+    Feature{"MeshConfig.outboundTrafficPolicy",
+            "the mesh-wide default for unknown hosts (ConfigMap istio-system/istio); a "
+            "Sidecar's own policy overrides it",
+            kMeshConfig},
     Feature{"ServiceEntry.endpoints", "STATIC entries: hosts reached at their endpoints", kSe},
     Feature{"ServiceEntry.hosts", "entry hosts as routing destinations and DNS names", kSe},
     Feature{"Sidecar.default",

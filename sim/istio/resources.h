@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proxy/core/status.h"
+#include "sim/istio/mesh_config.h"
 #include "sim/k8s/resources.h"
 #include "sim/yaml/document.h"
 
@@ -289,7 +290,7 @@ struct Sidecar {
   k8s::ObjectMeta meta;
   std::optional<k8s::Labels> workload_selector;      // absent: the namespace default
   std::vector<SidecarEgress> egress;                 // empty: everything ("*/*")
-  OutboundMode outbound_mode = OutboundMode::Unset;  // Unset: the mesh's (ALLOW_ANY)
+  OutboundMode outbound_mode = OutboundMode::Unset;  // Unset: the MeshConfig's
   std::vector<VersionedField> versioned;  // values newer than Istio 1.24 ("~ns/host": 1.31)
 };
 
@@ -305,6 +306,8 @@ struct Resources {
   std::vector<DestinationRule> destination_rules;
   std::vector<ServiceEntry> service_entries;
   std::vector<Sidecar> sidecars;
+  // The ConfigMap istio-system/istio's MeshConfig; Istio's defaults without one.
+  MeshConfig mesh_config;
 };
 
 // Fails, naming the file, line and field, when a resource uses a field (or a Sidecar egress

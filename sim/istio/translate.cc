@@ -450,7 +450,7 @@ private:
     std::string namespace_name;  // the config namespace: the pods'
     std::string key;             // "namespace\0Sidecar ns/name"; the namespace alone without one
     std::vector<Egress> egress;  // a port's listener first, the catch-all last
-    bool allow_any = true;       // outboundTrafficPolicy (meshConfig's default: ALLOW_ANY)
+    bool allow_any = true;       // outboundTrafficPolicy: the Sidecar's, else the MeshConfig's
     // Hosts whose clusters the scope holds (collectImportedServices), with their ports (0: all).
     std::unordered_map<std::string, std::set<int>> services;
   };
@@ -1248,10 +1248,13 @@ private:
     scope.sidecar = sidecar;
     scope.namespace_name = pod.namespace_name;
     scope.key = key;
+    scope.allow_any = istio_.mesh_config.outbound_allow_any;
     if (sidecar == nullptr) {
       return scope;
     }
-    scope.allow_any = sidecar->outbound_mode != Sidecar::OutboundMode::RegistryOnly;
+    if (sidecar->outbound_mode != Sidecar::OutboundMode::Unset) {
+      scope.allow_any = sidecar->outbound_mode == Sidecar::OutboundMode::AllowAny;
+    }
     std::vector<SidecarEgress> egress = sidecar->egress;
     if (egress.empty()) {
       egress.push_back(SidecarEgress{0, "", {"*/*"}, sidecar->meta.location});

@@ -41,29 +41,6 @@ bool parseNumber(std::string_view s, double* out) {
   return end == t.c_str() + t.size() && std::isfinite(*out);
 }
 
-// The indentation of the first non-blank line at or after `line` (1-based) of `text` (the
-// whole scenario file); moves `line` there.
-int blockIndent(std::string_view text, int& line) {
-  int n = 1;
-  while (!text.empty()) {
-    const size_t eol = text.find('\n');
-    const std::string_view l = text.substr(0, eol);
-    if (n >= line) {
-      const size_t first = l.find_first_not_of(' ');
-      if (first != std::string_view::npos) {
-        line = n;
-        return static_cast<int>(first);
-      }
-    }
-    if (eol == std::string_view::npos) {
-      break;
-    }
-    text.remove_prefix(eol + 1);
-    ++n;
-  }
-  return 0;
-}
-
 StatusOr<std::chrono::nanoseconds> durationField(yaml::Reader& r, std::string_view key,
                                                  std::chrono::nanoseconds def) {
   if (!r.has(key)) {
@@ -383,7 +360,7 @@ StatusOr<EventSpec> parseEvent(const yaml::Document& doc, const YAML::Node& node
       return r.error("apply", "expected manifests as a block of YAML text (use apply: |)");
     }
     int first_line = doc.locate(text).line + 1;
-    const int indent = blockIndent(file_text, first_line);
+    const int indent = yaml::blockIndent(file_text, first_line);
     e.manifests.allow_unmodelled = allow_unmodelled;
     MESHSIM_RETURN_IF_ERROR(addText(text.Scalar(), file, first_line, e.manifests, indent));
     MESHSIM_RETURN_IF_ERROR(r.finish());
@@ -1018,7 +995,7 @@ StatusOr<Scenario> parseScenarioUnguarded(const std::string& text, const std::st
     // A literal block starts on the line after its indicator; its indentation is that of its
     // first non-blank line.
     int first_line = doc.locate(res).line + 1;
-    const int indent = blockIndent(text, first_line);
+    const int indent = yaml::blockIndent(text, first_line);
     MESHSIM_RETURN_IF_ERROR(addText(res.Scalar(), path, first_line, s.manifests, indent));
   }
   // Istio's default install has an ingress gateway; a scenario that defines its own replaces it.

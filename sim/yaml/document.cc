@@ -188,6 +188,27 @@ StatusOr<std::vector<Document>> parseString(const std::string& text, const std::
   return docs;
 }
 
+int blockIndent(std::string_view text, int& line) {
+  int n = 1;
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    const std::string_view l = text.substr(0, eol);
+    if (n >= line) {
+      const size_t first = l.find_first_not_of(' ');
+      if (first != std::string_view::npos) {
+        line = n;
+        return static_cast<int>(first);
+      }
+    }
+    if (eol == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(eol + 1);
+    ++n;
+  }
+  return 0;
+}
+
 StatusOr<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

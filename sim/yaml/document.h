@@ -57,6 +57,9 @@ StatusOr<std::vector<Document>> parseString(const std::string& text, const std::
                                             int first_line = 1, int indent = 0);
 // Reads and parses a file.
 StatusOr<std::vector<Document>> parseFile(const std::string& path);
+// The indentation of the first non-blank line at or after `line` (1-based) of `text` (a whole
+// file); moves `line` there. Where a YAML block scalar's text sits in its file.
+int blockIndent(std::string_view text, int& line);
 // A whole file's bytes; NotFound ("path: cannot read file") when it cannot be opened.
 StatusOr<std::string> readFile(const std::string& path);
 
