@@ -180,6 +180,16 @@ StatusOr<MeshConfig> parseMesh(const yaml::Document& doc, MeshConfig mc, std::st
   return mc;
 }
 
+// The 1-based column of `key` in the mapping `map`, 0 when unknown.
+int keyColumn(const yaml::Document& doc, const YAML::Node& map, std::string_view key) {
+  for (const auto& kv : map) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) {
+      return doc.locate(kv.first).column;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 bool isMeshConfigMap(std::string_view namespace_name, std::string_view name) {
@@ -225,9 +235,11 @@ StatusOr<MeshConfig> parseMeshConfigMap(const yaml::Document& doc, k8s::ObjectMe
   int indent = at.column > 0 ? at.column - 1 : 0;
   if (text.find('\n') != std::string::npos) {
     first_line = at.line + 1;  // a block scalar: the text starts on the next line
-    indent = 0;
     if (auto file_text = yaml::readFile(doc.file); file_text.ok()) {
       indent = yaml::blockIndent(*file_text, first_line);
+    } else {
+      // Text without its file (the embedding API): the usual two columns past the key.
+      indent = keyColumn(doc, data, "mesh") + 1;  // column c is indent c - 1
     }
   }
   MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseString(text, doc.file, first_line, indent));

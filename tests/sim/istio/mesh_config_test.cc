@@ -82,7 +82,7 @@ data:
 )";
   EXPECT_THAT(load(head + "    localityLbSetting: {enabled: false}\n"),
               StatusIs(StatusCode::InvalidArgument,
-                       HasSubstr("mesh.yaml:7:5: localityLbSetting: MeshConfig: valid Istio "
+                       HasSubstr("mesh.yaml:7:24: localityLbSetting: MeshConfig: valid Istio "
                                  "MeshConfig, but not modelled")));
   EXPECT_THAT(load(head + "    connectTimeout: 1s\n"),
               StatusIs(StatusCode::InvalidArgument, HasSubstr("mesh.yaml:7:")));
@@ -94,7 +94,8 @@ data:
       StatusIs(StatusCode::InvalidArgument,
                HasSubstr("mesh.yaml:7:5: outboundTraficPolicy: MeshConfig: unknown field")));
   EXPECT_THAT(load(head + "    defaultConfig:\n      gatewayTopology: {numTrustedProxies: 2}\n"),
-              StatusIs(StatusCode::InvalidArgument, HasSubstr("mesh.yaml:8:7:")));
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("mesh.yaml:8:24: defaultConfig.gatewayTopology")));
   EXPECT_THAT(load(head + "    defaultConfig:\n      holdApplicationUntilProxyStarts: true\n"),
               IsOk());
 }
