@@ -397,8 +397,12 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
   // The push: proxies and kube-proxy follow after `propagation`. A later change supersedes an
   // earlier one that has not been pushed yet.
   const uint64_t generation = ++push_generation_;
+  if (pending_push_ != nullptr) {
+    pending_push_->clear();  // superseded: its push will apply nothing (see below)
+  }
   auto pending =
       std::make_shared<std::map<std::string, proxy::config::ProxyConfig>>(std::move(configs));
+  pending_push_ = pending;
   std::vector<std::string> gone;
   for (const auto& id : leaving) {
     if (std::find(replaced.begin(), replaced.end(), id) == replaced.end()) {
@@ -417,6 +421,7 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
     if (generation != push_generation_) {
       return;
     }
+    pending_push_.reset();
     for (auto& [id, config] : *pending) {
       PodRuntime* rt = runtimeOf(id);
       if (rt == nullptr || rt->proxy == nullptr) {

@@ -270,6 +270,9 @@ private:
   std::vector<const k8s::PodState*> origins_;     // origin - 1 -> pod
   apps::RequestObserver observer_;
   uint64_t push_generation_ = 0;
+  // The configurations of the push not made yet. A later change supersedes it, so the change
+  // empties it at once: superseded configurations do not wait for their push's time in memory.
+  std::shared_ptr<std::map<std::string, proxy::config::ProxyConfig>> pending_push_;
 };
 
 }  // namespace meshsim::sim
