@@ -325,16 +325,19 @@ StatusOr<std::vector<std::string>> manifestFiles(const std::string& path) {
 Status addPath(const std::string& path, Manifests& out) {
   MESHSIM_ASSIGN_OR_RETURN(auto files, manifestFiles(path));
   for (const auto& f : files) {
-    MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseFile(f));
-    MESHSIM_RETURN_IF_ERROR(addDocuments(docs, out));
+    MESHSIM_ASSIGN_OR_RETURN(std::string text, yaml::readFile(f));
+    MESHSIM_RETURN_IF_ERROR(addText(text, f, 1, out));
   }
   return okStatus();
 }
 
 Status addText(const std::string& text, const std::string& file, int first_line, Manifests& out,
                int indent) {
-  MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseString(text, file, first_line, indent));
-  return addDocuments(docs, out);
+  // One document at a time: a mesh's manifests can be megabytes of YAML, and yaml-cpp's nodes
+  // take many times the text's size.
+  return yaml::forEachDocument(
+      text, file, [&](const yaml::Document& doc) { return addDocuments({doc}, out); }, first_line,
+      indent);
 }
 
 namespace {

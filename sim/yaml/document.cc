@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -160,9 +161,31 @@ Status checkDuplicateKeys(const Document& doc) {
 
 }  // namespace
 
-StatusOr<std::vector<Document>> parseString(const std::string& text, const std::string& file,
-                                            int first_line, int indent) {
-  std::vector<Document> docs;
+namespace {
+
+// Loads every document of `text` (the part of a file that starts at `first_line`) and hands each
+// to `each`; yaml-cpp's errors become this file's.
+Status loadDocuments(const std::string& text, const std::string& file, int first_line, int indent,
+                     const std::function<Status(Document)>& each) {
+  try {
+    for (YAML::Node& n : YAML::LoadAll(text)) {
+      if (n.IsNull()) {
+        continue;  // an empty document between '---' separators
+      }
+      Document doc{file, first_line, indent + 1, n};
+      MESHSIM_RETURN_IF_ERROR(checkDuplicateKeys(doc));
+      MESHSIM_RETURN_IF_ERROR(each(std::move(doc)));
+    }
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 0 : e.mark.line + first_line;
+    const int col = e.mark.is_null() ? 0 : e.mark.column + 1 + indent;
+    return invalidArgumentError(Location{file, line, col}.toString() +
+                                ": malformed YAML: " + e.msg);
+  }
+  return okStatus();
+}
+
+Status checkNotStuck(const std::string& text, const std::string& file, int first_line, int indent) {
   try {
     if (const auto stuck = stuckDocument(text)) {
       const size_t pos = static_cast<size_t>(stuck->pos);
@@ -172,20 +195,71 @@ StatusOr<std::vector<Document>> parseString(const std::string& text, const std::
           Location{file, stuck->line + first_line, stuck->column + 1 + indent}.toString() +
           ": malformed YAML: " + what + " after the end of a document");
     }
-    for (YAML::Node& n : YAML::LoadAll(text)) {
-      if (n.IsNull()) {
-        continue;  // an empty document between '---' separators
-      }
-      docs.push_back(Document{file, first_line, indent + 1, n});
-      MESHSIM_RETURN_IF_ERROR(checkDuplicateKeys(docs.back()));
-    }
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? 0 : e.mark.line + first_line;
     const int col = e.mark.is_null() ? 0 : e.mark.column + 1 + indent;
     return invalidArgumentError(Location{file, line, col}.toString() +
                                 ": malformed YAML: " + e.msg);
   }
+  return okStatus();
+}
+
+// Whether the line at `at` is a document start marker: "---" alone or followed by a blank.
+bool documentStart(std::string_view text, size_t at) {
+  if (text.compare(at, 3, "---") != 0) {
+    return false;
+  }
+  return at + 3 == text.size() || text[at + 3] == ' ' || text[at + 3] == '\t' ||
+         text[at + 3] == '\n' || text[at + 3] == '\r';
+}
+
+}  // namespace
+
+StatusOr<std::vector<Document>> parseString(const std::string& text, const std::string& file,
+                                            int first_line, int indent) {
+  MESHSIM_RETURN_IF_ERROR(checkNotStuck(text, file, first_line, indent));
+  std::vector<Document> docs;
+  MESHSIM_RETURN_IF_ERROR(loadDocuments(text, file, first_line, indent, [&](Document doc) {
+    docs.push_back(std::move(doc));
+    return okStatus();
+  }));
   return docs;
+}
+
+Status forEachDocument(const std::string& text, const std::string& file,
+                       const std::function<Status(const Document&)>& each, int first_line,
+                       int indent) {
+  MESHSIM_RETURN_IF_ERROR(checkNotStuck(text, file, first_line, indent));
+  const auto hand_over = [&](Document doc) { return each(doc); };
+  // A directive (%YAML, %TAG) belongs to the document after it: such text is loaded whole.
+  if (text.starts_with('%') || text.find("\n%") != std::string::npos) {
+    return loadDocuments(text, file, first_line, indent, hand_over);
+  }
+  // Each piece from one document start marker to the next is loaded on its own, so the nodes of
+  // a document are freed before the next one is read. A marker at the start of a line ends any
+  // block (YAML 1.2, 9.1.4), so the pieces are the documents yaml-cpp would read from the whole.
+  size_t begin = 0;
+  int line = 0;  // lines before `begin`
+  size_t at = 0;
+  int lines_seen = 0;
+  while (true) {
+    const size_t eol = text.find('\n', at);
+    const size_t next = eol == std::string::npos ? text.size() : eol + 1;
+    const bool last = next >= text.size();
+    const size_t end = last ? text.size() : next;
+    ++lines_seen;
+    if (!last && documentStart(text, next)) {
+      MESHSIM_RETURN_IF_ERROR(loadDocuments(text.substr(begin, end - begin), file,
+                                            first_line + line, indent, hand_over));
+      begin = next;
+      line = lines_seen;
+    }
+    if (last) {
+      break;
+    }
+    at = next;
+  }
+  return loadDocuments(text.substr(begin), file, first_line + line, indent, hand_over);
 }
 
 int blockIndent(std::string_view text, int& line) {

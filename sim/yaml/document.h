@@ -14,6 +14,7 @@
 //   MESHSIM_RETURN_IF_ERROR(r.finish());   // unknown fields are errors
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,12 @@ struct Document {
 // has a key twice at any depth (the error names both places).
 StatusOr<std::vector<Document>> parseString(const std::string& text, const std::string& file,
                                             int first_line = 1, int indent = 0);
+// Calls `each` with every document of `text` in order, reading one document at a time, so that a
+// long multi-document file never holds the nodes of all its documents at once. The errors are
+// parseString's; the first one, from the YAML or from `each`, ends the walk.
+Status forEachDocument(const std::string& text, const std::string& file,
+                       const std::function<Status(const Document&)>& each, int first_line = 1,
+                       int indent = 0);
 // Reads and parses a file.
 StatusOr<std::vector<Document>> parseFile(const std::string& path);
 // The indentation of the first non-blank line at or after `line` (1-based) of `text` (a whole

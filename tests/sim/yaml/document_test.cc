@@ -1,5 +1,8 @@
 #include "sim/yaml/document.h"
 
+#include <string>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -120,6 +123,51 @@ TEST(ReaderTest, MissingMapsAreSafeToRead) {
   EXPECT_FALSE(r.has("x"));
   EXPECT_EQ(*r.integer("x", 5), 5);
   EXPECT_THAT(r.expectMap(), StatusIs(StatusCode::InvalidArgument, HasSubstr("missing")));
+}
+
+// forEachDocument reads a document at a time, splitting at "---" lines, and must see what
+// parseString sees: the same documents, where they are, and the same errors at the same places.
+TEST(DocumentTest, OneDocumentAtATimeReadsWhatTheWholeTextReads) {
+  const std::vector<std::string> texts = {
+      "a: 1\n---\nb: 2\n---\n\n# c\nc:\n  d: [1, 2]\n",
+      "---\na: 1\n--- \nb: |\n  text\n---\n---\nc: 3\n...\n---\nd: 4",
+      "x: |\n  inside\n---\ny: after the block\n",  // a marker ends a block scalar
+      "%YAML 1.2\n---\na: 1\n---\nb: 2\n",          // a directive: read whole
+      "a: 1\n---\nb: 2\n---\nc: [1, 2\n",           // an error in the third document
+      "a: 1\n---\nb: 2\n---\nc: 1\nc: 2\n",         // a duplicate key in the third
+      "----\na: 1\n---x: 2\n",                      // not markers
+  };
+  for (const auto& text : texts) {
+    const auto whole = parseString(text, "f.yaml", 3, 2);
+    std::vector<std::string> seen;
+    const Status each = forEachDocument(
+        text, "f.yaml",
+        [&](const Document& doc) {
+          seen.push_back(doc.locate(doc.root).toString() + " " + YAML::Dump(doc.root));
+          return okStatus();
+        },
+        3, 2);
+    if (!whole.ok()) {
+      EXPECT_EQ(each.message(), whole.status().message()) << text;
+      continue;
+    }
+    ASSERT_THAT(each, IsOk()) << text;
+    ASSERT_EQ(seen.size(), whole->size()) << text;
+    for (size_t i = 0; i < seen.size(); ++i) {
+      const Document& doc = (*whole)[i];
+      EXPECT_EQ(seen[i], doc.locate(doc.root).toString() + " " + YAML::Dump(doc.root)) << text;
+    }
+  }
+}
+
+TEST(DocumentTest, OneDocumentAtATimeStopsAtTheFirstError) {
+  int calls = 0;
+  const Status s = forEachDocument("a: 1\n---\nb: 2\n", "f.yaml", [&](const Document&) {
+    ++calls;
+    return invalidArgumentError("stop");
+  });
+  EXPECT_THAT(s, StatusIs(StatusCode::InvalidArgument, HasSubstr("stop")));
+  EXPECT_EQ(calls, 1);
 }
 
 }  // namespace
