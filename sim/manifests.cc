@@ -170,6 +170,21 @@ Status addObject(const yaml::Document& doc, const YAML::Node& object, Manifests&
                                istio::parseMeshConfigMap(item, std::move(meta)));
       return okStatus();
     }
+    // A revision's MeshConfig (istio-REVISION, read by that revision's istiod): meshsim models
+    // one control plane, so its settings would be silently lost.
+    const YAML::Node mesh = yaml::get(yaml::get(object, "data"), "mesh");
+    if (name.IsScalar() && ns.IsScalar() && ns.Scalar() == "istio-system" &&
+        name.Scalar().starts_with("istio-") && mesh.IsDefined()) {
+      const std::string what = "ConfigMap istio-system/" + name.Scalar() +
+                               " is the MeshConfig of an Istio revision; meshsim models one "
+                               "control plane, which reads istio-system/istio";
+      if (!out.allow_unmodelled) {
+        return top.error("kind", what + "; --allow-unmodelled to run without it");
+      }
+      out.warnings.push_back(at.toString() + ": " + what +
+                             "; left out (--allow-unmodelled): traffic runs as if it were absent");
+      return okStatus();
+    }
   }
   switch (kindTreatment(group, kind)) {
     case KindTreatment::Skipped:
