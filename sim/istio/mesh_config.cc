@@ -190,6 +190,31 @@ int keyColumn(const yaml::Document& doc, const YAML::Node& map, std::string_view
   return 0;
 }
 
+// Parses the YAML text under `key` of the ConfigMap's `data` where it sits in the file (a block
+// scalar, `key: |`, starts on the next line), so that errors name the field's own line.
+StatusOr<std::vector<yaml::Document>> parseEmbedded(const yaml::Document& doc,
+                                                    const YAML::Node& data, std::string_view key) {
+  const YAML::Node node = yaml::get(data, key);
+  const yaml::Location at = doc.locate(node);
+  if (!node.IsScalar()) {
+    return yaml::errorAt(at, "data." + std::string(key),
+                         "expected YAML text (" + std::string(key) + ": |)");
+  }
+  const std::string& text = node.Scalar();
+  int first_line = at.line;
+  int indent = at.column > 0 ? at.column - 1 : 0;
+  if (text.find('\n') != std::string::npos) {
+    first_line = at.line + 1;
+    if (auto file_text = yaml::readFile(doc.file); file_text.ok()) {
+      indent = yaml::blockIndent(*file_text, first_line);
+    } else {
+      // Text without its file (the embedding API): the usual two columns past the key.
+      indent = keyColumn(doc, data, key) + 1;  // column c is indent c - 1
+    }
+  }
+  return yaml::parseString(text, doc.file, first_line, indent);
+}
+
 }  // namespace
 
 bool isMeshConfigMap(std::string_view namespace_name, std::string_view name) {
@@ -211,8 +236,8 @@ StatusOr<MeshConfig> parseMeshConfigMap(const yaml::Document& doc, k8s::ObjectMe
   if (d.has("meshNetworks")) {
     // Several networks (east-west gateways between clusters) are not modelled; an empty
     // `networks` is the single-network default.
-    MESHSIM_ASSIGN_OR_RETURN(std::string text, d.string("meshNetworks"));
-    MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseString(text, doc.file, 1, 0));
+    d.child("meshNetworks");
+    MESHSIM_ASSIGN_OR_RETURN(auto docs, parseEmbedded(doc, data, "meshNetworks"));
     for (const auto& n : docs) {
       const YAML::Node networks = yaml::get(n.root, "networks");
       if (networks.IsDefined() && networks.size() > 0) {
@@ -224,25 +249,10 @@ StatusOr<MeshConfig> parseMeshConfigMap(const yaml::Document& doc, k8s::ObjectMe
     d.ignoreAll();  // other keys are not istiod's
     return mc;
   }
-  const YAML::Node mesh = d.child("mesh");
-  if (!mesh.IsScalar()) {
+  if (!d.child("mesh").IsScalar()) {
     return d.error("mesh", "expected the MeshConfig as YAML text (mesh: |)");
   }
-  // Where the text sits in the file, so that errors name the field's own line.
-  const yaml::Location at = doc.locate(mesh);
-  const std::string& text = mesh.Scalar();
-  int first_line = at.line;
-  int indent = at.column > 0 ? at.column - 1 : 0;
-  if (text.find('\n') != std::string::npos) {
-    first_line = at.line + 1;  // a block scalar: the text starts on the next line
-    if (auto file_text = yaml::readFile(doc.file); file_text.ok()) {
-      indent = yaml::blockIndent(*file_text, first_line);
-    } else {
-      // Text without its file (the embedding API): the usual two columns past the key.
-      indent = keyColumn(doc, data, "mesh") + 1;  // column c is indent c - 1
-    }
-  }
-  MESHSIM_ASSIGN_OR_RETURN(auto docs, yaml::parseString(text, doc.file, first_line, indent));
+  MESHSIM_ASSIGN_OR_RETURN(auto docs, parseEmbedded(doc, data, "mesh"));
   if (docs.size() > 1) {
     return d.error("mesh", "expected one YAML document, got " + std::to_string(docs.size()));
   }

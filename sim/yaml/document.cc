@@ -163,6 +163,13 @@ Status checkDuplicateKeys(const Document& doc) {
 
 namespace {
 
+// yaml-cpp's error, at its place in the file.
+Status malformed(const YAML::Exception& e, const std::string& file, int first_line, int indent) {
+  const int line = e.mark.is_null() ? 0 : e.mark.line + first_line;
+  const int col = e.mark.is_null() ? 0 : e.mark.column + 1 + indent;
+  return invalidArgumentError(Location{file, line, col}.toString() + ": malformed YAML: " + e.msg);
+}
+
 // Loads every document of `text` (the part of a file that starts at `first_line`) and hands each
 // to `each`; yaml-cpp's errors become this file's.
 Status loadDocuments(const std::string& text, const std::string& file, int first_line, int indent,
@@ -177,10 +184,7 @@ Status loadDocuments(const std::string& text, const std::string& file, int first
       MESHSIM_RETURN_IF_ERROR(each(std::move(doc)));
     }
   } catch (const YAML::Exception& e) {
-    const int line = e.mark.is_null() ? 0 : e.mark.line + first_line;
-    const int col = e.mark.is_null() ? 0 : e.mark.column + 1 + indent;
-    return invalidArgumentError(Location{file, line, col}.toString() +
-                                ": malformed YAML: " + e.msg);
+    return malformed(e, file, first_line, indent);
   }
   return okStatus();
 }
@@ -196,10 +200,7 @@ Status checkNotStuck(const std::string& text, const std::string& file, int first
           ": malformed YAML: " + what + " after the end of a document");
     }
   } catch (const YAML::Exception& e) {
-    const int line = e.mark.is_null() ? 0 : e.mark.line + first_line;
-    const int col = e.mark.is_null() ? 0 : e.mark.column + 1 + indent;
-    return invalidArgumentError(Location{file, line, col}.toString() +
-                                ": malformed YAML: " + e.msg);
+    return malformed(e, file, first_line, indent);
   }
   return okStatus();
 }

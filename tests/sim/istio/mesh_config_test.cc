@@ -110,6 +110,16 @@ data:
       network1: {endpoints: [{fromRegistry: Kubernetes}], gateways: [{address: 1.1.1.1, port: 15443}]}
 )"),
               StatusIs(StatusCode::InvalidArgument, HasSubstr("meshNetworks")));
+  // Malformed text is named at its own line inside the block, as for `mesh`.
+  EXPECT_THAT(load(R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  meshNetworks: |-
+    networks: {}
+    gateways: [oops
+)"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("mesh.yaml:7:5: malformed YAML")));
 }
 
 }  // namespace
