@@ -13,10 +13,10 @@ set_tests_properties(cli.bad_input_corpus PROPERTIES LABELS "cli" TIMEOUT 900
 # still run; manifests next to them are skipped, and the text report says so.
 set(broken_folder ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/folder-with-broken)
 meshsim_cli_test(run_folder_broken_file 2
-  "error: [^\n]*broken.yaml:7:2: malformed YAML.*skipped [^\n]*manifests.yaml: not a scenario \\(kind: Service\\).*PASS  good.*exit 2"
+  "error: [^\n]*broken.yaml:7:1: malformed YAML.*skipped [^\n]*manifests.yaml: not a scenario \\(kind: Service\\).*PASS  good.*exit 2"
   run ${broken_folder})
 meshsim_cli_test(run_folder_broken_file_junit 2
-  "<error message=\"[^\"]*broken.yaml:7:2: malformed YAML.*<testsuite name=\"good\".*exit 2"
+  "<error message=\"[^\"]*broken.yaml:7:1: malformed YAML.*<testsuite name=\"good\".*exit 2"
   run --output junit ${broken_folder})
 
 # Kinds that are not modelled: refused; with --allow-unmodelled left out with a warning in the
