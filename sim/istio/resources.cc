@@ -12,6 +12,7 @@
 #include "proxy/http/message.h"
 #include "proxy/upstream/hash_lb.h"
 #include "sim/duration.h"
+#include "sim/istio/validation.h"
 
 namespace meshsim::sim::istio {
 
@@ -123,16 +124,6 @@ std::string upper(std::string s) {
   return s;
 }
 
-// A duration as Istio accepts it ("1h", "5m", "1.5s", "100ms": Go's syntax, sim/duration.h), in
-// milliseconds.
-std::optional<double> durationMillis(const std::string& text) {
-  auto d = parseDuration(text);
-  if (!d.ok()) {
-    return std::nullopt;
-  }
-  return static_cast<double>(d->count()) / 1e6;
-}
-
 // A duration field in milliseconds; `min_ms` > 0 rejects shorter ones (Istio: >= 1 ms).
 StatusOr<double> durationField(yaml::Reader& r, std::string_view key, double def, double min_ms) {
   if (!r.has(key)) {
@@ -147,6 +138,10 @@ StatusOr<double> durationField(yaml::Reader& r, std::string_view key, double def
   const auto ms = std::optional<double>(static_cast<double>(parsed->count()) / 1e6);
   if (*ms < min_ms) {
     return r.error(key, "duration must be at least 1ms, got \"" + text + "\"");
+  }
+  // Istio's agent.ValidateDuration: whole milliseconds only.
+  if (min_ms > 0 && parsed->count() % 1000000 != 0) {
+    return r.error(key, "only durations to ms precision are supported, got \"" + text + "\"");
   }
   // The virtual clock counts nanoseconds in 64 bits: about 292 years. Longer durations would
   // overflow it; nothing real waits that long.
@@ -219,17 +214,26 @@ Status checkRegex(yaml::Reader& r, std::string_view key, const std::string& patt
   re2::RE2 re(pattern, re2::RE2::Quiet);
   if (!re.ok()) {
     return r.error(key, "\"" + pattern + "\" is not a valid RE2 regex (" + re.error() +
-                            "); the proxy would reject this configuration");
+                            "); Istio's webhook refuses it");
   }
   return okStatus();
 }
 
-// Parses an Istio StringMatch. `allow_present`: an empty match means "present".
+// Where a StringMatch is used, for Istio's validateStringMatch rules.
+struct StringMatchRules {
+  bool allow_present = false;       // an empty match ({}) means "present" (headers, queryParams)
+  bool allow_empty_prefix = false;  // uri: Envoy's path prefix may be empty
+  bool star_is_present = false;     // withoutHeaders: regex "*" is a presence match, not RE2
+  bool require_value = false;       // allowOrigins: an empty exact, prefix or regex is an error
+};
+
+// Parses an Istio StringMatch. A regex must be non-empty RE2 (validateStringMatchRegexp), and a
+// prefix non-empty unless `rules.allow_empty_prefix` (validateStringMatch).
 StatusOr<StringMatch> parseStringMatch(const yaml::Document& doc, const YAML::Node& node,
                                        const std::string& path, const std::string& context,
-                                       bool allow_present) {
+                                       StringMatchRules rules) {
   yaml::Reader r(doc, node, path, context);
-  if (node.IsNull() && allow_present) {
+  if (node.IsNull() && rules.allow_present) {
     return StringMatch{};
   }
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
@@ -242,9 +246,17 @@ StatusOr<StringMatch> parseStringMatch(const yaml::Document& doc, const YAML::No
       m.kind = kind;
       MESHSIM_ASSIGN_OR_RETURN(m.value, r.string(key));
       ++kinds;
+      if (rules.require_value && m.value.empty()) {
+        return r.error(key, "'' is not a valid match type for CORS allow origins");
+      }
+      if (kind == StringMatch::Kind::Prefix && m.value.empty() && !rules.allow_empty_prefix) {
+        return r.error(key, "prefix string match should not be empty");
+      }
       if (kind == StringMatch::Kind::Regex) {
-        if (m.value == "*") {
-          m.kind = StringMatch::Kind::Present;  // Istio treats regex "*" as presence
+        if (m.value == "*" && rules.star_is_present) {
+          m.kind = StringMatch::Kind::Present;  // Istio treats regex "*" as presence here
+        } else if (m.value.empty()) {
+          return r.error(key, "regex string match should not be empty");
         } else {
           MESHSIM_RETURN_IF_ERROR(checkRegex(r, key, m.value));
         }
@@ -256,18 +268,17 @@ StatusOr<StringMatch> parseStringMatch(const yaml::Document& doc, const YAML::No
   if (kinds > 1) {
     return r.errorHere("only one of exact, prefix or regex may be set");
   }
-  if (kinds == 0 && !allow_present) {
-    return r.errorHere("one of exact, prefix or regex must be set");
+  if (kinds == 0 && !rules.allow_present) {
+    return r.errorHere(rules.require_value ? "'' is not a valid match type for CORS allow origins"
+                                           : "one of exact, prefix or regex must be set");
   }
   MESHSIM_RETURN_IF_ERROR(finishIstio(r, "StringMatch"));
   return m;
 }
 
-StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(const yaml::Document& doc,
-                                                                         yaml::Reader& parent,
-                                                                         std::string_view key,
-                                                                         const std::string& context,
-                                                                         bool allow_present) {
+StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(
+    const yaml::Document& doc, yaml::Reader& parent, std::string_view key,
+    const std::string& context, StringMatchRules rules, bool header_names) {
   std::vector<std::pair<std::string, StringMatch>> out;
   YAML::Node n = parent.child(key);
   if (!n.IsDefined() || n.IsNull()) {
@@ -276,11 +287,16 @@ StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(const y
   if (!n.IsMap()) {
     return parent.error(key, "expected a mapping of names to string matches");
   }
+  yaml::Reader names(doc, n, parent.pathOf(key), parent.context());
   for (const auto& kv : n) {
     const std::string name = kv.first.Scalar();
+    if (header_names) {
+      if (const std::string why = validation::matchHeaderNameError(name); !why.empty()) {
+        return names.error(name, why);
+      }
+    }
     MESHSIM_ASSIGN_OR_RETURN(
-        auto m,
-        parseStringMatch(doc, kv.second, parent.pathOf(key) + "." + name, context, allow_present));
+        auto m, parseStringMatch(doc, kv.second, parent.pathOf(key) + "." + name, context, rules));
     out.emplace_back(proxy::http::toLower(name), std::move(m));
   }
   return out;
@@ -303,6 +319,9 @@ StatusOr<HeaderOps> parseHeaderOps(const yaml::Document& doc, const YAML::Node& 
   MESHSIM_ASSIGN_OR_RETURN(auto add, r.stringMap("add"));
   MESHSIM_ASSIGN_OR_RETURN(ops.remove, r.stringList("remove"));
   for (auto& name : ops.remove) {
+    if (name.empty()) {
+      return r.error("remove", "header name cannot be empty");
+    }
     name = proxy::http::toLower(name);
     if (name == "host") {
       return r.error("remove", "invalid header \"" + name + "\": cannot set Host header");
@@ -314,8 +333,23 @@ StatusOr<HeaderOps> parseHeaderOps(const yaml::Document& doc, const YAML::Node& 
   const auto take = [&](const std::map<std::string, std::string>& in, std::string_view key,
                         std::vector<std::pair<std::string, std::string>>& out,
                         std::string& authority) -> Status {
-    for (const auto& [k, v] : in) {
+    yaml::Reader values(doc, r.child(key), r.pathOf(key), context);
+    for (const auto& [k, raw] : in) {
       std::string name = proxy::http::toLower(k);
+      if (name.empty()) {
+        return r.error(key, "header name cannot be empty");
+      }
+      // ValidateHTTPHeaderValue; a valid %VARIABLE% is Envoy's header formatter, which is not
+      // modelled (the value would be sent literally), and "%%" is an escaped "%".
+      if (const std::string why = validation::headerValueError(raw); !why.empty()) {
+        return values.error(k, why);
+      }
+      if (validation::headerValueHasVariable(raw)) {
+        return values.error(k, "header value \"" + raw +
+                                   "\" uses an Envoy %VARIABLE%: valid Istio, but not modelled "
+                                   "by this version of meshsim yet");
+      }
+      const std::string v = validation::unescapeHeaderValue(raw);
       if (request && isAuthorityHeader(name)) {
         if (!authority.empty()) {
           return r.error(key, "authority header cannot be set multiple times: have \"" + authority +
@@ -366,7 +400,17 @@ StatusOr<Destination> parseDestination(const yaml::Document& doc, const YAML::No
   yaml::Reader r(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   MESHSIM_ASSIGN_OR_RETURN(d.host, r.requiredString("host"));
+  // validateDestination: a host that may start with a wildcard label, never "*" alone.
+  if (d.host == "*") {
+    return r.error("host", "invalid destination host *");
+  }
+  if (const std::string why = validation::wildcardDomainError(d.host); !why.empty()) {
+    return r.error("host", why);
+  }
   MESHSIM_ASSIGN_OR_RETURN(d.subset, r.string("subset"));
+  if (!d.subset.empty() && !validation::isDns1123Label(d.subset)) {
+    return r.error("subset", "subset name is invalid: " + d.subset);
+  }
   if (r.has("port")) {
     yaml::Reader port(doc, r.child("port"), r.pathOf("port"), context);
     MESHSIM_RETURN_IF_ERROR(port.expectMap());
@@ -381,7 +425,8 @@ StatusOr<Destination> parseDestination(const yaml::Document& doc, const YAML::No
   return d;
 }
 
-StatusOr<double> parsePercentage(yaml::Reader& r, std::string_view key) {
+// A Percent. `fault`: Istio's validatePercentage also refuses values in (0, 0.0001).
+StatusOr<double> parsePercentage(yaml::Reader& r, std::string_view key, bool fault = false) {
   yaml::Reader p(r.document(), r.child(key), r.pathOf(key), r.context());
   MESHSIM_RETURN_IF_ERROR(p.expectMap());
   MESHSIM_ASSIGN_OR_RETURN(std::string text, p.string("value", "0"));
@@ -389,6 +434,9 @@ StatusOr<double> parsePercentage(yaml::Reader& r, std::string_view key) {
   const double v = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size() || !std::isfinite(v) || v < 0 || v > 100) {
     return p.error("value", "a percentage must be a number in [0, 100], got \"" + text + "\"");
+  }
+  if (fault && v > 0 && v < 0.0001) {
+    return p.error("value", "percentage " + text + " is neither 0.0, nor in range [0.0001, 100.0]");
   }
   MESHSIM_RETURN_IF_ERROR(finishIstio(p, "Percent"));
   return v;
@@ -406,25 +454,26 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
        {std::pair{"uri", &mr.uri}, std::pair{"scheme", &mr.scheme}, std::pair{"method", &mr.method},
         std::pair{"authority", &mr.authority}}) {
     if (m.has(key)) {
-      MESHSIM_ASSIGN_OR_RETURN(*field, parseStringMatch(doc, m.child(key), m.pathOf(key), context,
-                                                        /*allow_present=*/false));
-      if (field->value().kind != StringMatch::Kind::Regex && field->value().value.empty() &&
-          std::string_view(key) != "uri") {
-        return m.error(key, "an empty exact or prefix match is not allowed");
-      }
+      // Envoy's path prefix may be empty; the header matchers of scheme, method and authority
+      // may not.
+      StringMatchRules rules;
+      rules.allow_empty_prefix = std::string_view(key) == "uri";
+      MESHSIM_ASSIGN_OR_RETURN(*field,
+                               parseStringMatch(doc, m.child(key), m.pathOf(key), context, rules));
     } else {
       m.child(key);
     }
   }
-  MESHSIM_ASSIGN_OR_RETURN(mr.headers, parseMatchMap(doc, m, "headers", context, true));
-  MESHSIM_ASSIGN_OR_RETURN(mr.without_headers,
-                           parseMatchMap(doc, m, "withoutHeaders", context, true));
-  MESHSIM_ASSIGN_OR_RETURN(mr.query_params, parseMatchMap(doc, m, "queryParams", context, true));
-  for (const auto& [name, match] : mr.headers) {
-    if (name.empty()) {
-      return m.error("headers", "header names must not be empty");
-    }
-  }
+  StringMatchRules headers;
+  headers.allow_present = true;
+  MESHSIM_ASSIGN_OR_RETURN(
+      mr.headers, parseMatchMap(doc, m, "headers", context, headers, /*header_names=*/true));
+  StringMatchRules without = headers;
+  without.star_is_present = true;
+  MESHSIM_ASSIGN_OR_RETURN(mr.without_headers, parseMatchMap(doc, m, "withoutHeaders", context,
+                                                             without, /*header_names=*/true));
+  MESHSIM_ASSIGN_OR_RETURN(mr.query_params, parseMatchMap(doc, m, "queryParams", context, headers,
+                                                          /*header_names=*/false));
   MESHSIM_ASSIGN_OR_RETURN(mr.ignore_uri_case, m.boolean("ignoreUriCase"));
   MESHSIM_ASSIGN_OR_RETURN(int64_t port, m.integer("port", 0));
   if (port < 0 || port > 65535) {
@@ -432,8 +481,20 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
   }
   mr.port = static_cast<int>(port);
   MESHSIM_ASSIGN_OR_RETURN(mr.source_labels, m.stringMap("sourceLabels"));
+  if (const std::string why = validation::labelsError(mr.source_labels); !why.empty()) {
+    return m.error("sourceLabels", why);
+  }
   MESHSIM_ASSIGN_OR_RETURN(mr.source_namespace, m.string("sourceNamespace"));
+  if (!mr.source_namespace.empty() && !validation::isDns1123Label(mr.source_namespace)) {
+    return m.error("sourceNamespace",
+                   "sourceNamespace match " + mr.source_namespace + " is invalid");
+  }
   MESHSIM_ASSIGN_OR_RETURN(mr.gateways, m.stringList("gateways"));
+  for (const auto& g : mr.gateways) {
+    if (const std::string why = validation::gatewayNameError(g); !why.empty()) {
+      return m.error("gateways", why);
+    }
+  }
   MESHSIM_RETURN_IF_ERROR(finishIstio(m, "HTTPMatchRequest"));
   return mr;
 }
@@ -449,9 +510,10 @@ StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
       return c.error("allowOrigins", "expected a list of string matches");
     }
     for (size_t i = 0; i < origins.size(); ++i) {
+      StringMatchRules rules;
+      rules.require_value = true;
       MESHSIM_ASSIGN_OR_RETURN(
-          auto m, parseStringMatch(doc, origins[i], c.pathOf("allowOrigins", i), context,
-                                   /*allow_present=*/false));
+          auto m, parseStringMatch(doc, origins[i], c.pathOf("allowOrigins", i), context, rules));
       cors.allow_origins.push_back(std::move(m));
     }
   }
@@ -460,15 +522,29 @@ StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
     cors.allow_origins.push_back(StringMatch{StringMatch::Kind::Exact, o});
   }
   MESHSIM_ASSIGN_OR_RETURN(cors.allow_methods, c.stringList("allowMethods"));
+  for (const auto& method : cors.allow_methods) {
+    if (!validation::isCorsMethod(method)) {
+      return c.error("allowMethods", "\"" + method + "\" is not a supported HTTP method");
+    }
+  }
   MESHSIM_ASSIGN_OR_RETURN(cors.allow_headers, c.stringList("allowHeaders"));
   MESHSIM_ASSIGN_OR_RETURN(cors.expose_headers, c.stringList("exposeHeaders"));
+  for (const auto& [key, names] :
+       {std::pair{"allowHeaders", &cors.allow_headers}, {"exposeHeaders", &cors.expose_headers}}) {
+    for (const auto& name : *names) {
+      if (const std::string why = validation::corsHeaderNameError(name); !why.empty()) {
+        return c.error(key, why);
+      }
+    }
+  }
   if (c.has("maxAge")) {
     MESHSIM_ASSIGN_OR_RETURN(std::string age, c.string("maxAge"));
-    const auto ms = durationMillis(age);
-    if (!ms) {
-      return c.error("maxAge", "expected a duration like 24h or 30s, got \"" + age + "\"");
+    MESHSIM_ASSIGN_OR_RETURN(double ms, durationField(c, "maxAge", 0, 1));
+    if (std::fmod(ms, 1000) != 0) {
+      return c.error("maxAge",
+                     "max_age duration is accurate only to seconds precision, got \"" + age + "\"");
     }
-    cors.max_age = std::to_string(static_cast<int64_t>(*ms / 1000));
+    cors.max_age = std::to_string(static_cast<int64_t>(ms / 1000));
   }
   if (c.has("allowCredentials")) {
     MESHSIM_ASSIGN_OR_RETURN(bool creds, c.boolean("allowCredentials"));
@@ -499,7 +575,10 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     MESHSIM_RETURN_IF_ERROR(rt.expectMap(/*optional=*/true));
     HttpRetry retry;
     MESHSIM_ASSIGN_OR_RETURN(int64_t attempts, rt.integer("attempts", 0));
-    retry.attempts = static_cast<int>(std::clamp<int64_t>(attempts, -1, 1000));
+    if (attempts < 0) {
+      return rt.error("attempts", "attempts cannot be negative");
+    }
+    retry.attempts = static_cast<int>(std::min<int64_t>(attempts, 1000));
     MESHSIM_ASSIGN_OR_RETURN(retry.per_try_timeout_ms, durationField(rt, "perTryTimeout", 0, 1));
     MESHSIM_ASSIGN_OR_RETURN(retry.retry_on, rt.string("retryOn"));
     // Both added to Istio's HTTPRetry in 1.26 (istio/api #3432, #3461).
@@ -510,25 +589,11 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     }
     MESHSIM_ASSIGN_OR_RETURN(retry.backoff_ms, durationField(rt, "backoff", 0, 1));
     rt.ignore({"retryRemoteLocalities"});
-    if (attempts == 0 && (rt.has("perTryTimeout") || rt.has("retryOn"))) {
-      return rt.error("attempts", "attempts must be set (> 0) when other retry fields are");
+    if (attempts == 0 &&
+        (rt.has("perTryTimeout") || !retry.retry_on.empty() || rt.has("retryRemoteLocalities"))) {
+      return rt.error("attempts",
+                      "http retry policy configured when attempts are set to 0 (disabled)");
     }
-    static const std::set<std::string> kConditions = {"5xx",
-                                                      "gateway-error",
-                                                      "reset",
-                                                      "connect-failure",
-                                                      "retriable-4xx",
-                                                      "refused-stream",
-                                                      "retriable-status-codes",
-                                                      "retriable-headers",
-                                                      "reset-before-request",
-                                                      "envoy-ratelimited",
-                                                      "http3-post-connect-failure",
-                                                      "cancelled",
-                                                      "deadline-exceeded",
-                                                      "internal",
-                                                      "resource-exhausted",
-                                                      "unavailable"};
     size_t start = 0;
     while (!retry.retry_on.empty() && start <= retry.retry_on.size()) {
       size_t end = retry.retry_on.find(',', start);
@@ -536,9 +601,8 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
         end = retry.retry_on.size();
       }
       const std::string c = retry.retry_on.substr(start, end - start);
-      const bool code = !c.empty() && c.find_first_not_of("0123456789") == std::string::npos;
-      if (!code && kConditions.count(c) == 0) {
-        return rt.error("retryOn", "unknown retry condition \"" + c + "\"");
+      if (!validation::isRetryOnPolicy(c)) {
+        return rt.error("retryOn", "\"" + c + "\" is not a valid retryOn policy");
       }
       start = end + 1;
     }
@@ -552,13 +616,13 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     if (f.has("delay")) {
       yaml::Reader d(doc, f.child("delay"), f.pathOf("delay"), context);
       MESHSIM_RETURN_IF_ERROR(d.expectMap());
-      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(d, {"exponentialDelay"}));
-      MESHSIM_ASSIGN_OR_RETURN(fault.delay_ms, durationField(d, "fixedDelay", 0, 1));
-      if (!d.has("fixedDelay")) {
-        return d.error("fixedDelay", "a delay fault needs fixedDelay");
+      if (d.has("exponentialDelay")) {
+        return d.error("exponentialDelay", "exponentialDelay not supported yet");
       }
+      // Without fixedDelay Istio accepts the delay and drops it (route.TranslateFault).
+      MESHSIM_ASSIGN_OR_RETURN(fault.delay_ms, durationField(d, "fixedDelay", 0, 1));
       if (d.has("percentage")) {
-        MESHSIM_ASSIGN_OR_RETURN(fault.delay_percent, parsePercentage(d, "percentage"));
+        MESHSIM_ASSIGN_OR_RETURN(fault.delay_percent, parsePercentage(d, "percentage", true));
       } else if (d.has("percent")) {
         MESHSIM_ASSIGN_OR_RETURN(int64_t pct, d.integer("percent"));
         fault.delay_percent = static_cast<double>(std::clamp<int64_t>(pct, 0, 100));
@@ -568,19 +632,33 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     if (f.has("abort")) {
       yaml::Reader a(doc, f.child("abort"), f.pathOf("abort"), context);
       MESHSIM_RETURN_IF_ERROR(a.expectMap());
-      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(a, {"grpcStatus", "http2Error"}));
-      MESHSIM_ASSIGN_OR_RETURN(int64_t status, a.integer("httpStatus", 0));
-      if (status < 200 || status > 600) {
-        return a.error("httpStatus", "must be an HTTP status in [200, 600]");
+      if (a.has("http2Error")) {
+        return a.error("http2Error", "HTTP/2 abort fault injection not supported yet");
       }
-      fault.abort_status = static_cast<int>(status);
+      if (a.has("grpcStatus")) {
+        MESHSIM_ASSIGN_OR_RETURN(std::string grpc, a.string("grpcStatus"));
+        if (!validation::isGrpcStatusName(grpc)) {
+          return a.error("grpcStatus", "gRPC status \"" + grpc + "\" is not supported");
+        }
+        MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(a, {"grpcStatus"}));
+      }
+      // Without an error type Istio accepts the abort with a warning and drops it
+      // (route.TranslateFault): abort_status stays 0, no abort.
+      if (a.has("httpStatus")) {
+        MESHSIM_ASSIGN_OR_RETURN(int64_t status, a.integer("httpStatus", 0));
+        if (status < 200 || status > 600) {
+          return a.error("httpStatus",
+                         "HTTP status " + std::to_string(status) + " is not in range 200-599");
+        }
+        fault.abort_status = static_cast<int>(status);
+      }
       if (a.has("percentage")) {
-        MESHSIM_ASSIGN_OR_RETURN(fault.abort_percent, parsePercentage(a, "percentage"));
+        MESHSIM_ASSIGN_OR_RETURN(fault.abort_percent, parsePercentage(a, "percentage", true));
       }
       MESHSIM_RETURN_IF_ERROR(finishIstio(a, "HTTPFaultInjection.Abort"));
     }
     if (!f.has("delay") && !f.has("abort")) {
-      return f.errorHere("a fault needs delay or abort");
+      return f.errorHere("HTTP fault injection must have an abort and/or a delay");
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(f, "HTTPFaultInjection"));
     route.fault = fault;
@@ -612,6 +690,9 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
         return d.error("weight", "weight must be at most 2147483647");
       }
       rd.weight = static_cast<int>(w);
+    }
+    if (!d.has("destination")) {
+      return d.errorHere("destination is required");
     }
     MESHSIM_ASSIGN_OR_RETURN(rd.destination, parseDestination(doc, d.child("destination"),
                                                               d.pathOf("destination"), context));
@@ -674,7 +755,18 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     if (redirect.port != 0 && !redirect.derive_port.empty()) {
       return r.errorHere("only one of port and derivePort may be set");
     }
-    MESHSIM_ASSIGN_OR_RETURN(int64_t code, r.integer("redirectCode", 301));
+    if (redirect.uri.empty() && redirect.prefix_rewrite.empty() && redirect.authority.empty() &&
+        !r.has("port") && !r.has("derivePort") && redirect.scheme.empty()) {
+      return r.errorHere("redirect must specify URI, authority, scheme, or port");
+    }
+    MESHSIM_ASSIGN_OR_RETURN(int64_t code, r.integer("redirectCode", 0));
+    if (code != 0 && (code < 300 || code > 399)) {
+      return r.error("redirectCode",
+                     std::to_string(code) + " is not a valid redirect code, must be 3xx");
+    }
+    code = code == 0 ? 301 : code;  // Istio's default
+    // istiod translates other 3xx codes to a route without an action (route.go), which Envoy
+    // rejects: the webhook accepts them, the proxies never get the route.
     if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) {
       return r.error("redirectCode",
                      "redirect code " + std::to_string(code) +
@@ -690,8 +782,14 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     MESHSIM_RETURN_IF_ERROR(r.expectMap());
     DirectResponse dr;
     MESHSIM_ASSIGN_OR_RETURN(int64_t status, r.integer("status", 0));
-    if (status < 200 || status > 599) {
-      return r.error("status", "must be an HTTP status in [200, 599]");
+    if (status < 200 || status > 600) {
+      return r.error("status",
+                     "HTTP status " + std::to_string(status) + " is not in range 200-599");
+    }
+    if (status == 600) {  // Istio's webhook accepts 600; Envoy's DirectResponseAction does not
+      return r.error("status",
+                     "status 600 passes Istio's validation, but Envoy requires a status in "
+                     "[200, 600) and would reject this route configuration");
     }
     dr.status = static_cast<int>(status);
     if (r.has("body")) {
@@ -721,20 +819,29 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     yaml::Reader r(doc, h.child("rewrite"), h.pathOf("rewrite"), context);
     MESHSIM_RETURN_IF_ERROR(r.expectMap());
     HttpRewrite rw;
-    if (r.has("uri")) {
-      MESHSIM_ASSIGN_OR_RETURN(rw.uri, r.string("uri"));
+    MESHSIM_ASSIGN_OR_RETURN(std::string uri, r.string("uri"));
+    if (!uri.empty()) {  // Istio: an empty uri is no uri rewrite
+      rw.uri = uri;
     }
     MESHSIM_ASSIGN_OR_RETURN(rw.authority, r.string("authority"));
     if (r.has("uriRegexRewrite")) {
+      if (rw.uri) {
+        return r.errorHere("rewrite may only contain one of URI or UriRegexRewrite");
+      }
       yaml::Reader x(doc, r.child("uriRegexRewrite"), r.pathOf("uriRegexRewrite"), context);
       MESHSIM_RETURN_IF_ERROR(x.expectMap());
-      MESHSIM_ASSIGN_OR_RETURN(rw.regex_match, x.requiredString("match"));
-      MESHSIM_RETURN_IF_ERROR(checkRegex(x, "match", rw.regex_match));
+      MESHSIM_ASSIGN_OR_RETURN(rw.regex_match, x.string("match"));
       MESHSIM_ASSIGN_OR_RETURN(rw.regex_rewrite, x.string("rewrite"));
-      MESHSIM_RETURN_IF_ERROR(finishIstio(x, "RegexRewrite"));
-      if (rw.uri) {
-        return r.errorHere("only one of uri and uriRegexRewrite may be set");
+      if (rw.regex_match.empty() || rw.regex_rewrite.empty()) {
+        return x.errorHere(
+            "UriRegexRewrite requires both Rewrite and Match fields to be specified");
       }
+      MESHSIM_RETURN_IF_ERROR(checkRegex(x, "match", rw.regex_match));
+      MESHSIM_RETURN_IF_ERROR(finishIstio(x, "RegexRewrite"));
+    } else if (!rw.uri && rw.authority.empty()) {
+      return r.errorHere(
+          "rewrite must specify at least one of URI, UriRegexRewrite, or authority. Only one of "
+          "URI or UriRegexRewrite may be specified");
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(r, "HTTPRewrite"));
     route.rewrite = rw;
@@ -775,6 +882,9 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     yaml::Reader mr(doc, mirrors[j], h.pathOf("mirrors", j), context);
     MESHSIM_RETURN_IF_ERROR(mr.expectMap());
     Mirror m;
+    if (!mr.has("destination")) {
+      return mr.errorHere("destination is required for mirrors");
+    }
     MESHSIM_ASSIGN_OR_RETURN(m.destination, parseDestination(doc, mr.child("destination"),
                                                              mr.pathOf("destination"), context));
     if (mr.has("percentage")) {
@@ -1060,6 +1170,17 @@ bool dns1123Label(const std::string& name) {
   return name.size() <= 63 && re2::RE2::FullMatch(name, kLabel);
 }
 
+// validateExportTo, naming the exportTo field.
+Status checkExportTo(yaml::Reader& spec, const k8s::ObjectMeta& meta,
+                     const std::vector<std::string>& export_to, bool service_entry) {
+  if (const std::string why =
+          validation::exportToError(meta.namespace_name, export_to, service_entry);
+      !why.empty()) {
+    return spec.error("exportTo", why);
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) {
@@ -1142,28 +1263,65 @@ StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::Obj
   if (vs.hosts.empty()) {
     return spec.error("hosts", "delegate VirtualServices (no hosts) are not modelled yet");
   }
-  const bool bound_to_mesh =
-      vs.gateways.empty() ||
-      std::find(vs.gateways.begin(), vs.gateways.end(), "mesh") != vs.gateways.end();
+  for (const auto& g : vs.gateways) {
+    if (const std::string why = validation::gatewayNameError(g); !why.empty()) {
+      return spec.error("gateways", why);
+    }
+  }
+  // Istio's isGateway(): a VirtualService naming gateways but not "mesh" applies to gateways
+  // only.
+  const bool gateway_only =
+      !vs.gateways.empty() &&
+      std::find(vs.gateways.begin(), vs.gateways.end(), "mesh") == vs.gateways.end();
+  const bool bound_to_mesh = !gateway_only;
   for (size_t i = 0; i < vs.hosts.size(); ++i) {
-    if (vs.hosts[i] == "*" && bound_to_mesh) {
+    const std::string& host = vs.hosts[i];
+    if (const std::string why = validation::wildcardDomainError(host);
+        !why.empty() && !validation::isIpAddress(host)) {
+      return spec.error("hosts", why);
+    }
+    if (host == "*" && bound_to_mesh) {
       return spec.error("hosts",
                         "wildcard host * is not allowed for virtual services bound to the mesh "
                         "gateway");
     }
     for (size_t j = 0; j < i; ++j) {
-      if (vs.hosts[i] == vs.hosts[j]) {
-        return spec.error("hosts", "duplicate hosts in virtual service: \"" + vs.hosts[i] + "\"");
+      if (validation::hostsOverlap(vs.hosts[j], host)) {
+        return spec.error("hosts",
+                          "duplicate hosts in virtual service: " + vs.hosts[j] + " & " + host);
       }
     }
   }
+  MESHSIM_RETURN_IF_ERROR(checkExportTo(spec, vs.meta, vs.export_to, /*service_entry=*/false));
   YAML::Node http = spec.child("http");
   if (http.IsDefined() && !http.IsNull() && !http.IsSequence()) {
     return spec.error("http", "expected a list of routes");
   }
+  if (!http.IsSequence() || http.size() == 0) {
+    return spec.errorHere("http, tcp or tls must be provided in virtual service");
+  }
   for (size_t i = 0; http.IsSequence() && i < http.size(); ++i) {
     MESHSIM_ASSIGN_OR_RETURN(auto route,
                              parseHttpRoute(doc, http[i], spec.pathOf("http", i), context));
+    // Routing on JWT claims (@request.auth.claims.*): gateways only, and it needs a
+    // RequestAuthentication, which is not modelled.
+    for (const auto& m : route.match) {
+      for (const auto* headers : {&m.headers, &m.without_headers}) {
+        for (const auto& [name, match] : *headers) {
+          if (!validation::isJwtClaimRoute(name)) {
+            continue;
+          }
+          return yaml::errorAt(
+              m.location, route.path + ".match",
+              context + ": " +
+                  (gateway_only ? "JWT claim based routing (key: " + name +
+                                      ") is valid Istio, but not modelled by this version of "
+                                      "meshsim yet"
+                                : "JWT claim based routing (key: " + name +
+                                      ") is only supported for gateway"));
+        }
+      }
+    }
     vs.http.push_back(std::move(route));
   }
   MESHSIM_RETURN_IF_ERROR(finishIstio(spec, "VirtualService"));

@@ -231,7 +231,7 @@ spec: {ports: [{port: 80}]}
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: hello.example.com-v2, namespace: 1st-team}
-spec: {hosts: [hello]}
+spec: {hosts: [hello], http: [{route: [{destination: {host: hello}}]}]}
 )",
                       "names.yaml", 1, m),
               IsOk());

@@ -1,0 +1,71 @@
+#pragma once
+
+// File: sim/istio/validation.h
+//
+// The value checks of istiod's validating webhook (istio/istio pkg/config/validation and
+// pkg/config/validation/agent, Istio 1.24-1.30), as pure functions the resource parsers call:
+// each returns an empty string when Istio accepts the value and otherwise Istio's reason. Facts
+// carried over from Istio's Go source; the cases they were checked against are in
+// tests/sim/istio/istio_validation_cases_test.cc.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace meshsim::sim::istio::validation {
+
+// labels.IsDNS1123Label: [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?, at most 63 characters. Istio
+// allows upper case (Kubernetes object names do not, but subset and port names are not objects).
+bool isDns1123Label(std::string_view value);
+
+// agent.ValidateWildcardDomain: at most 255 characters; the first label "*", or a DNS-1123 label
+// optionally led by "*" or "*-"; the rest DNS-1123 labels (one trailing dot allowed), the last one
+// not all digits.
+std::string wildcardDomainError(std::string_view domain);
+// agent.ValidateFQDN: as wildcardDomainError without wildcards.
+std::string fqdnError(std::string_view domain);
+// An IPv4 or IPv6 address (Go's netip.ParseAddr, without zones).
+bool isIpAddress(std::string_view text);
+
+// The name of a header to match (ValidateHTTPHeaderNameOrJwtClaimRoute): RFC 7230 tchars, a
+// pseudo-header (:method, :scheme, :authority, :path, :status) or a JWT claim
+// (@request.auth.claims.NAME or @request.auth.claims[a][b]).
+std::string matchHeaderNameError(std::string_view name);
+bool isJwtClaimRoute(std::string_view name);
+// A header name of allowHeaders / exposeHeaders (ValidateCORSHTTPHeaderName): "*" or tchars.
+std::string corsHeaderNameError(std::string_view name);
+// ValidateHTTPHeaderValue: no control characters but TAB, and Envoy's %VARIABLE% syntax well
+// formed ("%%" is an escaped "%").
+std::string headerValueError(std::string_view value);
+// Whether a header value that headerValueError() accepts uses an Envoy %VARIABLE%.
+bool headerValueHasVariable(std::string_view value);
+// The value Envoy sends for a header value without variables: "%%" becomes "%".
+std::string unescapeHeaderValue(std::string_view value);
+
+// A retryOn condition: one of Envoy's x-envoy-retry-on / x-envoy-retry-grpc-on policies, or a
+// status code Go's http.StatusText knows.
+bool isRetryOnPolicy(std::string_view policy);
+// A gRPC status name (Istio's grpc.SupportedGRPCStatus).
+bool isGrpcStatusName(std::string_view name);
+// An allowMethods entry of a CorsPolicy: Go's nine method names or "*".
+bool isCorsMethod(std::string_view method);
+
+// labels.Instance.Validate: keys [prefix/]name (qualified names), values empty or qualified
+// names. Empty when valid.
+std::string labelsError(const std::map<std::string, std::string>& labels);
+
+// validateGatewayNames: "namespace/name" (both DNS-1123 labels) or a bare name, which must be an
+// FQDN ("mesh", "gw", "gw.ns" in the legacy form).
+std::string gatewayNameError(std::string_view name);
+
+// validateExportTo: ".", "*", a DNS-1123 label (namespaces), "~" for ServiceEntries only; no
+// duplicates ("." and the own namespace are the same); "*" or "~" alone.
+std::string exportToError(std::string_view own_namespace, const std::vector<std::string>& export_to,
+                          bool is_service_entry);
+
+// Whether host names `a` and `b` overlap as Istio's host.Name.Matches sees it (either equal, or
+// one is a wildcard covering the other): duplicate hosts of a VirtualService.
+bool hostsOverlap(std::string_view a, std::string_view b);
+
+}  // namespace meshsim::sim::istio::validation
