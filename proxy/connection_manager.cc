@@ -73,7 +73,11 @@ public:
     return hcm_.passthroughService(host);
   }
   router::UpstreamRequest& upstreamRequest() override { return upstream_; }
-  std::shared_ptr<filters::StreamCallbacks> keepAlive() override { return shared_from_this(); }
+  std::shared_ptr<filters::StreamCallbacks> keepAlive() override {
+    // In flight, a copy of the connection manager's own reference: a plain count, where
+    // shared_from_this() locks a weak pointer with an atomic compare-and-swap.
+    return self_ != nullptr ? self_ : shared_from_this();
+  }
 
   // Runs the chain from its first filter.
   void decode() { stopped_at_ = hcm_.chain_.decode(*this, 0); }

@@ -239,8 +239,11 @@ const config::VirtualHost* RouteTable::findVirtualHost(std::string_view authorit
   if (config_.ignore_port_in_host_matching) {
     host = stripPort(host);
   }
-  if (auto it = exact_.find(host); it != exact_.end()) {
-    return it->second;
+  // Not hashed when there is nothing to find (a sidecar's inbound table has only "*").
+  if (!exact_.empty()) {
+    if (auto it = exact_.find(host); it != exact_.end()) {
+      return it->second;
+    }
   }
   for (const auto& w : suffix_) {
     if (host.size() > w.fixed.size() && host.ends_with(w.fixed)) {

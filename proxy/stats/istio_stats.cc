@@ -125,12 +125,21 @@ size_t IstioStats::KeyHash::operator()(const Key& k) const {
 }
 
 void IstioStats::Buckets::add(uint64_t value) {
+  // The bounds as whole numbers: a whole value is within a bound exactly when it is within the
+  // bound's integer part (0 is within 0.5, 1 is not). Compared as integers, with no conversion
+  // per step of the search (three histograms per request at every proxy).
+  static constexpr auto kWholeBounds = [] {
+    std::array<uint64_t, kDurationBuckets.size()> bounds{};
+    for (size_t i = 0; i < bounds.size(); ++i) {
+      bounds[i] = static_cast<uint64_t>(kDurationBuckets[i]);
+    }
+    return bounds;
+  }();
   sum += value;
   // Prometheus buckets are upper-inclusive (le): 0.5 ms and 0 ms both land in le="0.5".
-  const auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(),
-                                       static_cast<double>(value));
-  if (bucket != kDurationBuckets.end()) {
-    ++counts[bucket - kDurationBuckets.begin()];
+  const auto bucket = std::lower_bound(kWholeBounds.begin(), kWholeBounds.end(), value);
+  if (bucket != kWholeBounds.end()) {
+    ++counts[bucket - kWholeBounds.begin()];
   }
 }
 
