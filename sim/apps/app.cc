@@ -193,22 +193,29 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
   static constexpr std::string_view kNext = ", ";
   static constexpr std::string_view kEnd = "}}}";
   const std::string_view protocol = proxy::http::protocolName(request.protocol);
-  size_t size = echo_prefix_.size() + kProtocol.size() + kHost.size() + kPath.size() +
-                kHeaders.size() + kEnd.size();
-  size_t unescaped = size;  // the size if no string needs escaping (nearly always)
-  const auto measure = [&](std::string_view s) {
-    size += jsonStringSize(s);
-    unescaped += s.size() + 2;
+  // Every string of the document, in order.
+  const auto strings = [&](auto&& visit) {
+    visit(request.method);
+    visit(protocol);
+    visit(request.authority);
+    visit(request.path);
+    for (const auto& [k, v] : request.headers) {
+      visit(k);
+      visit(v);
+    }
   };
-  measure(request.method);
-  measure(protocol);
-  measure(request.authority);
-  measure(request.path);
-  for (const auto& [k, v] : request.headers) {
-    measure(k);
-    measure(v);
-    size += kNameEnd.size() + kNext.size();
-    unescaped += kNameEnd.size() + kNext.size();
+  size_t size = echo_prefix_.size() + kProtocol.size() + kHost.size() + kPath.size() +
+                kHeaders.size() + kEnd.size() +
+                request.headers.size() * (kNameEnd.size() + kNext.size());
+  // Nearly always nothing needs escaping: then a string's literal is the string in quotes, and
+  // one quick check per string is all the sizing needs.
+  bool escapes = false;
+  strings([&](std::string_view s) {
+    size += s.size() + 2;
+    escapes = escapes || jsonNeedsEscaping(s);
+  });
+  if (escapes) {
+    strings([&](std::string_view s) { size += jsonStringSize(s) - (s.size() + 2); });
   }
   std::string out(size, '\0');
   char* p = out.data();
@@ -218,7 +225,6 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
       p += s.size();
     }
   };
-  const bool escapes = size != unescaped;
   const auto string = [&](std::string_view s) {
     if (escapes) {
       p = writeJsonString(p, s);

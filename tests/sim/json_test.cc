@@ -42,6 +42,12 @@ std::string referenceJsonString(std::string_view s) {
   return out + "\"";
 }
 
+TEST(JsonTest, EmptyAndPlainStringsNeedNoEscaping) {
+  EXPECT_FALSE(jsonNeedsEscaping(""));
+  EXPECT_FALSE(jsonNeedsEscaping("x-request-id"));
+  EXPECT_TRUE(jsonNeedsEscaping("\""));
+}
+
 TEST(JsonTest, EveryByteAtEveryPositionOfEveryLengthIsWrittenAsByteByByte) {
   // The writer skips words of eight bytes that need no escape; a byte to escape must be found
   // wherever it sits in a word and whatever the string's length modulo eight.
@@ -54,6 +60,9 @@ TEST(JsonTest, EveryByteAtEveryPositionOfEveryLengthIsWrittenAsByteByByte) {
           std::string s(length, filler);
           s[at] = static_cast<char>(byte);
           ASSERT_EQ(jsonStringSize(s), referenceJsonString(s).size()) << "length " << length;
+          ASSERT_EQ(jsonNeedsEscaping(s), referenceJsonString(s).size() != s.size() + 2)
+              << "filler " << int(static_cast<unsigned char>(filler)) << ", length " << length
+              << ", byte " << byte << " at " << at;
           ASSERT_EQ(jsonString(s), referenceJsonString(s))
               << "filler " << int(static_cast<unsigned char>(filler)) << ", length " << length
               << ", byte " << byte << " at " << at;
