@@ -163,6 +163,7 @@ StatusOr<std::unique_ptr<Mesh>> Mesh::build(std::unique_ptr<Mesh> mesh, Manifest
                            istio::translate(*mesh->world_, manifests.istio, translate_options));
   mesh->manifests_ = std::move(manifests);
   mesh->last_translation_.cluster_tables = translation.cluster_tables;
+  mesh->last_translation_.analysis = translation.analysis;
   for (const auto& w : translation.warnings) {
     mesh->warnings_.push_back(w);
   }
@@ -349,6 +350,7 @@ Status Mesh::changeWorld(Manifests next, std::chrono::nanoseconds propagation) {
   // The API server has the new state now. Pods that did not change are the same objects in it.
   world_ = std::move(built);
   last_translation_.cluster_tables = translation.cluster_tables;
+  last_translation_.analysis = translation.analysis;
   manifests_ = std::move(next);
   for (const auto& w : translation.warnings) {
     if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) {

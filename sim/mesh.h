@@ -111,6 +111,11 @@ public:
   // from it; PodStates handed out before stay valid for the mesh's lifetime.
   const k8s::World& world() const { return *world_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // What istioctl analyze reports as IST0101 (references to nothing), found while translating
+  // the configuration the proxies run now; istio::analyze() adds the other analyzers.
+  const std::vector<istio::AnalysisMessage>& translationAnalysis() const {
+    return last_translation_.analysis;
+  }
 
   // What a process in `from_namespace` gets for the host name `host`: a Service's ClusterIP
   // (cluster DNS: "hello", "hello.default", the FQDN), else, for a ServiceEntry host exported to

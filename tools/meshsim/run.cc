@@ -471,18 +471,14 @@ int validateCommand(const ValidateFlags& flags) {
     std::cerr << "warning: " << w << "\n";
   }
   // What a run would build: every reference and every app call must resolve.
-  auto mesh = sim::Mesh::create(manifests);
+  auto mesh = sim::Mesh::create(std::move(manifests));
   if (!mesh.ok()) {
     std::cerr << "error: " << mesh.status().message() << "\n";
     return kExitInvalid;
   }
   const auto& world = (*mesh)->world();
-  auto translation = sim::istio::translate(world, manifests.istio);
-  if (!translation.ok()) {
-    std::cerr << "error: " << translation.status().message() << "\n";
-    return kExitInvalid;
-  }
-  const auto all = sim::istio::analyze(world, manifests.istio, translation->analysis);
+  const auto all =
+      sim::istio::analyze(world, (*mesh)->manifests().istio, (*mesh)->translationAnalysis());
   std::vector<sim::istio::AnalysisMessage> messages;
   bool failed = false;
   for (const auto& m : all) {
