@@ -792,28 +792,42 @@ StatusOr<double> parseShare(const std::string& text) {
   return v;
 }
 
-bool isScenarioFile(const std::string& path) {
-  auto docs = yaml::parseFile(path);
-  if (!docs.ok() || docs->empty()) {
-    return false;
+namespace {
+
+// What the first document of a file says it is, read without parsing the rest of the file: a
+// manifest file can hold 30,000 documents. An error when the file cannot be read or that
+// document does not parse; no value when the file has no document; "" when the first document
+// has no kind that is a string.
+StatusOr<std::optional<std::string>> firstKind(const std::string& path) {
+  MESHSIM_ASSIGN_OR_RETURN(std::string text, yaml::readFile(path));
+  std::optional<std::string> kind;
+  const Status walked = yaml::forEachDocument(text, path, [&](const yaml::Document& doc) {
+    const YAML::Node k = yaml::get(doc.root, "kind");
+    kind = k.IsScalar() ? k.Scalar() : "";
+    return failedPreconditionError("first document read");  // stops the walk
+  });
+  if (!kind && !walked.ok()) {
+    return walked;
   }
-  const YAML::Node kind = yaml::get(docs->front().root, "kind");
-  return kind.IsScalar() && kind.Scalar() == "Scenario";
+  return kind;
+}
+
+}  // namespace
+
+bool isScenarioFile(const std::string& path) {
+  const auto kind = firstKind(path);
+  return kind.ok() && *kind == "Scenario";
 }
 
 std::optional<std::string> whyNotAScenario(const std::string& path) {
-  auto docs = yaml::parseFile(path);
-  if (!docs.ok()) {
+  const auto kind = firstKind(path);
+  if (!kind.ok() || *kind == "Scenario") {
     return std::nullopt;
   }
-  if (docs->empty()) {
+  if (!kind->has_value()) {
     return "no YAML document";
   }
-  const YAML::Node kind = yaml::get(docs->front().root, "kind");
-  if (kind.IsScalar() && kind.Scalar() == "Scenario") {
-    return std::nullopt;
-  }
-  return kind.IsScalar() ? "kind: " + kind.Scalar() : std::string("no kind");
+  return (*kind)->empty() ? std::string("no kind") : "kind: " + **kind;
 }
 
 std::vector<std::string> loadWarnings(const Scenario& scenario) {
