@@ -401,7 +401,8 @@ StatusOr<std::vector<Document>> parseString(const std::string& text, const std::
 Status forEachDocument(const std::string& text, const std::string& file,
                        const std::function<Status(const Document&)>& each, int first_line,
                        int indent) {
-  return loadDocuments(text, file, first_line, indent, [&](Document doc) { return each(doc); });
+  return loadDocuments(text, file, first_line, indent,
+                       [&](const Document& doc) { return each(doc); });
 }
 
 int blockIndent(std::string_view text, int& line) {
