@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <set>
+#include <tuple>
 
 #include <re2/re2.h>
 
@@ -934,6 +935,21 @@ StatusOr<ConsistentHash> parseConsistentHash(const yaml::Document& doc, const YA
     ch.key = ConsistentHash::Key::Cookie;
     yaml::Reader c(doc, r.child("httpCookie"), r.pathOf("httpCookie"), context);
     MESHSIM_RETURN_IF_ERROR(c.expectMap());
+    if (c.has("attributes")) {  // validateLoadBalancer, before refusing them as not modelled
+      YAML::Node attributes = c.child("attributes");
+      std::set<std::string> names;
+      for (size_t i = 0; attributes.IsSequence() && i < attributes.size(); ++i) {
+        yaml::Reader a(doc, attributes[i], c.pathOf("attributes", i), context);
+        MESHSIM_RETURN_IF_ERROR(a.expectMap());
+        MESHSIM_ASSIGN_OR_RETURN(std::string name, a.string("name"));
+        if (name.empty()) {
+          return a.error("name", "cookie attribute name cannot be empty");
+        }
+        if (!names.insert(name).second) {
+          return a.error("name", "duplicate cookie attribute name: " + name);
+        }
+      }
+    }
     MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(c, {"attributes"}));
     MESHSIM_ASSIGN_OR_RETURN(ch.name, c.string("name"));
     if (ch.name.empty()) {
@@ -1013,6 +1029,18 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
                                            const std::string& path, const std::string& context) {
   yaml::Reader r(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
+  if (r.has("tunnel") && r.has("proxyProtocol")) {
+    return r.errorHere("tunnel and proxyProtocol must not be set together");
+  }
+  if (YAML::Node levels = r.child("portLevelSettings"); levels.IsSequence()) {
+    for (size_t i = 0; i < levels.size(); ++i) {  // validatePortTrafficPolicies
+      yaml::Reader l(doc, levels[i], r.pathOf("portLevelSettings", i), context);
+      MESHSIM_RETURN_IF_ERROR(l.expectMap());
+      if (!l.has("port")) {
+        return l.errorHere("portTrafficPolicy must have valid port");
+      }
+    }
+  }
   MESHSIM_RETURN_IF_ERROR(
       rejectUnmodelled(r, {"tls", "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"}));
   TrafficPolicy p;
@@ -1021,15 +1049,31 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
     MESHSIM_RETURN_IF_ERROR(cp.expectMap());
     ConnectionPool pool;
     if (!cp.has("tcp") && !cp.has("http")) {
-      return cp.errorHere("a connectionPool needs tcp or http settings");
+      return cp.errorHere("connection pool must have at least one field (tcp or http)");
     }
     if (cp.has("tcp")) {
       yaml::Reader tcp(doc, cp.child("tcp"), cp.pathOf("tcp"), context);
       MESHSIM_RETURN_IF_ERROR(tcp.expectMap());
       MESHSIM_ASSIGN_OR_RETURN(pool.max_connections, positiveField(tcp, "maxConnections"));
       MESHSIM_ASSIGN_OR_RETURN(pool.connect_timeout_ms, durationField(tcp, "connectTimeout", 0, 1));
-      // Keepalive and connection lifetimes do not change what requests see; accepted, ignored.
-      tcp.ignore({"tcpKeepalive", "maxConnectionDuration", "idleTimeout"});
+      // Keepalive and connection lifetimes do not change what requests see: checked as Istio
+      // does (validateConnectionPool), then ignored.
+      MESHSIM_RETURN_IF_ERROR(durationField(tcp, "maxConnectionDuration", 0, 1).status());
+      if (tcp.has("idleTimeout")) {
+        MESHSIM_ASSIGN_OR_RETURN(std::string idle, tcp.string("idleTimeout"));
+        const auto zero = parseDuration(idle);
+        if (!zero.ok() || zero->count() >= 1000000) {  // "0s" disables it
+          MESHSIM_RETURN_IF_ERROR(durationField(tcp, "idleTimeout", 0, 1).status());
+        }
+      }
+      if (tcp.has("tcpKeepalive")) {
+        yaml::Reader ka(doc, tcp.child("tcpKeepalive"), tcp.pathOf("tcpKeepalive"), context);
+        MESHSIM_RETURN_IF_ERROR(ka.expectMap(/*optional=*/true));
+        MESHSIM_RETURN_IF_ERROR(positiveField(ka, "probes").status());
+        MESHSIM_RETURN_IF_ERROR(durationField(ka, "time", 0, 1).status());
+        MESHSIM_RETURN_IF_ERROR(durationField(ka, "interval", 0, 1).status());
+        MESHSIM_RETURN_IF_ERROR(ka.finish());
+      }
       MESHSIM_RETURN_IF_ERROR(finishIstio(tcp, "ConnectionPoolSettings.TCPSettings"));
     }
     if (cp.has("http")) {
@@ -1049,11 +1093,17 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
         }
       }
       MESHSIM_ASSIGN_OR_RETURN(pool.use_client_protocol, http.boolean("useClientProtocol", false));
+      if (pool.h2_upgrade_policy == "UPGRADE" && pool.use_client_protocol) {
+        return http.error("useClientProtocol",
+                          "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
+      }
       // HTTP/2 requests are modelled as sharing one connection without a stream limit, so a
       // stream limit would change what they see: refused until it is modelled.
+      MESHSIM_RETURN_IF_ERROR(positiveField(http, "maxConcurrentStreams").status());
       MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(http, {"maxConcurrentStreams"}));
-      // Connection reuse does not change what requests see; accepted, ignored.
-      http.ignore({"maxRequestsPerConnection", "idleTimeout"});
+      // Connection reuse does not change what requests see: checked as Istio does, then ignored.
+      MESHSIM_RETURN_IF_ERROR(positiveField(http, "maxRequestsPerConnection").status());
+      MESHSIM_RETURN_IF_ERROR(durationField(http, "idleTimeout", 0, 1).status());
       MESHSIM_RETURN_IF_ERROR(finishIstio(http, "ConnectionPoolSettings.HTTPSettings"));
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(cp, "ConnectionPoolSettings"));
@@ -1062,17 +1112,27 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
   if (r.has("outlierDetection")) {
     yaml::Reader od(doc, r.child("outlierDetection"), r.pathOf("outlierDetection"), context);
     MESHSIM_RETURN_IF_ERROR(od.expectMap(/*optional=*/true));
-    MESHSIM_RETURN_IF_ERROR(
-        rejectUnmodelled(od, {"splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"}));
+    MESHSIM_ASSIGN_OR_RETURN(bool split, od.boolean("splitExternalLocalOriginErrors"));
+    MESHSIM_ASSIGN_OR_RETURN(uint32_t local_failures,
+                             positiveField(od, "consecutiveLocalOriginFailures"));
+    if (!split && local_failures > 0) {
+      return od.error("consecutiveLocalOriginFailures",
+                      "outlier detection consecutive local origin failures is specified, but split "
+                      "external local origin errors is set to false");
+    }
+    // Splitting local-origin errors is not modelled; `false` (the default) changes nothing.
+    if (split) {
+      MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(od, {"splitExternalLocalOriginErrors"}));
+    }
     OutlierDetection o;
     if (od.has("consecutive5xxErrors")) {
       MESHSIM_ASSIGN_OR_RETURN(o.consecutive_5xx_errors, positiveField(od, "consecutive5xxErrors"));
-    } else if (od.has("consecutiveErrors")) {
-      MESHSIM_ASSIGN_OR_RETURN(o.consecutive_5xx_errors, positiveField(od, "consecutiveErrors"));
     } else {
       od.child("consecutive5xxErrors");
-      od.child("consecutiveErrors");
     }
+    // Deprecated: Istio warns, and istiod (applyOutlierDetection) does not translate it, so Envoy's
+    // default of 5 consecutive 5xx applies.
+    MESHSIM_RETURN_IF_ERROR(od.integer("consecutiveErrors").status());
     MESHSIM_ASSIGN_OR_RETURN(o.consecutive_gateway_errors,
                              positiveField(od, "consecutiveGatewayErrors"));
     MESHSIM_ASSIGN_OR_RETURN(o.interval_ms, durationField(od, "interval", 10000, 1));
@@ -1094,6 +1154,28 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
   if (r.has("loadBalancer")) {
     yaml::Reader lb(doc, r.child("loadBalancer"), r.pathOf("loadBalancer"), context);
     MESHSIM_RETURN_IF_ERROR(lb.expectMap());
+    if (lb.has("warmup")) {  // validateLoadBalancer, before refusing it as not modelled
+      yaml::Reader w(doc, lb.child("warmup"), lb.pathOf("warmup"), context);
+      MESHSIM_RETURN_IF_ERROR(w.expectMap(/*optional=*/true));
+      if (!w.has("duration")) {
+        return w.errorHere("duration is required");
+      }
+      MESHSIM_RETURN_IF_ERROR(durationField(w, "duration", 0, 1).status());
+      for (const auto& [key, low, high, why] :
+           {std::tuple{"minimumPercent", 0.0, 100.0,
+                       "minimumPercent value should be less than or equal to 100"},
+            std::tuple{"aggression", 1.0, 1e300,
+                       "aggression should be greater than or equal to 1"}}) {
+        if (w.has(key)) {
+          MESHSIM_ASSIGN_OR_RETURN(std::string text, w.string(key));
+          char* end = nullptr;
+          const double v = std::strtod(text.c_str(), &end);
+          if (end != text.c_str() + text.size() || !(v >= low && v <= high)) {
+            return w.error(key, why);
+          }
+        }
+      }
+    }
     MESHSIM_RETURN_IF_ERROR(
         rejectUnmodelled(lb, {"localityLbSetting", "warmupDurationSecs", "warmup"}));
     if (lb.has("consistentHash")) {
@@ -1117,7 +1199,7 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(lb, "LoadBalancerSettings"));
   } else if (r.node().size() == 0) {
-    return r.errorHere("a traffic policy must set at least one field");
+    return r.errorHere("traffic policy must have at least one field");
   } else {
     r.child("loadBalancer");
   }
@@ -1137,37 +1219,6 @@ std::optional<uint32_t> parseIpv4(const std::string& text) {
 bool isIpv6(const std::string& text) {
   in6_addr addr{};
   return ::inet_pton(AF_INET6, text.c_str(), &addr) == 1;
-}
-
-// A host of a ServiceEntry: an FQDN, optionally with a leading "*." (Istio's
-// ValidateWildcardDomain), or an IP address.
-bool validServiceEntryHost(const std::string& host) {
-  if (parseIpv4(host) || isIpv6(host)) {
-    return true;
-  }
-  std::string name = host.starts_with("*.") ? host.substr(2) : host;
-  if (name.empty() || name.size() > 255) {
-    return false;
-  }
-  static const re2::RE2 kLabel("[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?");
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('.', start);
-    if (end == std::string::npos) {
-      end = name.size();
-    }
-    const std::string label = name.substr(start, end - start);
-    if (label.size() > 63 || !re2::RE2::FullMatch(label, kLabel)) {
-      return end == name.size() && label.empty() && start > 0;  // one trailing dot is fine
-    }
-    start = end + 1;
-  }
-  return true;
-}
-
-bool dns1123Label(const std::string& name) {
-  static const re2::RE2 kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  return name.size() <= 63 && re2::RE2::FullMatch(name, kLabel);
 }
 
 // validateExportTo, naming the exportTo field.
@@ -1202,10 +1253,19 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
   for (size_t i = 0; i < servers.size(); ++i) {
     yaml::Reader s(doc, servers[i], spec.pathOf("servers", i), context);
     MESHSIM_RETURN_IF_ERROR(s.expectMap());
-    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(s, {"bind", "defaultEndpoint"}));
     Server server;
     server.location = s.location();
     MESHSIM_ASSIGN_OR_RETURN(server.name, s.string("name"));
+    MESHSIM_ASSIGN_OR_RETURN(server.hosts, s.stringList("hosts"));
+    if (server.hosts.empty()) {
+      return s.error("hosts", "server config must contain at least one host");
+    }
+    for (const auto& h : server.hosts) {
+      if (const std::string why = validation::gatewayHostError(h); !why.empty()) {
+        return s.error("hosts", "invalid host \"" + h + "\": " + why);
+      }
+    }
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(s, {"bind", "defaultEndpoint"}));
     yaml::Reader p(doc, s.child("port"), s.pathOf("port"), context);
     MESHSIM_RETURN_IF_ERROR(p.expectMap());
     MESHSIM_ASSIGN_OR_RETURN(int64_t number, p.integer("number", -1));
@@ -1215,14 +1275,25 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
     server.port.number = static_cast<int>(number);
     MESHSIM_ASSIGN_OR_RETURN(server.port.name, p.requiredString("name"));
     if (!port_names.insert(server.port.name).second) {
-      return p.error("name", "port names in servers must be unique");
+      return p.error("name",
+                     "port names in servers must be unique: duplicate name " + server.port.name);
     }
     MESHSIM_ASSIGN_OR_RETURN(std::string protocol, p.requiredString("protocol"));
     server.port.protocol = upper(protocol);
-    if (p.has("targetPort")) {
-      return p.error("targetPort", "targetPort is not allowed in a Gateway server port");
+    MESHSIM_ASSIGN_OR_RETURN(int64_t target_port, p.integer("targetPort", 0));
+    if (target_port > 0) {
+      return p.error("targetPort", "targetPort has no impact on Gateways");
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(p, "Port"));
+    // protocol.Parse: the protocols Istio knows, any case.
+    static const std::set<std::string> kProtocols = {"HTTP",     "HTTPS", "HTTP2", "GRPC",
+                                                     "GRPC-WEB", "TCP",   "TLS",   "MONGO",
+                                                     "REDIS",    "MYSQL", "UDP",   "HTTP_PROXY"};
+    if (kProtocols.count(server.port.protocol) == 0) {
+      return p.error("protocol", "invalid protocol \"" + protocol +
+                                     "\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, "
+                                     "MONGO, REDIS, MYSQL, TCP");
+    }
     if (server.port.protocol != "HTTP" && server.port.protocol != "HTTP2" &&
         server.port.protocol != "GRPC" && server.port.protocol != "GRPC-WEB") {
       return p.error("protocol", "protocol " + server.port.protocol +
@@ -1232,16 +1303,19 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
       yaml::Reader tls(doc, s.child("tls"), s.pathOf("tls"), context);
       MESHSIM_RETURN_IF_ERROR(tls.expectMap());
       MESHSIM_ASSIGN_OR_RETURN(server.https_redirect, tls.boolean("httpsRedirect"));
+      // validateServer: a plain-text HTTP server's TLS settings may only be passthrough ones
+      // (mode PASSTHROUGH, the default, or AUTO_PASSTHROUGH) without certificates.
+      MESHSIM_ASSIGN_OR_RETURN(std::string mode, tls.string("mode", "PASSTHROUGH"));
+      if ((mode != "PASSTHROUGH" && mode != "AUTO_PASSTHROUGH") || tls.has("caCertificates") ||
+          tls.has("privateKey") || tls.has("serverCertificate")) {
+        return tls.errorHere("server cannot have TLS settings for plain text HTTP ports");
+      }
       for (const auto& k : tls.node()) {
         if (k.first.Scalar() != "httpsRedirect") {
           return tls.error(k.first.Scalar(),
                            "an HTTP server's tls block may only set httpsRedirect");
         }
       }
-    }
-    MESHSIM_ASSIGN_OR_RETURN(server.hosts, s.stringList("hosts"));
-    if (server.hosts.empty()) {
-      return s.error("hosts", "at least one host is required");
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(s, "Server"));
     g.servers.push_back(std::move(server));
@@ -1336,7 +1410,11 @@ StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::O
   MESHSIM_RETURN_IF_ERROR(spec.expectMap());
   MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(spec, {"workloadSelector"}));
   MESHSIM_ASSIGN_OR_RETURN(dr.host, spec.requiredString("host"));
+  if (const std::string why = validation::wildcardDomainError(dr.host); !why.empty()) {
+    return spec.error("host", why);
+  }
   MESHSIM_ASSIGN_OR_RETURN(dr.export_to, spec.stringList("exportTo"));
+  MESHSIM_RETURN_IF_ERROR(checkExportTo(spec, dr.meta, dr.export_to, /*service_entry=*/false));
   if (spec.has("trafficPolicy")) {
     MESHSIM_ASSIGN_OR_RETURN(dr.traffic_policy,
                              parseTrafficPolicy(doc, spec.child("trafficPolicy"),
@@ -1347,20 +1425,23 @@ StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::O
     return spec.error("subsets", "expected a list");
   }
   std::set<std::string> names;
-  static const re2::RE2 kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   for (size_t i = 0; subsets.IsSequence() && i < subsets.size(); ++i) {
     yaml::Reader s(doc, subsets[i], spec.pathOf("subsets", i), context);
     MESHSIM_RETURN_IF_ERROR(s.expectMap());
     Subset subset;
     subset.location = s.location();
     MESHSIM_ASSIGN_OR_RETURN(subset.name, s.requiredString("name"));
-    if (subset.name.size() > 63 || !re2::RE2::FullMatch(subset.name, kLabel)) {
-      return s.error("name", "subset name \"" + subset.name + "\" must be a DNS-1123 label");
+    // validateSubsetName: Istio's DNS-1123 label, which allows upper case.
+    if (!validation::isDns1123Label(subset.name)) {
+      return s.error("name", "subset name is invalid: " + subset.name);
     }
     if (!names.insert(subset.name).second) {
-      return s.error("name", "duplicate subset name \"" + subset.name + "\"");
+      return s.error("name", "duplicate subset names: " + subset.name);
     }
     MESHSIM_ASSIGN_OR_RETURN(subset.labels, s.stringMap("labels"));
+    if (const std::string why = validation::labelsError(subset.labels); !why.empty()) {
+      return s.error("labels", why);
+    }
     if (s.has("trafficPolicy")) {
       MESHSIM_ASSIGN_OR_RETURN(
           subset.traffic_policy,
@@ -1389,8 +1470,18 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
     if (h == "*") {
       return spec.error("hosts", "invalid host *: a ServiceEntry cannot claim every host");
     }
-    if (!validServiceEntryHost(h)) {
-      return spec.error("hosts", "\"" + h + "\" is not a valid domain name");
+    // ValidateWildcardDomain: an IP address is not a host name (its last label is numeric).
+    if (const std::string why = validation::wildcardDomainError(h); !why.empty()) {
+      return spec.error("hosts", validation::isIpAddress(h)
+                                     ? "\"" + h + "\" is an IP address, not a host name (" + why +
+                                           "); IPs go in addresses"
+                                     : why);
+    }
+    // Istio only warns about a partial wildcard ("*x.com"); what it matches is not modelled.
+    if (h.find('*') != std::string::npos && !h.starts_with("*.")) {
+      return spec.error("hosts", "partial wildcard host \"" + h +
+                                     "\" is valid Istio, but not modelled by this version of "
+                                     "meshsim yet");
     }
   }
 
@@ -1412,6 +1503,15 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
       return spec.error("addresses", "\"" + a + "\" is not an IP address or CIDR range");
     }
   }
+  {
+    MESHSIM_ASSIGN_OR_RETURN(std::string resolution, spec.string("resolution", "NONE"));
+    const bool cidr = std::any_of(se.addresses.begin(), se.addresses.end(),
+                                  [](const auto& a) { return a.find('/') != std::string::npos; });
+    if (cidr && resolution != "NONE" && resolution != "STATIC") {
+      return spec.error("addresses",
+                        "CIDR addresses are allowed only for NONE/STATIC resolution types");
+    }
+  }
 
   YAML::Node ports = spec.child("ports");
   if (ports.IsDefined() && !ports.IsNull() && !ports.IsSequence()) {
@@ -1429,8 +1529,8 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
     }
     port.number = static_cast<int>(number);
     MESHSIM_ASSIGN_OR_RETURN(port.name, p.requiredString("name"));
-    if (!dns1123Label(port.name)) {
-      return p.error("name", "invalid port name \"" + port.name + "\" (a DNS-1123 label)");
+    if (!validation::isDns1123Label(port.name)) {  // ValidatePortName
+      return p.error("name", "invalid port name: " + port.name);
     }
     if (!port_names.insert(port.name).second) {
       return p.error("name", "service entry port name \"" + port.name + "\" already defined");
@@ -1443,7 +1543,7 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
     port.protocol = upper(protocol);
     static const std::set<std::string> kHttp = {"", "HTTP", "HTTP2", "GRPC", "GRPC-WEB"};
     static const std::set<std::string> kOther = {"HTTPS", "TCP",   "TLS", "MONGO",
-                                                 "REDIS", "MYSQL", "UDP"};
+                                                 "REDIS", "MYSQL", "UDP", "HTTP_PROXY"};
     if (kHttp.count(port.protocol) == 0) {
       if (kOther.count(port.protocol) == 0) {
         return p.error("protocol", "unsupported protocol: " + protocol);
@@ -1460,7 +1560,9 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
     se.ports.push_back(std::move(port));
   }
   if (se.ports.empty()) {
-    return spec.error("ports", "at least one port is required");
+    return spec.error("ports",
+                      "a ServiceEntry without ports is valid Istio, but not modelled by this "
+                      "version of meshsim yet");
   }
 
   MESHSIM_ASSIGN_OR_RETURN(std::string location, spec.string("location", "MESH_EXTERNAL"));
@@ -1492,6 +1594,7 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
   }
 
   MESHSIM_ASSIGN_OR_RETURN(se.export_to, spec.stringList("exportTo"));
+  MESHSIM_RETURN_IF_ERROR(checkExportTo(spec, se.meta, se.export_to, /*service_entry=*/true));
 
   YAML::Node endpoints = spec.child("endpoints");
   if (endpoints.IsDefined() && !endpoints.IsNull() && !endpoints.IsSequence()) {
@@ -1499,6 +1602,11 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
   }
   const bool dns = se.resolution == ServiceEntry::Resolution::Dns ||
                    se.resolution == ServiceEntry::Resolution::DnsRoundRobin;
+  if (se.resolution == ServiceEntry::Resolution::DnsRoundRobin && endpoints.IsSequence() &&
+      endpoints.size() > 1) {
+    return spec.error("endpoints",
+                      "there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN");
+  }
   for (size_t i = 0; endpoints.IsSequence() && i < endpoints.size(); ++i) {
     yaml::Reader e(doc, endpoints[i], spec.pathOf("endpoints", i), context);
     MESHSIM_RETURN_IF_ERROR(e.expectMap());
@@ -1515,16 +1623,16 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
     } else if (isIpv6(ep.address)) {
       return e.error("address", "IPv6 endpoint \"" + ep.address +
                                     "\" is valid Istio, but meshsim models IPv4 only");
-    } else if (dns && validServiceEntryHost(ep.address) &&
-               ep.address.find('*') == std::string::npos) {
+    } else if (dns && validation::fqdnError(ep.address).empty()) {
       return e.error("address",
                      "endpoint host name \"" + ep.address +
                          "\" needs a DNS lookup outside the cluster, which meshsim does not model; "
                          "give the endpoint's IP address (resolution STATIC)");
     } else {
-      return e.error("address", dns ? "\"" + ep.address + "\" is not a valid FQDN or IP address"
-                                    : "\"" + ep.address +
-                                          "\" is not an IP address (resolution STATIC needs one)");
+      return e.error(
+          "address",
+          dns ? "endpoint address \"" + ep.address + "\" is not a valid FQDN or an IP address"
+              : "\"" + ep.address + "\" is not an IP address (resolution STATIC needs one)");
     }
     YAML::Node ep_ports = e.child("ports");
     if (ep_ports.IsDefined() && !ep_ports.IsNull()) {
@@ -1547,6 +1655,9 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
       }
     }
     MESHSIM_ASSIGN_OR_RETURN(ep.labels, e.stringMap("labels"));
+    if (const std::string why = validation::labelsError(ep.labels); !why.empty()) {
+      return e.error("labels", why);
+    }
     MESHSIM_ASSIGN_OR_RETURN(ep.weight, positiveField(e, "weight"));
     // Equal weights balance like none at all; different ones need weighted load balancing.
     if (!se.endpoints.empty() && ep.weight != se.endpoints.front().weight) {
@@ -1572,39 +1683,25 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
     case ServiceEntry::Resolution::Dns:
     case ServiceEntry::Resolution::DnsRoundRobin:
       if (se.endpoints.empty()) {
+        for (const auto& h : se.hosts) {
+          if (const std::string why = validation::fqdnError(h); !why.empty()) {
+            return spec.error("hosts",
+                              "hosts must be FQDN or contain only prefix wildcards if no endpoints "
+                              "are provided for resolution mode " +
+                                  resolution + ", " + why);
+          }
+        }
         return spec.error("resolution",
                           resolution +
                               " without endpoints resolves the hosts through DNS outside the "
                               "cluster, which meshsim does not model; list the endpoints' IP "
                               "addresses");
       }
-      if (se.resolution == ServiceEntry::Resolution::DnsRoundRobin && se.endpoints.size() > 1) {
-        return spec.error("endpoints",
-                          "DNS_ROUND_ROBIN uses one endpoint (Envoy LOGICAL_DNS); several are not "
-                          "modelled");
-      }
       break;
   }
   MESHSIM_RETURN_IF_ERROR(finishIstio(spec, "ServiceEntry"));
   return se;
 }
-
-namespace {
-
-// The dnsName part of a Sidecar egress host (validateSidecarOrGatewayHostnamePart): "*", or an
-// FQDN that may start with "*." .
-std::string sidecarHostNameError(const std::string& name) {
-  if (name != "*" && name.find('.') == std::string::npos) {
-    return "short names (non FQDN) are not allowed";
-  }
-  if (name.find('*') != std::string::npos && name != "*" &&
-      (!name.starts_with("*.") || name.find('*', 1) != std::string::npos)) {
-    return "partial wildcard \"" + name + "\" not allowed";
-  }
-  return "";
-}
-
-}  // namespace
 
 StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) {
   Sidecar sc;
@@ -1619,6 +1716,14 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
     yaml::Reader ws(doc, spec.child("workloadSelector"), spec.pathOf("workloadSelector"), context);
     MESHSIM_RETURN_IF_ERROR(ws.expectMap(/*optional=*/true));
     MESHSIM_ASSIGN_OR_RETURN(sc.workload_selector, ws.stringMap("labels"));
+    for (const auto& [k, v] : *sc.workload_selector) {  // ValidateAlphaWorkloadSelector
+      if (k.empty()) {
+        return ws.error("labels", "empty key is not supported in selector: \"=" + v + "\"");
+      }
+      if (k.find('*') != std::string::npos || v.find('*') != std::string::npos) {
+        return ws.error("labels", "wildcard is not supported in selector: \"" + k + "=" + v + "\"");
+      }
+    }
     MESHSIM_RETURN_IF_ERROR(ws.finish());
   }
   YAML::Node egress = spec.child("egress");
@@ -1649,22 +1754,26 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
         return p.error("targetPort", "targetPort has no impact on Sidecars");
       }
       MESHSIM_ASSIGN_OR_RETURN(std::string name, p.string("name"));
-      MESHSIM_ASSIGN_OR_RETURN(std::string protocol, p.requiredString("protocol"));
+      if (!name.empty() && !validation::isDns1123Label(name)) {
+        return p.error("name", "invalid port name: " + name);
+      }
+      // The protocol may be left out (Istio sniffs it); meshsim's egress listeners carry HTTP.
+      MESHSIM_ASSIGN_OR_RETURN(std::string protocol, p.string("protocol", "HTTP"));
       listener.protocol = upper(protocol);
       MESHSIM_RETURN_IF_ERROR(p.finish());
       static const std::set<std::string> kHttp = {"HTTP", "HTTP2", "GRPC", "GRPC-WEB"};
       static const std::set<std::string> kOther = {"HTTPS", "TCP",   "TLS",        "MONGO",
                                                    "REDIS", "MYSQL", "HTTP_PROXY", "UDP"};
-      if (kHttp.count(listener.protocol) == 0) {
-        if (kOther.count(listener.protocol) == 0) {
-          return p.error("protocol", "unsupported protocol: " + protocol);
-        }
-        return p.error("protocol", "protocol " + listener.protocol +
-                                       " is valid Istio, but meshsim models HTTP egress "
-                                       "listeners only yet");
+      if (kHttp.count(listener.protocol) == 0 && kOther.count(listener.protocol) == 0) {
+        return p.error("protocol", "unsupported protocol: " + protocol);
       }
       if (!ports.insert(listener.port).second) {
         return e.error("port", "sidecar: ports on IP bound listeners must be unique");
+      }
+      if (kHttp.count(listener.protocol) == 0) {
+        return p.error("protocol", "protocol " + listener.protocol +
+                                       " is valid Istio, but meshsim models HTTP egress "
+                                       "listeners only yet");
       }
     } else if (i + 1 != egress.size()) {
       return e.errorHere(
@@ -1681,7 +1790,8 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
         return e.error("hosts",
                        "invalid host \"" + h + "\": host must be of form namespace/dnsName");
       }
-      if (const std::string why = sidecarHostNameError(h.substr(slash + 1)); !why.empty()) {
+      if (const std::string why = validation::hostnamePartError(h.substr(slash + 1), false);
+          !why.empty()) {
         std::string message = "invalid host \"" + h + "\": ";
         message += why;
         return e.error("hosts", message);
@@ -1690,7 +1800,7 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
       // (an exclusion).
       const std::string ns = h.substr(0, slash);
       const std::string bare = ns.starts_with('~') ? ns.substr(1) : ns;
-      if (!bare.empty() && bare != "*" && bare != "." && !dns1123Label(bare)) {
+      if (!bare.empty() && bare != "*" && bare != "." && !validation::isDns1123Label(bare)) {
         return e.error("hosts", "invalid namespace value \"" + ns + "\" in sidecar");
       }
       if (ns.size() > 1 && ns.starts_with('~')) {
@@ -1705,8 +1815,13 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
     yaml::Reader otp(doc, spec.child("outboundTrafficPolicy"), spec.pathOf("outboundTrafficPolicy"),
                      context);
     MESHSIM_RETURN_IF_ERROR(otp.expectMap());
-    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(otp, {"egressProxy"}));
     MESHSIM_ASSIGN_OR_RETURN(std::string mode, otp.string("mode", "REGISTRY_ONLY"));
+    if (otp.has("egressProxy") && mode != "ALLOW_ANY") {
+      return otp.error("egressProxy",
+                       "sidecar: egress_proxy must be set only with ALLOW_ANY "
+                       "outbound_traffic_policy mode");
+    }
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(otp, {"egressProxy"}));
     if (mode == "ALLOW_ANY") {
       sc.outbound_mode = Sidecar::OutboundMode::AllowAny;
     } else if (mode == "REGISTRY_ONLY") {
@@ -1722,8 +1837,7 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
   }
   MESHSIM_RETURN_IF_ERROR(spec.finish());
   if (sc.egress.empty() && sc.outbound_mode == Sidecar::OutboundMode::Unset) {
-    return yaml::errorAt(sc.meta.location, "spec",
-                         context + ": sidecar: empty configuration provided");
+    return spec.errorHere("sidecar: empty configuration provided");
   }
   return sc;
 }

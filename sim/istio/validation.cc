@@ -391,6 +391,36 @@ std::string gatewayNameError(std::string_view name) {
   return "";
 }
 
+std::string hostnamePartError(std::string_view name, bool is_gateway) {
+  if (name != "*" && name.find('.') == std::string_view::npos) {
+    return "short names (non FQDN) are not allowed";
+  }
+  if (std::string why = wildcardDomainError(name);
+      !why.empty() && !(is_gateway && isIpAddress(name))) {
+    return why;
+  }
+  if (name.find('*') != std::string_view::npos && name.size() != 1 && !name.starts_with("*.")) {
+    return "partial wildcard \"" + std::string(name) + "\" not allowed";
+  }
+  return "";
+}
+
+std::string gatewayHostError(std::string_view host) {
+  const size_t slash = host.find('/');
+  if (slash == std::string_view::npos) {
+    return hostnamePartError(host, /*is_gateway=*/true);
+  }
+  const std::string_view ns = host.substr(0, slash);
+  const std::string_view name = host.substr(slash + 1);
+  if (ns.empty() || name.empty()) {
+    return "config namespace and dnsName in host entry cannot be empty";
+  }
+  if (ns != "*" && ns != "." && !isDns1123Label(ns)) {
+    return "invalid namespace value \"" + std::string(ns) + "\" in gateway";
+  }
+  return hostnamePartError(name, /*is_gateway=*/true);
+}
+
 std::string exportToError(std::string_view own_namespace, const std::vector<std::string>& export_to,
                           bool is_service_entry) {
   std::set<std::string> seen;

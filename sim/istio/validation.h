@@ -59,6 +59,14 @@ std::string labelsError(const std::map<std::string, std::string>& labels);
 // FQDN ("mesh", "gw", "gw.ns" in the legacy form).
 std::string gatewayNameError(std::string_view name);
 
+// The dnsName part of a Sidecar egress host or a Gateway server host
+// (validateSidecarOrGatewayHostnamePart): "*" or a wildcard domain with a dot (no short names),
+// no partial wildcard; a Gateway's may also be an IP address.
+std::string hostnamePartError(std::string_view name, bool is_gateway);
+// A Gateway server host (ValidateNamespaceSlashWildcardHostname): "dnsName" or
+// "namespace/dnsName", the namespace "*", "." or a DNS-1123 label.
+std::string gatewayHostError(std::string_view host);
+
 // validateExportTo: ".", "*", a DNS-1123 label (namespaces), "~" for ServiceEntries only; no
 // duplicates ("." and the own namespace are the same); "*" or "~" alone.
 std::string exportToError(std::string_view own_namespace, const std::vector<std::string>& export_to,
