@@ -456,9 +456,11 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
         std::pair{"authority", &mr.authority}}) {
     if (m.has(key)) {
       // Envoy's path prefix may be empty; the header matchers of scheme, method and authority
-      // may not.
+      // may not. A match without a type ({}) is Istio's catch-all: the path prefix "/", a
+      // present match on the pseudo-header (route.go translateRouteMatch, translateHeaderMatch).
       StringMatchRules rules;
       rules.allow_empty_prefix = std::string_view(key) == "uri";
+      rules.allow_present = true;
       MESHSIM_ASSIGN_OR_RETURN(*field,
                                parseStringMatch(doc, m.child(key), m.pathOf(key), context, rules));
     } else {
