@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "sim/istio/validation.h"
 #include "sim/json.h"
 
 namespace meshsim::sim::istio {
@@ -39,21 +40,7 @@ AnalysisMessage message(std::string code, AnalysisLevel level, std::string kind,
 
 // Istio's host.Name.Matches: whether two host names overlap, either side possibly a wildcard
 // ("*", "*.example.com").
-bool hostsOverlap(std::string_view a, std::string_view b) {
-  const bool a_wild = a.starts_with('*');
-  const bool b_wild = b.starts_with('*');
-  if (a_wild && b_wild) {
-    return a.size() < b.size() ? b.substr(1).ends_with(a.substr(1))
-                               : a.substr(1).ends_with(b.substr(1));
-  }
-  if (a_wild) {
-    return b.ends_with(a.substr(1));
-  }
-  if (b_wild) {
-    return a.ends_with(b.substr(1));
-  }
-  return a == b;
-}
+using validation::hostsOverlap;
 
 // --- IST0104 GatewayPortNotOnWorkload (analyzers/gateway/gateway.go) ---------------------------
 // Each Gateway server's port must be a TCP port of some Service that selects the gateway's pods.

@@ -1264,7 +1264,9 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
     }
     for (const auto& h : server.hosts) {
       if (const std::string why = validation::gatewayHostError(h); !why.empty()) {
-        return s.error("hosts", "invalid host \"" + h + "\": " + why);
+        std::string message = "invalid host \"" + h + "\": ";
+        message += why;
+        return s.error("hosts", message);
       }
     }
     MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(s, {"bind", "defaultEndpoint"}));
@@ -1474,10 +1476,13 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
     }
     // ValidateWildcardDomain: an IP address is not a host name (its last label is numeric).
     if (const std::string why = validation::wildcardDomainError(h); !why.empty()) {
-      return spec.error("hosts", validation::isIpAddress(h)
-                                     ? "\"" + h + "\" is an IP address, not a host name (" + why +
-                                           "); IPs go in addresses"
-                                     : why);
+      if (!validation::isIpAddress(h)) {
+        return spec.error("hosts", why);
+      }
+      std::string message = "\"" + h + "\" is an IP address, not a host name (";
+      message += why;
+      message += "); IPs go in addresses";
+      return spec.error("hosts", message);
     }
     // Istio only warns about a partial wildcard ("*x.com"); what it matches is not modelled.
     if (h.find('*') != std::string::npos && !h.starts_with("*.")) {
@@ -1687,10 +1692,13 @@ StatusOr<ServiceEntry> parseServiceEntry(const yaml::Document& doc, k8s::ObjectM
       if (se.endpoints.empty()) {
         for (const auto& h : se.hosts) {
           if (const std::string why = validation::fqdnError(h); !why.empty()) {
-            return spec.error("hosts",
-                              "hosts must be FQDN or contain only prefix wildcards if no endpoints "
-                              "are provided for resolution mode " +
-                                  resolution + ", " + why);
+            std::string message =
+                "hosts must be FQDN or contain only prefix wildcards if no endpoints are provided "
+                "for resolution mode ";
+            message += resolution;
+            message += ", ";
+            message += why;
+            return spec.error("hosts", message);
           }
         }
         return spec.error("resolution",
@@ -1723,7 +1731,12 @@ StatusOr<Sidecar> parseSidecar(const yaml::Document& doc, k8s::ObjectMeta meta) 
         return ws.error("labels", "empty key is not supported in selector: \"=" + v + "\"");
       }
       if (k.find('*') != std::string::npos || v.find('*') != std::string::npos) {
-        return ws.error("labels", "wildcard is not supported in selector: \"" + k + "=" + v + "\"");
+        std::string message = "wildcard is not supported in selector: \"";
+        message += k;
+        message += "=";
+        message += v;
+        message += "\"";
+        return ws.error("labels", message);
       }
     }
     MESHSIM_RETURN_IF_ERROR(ws.finish());

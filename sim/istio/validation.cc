@@ -349,13 +349,14 @@ bool isCorsMethod(std::string_view method) {
 
 std::string labelsError(const std::map<std::string, std::string>& labels) {
   for (const auto& [key, value] : labels) {
-    const size_t slash = key.find('/');
-    bool ok;
-    if (slash == std::string::npos) {
-      ok = isQualifiedName(key) && key.size() <= 63;
+    const std::string_view whole = key;
+    const size_t slash = whole.find('/');
+    bool ok = false;
+    if (slash == std::string_view::npos) {
+      ok = isQualifiedName(whole) && whole.size() <= 63;
     } else {
-      const std::string_view prefix = std::string_view(key).substr(0, slash);
-      const std::string_view name = std::string_view(key).substr(slash + 1);
+      const std::string_view prefix = whole.substr(0, slash);
+      const std::string_view name = whole.substr(slash + 1);
       static const re2::RE2 kPrefix(
           "[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)"
           "*");

@@ -434,11 +434,12 @@ std::vector<Case> virtualServiceCases() {
       {"TestValidateHTTPDirectResponse/with bytes body", "VirtualService",
        vs("{directResponse: {status: 200, body: {bytes: aGVsbG8=}}}"), kOk, ""},
       {"TestValidateHTTPDirectResponse/with string body over 100kb (a warning)", "VirtualService",
-       vs("{directResponse: {status: 200, body: {string: " + std::string(101 * 1024, 'a') + "}}}"),
+       vs("{directResponse: {status: 200, body: {string: " + std::string(size_t{101} * 1024, 'a') +
+          "}}}"),
        kOk, ""},
       {"TestValidateHTTPDirectResponse/with string body over 1mb", "VirtualService",
-       vs("{directResponse: {status: 200, body: {string: " + std::string(2 * 1024 * 1024, 'a') +
-          "}}}"),
+       vs("{directResponse: {status: 200, body: {string: " +
+          std::string(size_t{2} * 1024 * 1024, 'a') + "}}}"),
        kBad, "spec.http[0].directResponse.body"},
 
       // TestValidateCORSPolicy
@@ -1108,7 +1109,7 @@ void check(const Case& c) {
   const std::string yaml = "apiVersion: networking.istio.io/v1\nkind: " + std::string(c.kind) +
                            "\nmetadata: {name: c, namespace: default}\nspec: " + c.spec + "\n";
   const Status status = addText(yaml, "c.yaml", 1, m);
-  const std::string message(status.message());
+  const std::string& message = status.message();
   switch (c.verdict) {
     case Verdict::Accepted:
       EXPECT_TRUE(status.ok()) << message;
@@ -1128,34 +1129,30 @@ void check(const Case& c) {
   }
 }
 
-TEST(IstioValidationCasesTest, VirtualService) {
-  for (const Case& c : virtualServiceCases()) {
+void checkAll(const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
     check(c);
   }
+}
+
+TEST(IstioValidationCasesTest, VirtualService) {
+  checkAll(virtualServiceCases());
 }
 
 TEST(IstioValidationCasesTest, DestinationRule) {
-  for (const Case& c : destinationRuleCases()) {
-    check(c);
-  }
+  checkAll(destinationRuleCases());
 }
 
 TEST(IstioValidationCasesTest, ServiceEntry) {
-  for (const Case& c : serviceEntryCases()) {
-    check(c);
-  }
+  checkAll(serviceEntryCases());
 }
 
 TEST(IstioValidationCasesTest, Gateway) {
-  for (const Case& c : gatewayCases()) {
-    check(c);
-  }
+  checkAll(gatewayCases());
 }
 
 TEST(IstioValidationCasesTest, Sidecar) {
-  for (const Case& c : sidecarCases()) {
-    check(c);
-  }
+  checkAll(sidecarCases());
 }
 
 // Istio accepts the deprecated consecutiveErrors with a warning and istiod does not translate it
