@@ -279,7 +279,8 @@ StatusOr<StringMatch> parseStringMatch(const yaml::Document& doc, const YAML::No
 
 StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(
     const yaml::Document& doc, yaml::Reader& parent, std::string_view key,
-    const std::string& context, StringMatchRules rules, bool header_names) {
+    const std::string& context, StringMatchRules rules, bool header_names,
+    std::vector<VersionedField>& versioned) {
   std::vector<std::pair<std::string, StringMatch>> out;
   YAML::Node n = parent.child(key);
   if (!n.IsDefined() || n.IsNull()) {
@@ -294,6 +295,10 @@ StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(
     if (header_names) {
       if (const std::string why = validation::matchHeaderNameError(name); !why.empty()) {
         return names.error(name, why);
+      }
+      if (!validation::isJwtClaimRoute(name) && !validation::isHeaderNameBefore125(name)) {
+        versioned.push_back({names.location(name), names.pathOf(name),
+                             context + ": header name \"" + name + "\"", 25});
       }
     }
     MESHSIM_ASSIGN_OR_RETURN(
@@ -444,7 +449,8 @@ StatusOr<double> parsePercentage(yaml::Reader& r, std::string_view key, bool fau
 }
 
 StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Node& node,
-                                      const std::string& path, const std::string& context) {
+                                      const std::string& path, const std::string& context,
+                                      std::vector<VersionedField>& versioned) {
   yaml::Reader m(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(m.expectMap());
   MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(m, {"statPrefix"}));
@@ -469,14 +475,15 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
   }
   StringMatchRules headers;
   headers.allow_present = true;
-  MESHSIM_ASSIGN_OR_RETURN(
-      mr.headers, parseMatchMap(doc, m, "headers", context, headers, /*header_names=*/true));
+  MESHSIM_ASSIGN_OR_RETURN(mr.headers, parseMatchMap(doc, m, "headers", context, headers,
+                                                     /*header_names=*/true, versioned));
   StringMatchRules without = headers;
   without.star_is_present = true;
-  MESHSIM_ASSIGN_OR_RETURN(mr.without_headers, parseMatchMap(doc, m, "withoutHeaders", context,
-                                                             without, /*header_names=*/true));
+  MESHSIM_ASSIGN_OR_RETURN(
+      mr.without_headers,
+      parseMatchMap(doc, m, "withoutHeaders", context, without, /*header_names=*/true, versioned));
   MESHSIM_ASSIGN_OR_RETURN(mr.query_params, parseMatchMap(doc, m, "queryParams", context, headers,
-                                                          /*header_names=*/false));
+                                                          /*header_names=*/false, versioned));
   MESHSIM_ASSIGN_OR_RETURN(mr.ignore_uri_case, m.boolean("ignoreUriCase"));
   MESHSIM_ASSIGN_OR_RETURN(int64_t port, m.integer("port", 0));
   if (port < 0 || port > 65535) {
@@ -503,7 +510,7 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
 }
 
 StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
-                               const std::string& context) {
+                               const std::string& context, std::vector<VersionedField>& versioned) {
   yaml::Reader c(doc, h.child("corsPolicy"), h.pathOf("corsPolicy"), context);
   MESHSIM_RETURN_IF_ERROR(c.expectMap());
   CorsPolicy cors;
@@ -529,6 +536,10 @@ StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
     if (!validation::isCorsMethod(method)) {
       return c.error("allowMethods", "\"" + method + "\" is not a supported HTTP method");
     }
+    if (method == "*") {  // allowed since Istio 1.26
+      versioned.push_back({c.location("allowMethods"), c.pathOf("allowMethods"),
+                           context + ": allowMethods \"*\"", 26});
+    }
   }
   MESHSIM_ASSIGN_OR_RETURN(cors.allow_headers, c.stringList("allowHeaders"));
   MESHSIM_ASSIGN_OR_RETURN(cors.expose_headers, c.stringList("exposeHeaders"));
@@ -537,6 +548,10 @@ StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
     for (const auto& name : *names) {
       if (const std::string why = validation::corsHeaderNameError(name); !why.empty()) {
         return c.error(key, why);
+      }
+      if (name != "*" && !validation::isHeaderNameBefore125(name)) {
+        versioned.push_back(
+            {c.location(key), c.pathOf(key), context + ": header name \"" + name + "\"", 25});
       }
     }
   }
@@ -671,7 +686,8 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     return h.error("match", "expected a list of match conditions");
   }
   for (size_t j = 0; match.IsSequence() && j < match.size(); ++j) {
-    MESHSIM_ASSIGN_OR_RETURN(auto mr, parseMatch(doc, match[j], h.pathOf("match", j), context));
+    MESHSIM_ASSIGN_OR_RETURN(
+        auto mr, parseMatch(doc, match[j], h.pathOf("match", j), context, route.versioned));
     route.match.push_back(std::move(mr));
   }
 
@@ -860,7 +876,7 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
                    "set or add of :authority or Host name it more than once)");
   }
   if (h.has("corsPolicy")) {
-    MESHSIM_ASSIGN_OR_RETURN(route.cors, parseCors(doc, h, context));
+    MESHSIM_ASSIGN_OR_RETURN(route.cors, parseCors(doc, h, context, route.versioned));
   }
   if (h.has("mirror")) {
     if (h.has("mirrors")) {

@@ -139,6 +139,11 @@ std::string matchHeaderNameError(std::string_view name) {
   return "header name " + std::string(name) + " is not a valid header name";
 }
 
+bool isHeaderNameBefore125(std::string_view name) {
+  static const re2::RE2 kStrict("[-_A-Za-z0-9]+");
+  return re2::RE2::FullMatch(name, kStrict);
+}
+
 std::string corsHeaderNameError(std::string_view name) {
   if (name.empty()) {
     return "header name cannot be empty";

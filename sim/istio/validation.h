@@ -33,6 +33,9 @@ bool isIpAddress(std::string_view text);
 // (@request.auth.claims.NAME or @request.auth.claims[a][b]).
 std::string matchHeaderNameError(std::string_view name);
 bool isJwtClaimRoute(std::string_view name);
+// Istio 1.24's header names (match headers and CORS headers): [-_A-Za-z0-9]+ only; 1.25 took
+// every RFC 7230 token and the pseudo-headers.
+bool isHeaderNameBefore125(std::string_view name);
 // A header name of allowHeaders / exposeHeaders (ValidateCORSHTTPHeaderName): "*" or tchars.
 std::string corsHeaderNameError(std::string_view name);
 // ValidateHTTPHeaderValue: no control characters but TAB, and Envoy's %VARIABLE% syntax well

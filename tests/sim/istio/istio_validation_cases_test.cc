@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sim/istio/resources.h"
 #include "sim/manifests.h"
 #include "sim/testing/matchers.h"
 
@@ -1181,6 +1182,48 @@ TEST(IstioValidationCasesTest, EscapedPercentInAHeaderValueIsOnePercent) {
   const auto& set = m.istio.virtual_services.at(0).http.at(0).headers.response.set;
   ASSERT_EQ(set.size(), 1u);
   EXPECT_EQ(set[0].second, "100%");
+}
+
+// Istio 1.24 took header names of [-_A-Za-z0-9] only (validHeaderRegex), in matches and in CORS
+// headers; 1.25 takes RFC 7230 tokens and pseudo-headers. CORS allowMethods "*" came in 1.26.
+// checkIstioVersion refuses them for the older releases.
+TEST(IstioValidationCasesTest, HeaderNamesAndCorsWildcardFollowTheRelease) {
+  Manifests m;
+  ASSERT_THAT(addText("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: "
+                      "{name: c}\nspec: {hosts: [a.b], http: [{match: [{headers: {x-ok_1: {}}}], "
+                      "route: [{destination: {host: a.b}}]}]}\n",
+                      "ok.yaml", 1, m),
+              ::meshsim::testing::IsOk());
+  EXPECT_THAT(istio::checkIstioVersion(m.istio, 24), ::meshsim::testing::IsOk());
+
+  const auto refusedBefore = [](const std::string& route, int minor, const std::string& what) {
+    Manifests one;
+    ASSERT_THAT(addText("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: "
+                        "{name: c}\nspec: {hosts: [a.b], http: [" +
+                            route + "]}\n",
+                        "c.yaml", 1, one),
+                ::meshsim::testing::IsOk());
+    EXPECT_THAT(istio::checkIstioVersion(one.istio, minor), ::meshsim::testing::IsOk());
+    const Status older = istio::checkIstioVersion(one.istio, minor - 1);
+    EXPECT_THAT(older.message(), HasSubstr(what + ": not in Istio 1." + std::to_string(minor - 1) +
+                                           " (added in 1." + std::to_string(minor)));
+  };
+  refusedBefore(
+      "{match: [{headers: {'funky!$#_': {exact: a}}}], route: [{destination: {host: "
+      "a.b}}]}",
+      25,
+      "spec.http[0].match[0].headers.funky!$#_: VirtualService default/c: header "
+      "name \"funky!$#_\"");
+  refusedBefore(
+      "{match: [{withoutHeaders: {':authority': {exact: a}}}], route: [{destination: "
+      "{host: a.b}}]}",
+      25, "header name \":authority\"");
+  refusedBefore("{route: [{destination: {host: a.b}}], corsPolicy: {allowHeaders: [x.y]}}", 25,
+                "spec.http[0].corsPolicy.allowHeaders: VirtualService default/c: header name "
+                "\"x.y\"");
+  refusedBefore("{route: [{destination: {host: a.b}}], corsPolicy: {allowMethods: [GET, '*']}}", 26,
+                "spec.http[0].corsPolicy.allowMethods: VirtualService default/c: allowMethods "
+                "\"*\"");
 }
 
 }  // namespace
