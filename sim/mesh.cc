@@ -70,7 +70,7 @@ struct Mesh::SimulatedRuntime final : MeshRuntime {
     if (local) {
       network.listenLocal(pod.ip, port, app);
     } else {
-      network.listen({pod.ip, port}, app);
+      network.listen({pod.ip, port}, app, /*plaintext=*/true);
     }
     return okStatus();
   }

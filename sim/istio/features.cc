@@ -58,6 +58,14 @@ constexpr std::array kFeatures = {
             "ROUND_ROBIN, LEAST_REQUEST (default), RANDOM", kDr},
     Feature{"DestinationRule.trafficPolicy.outlierDetection",
             "consecutive 5xx / gateway errors eject an endpoint for baseEjectionTime", kDr},
+    Feature{"DestinationRule.trafficPolicy.portLevelSettings",
+            "per-port load balancer, connection pool, outlier detection and TLS, replacing the "
+            "top-level ones as a whole",
+            kDr},
+    Feature{"DestinationRule.trafficPolicy.tls",
+            "mode DISABLE and ISTIO_MUTUAL (a handshake with an app without a sidecar fails); "
+            "unset: auto mTLS",
+            kDr},
     Feature{"Gateway.selector", "the gateway pods a Gateway configures", kGw},
     Feature{"Gateway.servers.hosts", "exact hosts and \"*\", case-insensitive", kGw},
     Feature{"Gateway.servers.hosts.namespace", "\"ns/host\", \"./host\" and \"*/*\" filters", kGw},

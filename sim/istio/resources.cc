@@ -36,6 +36,9 @@ Status rejectUnmodelled(yaml::Reader& r, std::initializer_list<std::string_view>
 // Istio but not modelled, never as an unknown field.
 const std::set<std::string_view>& istioFields(std::string_view message) {
   static const std::map<std::string_view, std::set<std::string_view>> kFields = {
+      {"ClientTLSSettings",
+       {"mode", "clientCertificate", "privateKey", "caCertificates", "credentialName",
+        "subjectAltNames", "sni", "insecureSkipVerify", "caCrl"}},
       {"ConnectionPoolSettings", {"tcp", "http"}},
       {"ConnectionPoolSettings.HTTPSettings",
        {"http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries",
@@ -99,6 +102,8 @@ const std::set<std::string_view>& istioFields(std::string_view message) {
       {"TrafficPolicy",
        {"loadBalancer", "connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel",
         "proxyProtocol", "retryBudget"}},
+      {"TrafficPolicy.PortTrafficPolicy",
+       {"port", "loadBalancer", "connectionPool", "outlierDetection", "tls"}},
       {"VirtualService", {"hosts", "gateways", "http", "tls", "tcp", "exportTo"}},
       {"WorkloadEntry",
        {"address", "ports", "labels", "network", "locality", "weight", "serviceAccount"}},
@@ -1043,14 +1048,92 @@ StatusOr<ConsistentHash> parseConsistentHash(const yaml::Document& doc, const YA
   return ch;
 }
 
+// ClientTLSSettings: the mode decides, as in Istio's cluster builder; with DISABLE the other
+// fields do nothing, with ISTIO_MUTUAL Istio's own certificates are used and only `sni` and
+// `subjectAltNames` still count. The proto's zero value, and so the mode of `tls: {}`, is
+// DISABLE.
+StatusOr<std::string> parseTlsMode(const yaml::Document& doc, const YAML::Node& node,
+                                   const std::string& path, const std::string& context) {
+  yaml::Reader r(doc, node, path, context);
+  MESHSIM_RETURN_IF_ERROR(r.expectMap(/*optional=*/true));
+  MESHSIM_ASSIGN_OR_RETURN(std::string mode, r.string("mode", "DISABLE"));
+  if (mode != "DISABLE" && mode != "SIMPLE" && mode != "MUTUAL" && mode != "ISTIO_MUTUAL") {
+    return r.error("mode",
+                   "must be one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL, got \"" + mode + "\"");
+  }
+  if (mode == "SIMPLE" || mode == "MUTUAL") {
+    // TLS origination: the upstream would have to speak TLS itself.
+    return r.error("mode",
+                   mode + " is valid Istio, but not modelled by this version of meshsim yet");
+  }
+  if (mode == "ISTIO_MUTUAL") {
+    // Names the destination's certificate must carry: a handshake that can fail.
+    MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(r, {"subjectAltNames"}));
+  }
+  r.ignore({"clientCertificate", "privateKey", "caCertificates", "credentialName",
+            "subjectAltNames", "sni", "insecureSkipVerify", "caCrl"});
+  MESHSIM_RETURN_IF_ERROR(finishIstio(r, "ClientTLSSettings"));
+  return mode;
+}
+
 StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML::Node& node,
-                                           const std::string& path, const std::string& context) {
+                                           const std::string& path, const std::string& context,
+                                           bool port_level = false);
+
+// TrafficPolicy.portLevelSettings: each needs a port number and at least one component, and a
+// port may appear once (Istio uses the first; meshsim refuses the second as the mistake it is).
+StatusOr<std::vector<PortTrafficPolicy>> parsePortLevelSettings(yaml::Reader& r,
+                                                                const std::string& context) {
+  std::vector<PortTrafficPolicy> out;
+  YAML::Node list = r.child("portLevelSettings");
+  if (list.IsNull()) {
+    return out;
+  }
+  if (!list.IsSequence()) {
+    return r.error("portLevelSettings", "expected a list");
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string path = r.pathOf("portLevelSettings", i);
+    PortTrafficPolicy p;
+    MESHSIM_ASSIGN_OR_RETURN(p.policy,
+                             parseTrafficPolicy(r.document(), list[i], path, context, true));
+    yaml::Reader item(r.document(), list[i], path, context);
+    yaml::Reader port(r.document(), item.child("port"), item.pathOf("port"), context);
+    if (!item.has("port")) {
+      return item.errorHere("portTrafficPolicy must have valid port");
+    }
+    MESHSIM_RETURN_IF_ERROR(port.expectMap());
+    MESHSIM_ASSIGN_OR_RETURN(int64_t number, port.integer("number"));
+    if (number < 1 || number > 65535) {
+      return port.error("number",
+                        "port number " + std::to_string(number) + " must be in the range 1..65535");
+    }
+    MESHSIM_RETURN_IF_ERROR(finishIstio(port, "PortSelector"));
+    p.port = static_cast<int>(number);
+    for (const auto& earlier : out) {
+      if (earlier.port == p.port) {
+        return port.error("number", "port " + std::to_string(p.port) +
+                                        " has port level settings twice (Istio would use only "
+                                        "the first)");
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// A TrafficPolicy, or with `port_level` one of its portLevelSettings (the same components, a
+// `port`, and no settings of its own).
+StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML::Node& node,
+                                           const std::string& path, const std::string& context,
+                                           bool port_level) {
   yaml::Reader r(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
   if (r.has("tunnel") && r.has("proxyProtocol")) {
     return r.errorHere("tunnel and proxyProtocol must not be set together");
   }
-  if (YAML::Node levels = r.child("portLevelSettings"); levels.IsSequence()) {
+  if (YAML::Node levels = port_level ? YAML::Node() : r.child("portLevelSettings");
+      levels.IsSequence()) {
     for (size_t i = 0; i < levels.size(); ++i) {  // validatePortTrafficPolicies
       yaml::Reader l(doc, levels[i], r.pathOf("portLevelSettings", i), context);
       MESHSIM_RETURN_IF_ERROR(l.expectMap());
@@ -1059,9 +1142,21 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
       }
     }
   }
-  MESHSIM_RETURN_IF_ERROR(
-      rejectUnmodelled(r, {"tls", "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"}));
+  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(r, {"tunnel", "proxyProtocol", "retryBudget"}));
   TrafficPolicy p;
+  if (port_level) {
+    r.ignore({"port"});  // read by parsePortLevelSettings
+    if (!r.has("loadBalancer") && !r.has("connectionPool") && !r.has("outlierDetection") &&
+        !r.has("tls")) {
+      return r.errorHere("port traffic policy must have at least one field");
+    }
+  } else if (r.has("portLevelSettings")) {
+    MESHSIM_ASSIGN_OR_RETURN(p.port_level_settings, parsePortLevelSettings(r, context));
+  }
+  if (r.has("tls")) {
+    MESHSIM_ASSIGN_OR_RETURN(p.tls_mode,
+                             parseTlsMode(doc, r.child("tls"), r.pathOf("tls"), context));
+  }
   if (r.has("connectionPool")) {
     yaml::Reader cp(doc, r.child("connectionPool"), r.pathOf("connectionPool"), context);
     MESHSIM_RETURN_IF_ERROR(cp.expectMap());
@@ -1221,7 +1316,8 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
   } else {
     r.child("loadBalancer");
   }
-  MESHSIM_RETURN_IF_ERROR(finishIstio(r, "TrafficPolicy"));
+  MESHSIM_RETURN_IF_ERROR(
+      finishIstio(r, port_level ? "TrafficPolicy.PortTrafficPolicy" : "TrafficPolicy"));
   return p;
 }
 

@@ -214,11 +214,24 @@ struct ConsistentHash {
   uint64_t maglev_table_size = 65537;
 };
 
+struct PortTrafficPolicy;
+
 struct TrafficPolicy {
   std::string load_balancer;  // ROUND_ROBIN, LEAST_REQUEST, RANDOM; empty: unset
   std::optional<ConsistentHash> consistent_hash;  // instead of `load_balancer`
   std::optional<ConnectionPool> connection_pool;
   std::optional<OutlierDetection> outlier_detection;
+  // ClientTLSSettings.mode: DISABLE or ISTIO_MUTUAL (SIMPLE and MUTUAL are not modelled); unset:
+  // Istio's auto mTLS (mutual TLS to the endpoints that have a sidecar).
+  std::optional<std::string> tls_mode;
+  // Policies for one port each, which replace the four components above (load balancer,
+  // connection pool, outlier detection, TLS) as a whole for clusters of that port.
+  std::vector<PortTrafficPolicy> port_level_settings;
+};
+
+struct PortTrafficPolicy {
+  int port = 0;
+  TrafficPolicy policy;  // without port_level_settings
 };
 
 struct Subset {

@@ -299,21 +299,33 @@ std::optional<proxy::config::HashPolicy> hashPolicy(const ConsistentHash& ch) {
   return p;
 }
 
-// The load balancer a cluster of `subset` ("" for none) gets from its DestinationRules: the
-// first top-level traffic policy's, replaced as a whole by the subset's when that sets one
-// (section 3.3; a subset's loadBalancer replaces the top-level one).
-struct LbChoice {
-  std::string simple;
-  std::optional<ConsistentHash> consistent_hash;
-};
-LbChoice lbFor(const std::vector<const DestinationRule*>& rules, const std::string& subset) {
-  LbChoice top;
-  bool top_seen = false;
+// A policy's settings for `port`: its portLevelSettings entry for the port, which replaces the
+// four components as a whole (a component it leaves out is Istio's default, not the policy's),
+// else the policy. Sets `port_level` when there was an entry (GetPortLevelTrafficPolicy).
+TrafficPolicy atPort(const TrafficPolicy& policy, int port, bool& port_level) {
+  for (const auto& p : policy.port_level_settings) {
+    if (p.port == port) {
+      port_level = true;
+      return p.policy;
+    }
+  }
+  port_level = false;
+  TrafficPolicy copy = policy;
+  copy.port_level_settings.clear();
+  return copy;
+}
+
+// The traffic policy of the cluster of `subset` ("" for none) and `port`, from the service's
+// DestinationRules, as Istio's MergeSubsetTrafficPolicy builds it: the first top-level traffic
+// policy at the port; then each component the subset's policy at the port sets replaces that
+// one, and a subset's port-level entry replaces all four (sections 3.1 and 3.3).
+std::optional<TrafficPolicy> policyFor(const std::vector<const DestinationRule*>& rules,
+                                       const std::string& subset, int port) {
+  const TrafficPolicy* top = nullptr;
   const Subset* sub = nullptr;
   for (const DestinationRule* dr : rules) {
-    if (dr->traffic_policy && !top_seen) {
-      top_seen = true;
-      top = {dr->traffic_policy->load_balancer, dr->traffic_policy->consistent_hash};
+    if (dr->traffic_policy && top == nullptr) {
+      top = &*dr->traffic_policy;
     }
     for (const auto& s : dr->subsets) {
       if (sub == nullptr && !subset.empty() && s.name == subset) {
@@ -321,11 +333,42 @@ LbChoice lbFor(const std::vector<const DestinationRule*>& rules, const std::stri
       }
     }
   }
-  if (sub != nullptr && sub->traffic_policy &&
-      (!sub->traffic_policy->load_balancer.empty() || sub->traffic_policy->consistent_hash)) {
-    return {sub->traffic_policy->load_balancer, sub->traffic_policy->consistent_hash};
+  bool port_level = false;
+  std::optional<TrafficPolicy> merged;
+  if (top != nullptr) {
+    merged = atPort(*top, port, port_level);
   }
-  return top;
+  if (sub == nullptr || !sub->traffic_policy) {
+    return merged;
+  }
+  const TrafficPolicy own = atPort(*sub->traffic_policy, port, port_level);
+  if (!merged) {
+    return own;
+  }
+  if (port_level || !own.load_balancer.empty() || own.consistent_hash) {
+    merged->load_balancer = own.load_balancer;
+    merged->consistent_hash = own.consistent_hash;
+  }
+  if (port_level || own.connection_pool) {
+    merged->connection_pool = own.connection_pool;
+  }
+  if (port_level || own.outlier_detection) {
+    merged->outlier_detection = own.outlier_detection;
+  }
+  if (port_level || own.tls_mode) {
+    merged->tls_mode = own.tls_mode;
+  }
+  return merged;
+}
+
+// Whether the hop to an endpoint is mutual TLS under a policy's TLS mode: auto mTLS (no mode)
+// when the endpoint has a sidecar, always with ISTIO_MUTUAL, never with DISABLE. Mutual TLS to an
+// endpoint without a sidecar fails its handshake (the network refuses it: sim/net).
+bool mtlsTo(const std::optional<TrafficPolicy>& policy, bool endpoint_has_sidecar) {
+  if (!policy || !policy->tls_mode) {
+    return endpoint_has_sidecar;
+  }
+  return *policy->tls_mode == "ISTIO_MUTUAL";
 }
 
 std::chrono::nanoseconds millis(double ms) {
@@ -569,18 +612,9 @@ private:
                           const std::vector<PortEndpoints>& ports, bool sidecar,
                           uint32_t entry_key = 0) {
     const auto rules = destinationRules(fqdn, service_namespace, client_namespace);
-    std::optional<ConnectionPool> top_pool;
-    std::optional<OutlierDetection> top_outlier;
     std::vector<std::pair<const Subset*, uint32_t>> subsets;  // with its coverage key
     std::set<std::string> subset_names;
-    bool policy_seen = false;
     for (const DestinationRule* dr : rules) {
-      if (dr->traffic_policy && !policy_seen) {
-        // The first top-level traffic policy wins (section 3.1).
-        policy_seen = true;
-        top_pool = dr->traffic_policy->connection_pool;
-        top_outlier = dr->traffic_policy->outlier_detection;
-      }
       for (size_t i = 0; i < dr->subsets.size(); ++i) {
         if (subset_names.insert(dr->subsets[i].name).second) {
           subsets.emplace_back(&dr->subsets[i], coverageKey([&](const CoverageRegistry& c) {
@@ -590,32 +624,30 @@ private:
       }
     }
     for (const auto& port : ports) {
-      const auto make = [&](const std::string& subset, const k8s::Labels& labels,
-                            const std::optional<ConnectionPool>& pool,
-                            const std::optional<OutlierDetection>& outlier, uint32_t key) {
+      const auto make = [&](const std::string& subset, const k8s::Labels& labels, uint32_t key) {
         Cluster c;
         c.name = outboundClusterName(port.port, subset, fqdn);
         c.coverage_key = key;
         c.service = info;
-        const LbChoice choice = lbFor(rules, subset);
-        c.lb_policy = lbPolicy(choice.simple);
-        applyConsistentHash(choice.consistent_hash, c);
-        applyConnectionPool(pool, c.circuit_breakers, c.connect_timeout);
-        c.upstream_protocol = upstreamProtocol(port.protocol, sidecar, pool);
-        c.outlier_detection = outlierDetection(outlier);
+        const std::optional<TrafficPolicy> policy = policyFor(rules, subset, port.port);
+        const TrafficPolicy none;
+        const TrafficPolicy& p = policy ? *policy : none;
+        c.lb_policy = lbPolicy(p.load_balancer);
+        applyConsistentHash(p.consistent_hash, c);
+        applyConnectionPool(p.connection_pool, c.circuit_breakers, c.connect_timeout);
+        c.upstream_protocol = upstreamProtocol(port.protocol, sidecar, p.connection_pool);
+        c.outlier_detection = outlierDetection(p.outlier_detection);
         for (const auto& [ep, ep_labels] : port.endpoints) {
           if (k8s::selectorMatches(labels, *ep_labels)) {
             c.endpoints.push_back(ep);
+            c.endpoints.back().mtls = mtlsTo(policy, ep.mtls);
           }
         }
         out.push_back(std::move(c));
       };
-      make("", {}, top_pool, top_outlier, entry_key);
+      make("", {}, entry_key);
       for (const auto& [s, key] : subsets) {
-        // A component set on the subset replaces the top-level one (section 3.3).
-        const auto& tp = s->traffic_policy;
-        make(s->name, s->labels, tp && tp->connection_pool ? tp->connection_pool : top_pool,
-             tp && tp->outlier_detection ? tp->outlier_detection : top_outlier, key);
+        make(s->name, s->labels, key);
       }
     }
   }
@@ -718,7 +750,7 @@ private:
   // The consistentHash of the DestinationRules that apply to `fqdn` (and `subset`) for a client
   // in `client_namespace` (route.go hashForHTTPDestination / hashForService).
   std::optional<ConsistentHash> consistentHashFor(const std::string& fqdn,
-                                                  const std::string& subset,
+                                                  const std::string& subset, int port,
                                                   const std::string& client_namespace) {
     std::string service_namespace;
     if (const k8s::ServiceState* svc = world_.findServiceByHost(fqdn); svc != nullptr) {
@@ -728,11 +760,19 @@ private:
     } else {
       return std::nullopt;
     }
-    return lbFor(destinationRules(fqdn, service_namespace, client_namespace), subset)
-        .consistent_hash;
+    const auto policy =
+        policyFor(destinationRules(fqdn, service_namespace, client_namespace), subset, port);
+    return policy ? policy->consistent_hash : std::nullopt;
   }
 
   std::string clusterFor(const Destination& d, const std::string& vs_namespace, int listen_port) {
+    return outboundClusterName(destinationPort(d, vs_namespace, listen_port), d.subset,
+                               resolveHost(d.host, vs_namespace));
+  }
+
+  // The service port a route destination sends to: its own, else the only port of its service,
+  // else the port the route listens on.
+  int destinationPort(const Destination& d, const std::string& vs_namespace, int listen_port) {
     const std::string host = resolveHost(d.host, vs_namespace);
     int port = d.port;
     if (port == 0) {
@@ -747,7 +787,7 @@ private:
         }
       }
     }
-    return outboundClusterName(port, d.subset, host);
+    return port;
   }
 
   // The Envoy routes of one VirtualService for one proxy and port (section 2.4).
@@ -815,6 +855,7 @@ private:
           }
           if (const auto ch =
                   consistentHashFor(resolveHost(d.destination.host, ns), d.destination.subset,
+                                    destinationPort(d.destination, ns, ctx.listen_port),
                                     ctx.proxy_pod->namespace_name)) {
             hashed = true;
             if (auto p = hashPolicy(*ch)) {
@@ -1535,7 +1576,7 @@ private:
       r.name = "default";
       r.action.clusters.push_back({outboundClusterName(port, "", host), 100, {}, {}, {}});
       r.action.retry_policy = retryPolicy(std::nullopt);
-      if (const auto ch = consistentHashFor(host, "", pod.namespace_name)) {
+      if (const auto ch = consistentHashFor(host, "", port, pod.namespace_name)) {
         if (auto p = hashPolicy(*ch)) {
           r.action.hash_policies.push_back(std::move(*p));
         }

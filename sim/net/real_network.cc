@@ -43,8 +43,13 @@ RealNetwork::~RealNetwork() {
   upstreams_.clear();
 }
 
-void RealNetwork::bind(Address address, Address real) {
+void RealNetwork::bind(Address address, Address real, bool plaintext) {
   bound_[key(address)] = real;
+  if (plaintext) {
+    plaintext_.insert(key(address));
+  } else {
+    plaintext_.erase(key(address));
+  }
 }
 
 void RealNetwork::bindLocal(uint32_t pod_ip, uint16_t port, Address real) {
@@ -57,6 +62,7 @@ void RealNetwork::addVirtualIp(Address vip, std::vector<Address> backends) {
 
 void RealNetwork::unbind(Address address) {
   bound_.erase(key(address));
+  plaintext_.erase(key(address));
 }
 
 void RealNetwork::unbindLocal(uint32_t pod_ip, uint16_t port) {
@@ -114,7 +120,8 @@ proxy::net::HttpConnectionPool* RealNetwork::route(const proxy::ConnectionInfo& 
       }
     }
     auto it = bound_.find(key(to));
-    if (it == bound_.end()) {
+    // Istio's mutual TLS to an app that speaks plain HTTP fails its handshake.
+    if (it == bound_.end() || (from.mtls && plaintext_.count(key(to)) != 0)) {
       dispatcher_.post([done = std::move(done)]() mutable {
         done(nullptr, proxy::ResetReason::ConnectFailure);
       });

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "proxy/config/proxy_config.h"
@@ -45,8 +46,10 @@ public:
   RealNetwork(const RealNetwork&) = delete;
   RealNetwork& operator=(const RealNetwork&) = delete;
 
-  // Makes what is sent to the virtual `address` reach the real server at `real`.
-  void bind(Address address, Address real);
+  // Makes what is sent to the virtual `address` reach the real server at `real`. A `plaintext`
+  // server is an app without a sidecar: a sender that starts Istio's mutual TLS with it fails
+  // its handshake, a connection failure (as in VirtualNetwork).
+  void bind(Address address, Address real, bool plaintext = false);
   // Makes what a sender with source IP `pod_ip` sends to 127.0.0.1:`port` reach `real`.
   void bindLocal(uint32_t pod_ip, uint16_t port, Address real);
   // Undoes bind() and bindLocal(): connections there are refused from now on (a loopback port
@@ -97,6 +100,7 @@ private:
   const proxy::net::ConnectionPoolOptions pool_options_;
   std::unordered_map<uint64_t, proxy::net::ConnectionPoolOptions> upstream_options_;
   std::unordered_map<uint64_t, Address> bound_;
+  std::unordered_set<uint64_t> plaintext_;  // bound_ keys of plaintext servers
   // key(pod_ip, port); nullopt: unbound (refused), not taken literally.
   std::unordered_map<uint64_t, std::optional<Address>> local_;
   std::unordered_map<uint64_t, std::vector<Address>> virtual_ips_;

@@ -2,12 +2,18 @@
 
 namespace meshsim::sim::net {
 
-void VirtualNetwork::listen(Address address, proxy::RequestHandler& handler) {
+void VirtualNetwork::listen(Address address, proxy::RequestHandler& handler, bool plaintext) {
   handlers_[key(address)] = &handler;
+  if (plaintext) {
+    plaintext_.insert(key(address));
+  } else {
+    plaintext_.erase(key(address));
+  }
 }
 
 void VirtualNetwork::unlisten(Address address) {
   handlers_.erase(key(address));
+  plaintext_.erase(key(address));
 }
 
 void VirtualNetwork::listenLocal(uint32_t pod_ip, uint16_t port, proxy::RequestHandler& handler) {
@@ -143,7 +149,10 @@ void VirtualNetwork::send(const proxy::ConnectionInfo& from, Address to,
       return;
     }
   }
-  if (handler == nullptr) {
+  // Istio's mutual TLS to an app that speaks plain HTTP: the handshake fails (Envoy: "connection
+  // failure, transport failure reason: TLS error").
+  const bool handshake_fails = from.mtls && !plaintext_.empty() && plaintext_.count(key(to)) != 0;
+  if (handler == nullptr || handshake_fails) {
     dispatcher_.post(
         [done = std::move(done)]() mutable { done(nullptr, proxy::ResetReason::ConnectFailure); });
     return;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "proxy/config/proxy_config.h"
@@ -30,8 +31,9 @@ public:
       : dispatcher_(dispatcher), random_(random) {}
 
   // Makes `handler` receive what is sent to `address`. It must outlive the network or be
-  // removed with unlisten().
-  void listen(Address address, proxy::RequestHandler& handler);
+  // removed with unlisten(). A `plaintext` handler is an app without a sidecar: a sender that
+  // starts Istio's mutual TLS with it fails its handshake, a connection failure.
+  void listen(Address address, proxy::RequestHandler& handler, bool plaintext = false);
   void unlisten(Address address);
   // Makes `handler` receive what a sender whose source IP is `pod_ip` sends to 127.0.0.1:`port`.
   void listenLocal(uint32_t pod_ip, uint16_t port, proxy::RequestHandler& handler);
@@ -88,6 +90,7 @@ private:
   proxy::Dispatcher& dispatcher_;
   proxy::RandomGenerator& random_;
   std::unordered_map<uint64_t, proxy::RequestHandler*> handlers_;
+  std::unordered_set<uint64_t> plaintext_;  // handlers_ keys of plaintext handlers
   std::unordered_map<uint64_t, proxy::RequestHandler*> local_;  // key(pod_ip, port)
   std::unordered_map<uint64_t, std::vector<Address>> virtual_ips_;
   std::unordered_map<uint64_t, bool> partitions_;  // pairKey(src, dst) -> drop (else reject)

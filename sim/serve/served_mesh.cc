@@ -281,7 +281,7 @@ Status ServedMesh::listenApp(const k8s::PodState& pod, uint16_t port, apps::App&
     network_->bindLocal(pod.ip, port, real);
     endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{kLoopback, port}, real});
   } else {
-    network_->bind(Address{pod.ip, port}, real);
+    network_->bind(Address{pod.ip, port}, real, /*plaintext=*/true);
     endpoints_.push_back({ServedEndpoint::Kind::App, pod.id(), Address{pod.ip, port}, real});
   }
   return okStatus();

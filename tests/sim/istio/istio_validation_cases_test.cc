@@ -646,8 +646,8 @@ std::vector<Case> destinationRuleCases() {
        "spec.trafficPolicy.portLevelSettings[0]: DestinationRule default/c: portTrafficPolicy "
        "must have valid port"},
       {"TestValidateTrafficPolicy/port level settings (valid)", "DestinationRule",
-       drPolicy("{portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: RANDOM}}]}"),
-       kUnmodelled, "spec.trafficPolicy.portLevelSettings"},
+       drPolicy("{portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: RANDOM}}]}"), kOk,
+       ""},
       {"TestValidateTrafficPolicy/invalid traffic policy, bad max connection duration",
        "DestinationRule",
        drPolicy("{loadBalancer: {simple: ROUND_ROBIN}, connectionPool: {tcp: "

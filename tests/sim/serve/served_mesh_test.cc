@@ -126,6 +126,39 @@ TEST(ServedMeshTest, RoutesHelloThroughGatewaySidecarAndApp) {
   EXPECT_EQ(*r->headers.get("server"), "istio-envoy");
 }
 
+// The hello app without a sidecar (its namespace has no injection label): the gateway reaches it
+// in plain text under auto mTLS, and fails the handshake when a DestinationRule asks for Istio's
+// mutual TLS, as in the simulated world (scenarios/conformance/routing/dr-tls-mode.yaml).
+TEST(ServedMeshTest, IstioMutualTlsToAnAppWithoutASidecarFailsItsHandshake) {
+  const std::vector<std::string> paths = {
+      "fixtures/istio/ingressgateway.yaml", "fixtures/hello/gateway.yaml",
+      "fixtures/hello/virtualservice.yaml", "fixtures/hello/hello.yaml"};
+  {
+    Served mesh(load(paths));
+    ASSERT_TRUE(mesh.ok());
+    auto r = get(mesh->gatewayPort(), "hello.com", "/");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->status, 200);
+  }
+  Manifests m = load(paths);
+  const Status added = addText(R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: hello, namespace: default}
+spec:
+  host: hello
+  trafficPolicy:
+    tls: {mode: ISTIO_MUTUAL}
+)",
+                               "dr.yaml", 1, m);
+  ASSERT_TRUE(added.ok()) << added.toString();
+  Served mesh(std::move(m));
+  ASSERT_TRUE(mesh.ok());
+  auto r = get(mesh->gatewayPort(), "hello.com", "/");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_THAT(r->body, HasSubstr("connection failure"));
+}
+
 // Every hop must send its response at once. Linux delays an ACK by at least 40 ms, so a hop
 // that writes a response in two pieces with Nagle's algorithm on (cpp-httplib's default, which
 // the apps' servers had) stalls each keep-alive request by that much: 40 ms instead of well
