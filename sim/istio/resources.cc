@@ -1078,12 +1078,13 @@ StatusOr<std::string> parseTlsMode(const yaml::Document& doc, const YAML::Node& 
 
 StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML::Node& node,
                                            const std::string& path, const std::string& context,
+                                           std::vector<VersionedField>& versioned,
                                            bool port_level = false);
 
 // TrafficPolicy.portLevelSettings: each needs a port number and at least one component, and a
 // port may appear once (Istio uses the first; meshsim refuses the second as the mistake it is).
-StatusOr<std::vector<PortTrafficPolicy>> parsePortLevelSettings(yaml::Reader& r,
-                                                                const std::string& context) {
+StatusOr<std::vector<PortTrafficPolicy>> parsePortLevelSettings(
+    yaml::Reader& r, const std::string& context, std::vector<VersionedField>& versioned) {
   std::vector<PortTrafficPolicy> out;
   YAML::Node list = r.child("portLevelSettings");
   if (list.IsNull()) {
@@ -1095,8 +1096,8 @@ StatusOr<std::vector<PortTrafficPolicy>> parsePortLevelSettings(yaml::Reader& r,
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string path = r.pathOf("portLevelSettings", i);
     PortTrafficPolicy p;
-    MESHSIM_ASSIGN_OR_RETURN(p.policy,
-                             parseTrafficPolicy(r.document(), list[i], path, context, true));
+    MESHSIM_ASSIGN_OR_RETURN(
+        p.policy, parseTrafficPolicy(r.document(), list[i], path, context, versioned, true));
     yaml::Reader item(r.document(), list[i], path, context);
     yaml::Reader port(r.document(), item.child("port"), item.pathOf("port"), context);
     if (!item.has("port")) {
@@ -1126,6 +1127,7 @@ StatusOr<std::vector<PortTrafficPolicy>> parsePortLevelSettings(yaml::Reader& r,
 // `port`, and no settings of its own).
 StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML::Node& node,
                                            const std::string& path, const std::string& context,
+                                           std::vector<VersionedField>& versioned,
                                            bool port_level) {
   yaml::Reader r(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(r.expectMap());
@@ -1151,7 +1153,7 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
       return r.errorHere("port traffic policy must have at least one field");
     }
   } else if (r.has("portLevelSettings")) {
-    MESHSIM_ASSIGN_OR_RETURN(p.port_level_settings, parsePortLevelSettings(r, context));
+    MESHSIM_ASSIGN_OR_RETURN(p.port_level_settings, parsePortLevelSettings(r, context, versioned));
   }
   if (r.has("tls")) {
     MESHSIM_ASSIGN_OR_RETURN(p.tls_mode,
@@ -1175,8 +1177,11 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
       if (tcp.has("idleTimeout")) {
         MESHSIM_ASSIGN_OR_RETURN(std::string idle, tcp.string("idleTimeout"));
         const auto zero = parseDuration(idle);
-        if (!zero.ok() || zero->count() >= 1000000) {  // "0s" disables it
+        if (!zero.ok() || zero->count() >= 1000000) {
           MESHSIM_RETURN_IF_ERROR(durationField(tcp, "idleTimeout", 0, 1).status());
+        } else {  // "0s" disables it, since Istio 1.26 (before, the webhook refused it)
+          versioned.push_back({tcp.location("idleTimeout"), tcp.pathOf("idleTimeout"),
+                               context + ": idleTimeout \"" + idle + "\"", 26});
         }
       }
       if (tcp.has("tcpKeepalive")) {
@@ -1532,9 +1537,9 @@ StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::O
   MESHSIM_ASSIGN_OR_RETURN(dr.export_to, spec.stringList("exportTo"));
   MESHSIM_RETURN_IF_ERROR(checkExportTo(spec, dr.meta, dr.export_to, /*service_entry=*/false));
   if (spec.has("trafficPolicy")) {
-    MESHSIM_ASSIGN_OR_RETURN(dr.traffic_policy,
-                             parseTrafficPolicy(doc, spec.child("trafficPolicy"),
-                                                spec.pathOf("trafficPolicy"), context));
+    MESHSIM_ASSIGN_OR_RETURN(
+        dr.traffic_policy, parseTrafficPolicy(doc, spec.child("trafficPolicy"),
+                                              spec.pathOf("trafficPolicy"), context, dr.versioned));
   }
   YAML::Node subsets = spec.child("subsets");
   if (subsets.IsDefined() && !subsets.IsNull() && !subsets.IsSequence()) {
@@ -1561,7 +1566,8 @@ StatusOr<DestinationRule> parseDestinationRule(const yaml::Document& doc, k8s::O
     if (s.has("trafficPolicy")) {
       MESHSIM_ASSIGN_OR_RETURN(
           subset.traffic_policy,
-          parseTrafficPolicy(doc, s.child("trafficPolicy"), s.pathOf("trafficPolicy"), context));
+          parseTrafficPolicy(doc, s.child("trafficPolicy"), s.pathOf("trafficPolicy"), context,
+                             dr.versioned));
     }
     MESHSIM_RETURN_IF_ERROR(finishIstio(s, "Subset"));
     dr.subsets.push_back(std::move(subset));
@@ -1988,6 +1994,9 @@ Status checkIstioVersion(const Resources& resources, int minor) {
   }
   for (const auto& sc : resources.sidecars) {
     MESHSIM_RETURN_IF_ERROR(check(sc.versioned));
+  }
+  for (const auto& dr : resources.destination_rules) {
+    MESHSIM_RETURN_IF_ERROR(check(dr.versioned));
   }
   return okStatus();
 }

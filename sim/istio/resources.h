@@ -247,6 +247,7 @@ struct DestinationRule {
   std::optional<TrafficPolicy> traffic_policy;
   std::vector<Subset> subsets;
   std::vector<std::string> export_to;
+  std::vector<VersionedField> versioned;  // values older releases refused (TCP idleTimeout 0s)
 };
 
 // One port of a ServiceEntry.

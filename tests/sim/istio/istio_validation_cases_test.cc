@@ -1226,5 +1226,21 @@ TEST(IstioValidationCasesTest, HeaderNamesAndCorsWildcardFollowTheRelease) {
                 "\"*\"");
 }
 
+// A TCP idleTimeout of 0s (disabled) passes Istio's webhook since 1.26; 1.24 and 1.25 required
+// at least 1 ms.
+TEST(IstioValidationCasesTest, TcpIdleTimeoutZeroSince126) {
+  Manifests m;
+  ASSERT_THAT(addText("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: "
+                      "{name: c}\nspec: {host: a.b, trafficPolicy: {connectionPool: {tcp: "
+                      "{idleTimeout: 0s}}}}\n",
+                      "c.yaml", 1, m),
+              ::meshsim::testing::IsOk());
+  EXPECT_THAT(istio::checkIstioVersion(m.istio, 26), ::meshsim::testing::IsOk());
+  EXPECT_THAT(istio::checkIstioVersion(m.istio, 25).message(),
+              HasSubstr("c.yaml:4:"
+                        "71: spec.trafficPolicy.connectionPool.tcp.idleTimeout: DestinationRule "
+                        "default/c: idleTimeout \"0s\": not in Istio 1.25 (added in 1.26"));
+}
+
 }  // namespace
 }  // namespace meshsim::sim
