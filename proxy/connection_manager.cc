@@ -254,7 +254,7 @@ void ConnectionManager::resolveRoute(ActiveStream& stream) {
   if (info.weighted == nullptr) {
     return;
   }
-  info.cluster = context_.clusters.findShared(info.weighted->name);
+  info.cluster = context_.clusters.findShared(info.weighted->name, info.weighted->name_hash);
   if (info.cluster != nullptr) {
     context_.countCoverage(info.cluster->config().coverage_key);
     info.service = info.cluster->config().service;

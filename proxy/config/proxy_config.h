@@ -203,6 +203,9 @@ struct WeightedCluster {
   HeaderOperations response_headers;
   // Envoy's per-cluster host_rewrite_literal: applied before the route's own host_rewrite.
   std::string host_rewrite;
+  // The hash of `name` (std::hash<std::string_view>), set by RouteTable::create: a proxy finds
+  // the cluster's state with it instead of hashing the name for every request.
+  size_t name_hash = 0;
 };
 
 struct MirrorPolicy {

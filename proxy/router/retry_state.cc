@@ -4,11 +4,9 @@
 
 namespace meshsim::proxy::router {
 
-bool retriableResponse(const config::RetryPolicy& policy, const http::Response& response) {
-  if (response.headers.has("x-envoy-overloaded") || response.headers.has("x-envoy-ratelimited")) {
-    return false;
-  }
-  const int s = response.status;
+namespace {
+
+bool retriableStatus(const config::RetryPolicy& policy, int s) {
   const uint32_t on = policy.retry_on;
   if ((on & config::kRetryOn5xx) != 0 && s >= 500 && s <= 599) {
     return true;
@@ -19,12 +17,18 @@ bool retriableResponse(const config::RetryPolicy& policy, const http::Response& 
   if ((on & config::kRetryOnRetriable4xx) != 0 && s == 409) {
     return true;
   }
-  if ((on & config::kRetryOnRetriableStatusCodes) != 0 &&
-      std::find(policy.retriable_status_codes.begin(), policy.retriable_status_codes.end(), s) !=
-          policy.retriable_status_codes.end()) {
-    return true;
-  }
-  return false;
+  return (on & config::kRetryOnRetriableStatusCodes) != 0 &&
+         std::find(policy.retriable_status_codes.begin(), policy.retriable_status_codes.end(), s) !=
+             policy.retriable_status_codes.end();
+}
+
+}  // namespace
+
+bool retriableResponse(const config::RetryPolicy& policy, const http::Response& response) {
+  // The status first: nearly every response is not retriable by it, and then the headers need
+  // no scan.
+  return retriableStatus(policy, response.status) && !response.headers.has("x-envoy-overloaded") &&
+         !response.headers.has("x-envoy-ratelimited");
 }
 
 bool retriableReset(const config::RetryPolicy& policy, ResetReason reason) {

@@ -165,6 +165,9 @@ bool applyRewrites(const config::Route& route, http::Request& request) {
   if (!action.host_rewrite.empty()) {
     request.authority = action.host_rewrite;
   }
+  if (!action.prefix_rewrite && action.compiled_regex_rewrite == nullptr) {
+    return false;  // the path stays as it is (most routes): no copy of it
+  }
   const std::string original = request.path;
   const size_t q = original.find('?');
   if (action.prefix_rewrite) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <optional>
 
 #include <re2/re2.h>
@@ -146,6 +147,9 @@ Status compileRoute(config::Route& route, const std::string& where) {
     if (p.value) {
       MESHSIM_RETURN_IF_ERROR(compile(*p.value, where));
     }
+  }
+  for (auto& c : route.action.clusters) {
+    c.name_hash = std::hash<std::string_view>{}(c.name);
   }
   if (!route.action.regex_rewrite_pattern.empty()) {
     auto re = std::make_shared<re2::RE2>(route.action.regex_rewrite_pattern, re2::RE2::Quiet);

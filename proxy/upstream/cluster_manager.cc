@@ -320,8 +320,12 @@ MonotonicTime ClusterManager::createdAt(const ClusterTable::Entry& entry, bool o
 }
 
 const ClusterStateSharedPtr& ClusterManager::findShared(std::string_view name) {
+  return findShared(name, std::hash<std::string_view>{}(name));
+}
+
+const ClusterStateSharedPtr& ClusterManager::findShared(std::string_view name, size_t name_hash) {
   static const ClusterStateSharedPtr kNone;
-  auto it = states_.find(name);
+  auto it = states_.find(HashedName{name, name_hash});
   if (it != states_.end()) {
     return it->second.state;
   }

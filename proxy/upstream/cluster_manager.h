@@ -169,6 +169,9 @@ public:
   // The same; a request holds the result so that the cluster's state outlives a push that
   // removes the cluster until the request ends.
   const ClusterStateSharedPtr& findShared(std::string_view name);
+  // The same with the name's hash (std::hash<std::string_view>) computed beforehand, as a
+  // route's clusters carry it (config::WeightedCluster::name_hash).
+  const ClusterStateSharedPtr& findShared(std::string_view name, size_t name_hash);
   // Applies a new set of clusters (a CDS/EDS push): clusters that stay are updated in place
   // (ClusterState::update()), new ones are added, and removed ones can no longer be found; the
   // manager lets go of their state, which lives on only while requests in flight hold it.
@@ -178,9 +181,16 @@ public:
   size_t statesForTest() const { return states_.size(); }
 
 private:
+  // A name with its hash: looked up without hashing it again.
+  struct HashedName {
+    std::string_view name;
+    size_t hash;
+    friend bool operator==(const HashedName& a, const std::string& b) { return a.name == b; }
+  };
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(const HashedName& h) const { return h.hash; }
   };
   struct State {
     ClusterStateSharedPtr state;

@@ -43,6 +43,10 @@ TEST(RetryStateTest, OverloadedResponsesAreNeverRetried) {
   auto r = response(503);
   r.headers.set("x-envoy-overloaded", "true");
   EXPECT_FALSE(retriableResponse(policy(config::kRetryOn5xx), r));
+  auto limited = response(503);
+  limited.headers.set("x-envoy-ratelimited", "true");
+  EXPECT_FALSE(retriableResponse(policy(config::kRetryOn5xx), limited));
+  EXPECT_TRUE(retriableResponse(policy(config::kRetryOn5xx), response(503)));
 }
 
 TEST(RetryStateTest, ResetPolicies) {

@@ -1,5 +1,8 @@
 #include "proxy/router/route_table.h"
 
+#include <functional>
+#include <string_view>
+
 #include <gtest/gtest.h>
 
 namespace meshsim::proxy::router {
@@ -30,6 +33,12 @@ std::shared_ptr<const RouteTable> table(std::vector<config::VirtualHost> vhosts,
 std::string vhostFor(const RouteTable& t, const std::string& host) {
   const auto* v = t.findVirtualHost(host);
   return v == nullptr ? "<none>" : v->name;
+}
+
+TEST(RouteTableTest, CompilingARouteHashesItsClusterNames) {
+  const auto t = table({vhost("hello", {"hello.com"})});
+  const config::WeightedCluster& c = t->config().virtual_hosts[0].routes[0].action.clusters[0];
+  EXPECT_EQ(c.name_hash, std::hash<std::string_view>{}("hello"));
 }
 
 TEST(RouteTableTest, EnvoyDomainPrecedence) {

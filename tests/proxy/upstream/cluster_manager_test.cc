@@ -1,6 +1,7 @@
 #include "proxy/upstream/cluster_manager.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -27,6 +28,22 @@ TEST(ClusterManagerTest, FindsClustersByName) {
   ClusterManager cm({cluster(config::LbPolicy::RoundRobin, 1)}, random, loop);
   EXPECT_NE(cm.find("outbound|80||hello.default.svc.cluster.local"), nullptr);
   EXPECT_EQ(cm.find("outbound|80|v2|hello.default.svc.cluster.local"), nullptr);
+}
+
+// A route's cluster carries its name's hash (RouteTable::create sets it); the lookup with it
+// finds the same state as the one by name alone, created on first use either way.
+TEST(ClusterManagerTest, FindsClustersByNameWithItsHash) {
+  SeededRandom random(1);
+  VirtualDispatcher loop;
+  ClusterManager cm({cluster(config::LbPolicy::RoundRobin, 1)}, random, loop);
+  const std::string_view name = "outbound|80||hello.default.svc.cluster.local";
+  const size_t hash = std::hash<std::string_view>{}(name);
+  const ClusterStateSharedPtr& first = cm.findShared(name, hash);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first, cm.findShared(name));
+  EXPECT_EQ(cm.statesForTest(), 1u);
+  const std::string_view other = "outbound|80|v2|hello.default.svc.cluster.local";
+  EXPECT_EQ(cm.findShared(other, std::hash<std::string_view>{}(other)), nullptr);
 }
 
 TEST(ClusterManagerTest, NoEndpointsPicksNothing) {
