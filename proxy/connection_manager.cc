@@ -202,9 +202,9 @@ void ConnectionManager::prepareRequest(const ConnectionInfo& connection, http::R
     } else {
       request.headers.set("x-forwarded-for", peer);
     }
-    request.headers.set("x-envoy-external-address", peer);
+    request.headers.setReferenceKey(http::headers::kXEnvoyExternalAddress, peer);
     request.headers.remove("x-envoy-internal");
-    request.headers.set("x-forwarded-proto", request.scheme);
+    request.headers.setReferenceKey(http::headers::kXForwardedProto, request.scheme);
     request.headers.setOwned("x-request-id", generateRequestId(context_.random));
   } else if (!request.headers.has("x-request-id")) {
     request.headers.setOwned("x-request-id", generateRequestId(context_.random));

@@ -45,7 +45,14 @@ public:
   auto begin() const { return view().begin(); }
   auto end() const { return view().end(); }
 
-  friend bool operator==(const HeaderName& a, const HeaderName& b) { return a.view() == b.view(); }
+  // A well-known name is always interned (every constructor looks it up), so two names are equal
+  // exactly when they share the interned copy or, neither interned, their text is equal.
+  friend bool operator==(const HeaderName& a, const HeaderName& b) {
+    if (a.interned_ != nullptr || b.interned_ != nullptr) {
+      return a.interned_ == b.interned_;
+    }
+    return a.owned_ == b.owned_;
+  }
   friend bool operator==(const HeaderName& a, std::string_view b) { return a.view() == b; }
   friend bool operator==(const HeaderName& a, const char* b) { return a.view() == b; }
   friend bool operator<(const HeaderName& a, const HeaderName& b) { return a.view() < b.view(); }
@@ -58,5 +65,14 @@ private:
   const std::string* interned_ = nullptr;
   std::string owned_;
 };
+
+// Names the proxy core adds to every request or response, made once (Envoy's Http::Headers):
+// HeaderMap::setReferenceKey() compares and copies them without looking them up.
+namespace headers {
+inline const HeaderName kXForwardedProto{"x-forwarded-proto"};
+inline const HeaderName kXEnvoyExternalAddress{"x-envoy-external-address"};
+inline const HeaderName kXEnvoyAttemptCount{"x-envoy-attempt-count"};
+inline const HeaderName kXEnvoyUpstreamServiceTime{"x-envoy-upstream-service-time"};
+}  // namespace headers
 
 }  // namespace meshsim::proxy::http

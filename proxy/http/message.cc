@@ -35,12 +35,13 @@ const std::string* HeaderMap::get(std::string_view name) const {
   return nullptr;
 }
 
-void HeaderMap::set(std::string_view name, std::string_view value) {
+template <typename Name, typename Value>
+void HeaderMap::replace(const Name& name, Value&& value) {
   const Entries& shared = entries();
   const auto first =
       std::find_if(shared.begin(), shared.end(), [&](const Entry& e) { return e.first == name; });
   if (first == shared.end()) {
-    add(name, value);
+    append(HeaderName(name), std::string(std::forward<Value>(value)));
     return;
   }
   const auto more =
@@ -50,7 +51,7 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
   }
   const auto at = first - shared.begin();
   Entries& own = mutableEntries();
-  own[at].second.assign(value);
+  own[at].second = std::forward<Value>(value);
   if (more != shared.end()) {
     own.erase(std::remove_if(own.begin() + at + 1, own.end(),
                              [&](const Entry& e) { return e.first == name; }),
@@ -58,20 +59,20 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
   }
 }
 
+void HeaderMap::set(std::string_view name, std::string_view value) {
+  replace(name, value);
+}
+
 void HeaderMap::setOwned(std::string_view name, std::string value) {
-  const Entries& shared = entries();
-  const auto first =
-      std::find_if(shared.begin(), shared.end(), [&](const Entry& e) { return e.first == name; });
-  if (first == shared.end()) {
-    append(HeaderName(name), std::move(value));
-    return;
-  }
-  const auto at = first - shared.begin();
-  Entries& own = mutableEntries();
-  own[at].second = std::move(value);
-  own.erase(std::remove_if(own.begin() + at + 1, own.end(),
-                           [&](const Entry& e) { return e.first == name; }),
-            own.end());
+  replace(name, std::move(value));
+}
+
+void HeaderMap::setReferenceKey(const HeaderName& name, std::string_view value) {
+  replace(name, value);
+}
+
+void HeaderMap::setReferenceKeyOwned(const HeaderName& name, std::string value) {
+  replace(name, std::move(value));
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {

@@ -43,6 +43,10 @@ public:
   void addOwned(std::string name, std::string value);
   // Like set(), taking the value instead of copying it.
   void setOwned(std::string_view name, std::string value);
+  // Like set() and setOwned(), for a name made beforehand (one of http::headers): found and
+  // stored without looking the name up (Envoy's setReferenceKey).
+  void setReferenceKey(const HeaderName& name, std::string_view value);
+  void setReferenceKeyOwned(const HeaderName& name, std::string value);
   // Removes every value of `name`; returns how many were removed.
   size_t remove(std::string_view name);
   bool has(std::string_view name) const { return get(name) != nullptr; }
@@ -85,6 +89,10 @@ private:
   Entries& mutableEntries();
   static const Entries& emptyEntries();
   void append(HeaderName name, std::string value);
+  // set() and friends: `value` replaces every value of `name` (a string_view, or a HeaderName
+  // compared by its interned copy); the name is made only when it is appended.
+  template <typename Name, typename Value>
+  void replace(const Name& name, Value&& value);
 
   std::shared_ptr<Entries> entries_;  // null while empty
 };

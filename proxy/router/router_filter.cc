@@ -246,7 +246,8 @@ void UpstreamRequest::send(uint64_t attempt, int index, const config::Endpoint& 
   if (info.outbound) {
     // include_request_attempt_count is set on the gateway's and sidecars' outbound virtual
     // hosts; an inbound sidecar passes the client proxy's count through.
-    request.headers.setOwned("x-envoy-attempt-count", std::to_string(attempt));
+    request.headers.setReferenceKeyOwned(http::headers::kXEnvoyAttemptCount,
+                                         std::to_string(attempt));
     info.upstream_workload = endpoint.workload;
     info.upstream_mtls = endpoint.mtls;
   }
@@ -302,8 +303,8 @@ void UpstreamRequest::onAttemptDone(uint64_t attempt, int index, http::ResponseP
     if (const std::string& cookie = stream_->streamInfo().set_cookie; !cookie.empty()) {
       response->headers.add("set-cookie", cookie);
     }
-    response->headers.setOwned(
-        "x-envoy-upstream-service-time",
+    response->headers.setReferenceKeyOwned(
+        http::headers::kXEnvoyUpstreamServiceTime,
         std::to_string(wholeMillis(stream_->context().dispatcher.now() - sent_)));
     if (retry_->shouldRetryHeaders(*response, [this] { startAttempt(); }) == RetryStatus::Yes) {
       attempt_timed_out_ = false;

@@ -110,6 +110,30 @@ TEST(HeaderNameTest, WellKnownLongNamesShareOneCopyOthersAreOwned) {
   EXPECT_EQ(HeaderName("").size(), 0u);
 }
 
+// A constant name (http::headers) finds and replaces what a name made from text added, and the
+// other way round: both are the one interned copy.
+TEST(HeaderNameTest, ReferenceKeysAreTheSameNamesAsText) {
+  HeaderMap h;
+  h.add("x-envoy-attempt-count", "1");
+  h.add("x-custom", "a");
+  h.add("x-envoy-attempt-count", "2");
+  HeaderMap shared = h;
+  shared.setReferenceKeyOwned(headers::kXEnvoyAttemptCount, "3");
+  ASSERT_EQ(shared.size(), 2u);
+  EXPECT_EQ(shared.begin()->first, "x-envoy-attempt-count");
+  EXPECT_EQ(*shared.get("x-envoy-attempt-count"), "3");
+  EXPECT_EQ(h.size(), 3u);  // the copy it shared with is untouched
+  shared.setReferenceKey(headers::kXForwardedProto, "https");
+  shared.set("x-forwarded-proto", "http");
+  ASSERT_EQ(shared.size(), 3u);
+  EXPECT_EQ(*shared.get("x-forwarded-proto"), "http");
+  EXPECT_EQ((shared.begin() + 2)->first.data(), headers::kXForwardedProto.data());
+  // Equality by the interned copy never confuses a well-known name with another one.
+  EXPECT_FALSE(HeaderName("x-envoy-attempt-count") == headers::kXForwardedProto);
+  EXPECT_FALSE(HeaderName("x-my-own-rather-long-header") == headers::kXForwardedProto);
+  EXPECT_TRUE(HeaderName(std::string("x-forwarded-proto")) == headers::kXForwardedProto);
+}
+
 TEST(HeaderNameTest, MessagesCopiedWithWellKnownNamesKeepTheirHeaders) {
   Request r;
   r.headers.add("x-forwarded-proto", "http");
