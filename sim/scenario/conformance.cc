@@ -18,39 +18,57 @@ namespace fs = std::filesystem;
 
 // A report value: a string, a count, or an ordered list or map of values. The YAML and JSON
 // writers walk the same tree, so the two forms cannot disagree.
+struct Field;
+
 struct Node {
   enum class Kind { String, Count, List, Map };
   Kind kind = Kind::Map;
   std::string text;
   uint64_t count = 0;
-  std::vector<Node> items;                           // List
-  std::vector<std::pair<std::string, Node>> fields;  // Map
+  std::vector<Node> items;  // List
+  // Map. Not std::pair<std::string, Node>: clang cannot instantiate that pair for the vector of
+  // a Node still being defined (the fuzz preset builds this file with clang).
+  std::vector<Field> fields;
 
-  static Node string(std::string s) {
-    Node n;
-    n.kind = Kind::String;
-    n.text = std::move(s);
-    return n;
-  }
-  static Node number(uint64_t v) {
-    Node n;
-    n.kind = Kind::Count;
-    n.count = v;
-    return n;
-  }
-  static Node list(const std::vector<std::string>& strings) {
-    Node n;
-    n.kind = Kind::List;
-    for (const auto& s : strings) {
-      n.items.push_back(string(s));
-    }
-    return n;
-  }
-  Node& add(std::string key, Node value) {
-    fields.emplace_back(std::move(key), std::move(value));
-    return fields.back().second;
-  }
+  // Defined after Field.
+  static Node string(std::string s);
+  static Node number(uint64_t v);
+  static Node list(const std::vector<std::string>& strings);
+  Node& add(std::string key, Node value);
 };
+
+struct Field {
+  std::string key;
+  Node value;
+};
+
+Node& Node::add(std::string key, Node value) {
+  fields.push_back(Field{std::move(key), std::move(value)});
+  return fields.back().value;
+}
+
+Node Node::string(std::string s) {
+  Node n;
+  n.kind = Kind::String;
+  n.text = std::move(s);
+  return n;
+}
+
+Node Node::number(uint64_t v) {
+  Node n;
+  n.kind = Kind::Count;
+  n.count = v;
+  return n;
+}
+
+Node Node::list(const std::vector<std::string>& strings) {
+  Node n;
+  n.kind = Kind::List;
+  for (const auto& s : strings) {
+    n.items.push_back(string(s));
+  }
+  return n;
+}
 
 void writeJson(const Node& n, std::string& out, int indent) {
   const std::string pad(static_cast<size_t>(indent + 2), ' ');
@@ -78,9 +96,9 @@ void writeJson(const Node& n, std::string& out, int indent) {
       out += "{\n";
       for (size_t i = 0; i < n.fields.size(); ++i) {
         out += pad;
-        appendJsonString(out, n.fields[i].first);
+        appendJsonString(out, n.fields[i].key);
         out += ": ";
-        writeJson(n.fields[i].second, out, indent + 2);
+        writeJson(n.fields[i].value, out, indent + 2);
         out += i + 1 < n.fields.size() ? ",\n" : "\n";
       }
       out += std::string(static_cast<size_t>(indent), ' ') + "}";
