@@ -320,11 +320,23 @@ public:
   }
 
   Status failed(const yaml_mark_t& at, const std::string& message) const {
-    return invalidArgumentError(placeOf(at, file_, first_line_, indent_).toString() +
+    return invalidArgumentError(placeOf(inText(at), file_, first_line_, indent_).toString() +
                                 ": malformed YAML: " + message);
   }
 
 private:
+  // libyaml ends a text that does not end with a line break as if it did, so a mark at the end
+  // of the stream can be on a line after the last: that is the end of the last line.
+  yaml_mark_t inText(yaml_mark_t at) const {
+    const auto breaks = static_cast<size_t>(lineBreaks(text_));
+    if (at.line > breaks) {
+      at.line = breaks;
+      const size_t last = text_.find_last_of("\n\r");
+      at.column = text_.size() - (last == std::string_view::npos ? 0 : last + 1);
+    }
+    return at;
+  }
+
   yaml_parser_t parser_{};
   std::string_view text_;
   const std::string& file_;
@@ -403,6 +415,20 @@ Status forEachDocument(const std::string& text, const std::string& file,
                        int indent) {
   return loadDocuments(text, file, first_line, indent,
                        [&](const Document& doc) { return each(doc); });
+}
+
+int lineBreaks(std::string_view text) {
+  int breaks = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n' || (c == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) {
+      ++breaks;
+    } else if (text.compare(i, 2, "\xc2\x85") == 0 || text.compare(i, 3, "\xe2\x80\xa8") == 0 ||
+               text.compare(i, 3, "\xe2\x80\xa9") == 0) {
+      ++breaks;
+    }
+  }
+  return breaks;
 }
 
 int blockIndent(std::string_view text, int& line) {

@@ -67,6 +67,9 @@ StatusOr<std::vector<Document>> parseFile(const std::string& path);
 // The indentation of the first non-blank line at or after `line` (1-based) of `text` (a whole
 // file); moves `line` there. Where a YAML block scalar's text sits in its file.
 int blockIndent(std::string_view text, int& line);
+// The line breaks of `text` as YAML reads them, and so as error messages count lines: "\n",
+// "\r\n" and a lone "\r", and the Unicode breaks NEL, LS and PS.
+int lineBreaks(std::string_view text);
 // A whole file's bytes; NotFound ("path: cannot read file") when it cannot be opened.
 StatusOr<std::string> readFile(const std::string& path);
 

@@ -7,14 +7,13 @@
 
 #include <string_view>
 
+#include "sim/yaml/document.h"
+
 namespace meshsim::fuzz {
 
+// The lines of `text` as error messages count them (YAML's line breaks).
 inline int countLines(std::string_view text) {
-  int lines = 1;
-  for (char c : text) {
-    lines += c == '\n' ? 1 : 0;
-  }
-  return lines;
+  return meshsim::sim::yaml::lineBreaks(text) + 1;
 }
 
 // The line of a "`file`:line:column: ..." message, or 0 when the message names no line.

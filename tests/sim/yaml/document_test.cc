@@ -114,6 +114,16 @@ TEST(DocumentTest, MalformedTextIsNamedWhereItIs) {
               StatusIs(StatusCode::InvalidArgument,
                        HasSubstr("deep.yaml:1:1001: malformed YAML: nested deeper than 1000 "
                                  "levels")));
+  // The end of a text without a final line break is the end of its last line, not a line after
+  // it (libyaml reads such a text as if it had one); "\r" alone breaks a line too.
+  EXPECT_THAT(parseString("a: 1\nb", "end.yaml"),
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("end.yaml:2:2: malformed YAML: could not find expected ':'")));
+  EXPECT_THAT(parseString("a: 1\rb: [", "cr.yaml"),
+              StatusIs(StatusCode::InvalidArgument, HasSubstr("cr.yaml:2:5: malformed YAML")));
+  EXPECT_EQ(lineBreaks("a\nb\r\nc\rd\xc2\x85"
+                       "e"),
+            4);
   // A later anchor of the same name is the one an alias names.
   auto docs = parseString("a: &x 1\nb: &x 2\nc: *x\n", "twice.yaml");
   ASSERT_THAT(docs, IsOk());
