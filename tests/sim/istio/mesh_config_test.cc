@@ -119,7 +119,8 @@ data:
     networks: {}
     gateways: [oops
 )"),
-              StatusIs(StatusCode::InvalidArgument, HasSubstr("mesh.yaml:8:5: malformed YAML: did not find expected ',' or ']' "
+              StatusIs(StatusCode::InvalidArgument,
+                       HasSubstr("mesh.yaml:7:20: malformed YAML: did not find expected ',' or ']' "
                                  "(while parsing a flow sequence at line 7, column 15)")));
 }
 
