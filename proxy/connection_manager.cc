@@ -196,7 +196,11 @@ void ConnectionManager::prepareRequest(const ConnectionInfo& connection, http::R
   request.path = router::normalizePath(request.path);
   if (listener_->use_remote_address) {
     // Edge proxy: the peer is the client; its x-forwarded-* and x-request-id are not trusted.
-    const std::string peer = config::ipToString(connection.source.ip);
+    if (connection.source.ip != peer_ip_ || peer_text_.empty()) {
+      peer_ip_ = connection.source.ip;  // one client sends many requests: formatted once
+      peer_text_ = config::ipToString(peer_ip_);
+    }
+    const std::string& peer = peer_text_;
     if (const std::string* xff = request.headers.get("x-forwarded-for")) {
       request.headers.set("x-forwarded-for", *xff + "," + peer);
     } else {
@@ -318,9 +322,9 @@ void ConnectionManager::link(const ActiveStreamSharedPtr& stream) {
 }
 
 // Drops the connection manager's reference to a finished stream. A stream answered while
-// onRequest() runs is destroyed when it returns; otherwise destruction is deferred to a later
-// event because the stream may be running a timer callback right now (Envoy's deferredDelete),
-// and the streams finished in one event are destroyed together by one posted task.
+// onRequest() runs is destroyed when it returns; otherwise once the current event has returned
+// (the dispatcher's deferredDelete, as Envoy's), because the stream may be running a timer
+// callback right now.
 void ConnectionManager::release(ActiveStream& stream) {
   if (stream.self_ == nullptr) {
     return;
@@ -334,17 +338,7 @@ void ConnectionManager::release(ActiveStream& stream) {
     stream.self_.reset();  // onRequest() still holds it
     return;
   }
-  if (finished_->empty()) {
-    context_.dispatcher.post([finished = finished_] {
-      std::vector<ActiveStreamSharedPtr> batch;
-      batch.swap(*finished);
-      batch.clear();  // May finish others, which go to *finished and post their own task.
-      if (finished->empty()) {
-        finished->swap(batch);  // Keeps the capacity: no allocation per event.
-      }
-    });
-  }
-  finished_->push_back(std::move(stream.self_));
+  context_.dispatcher.deferredDelete(std::move(stream.self_));
 }
 
 }  // namespace meshsim::proxy

@@ -73,9 +73,9 @@ private:
   router::RouteTableConstSharedPtr routes_;
   std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
   ActiveStream* active_ = nullptr;  // head of the streams in flight
-  // Streams answered in the current event, destroyed together by one posted task.
-  std::shared_ptr<std::vector<ActiveStreamSharedPtr>> finished_ =
-      std::make_shared<std::vector<ActiveStreamSharedPtr>>();
+  // The last downstream peer's address and its text (x-forwarded-for at an edge proxy).
+  uint32_t peer_ip_ = 0;
+  std::string peer_text_;
 };
 
 // A random UUID version 4 ("f81d4fae-7dec-41d0-a765-00a0c91e6bf6") drawn from `random`, as

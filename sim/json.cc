@@ -19,24 +19,6 @@ bool needsEscape(uint64_t w) {
   return (any & swar::kHigh) != 0;
 }
 
-// Up to eight bytes of `s` (size 1 to 8) in a word, each byte of the word one of them: a byte of
-// the word is one to escape only if a byte of `s` is. With two overlapping loads, as small
-// memcpys do, instead of a loop.
-uint64_t shortWord(std::string_view s) {
-  const char* p = s.data();
-  const size_t n = s.size();
-  if (n >= 4) {
-    uint32_t head;
-    uint32_t tail;
-    std::memcpy(&head, p, 4);
-    std::memcpy(&tail, p + n - 4, 4);
-    return head | (uint64_t{tail} << 32);
-  }
-  // One to three bytes: the first, the middle and the last cover them; the rest repeat the first.
-  const auto b = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
-  return (b(0) * swar::kOnes & ~uint64_t{0xffff}) | (b(n / 2) << 8) | b(n - 1);
-}
-
 // The index of the first byte of `s` at or after `i` that must be escaped, or s.size().
 size_t findEscape(std::string_view s, size_t i) {
   const size_t n = s.size();
@@ -91,17 +73,9 @@ char* writeEscaped(char* out, unsigned char c) {
 }  // namespace
 
 bool jsonNeedsEscaping(std::string_view s) {
-  const size_t n = s.size();
-  if (n <= 8) {
-    return n != 0 && needsEscape(shortWord(s));
-  }
-  size_t i = 0;
-  for (; i + 8 < n; i += 8) {
-    if (needsEscape(swar::load8(s.data() + i))) {
-      return true;
-    }
-  }
-  return needsEscape(swar::load8(s.data() + n - 8));  // the tail, overlapping checked bytes
+  JsonEscapeScan scan;
+  scan.add(s);
+  return scan.needed();
 }
 
 size_t jsonStringSize(std::string_view s) {

@@ -245,6 +245,7 @@ Status Mesh::startPod(size_t index, std::optional<proxy::config::ProxyConfig> co
     origins_.push_back(&pod);
     auto app = std::make_unique<apps::App>(pod, origins_.size(), std::move(behavior));
     app->setRuntime(&dispatcher_, &random_);
+    app->setEchoBodies(options_.echo_bodies);
     app->setCallSender(this);
     app->setObserver(observer_ ? &observer_ : nullptr);
     rt.app = app.get();

@@ -49,6 +49,10 @@ struct MeshOptions {
   int istio_minor = 31;
   // App behaviours; the first entry selecting a pod applies, pods without one run the echo app.
   std::vector<WorkloadBehavior> workloads;
+  // Whether the echo apps' responses carry their JSON document. A run that never reads a
+  // response body turns it off: the document's size still counts everywhere (wire sizes,
+  // istio_response_bytes, access logs), but it is not written.
+  bool echo_bodies = true;
 };
 
 // A parsed URL of the form scheme://host[:port]/path?query; a #fragment is dropped, as clients

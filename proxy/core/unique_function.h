@@ -11,6 +11,7 @@
 //   f();
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -66,6 +67,9 @@ private:
     void (*move)(void* from, void* to);
     void (*destroy)(void*);
     bool inline_storage;
+    // An inline callable that is trivially copyable (it captures only pointers and numbers, as
+    // most posted events do): moved by copying the storage, destroyed by forgetting it.
+    bool trivial;
   };
 
   template <typename Fn>
@@ -75,12 +79,13 @@ private:
         ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
         static_cast<Fn*>(from)->~Fn();
       },
-      [](void* p) { static_cast<Fn*>(p)->~Fn(); }, true};
+      [](void* p) { static_cast<Fn*>(p)->~Fn(); }, true,
+      std::is_trivially_copyable_v<Fn> && std::is_trivially_destructible_v<Fn>};
 
   template <typename Fn>
   static constexpr Ops heapOps = {
       [](void* p, Args&&... a) -> R { return (*static_cast<Fn*>(p))(std::forward<Args>(a)...); },
-      nullptr, [](void* p) { delete static_cast<Fn*>(p); }, false};
+      nullptr, [](void* p) { delete static_cast<Fn*>(p); }, false, false};
 
   void* target() { return ops_->inline_storage ? static_cast<void*>(storage_) : heap_; }
 
@@ -89,7 +94,9 @@ private:
     if (ops_ == nullptr) {
       return;
     }
-    if (ops_->inline_storage) {
+    if (ops_->trivial) {
+      std::memcpy(storage_, other.storage_, kInlineSize);
+    } else if (ops_->inline_storage) {
       ops_->move(other.storage_, storage_);
     } else {
       heap_ = other.heap_;
@@ -100,7 +107,9 @@ private:
 
   void reset() {
     if (ops_ != nullptr) {
-      ops_->destroy(target());
+      if (!ops_->trivial) {
+        ops_->destroy(target());
+      }
       ops_ = nullptr;
     }
   }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "proxy/core/unique_function.h"
 
@@ -68,6 +69,34 @@ public:
   // Runs `cb` once `delay` has passed. Equivalent to a timer that cannot be cancelled,
   // without the allocation of one.
   virtual void postAfter(Duration delay, UniqueFunction<void()> cb) = 0;
+  // Drops `object` (this reference to it) once the callback running now has returned, never
+  // inside it (Envoy's deferredDelete): for an object whose own code may still be on the stack,
+  // such as a stream answered from one of its timers. Objects go in the order they came. This
+  // default posts one task per batch, which holds the batch (it may outlive the dispatcher);
+  // VirtualDispatcher empties its list after every event instead.
+  virtual void deferredDelete(std::shared_ptr<void> object) {
+    if (posted_deletes_->empty()) {
+      post([list = posted_deletes_] { clearDeferredDeletes(*list); });
+    }
+    posted_deletes_->push_back(std::move(object));
+  }
+
+protected:
+  using DeferredDeletes = std::vector<std::shared_ptr<void>>;
+  // Drops everything in `list` in order, including what their destructors defer meanwhile (they
+  // are appended, and dropped in the same pass). Keeps the list's room: no allocation per event.
+  static void clearDeferredDeletes(DeferredDeletes& list) {
+    if (list.empty()) {
+      return;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::shared_ptr<void> object = std::move(list[i]);  // dropped here; may append to list
+    }
+    list.clear();
+  }
+
+private:
+  std::shared_ptr<DeferredDeletes> posted_deletes_ = std::make_shared<DeferredDeletes>();
 };
 
 }  // namespace meshsim::proxy

@@ -84,6 +84,7 @@ bool VirtualDispatcher::runOne() {
     } else {
       cb();
     }
+    clearDeferredDeletes(deferred_);
     return true;
   }
   if (ready_.empty()) {
@@ -91,6 +92,7 @@ bool VirtualDispatcher::runOne() {
   }
   UniqueFunction<void()> cb = ready_.pop();
   cb();
+  clearDeferredDeletes(deferred_);
   return true;
 }
 

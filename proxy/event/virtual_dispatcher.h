@@ -26,6 +26,7 @@ namespace meshsim::proxy {
 class VirtualDispatcher : public Dispatcher, public TimeSource {
 public:
   VirtualDispatcher() = default;
+  ~VirtualDispatcher() override { clearDeferredDeletes(deferred_); }
   VirtualDispatcher(const VirtualDispatcher&) = delete;
   VirtualDispatcher& operator=(const VirtualDispatcher&) = delete;
 
@@ -38,6 +39,10 @@ public:
   void post(UniqueFunction<void()> cb) override { schedule(now_, std::move(cb)); }
   void postAfter(Duration delay, UniqueFunction<void()> cb) override {
     schedule(now_ + delay, std::move(cb));
+  }
+  // Without an event of its own: the list is emptied when the event running now returns.
+  void deferredDelete(std::shared_ptr<void> object) override {
+    deferred_.push_back(std::move(object));
   }
 
   // Runs events until none is left. Returns the number of events run. A timer that was
@@ -104,6 +109,8 @@ private:
   // earlier time, so it precedes all of these; keeping them apart spares the heap the most
   // common case (post) without changing the (time, sequence) order.
   RingQueue<UniqueFunction<void()>> ready_;
+  // deferredDelete()'s objects, dropped when the event that deferred them returns.
+  DeferredDeletes deferred_;
 };
 
 }  // namespace meshsim::proxy

@@ -38,6 +38,9 @@ public:
   // NOLINTNEXTLINE(google-explicit-constructor)
   operator std::string_view() const { return view(); }
   std::string str() const { return std::string(view()); }
+  // Whether this is one of the well-known names, kept as one shared copy: a constant of the
+  // proxy's, a lower-case token.
+  bool interned() const { return interned_ != nullptr; }
 
   size_t size() const { return view().size(); }
   bool empty() const { return view().empty(); }

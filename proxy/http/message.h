@@ -142,6 +142,13 @@ struct Response {
   // Envoy response flags (stats::ResponseFlags bits) of the last proxy that handled the
   // response; on the client's side, those of the proxy it talked to. Not sent on the wire.
   uint32_t response_flags = 0;
+  // The size of a body that is not carried because nothing will read it: the simulated echo
+  // app's document in a run whose expectations never look at a body (sim::MeshOptions). The
+  // wire sizes, the Istio metrics and the access log count it as if `body` held it; only the
+  // simulator sets it (a real socket always carries the whole body).
+  uint64_t unread_body_bytes = 0;
+  // The body's size on the wire.
+  uint64_t bodyBytes() const { return body.size() + unread_body_bytes; }
 };
 using ResponsePtr = std::unique_ptr<Response>;
 

@@ -173,7 +173,7 @@ void completeAccessLogEntry(AccessLogEntry& entry, const http::Response& respons
   if (entry.response_code_details.empty()) {
     entry.response_code_details = std::string(responseCodeDetailsFor(flags));
   }
-  entry.bytes_sent = response.body.size();
+  entry.bytes_sent = response.bodyBytes();
   entry.duration_ms = duration_ms;
   const std::string* service_time = response.headers.get("x-envoy-upstream-service-time");
   entry.upstream_service_time = service_time != nullptr ? *service_time : std::string();

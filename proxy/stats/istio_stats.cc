@@ -75,7 +75,8 @@ uint64_t wireSize(const http::Response& response) {
   n += headerBytes(response.headers, /*skip_host=*/false);
   const bool no_body = status / 100 == 1 || status == 204 || status == 304;
   if (!no_body) {
-    n += kContentLength.size() + decimalDigits(response.body.size()) + 2 + response.body.size();
+    const uint64_t body = response.bodyBytes();
+    n += kContentLength.size() + decimalDigits(body) + 2 + body;
   }
   return n + 2;
 }
@@ -135,7 +136,24 @@ void IstioStats::Buckets::add(uint64_t value) {
     }
     return bounds;
   }();
+  // The bucket of every value up to 1000 (durations in ms and most sizes in bytes), looked up.
+  static constexpr size_t kSmall = 1000;
+  static constexpr auto kSmallBuckets = [] {
+    std::array<uint8_t, kSmall + 1> index{};
+    size_t b = 0;
+    for (size_t v = 0; v <= kSmall; ++v) {
+      while (kWholeBounds[b] < v) {
+        ++b;
+      }
+      index[v] = static_cast<uint8_t>(b);
+    }
+    return index;
+  }();
   sum += value;
+  if (value <= kSmall) {
+    ++counts[kSmallBuckets[value]];
+    return;
+  }
   // Prometheus buckets are upper-inclusive (le): 0.5 ms and 0 ms both land in le="0.5".
   const auto bucket = std::lower_bound(kWholeBounds.begin(), kWholeBounds.end(), value);
   if (bucket != kWholeBounds.end()) {

@@ -119,7 +119,11 @@ void App::answer(const proxy::http::Request& request, proxy::ResponseCallback do
       response->body = *behavior_.body;
       response->headers.set("content-type", "text/plain");
     } else {
-      response->body = echoDocument(request);
+      if (echo_bodies_) {
+        response->body = echoDocument(request);
+      } else {
+        response->unread_body_bytes = echoDocumentSize(request);
+      }
       response->headers.set("content-type", "application/json");
     }
   }
@@ -183,41 +187,76 @@ App::App(const k8s::PodState& pod, uint64_t origin, Behavior behavior)
   out += ", \"request\": {\"method\": ";
 }
 
+namespace {
+
+constexpr std::string_view kProtocol = ", \"protocol\": ";
+constexpr std::string_view kHost = ", \"host\": ";
+constexpr std::string_view kPath = ", \"path\": ";
+constexpr std::string_view kHeaders = ", \"headers\": {";
+constexpr std::string_view kNameEnd = ": ";
+constexpr std::string_view kNext = ", ";
+constexpr std::string_view kEnd = "}}}";
+
+// Calls `visit` with every string of the request part of the echo document, in order.
+template <typename Visit>
+void forEachEchoString(const proxy::http::Request& request, Visit&& visit) {
+  visit(std::string_view(request.method));
+  visit(proxy::http::protocolName(request.protocol));
+  visit(std::string_view(request.authority));
+  visit(std::string_view(request.path));
+  for (const auto& [k, v] : request.headers) {
+    visit(std::string_view(k));
+    visit(std::string_view(v));
+  }
+}
+
+// The size of the echo document of `request` after a prefix of `prefix` bytes, and whether
+// some string in it needs escaping.
+struct EchoLayout {
+  size_t size = 0;
+  bool escapes = false;
+};
+EchoLayout echoLayout(size_t prefix, const proxy::http::Request& request) {
+  EchoLayout out;
+  out.size = prefix + kProtocol.size() + kHost.size() + kPath.size() + kHeaders.size() +
+             kEnd.size() + request.headers.size() * (kNameEnd.size() + kNext.size());
+  if (!request.headers.empty()) {
+    out.size -= kNext.size();  // none after the last header
+  }
+  // Nearly always nothing needs escaping: then a string's literal is the string in quotes, and
+  // one scan over all the strings is all the sizing needs. The well-known header names (and the
+  // protocol's name) are constants without such characters.
+  JsonEscapeScan scan;
+  scan.add(request.method);
+  scan.add(request.authority);
+  scan.add(request.path);
+  out.size += request.method.size() + request.authority.size() + request.path.size() +
+              proxy::http::protocolName(request.protocol).size() + 4 * 2;
+  for (const auto& [k, v] : request.headers) {
+    if (!k.interned()) {
+      scan.add(k);
+    }
+    scan.add(v);
+    out.size += k.size() + v.size() + 2 * 2;
+  }
+  out.escapes = scan.needed();
+  if (out.escapes) {
+    forEachEchoString(request,
+                      [&](std::string_view s) { out.size += jsonStringSize(s) - (s.size() + 2); });
+  }
+  return out;
+}
+
+}  // namespace
+
+size_t App::echoDocumentSize(const proxy::http::Request& request) const {
+  return echoLayout(echo_prefix_.size(), request).size;
+}
+
 std::string App::echoDocument(const proxy::http::Request& request) const {
   // Sized first, then written in place: one allocation, no growth checks per piece.
-  static constexpr std::string_view kProtocol = ", \"protocol\": ";
-  static constexpr std::string_view kHost = ", \"host\": ";
-  static constexpr std::string_view kPath = ", \"path\": ";
-  static constexpr std::string_view kHeaders = ", \"headers\": {";
-  static constexpr std::string_view kNameEnd = ": ";
-  static constexpr std::string_view kNext = ", ";
-  static constexpr std::string_view kEnd = "}}}";
-  const std::string_view protocol = proxy::http::protocolName(request.protocol);
-  // Every string of the document, in order.
-  const auto strings = [&](auto&& visit) {
-    visit(request.method);
-    visit(protocol);
-    visit(request.authority);
-    visit(request.path);
-    for (const auto& [k, v] : request.headers) {
-      visit(k);
-      visit(v);
-    }
-  };
-  size_t size = echo_prefix_.size() + kProtocol.size() + kHost.size() + kPath.size() +
-                kHeaders.size() + kEnd.size() +
-                request.headers.size() * (kNameEnd.size() + kNext.size());
-  // Nearly always nothing needs escaping: then a string's literal is the string in quotes, and
-  // one quick check per string is all the sizing needs.
-  bool escapes = false;
-  strings([&](std::string_view s) {
-    size += s.size() + 2;
-    escapes = escapes || jsonNeedsEscaping(s);
-  });
-  if (escapes) {
-    strings([&](std::string_view s) { size += jsonStringSize(s) - (s.size() + 2); });
-  }
-  std::string out(size, '\0');
+  const EchoLayout layout = echoLayout(echo_prefix_.size(), request);
+  std::string out(layout.size, '\0');
   char* p = out.data();
   const auto put = [&p](std::string_view s) {
     if (!s.empty()) {
@@ -226,7 +265,7 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
     }
   };
   const auto string = [&](std::string_view s) {
-    if (escapes) {
+    if (layout.escapes) {
       p = writeJsonString(p, s);
       return;
     }
@@ -237,7 +276,7 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
   put(echo_prefix_);
   string(request.method);
   put(kProtocol);
-  string(protocol);
+  string(proxy::http::protocolName(request.protocol));
   put(kHost);
   string(request.authority);
   put(kPath);
@@ -254,7 +293,6 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
     string(v);
   }
   put(kEnd);
-  out.resize(static_cast<size_t>(p - out.data()));  // the last header had no ", "
   return out;
 }
 

@@ -108,6 +108,11 @@ public:
 
   // The echo document for `request` as this pod would answer it.
   std::string echoDocument(const proxy::http::Request& request) const;
+  // Its size in bytes, found without writing it.
+  size_t echoDocumentSize(const proxy::http::Request& request) const;
+  // Whether echo responses carry the document (the default) or only count its size
+  // (Response::unread_body_bytes), for a run in which nothing reads a response body.
+  void setEchoBodies(bool carry) { echo_bodies_ = carry; }
 
 private:
   struct CallChain;
@@ -122,6 +127,7 @@ private:
   Behavior behavior_;
   // The echo document up to the request part, which does not change between requests.
   std::string echo_prefix_;
+  bool echo_bodies_ = true;
   uint64_t received_ = 0;
   std::chrono::nanoseconds drawLatency();
 

@@ -627,6 +627,11 @@ StatusOr<RunResult> runScenario(const Scenario& scenario, const RunOptions& opti
     mesh_options.istio_minor = std::stoi(scenario.istio_version.substr(2));
   }
   mesh_options.workloads = scenario.workloads;
+  // Only a `body` expectation reads a response body; without one, the echo apps count their
+  // documents' sizes instead of writing them (the same report, a cheaper request).
+  mesh_options.echo_bodies =
+      std::any_of(scenario.expect.begin(), scenario.expect.end(),
+                  [](const Expectation& e) { return e.response_body.has_value(); });
   MESHSIM_ASSIGN_OR_RETURN(auto mesh, Mesh::create(scenario.manifests, mesh_options));
   result.warnings = mesh->warnings();
   if (options.on_mesh_ready) {
