@@ -140,6 +140,8 @@ void ConnectionManager::reconfigure(const config::Listener& listener,
   listener_ = &listener;
   owner_ = std::move(owner);
   routes_ = std::move(routes);
+  vhost_table_.reset();  // lets the old table go with the requests that still use it
+  vhost_ = nullptr;
 }
 
 void ConnectionManager::onRequest(const ConnectionInfo& connection, http::RequestPtr request,
@@ -218,7 +220,14 @@ void ConnectionManager::prepareRequest(const ConnectionInfo& connection, http::R
 void ConnectionManager::resolveRoute(ActiveStream& stream) {
   filters::StreamInfo& info = stream.info_;
   const http::Request& request = *stream.request_;
-  const config::VirtualHost* vhost = info.table->findVirtualHost(request.authority);
+  // A client sends many requests to one host: the last host's virtual host is remembered
+  // (found again only when the authority or the route table changes).
+  if (info.table != vhost_table_ || request.authority != vhost_authority_) {
+    vhost_table_ = info.table;
+    vhost_authority_ = request.authority;
+    vhost_ = vhost_table_->findVirtualHost(vhost_authority_);
+  }
+  const config::VirtualHost* vhost = vhost_;
   if (vhost == nullptr) {
     return;
   }

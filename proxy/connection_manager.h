@@ -73,6 +73,10 @@ private:
   router::RouteTableConstSharedPtr routes_;
   std::unordered_map<std::string, config::ServiceInfoConstSharedPtr> passthrough_services_;
   ActiveStream* active_ = nullptr;  // head of the streams in flight
+  // The virtual host of the last request's authority in `vhost_table_` (see resolveRoute()).
+  router::RouteTableConstSharedPtr vhost_table_;
+  std::string vhost_authority_;
+  const config::VirtualHost* vhost_ = nullptr;
   // The last downstream peer's address and its text (x-forwarded-for at an edge proxy).
   uint32_t peer_ip_ = 0;
   std::string peer_text_;

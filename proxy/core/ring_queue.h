@@ -24,7 +24,7 @@ public:
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
 
-  void push(T value) {
+  void push(T&& value) {
     if (size_ == slots_.size()) {
       grow();
     }

@@ -78,11 +78,11 @@ TimerPtr AsioDispatcher::createTimer(std::function<void()> cb) {
   return std::make_unique<TimerImpl>(io_context_, std::move(cb));
 }
 
-void AsioDispatcher::post(UniqueFunction<void()> cb) {
+void AsioDispatcher::post(UniqueFunction<void()>&& cb) {
   boost::asio::post(io_context_, [cb = std::move(cb)]() mutable { cb(); });
 }
 
-void AsioDispatcher::postAfter(Duration delay, UniqueFunction<void()> cb) {
+void AsioDispatcher::postAfter(Duration delay, UniqueFunction<void()>&& cb) {
   auto timer = std::make_unique<boost::asio::steady_timer>(io_context_, delay);
   boost::asio::steady_timer& ref = *timer;
   // The completion owns the timer, so it is freed whether the completion runs or is destroyed.

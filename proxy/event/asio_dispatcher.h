@@ -38,10 +38,10 @@ public:
   TimerPtr createTimer(std::function<void()> cb) override;
   // Queues `cb` on the io_context (asio::post); never runs it inline. Safe to call from any
   // thread, e.g. to hand work to the io_context thread.
-  void post(UniqueFunction<void()> cb) override;
+  void post(UniqueFunction<void()>&& cb) override;
   // Runs `cb` once `delay` has passed. If the io_context is destroyed first, `cb` is destroyed
   // without running.
-  void postAfter(Duration delay, UniqueFunction<void()> cb) override;
+  void postAfter(Duration delay, UniqueFunction<void()>&& cb) override;
 
   boost::asio::io_context& ioContext() { return io_context_; }
 

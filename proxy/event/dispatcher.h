@@ -65,10 +65,10 @@ public:
   virtual TimerPtr createTimer(std::function<void()> cb) = 0;
   // Runs `cb` later on this dispatcher, after the work already posted for the current time;
   // never inline.
-  virtual void post(UniqueFunction<void()> cb) = 0;
+  virtual void post(UniqueFunction<void()>&& cb) = 0;
   // Runs `cb` once `delay` has passed. Equivalent to a timer that cannot be cancelled,
   // without the allocation of one.
-  virtual void postAfter(Duration delay, UniqueFunction<void()> cb) = 0;
+  virtual void postAfter(Duration delay, UniqueFunction<void()>&& cb) = 0;
   // Drops `object` (this reference to it) once the callback running now has returned, never
   // inside it (Envoy's deferredDelete): for an object whose own code may still be on the stack,
   // such as a stream answered from one of its timers. Objects go in the order they came. This

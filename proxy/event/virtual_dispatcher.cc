@@ -42,7 +42,7 @@ TimerPtr VirtualDispatcher::createTimer(std::function<void()> cb) {
   return std::make_unique<TimerImpl>(*this, std::move(cb));
 }
 
-void VirtualDispatcher::schedule(MonotonicTime when, UniqueFunction<void()> cb) {
+void VirtualDispatcher::schedule(MonotonicTime when, UniqueFunction<void()>&& cb) {
   if (when <= now_) {
     ready_.push(std::move(cb));
     return;

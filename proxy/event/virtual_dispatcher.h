@@ -36,8 +36,8 @@ public:
   // proxy::Dispatcher
   TimeSource& timeSource() override { return *this; }
   TimerPtr createTimer(std::function<void()> cb) override;
-  void post(UniqueFunction<void()> cb) override { schedule(now_, std::move(cb)); }
-  void postAfter(Duration delay, UniqueFunction<void()> cb) override {
+  void post(UniqueFunction<void()>&& cb) override { schedule(now_, std::move(cb)); }
+  void postAfter(Duration delay, UniqueFunction<void()>&& cb) override {
     schedule(now_ + delay, std::move(cb));
   }
   // Without an event of its own: the list is emptied when the event running now returns.
@@ -94,7 +94,7 @@ private:
     }
   };
 
-  void schedule(MonotonicTime when, UniqueFunction<void()> cb);
+  void schedule(MonotonicTime when, UniqueFunction<void()>&& cb);
   void scheduleTimer(MonotonicTime when, std::shared_ptr<TimerState> timer);
   // Pops stale timer firings off the head of the queue, leaving the clock where it is.
   void dropStaleTimers() const;

@@ -192,7 +192,8 @@ bool applyRewrites(const config::Route& route, http::Request& request) {
   return true;
 }
 
-void applyHeaderOperations(const config::HeaderOperations& ops, http::HeaderMap& headers) {
+void applyNonEmptyHeaderOperations(const config::HeaderOperations& ops,
+                                   http::HeaderMap& headers) {
   for (const auto& name : ops.remove) {
     headers.remove(name);
   }
