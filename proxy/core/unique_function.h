@@ -80,7 +80,7 @@ private:
         static_cast<Fn*>(from)->~Fn();
       },
       [](void* p) { static_cast<Fn*>(p)->~Fn(); }, true,
-      std::is_trivially_copyable_v<Fn> && std::is_trivially_destructible_v<Fn>};
+      std::is_trivially_copyable_v<Fn>&& std::is_trivially_destructible_v<Fn>};
 
   template <typename Fn>
   static constexpr Ops heapOps = {

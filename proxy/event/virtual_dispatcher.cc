@@ -97,6 +97,9 @@ bool VirtualDispatcher::runOne() {
 }
 
 uint64_t VirtualDispatcher::runUntilIdle() {
+  // What was deferred outside an event (a transport answering from a test's code) goes now, as
+  // a posted task would have.
+  clearDeferredDeletes(deferred_);
   uint64_t n = 0;
   while (runOne()) {
     ++n;
@@ -105,6 +108,7 @@ uint64_t VirtualDispatcher::runUntilIdle() {
 }
 
 uint64_t VirtualDispatcher::runUntil(MonotonicTime deadline) {
+  clearDeferredDeletes(deferred_);
   uint64_t n = 0;
   while (!ready_.empty() || (dropStaleTimers(), !queue_.empty() && queue_.top().when <= deadline)) {
     runOne();

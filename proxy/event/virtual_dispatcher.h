@@ -40,7 +40,8 @@ public:
   void postAfter(Duration delay, UniqueFunction<void()>&& cb) override {
     schedule(now_ + delay, std::move(cb));
   }
-  // Without an event of its own: the list is emptied when the event running now returns.
+  // Without an event of its own: the list is emptied when the event running now returns (or,
+  // for what was deferred outside any event, when runUntilIdle() or runUntil() is next called).
   void deferredDelete(std::shared_ptr<void> object) override {
     deferred_.push_back(std::move(object));
   }

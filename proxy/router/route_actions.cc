@@ -192,8 +192,7 @@ bool applyRewrites(const config::Route& route, http::Request& request) {
   return true;
 }
 
-void applyNonEmptyHeaderOperations(const config::HeaderOperations& ops,
-                                   http::HeaderMap& headers) {
+void applyNonEmptyHeaderOperations(const config::HeaderOperations& ops, http::HeaderMap& headers) {
   for (const auto& name : ops.remove) {
     headers.remove(name);
   }

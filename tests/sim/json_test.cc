@@ -1,6 +1,7 @@
 #include "sim/json.h"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -46,6 +47,39 @@ TEST(JsonTest, EmptyAndPlainStringsNeedNoEscaping) {
   EXPECT_FALSE(jsonNeedsEscaping(""));
   EXPECT_FALSE(jsonNeedsEscaping("x-request-id"));
   EXPECT_TRUE(jsonNeedsEscaping("\""));
+}
+
+TEST(JsonTest, OneScanOfManyStringsAnswersForAllOfThem) {
+  // Bytes next to the ones escaped (space, '!', '#', '[', ']', DEL, UTF-8) must never add up to
+  // an escape across strings or words; any string that needs one must make the answer yes.
+  const std::vector<std::string> strings = {"",
+                                            " ",
+                                            "!#",
+                                            "[]",
+                                            "\x7f\x80\xff",
+                                            "x-request-id",
+                                            "0123456789abcdef0123",
+                                            "a\"",
+                                            "\\",
+                                            "tab\there",
+                                            std::string(1, '\0'),
+                                            "\x1f long enough to span words",
+                                            "ok"};
+  for (const auto& a : strings) {
+    for (const auto& b : strings) {
+      for (const auto& c : strings) {
+        JsonEscapeScan scan;
+        scan.add(a);
+        scan.add(b);
+        scan.add(c);
+        ASSERT_EQ(scan.needed(),
+                  jsonNeedsEscaping(a) || jsonNeedsEscaping(b) || jsonNeedsEscaping(c))
+            << "[" << a << "] [" << b << "] [" << c << "]";
+      }
+    }
+  }
+  EXPECT_TRUE(jsonNeedsEscaping("a\""));
+  EXPECT_FALSE(jsonNeedsEscaping("[]"));
 }
 
 TEST(JsonTest, EveryByteAtEveryPositionOfEveryLengthIsWrittenAsByteByByte) {

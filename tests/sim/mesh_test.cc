@@ -1,11 +1,16 @@
 #include "sim/mesh.h"
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "proxy/http/codec.h"
+#include "proxy/stats/istio_stats.h"
+#include "proxy/stats/prometheus.h"
+#include "sim/telemetry/scrape.h"
 #include "sim/testing/matchers.h"
 
 namespace meshsim::sim {
@@ -92,6 +97,54 @@ TEST_F(HelloMeshTest, EchoDocumentEscapesWhatItMust) {
   EXPECT_THAT(r->body, HasSubstr(R"("path": "/a\"b")"));
   EXPECT_EQ(r->body.substr(r->body.size() - 3), "}}}");
   EXPECT_EQ(r->body.find('\0'), std::string::npos);
+}
+
+// A run that reads no body leaves the echo document out (MeshOptions::echo_bodies) but counts
+// it everywhere as if it were there: the response says how many bytes it stands for, and every
+// proxy's metrics are the same as with the document, escaped values included.
+TEST(EchoBodiesTest, LeftOutDocumentsAreCountedAsTheirSize) {
+  const auto run = [](bool echo_bodies, std::vector<proxy::http::ResponsePtr>& responses) {
+    Manifests m;
+    const std::string root = MESHSIM_SOURCE_DIR;
+    EXPECT_THAT(addPath(root + "/fixtures/istio/ingressgateway.yaml", m), IsOk());
+    EXPECT_THAT(addPath(root + "/fixtures/hello", m), IsOk());
+    MeshOptions options;
+    options.echo_bodies = echo_bodies;
+    auto mesh = Mesh::create(std::move(m), options);
+    EXPECT_THAT(mesh, IsOk());
+    for (const std::string path : {"/", "/a\"b", "/long/path/with?query=1&more=2"}) {
+      auto req = std::make_unique<proxy::http::Request>();
+      req->authority = "hello.com";
+      req->path = path;
+      req->headers.add("x-quote", "say \"hi\" \\ end");
+      auto to = (*mesh)->ingressAddress("", 80);
+      EXPECT_THAT(to, IsOk());
+      (*mesh)->sendFromOutside(*to, std::move(req),
+                               [&](proxy::http::ResponsePtr r, proxy::ResetReason) {
+                                 responses.push_back(std::move(r));
+                               });
+      (*mesh)->loop().runUntilIdle();
+    }
+    return proxy::stats::renderPrometheusText(telemetry::collectMeshMetrics((*mesh)->proxies()));
+  };
+  std::vector<proxy::http::ResponsePtr> with;
+  std::vector<proxy::http::ResponsePtr> without;
+  const std::string metrics_with = run(true, with);
+  const std::string metrics_without = run(false, without);
+  ASSERT_EQ(with.size(), 3u);
+  ASSERT_EQ(without.size(), 3u);
+  for (size_t i = 0; i < with.size(); ++i) {
+    ASSERT_NE(with[i], nullptr);
+    ASSERT_NE(without[i], nullptr);
+    EXPECT_EQ(with[i]->unread_body_bytes, 0u);
+    EXPECT_FALSE(with[i]->body.empty());
+    EXPECT_TRUE(without[i]->body.empty());
+    EXPECT_EQ(without[i]->unread_body_bytes, with[i]->body.size());
+    EXPECT_EQ(without[i]->bodyBytes(), with[i]->bodyBytes());
+    EXPECT_EQ(proxy::stats::wireSize(*without[i]), proxy::stats::wireSize(*with[i]));
+  }
+  EXPECT_THAT(metrics_with, HasSubstr("istio_response_bytes_sum"));
+  EXPECT_EQ(metrics_without, metrics_with);
 }
 
 // The edge limits of `meshsim serve`'s codec hold in-process too: a 5 MB header, or more header

@@ -51,6 +51,25 @@ TEST_F(AsioDispatcherTest, PostTakesMoveOnlyCallbacks) {
   EXPECT_EQ(seen, 7);
 }
 
+TEST_F(AsioDispatcherTest, DeferredDeletesGoInOneLaterTaskInOrder) {
+  std::vector<int> dropped;
+  struct Tracked {
+    Tracked(int id, std::vector<int>* log) : id(id), log(log) {}
+    Tracked(const Tracked&) = delete;
+    Tracked& operator=(const Tracked&) = delete;
+    ~Tracked() { log->push_back(id); }
+    int id;
+    std::vector<int>* log;
+  };
+  dispatcher_.post([&] {
+    dispatcher_.deferredDelete(std::make_shared<Tracked>(1, &dropped));
+    dispatcher_.deferredDelete(std::make_shared<Tracked>(2, &dropped));
+    EXPECT_TRUE(dropped.empty());  // not inside the callback that deferred them
+  });
+  EXPECT_EQ(io_.poll(), 2u);  // the callback, then the one task that drops both
+  EXPECT_EQ(dropped, (std::vector<int>{1, 2}));
+}
+
 TEST_F(AsioDispatcherTest, MonotonicTimeDoesNotDecrease) {
   const MonotonicTime a = dispatcher_.now();
   const MonotonicTime b = dispatcher_.now();

@@ -1,5 +1,6 @@
 #include "proxy/event/virtual_dispatcher.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,71 @@ TEST(VirtualDispatcherTest, RunUntilStopsAtTheDeadline) {
   EXPECT_EQ(loop.pendingEvents(), 1u);
   loop.runUntilIdle();
   EXPECT_EQ(fired, 2);
+}
+
+// Logs its name when destroyed, and defers `next` (if any) from its destructor.
+struct Deferred {
+  Deferred(std::string name, std::vector<std::string>& log, VirtualDispatcher* loop = nullptr,
+           std::shared_ptr<Deferred> next = nullptr)
+      : name(std::move(name)), log(log), loop(loop), next(std::move(next)) {}
+  ~Deferred() {
+    log.push_back(name);
+    if (next != nullptr) {
+      loop->deferredDelete(std::move(next));
+    }
+  }
+  std::string name;
+  std::vector<std::string>& log;
+  VirtualDispatcher* loop;
+  std::shared_ptr<Deferred> next;
+};
+
+TEST(VirtualDispatcherTest, DeferredDeletesGoWhenTheEventReturnsInOrder) {
+  VirtualDispatcher loop;
+  std::vector<std::string> log;
+  loop.post([&] {
+    loop.deferredDelete(std::make_shared<Deferred>("a", log));
+    // b's destructor defers c: c goes in the same pass, after b.
+    loop.deferredDelete(
+        std::make_shared<Deferred>("b", log, &loop, std::make_shared<Deferred>("c", log)));
+    log.push_back("event 1 returns");
+  });
+  loop.post([&] { log.push_back("event 2"); });
+  // No event of its own: two events run, not three.
+  EXPECT_EQ(loop.runUntilIdle(), 2u);
+  EXPECT_EQ(log, (std::vector<std::string>{"event 1 returns", "a", "b", "c", "event 2"}));
+}
+
+TEST(VirtualDispatcherTest, DeferredDeletesAreKeptAliveByOtherOwners) {
+  VirtualDispatcher loop;
+  std::vector<std::string> log;
+  auto kept = std::make_shared<Deferred>("kept", log);
+  loop.post([&] { loop.deferredDelete(kept); });
+  loop.runUntilIdle();
+  EXPECT_TRUE(log.empty());
+  EXPECT_EQ(kept.use_count(), 1);
+}
+
+TEST(VirtualDispatcherTest, DeferredDeletesOutsideAnEventGoWhenTheLoopNextRuns) {
+  VirtualDispatcher loop;
+  std::vector<std::string> log;
+  loop.deferredDelete(std::make_shared<Deferred>("outside", log));
+  EXPECT_TRUE(log.empty());
+  EXPECT_EQ(loop.runUntilIdle(), 0u);  // nothing to run, but the list is emptied
+  EXPECT_EQ(log, (std::vector<std::string>{"outside"}));
+  loop.deferredDelete(std::make_shared<Deferred>("before runFor", log));
+  loop.runFor(std::chrono::seconds(1));
+  EXPECT_EQ(log.back(), "before runFor");
+}
+
+TEST(VirtualDispatcherTest, DeferredDeletesOutsideAnEventGoWithTheDispatcher) {
+  std::vector<std::string> log;
+  {
+    VirtualDispatcher loop;
+    loop.deferredDelete(std::make_shared<Deferred>("x", log));
+    EXPECT_TRUE(log.empty());
+  }
+  EXPECT_EQ(log, (std::vector<std::string>{"x"}));
 }
 
 }  // namespace

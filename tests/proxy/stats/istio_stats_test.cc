@@ -1,6 +1,7 @@
 #include "proxy/stats/istio_stats.h"
 
 #include <map>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -251,6 +252,40 @@ TEST(IstioStatsTest, HistogramsUseUpperInclusiveBuckets) {
   EXPECT_EQ(resp[0].sum, 3600);
   EXPECT_EQ(resp[0].cumulative[7], 0u);  // le=250
   EXPECT_EQ(resp[0].cumulative[9], 6u);  // le=1000
+}
+
+TEST(IstioStatsTest, EveryValueAroundTheBoundsLandsInItsBucket) {
+  // Small values are looked up in a table, larger ones searched: both must agree with the
+  // definition (a bucket counts the values at or below its bound) for every value near them.
+  IstioStats stats(gateway());
+  RequestRecord r;
+  r.peer = hello();
+  r.service = helloService();
+  r.response_code = 200;
+  std::vector<uint64_t> values;
+  for (uint64_t v = 0; v <= 1100; ++v) {
+    values.push_back(v);
+  }
+  for (double bound : kDurationBuckets) {
+    const auto b = static_cast<uint64_t>(bound);
+    for (uint64_t v = b == 0 ? 0 : b - 1; v <= b + 1; ++v) {
+      values.push_back(v);
+    }
+  }
+  for (uint64_t v : values) {
+    r.response_bytes = v;
+    stats.record(r);
+  }
+  const auto resp = stats.responseBytes();
+  ASSERT_EQ(resp.size(), 1u);
+  for (size_t i = 0; i < kDurationBuckets.size(); ++i) {
+    uint64_t expected = 0;
+    for (uint64_t v : values) {
+      expected += static_cast<double>(v) <= kDurationBuckets[i] ? 1 : 0;
+    }
+    EXPECT_EQ(resp[0].cumulative[i], expected) << "le=" << kDurationBuckets[i];
+  }
+  EXPECT_EQ(resp[0].cumulative[kDurationBuckets.size()], values.size());
 }
 
 TEST(IstioStatsTest, SeriesKeepFirstRecordedOrderAcrossHistograms) {
