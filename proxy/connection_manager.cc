@@ -38,8 +38,8 @@ std::string generateRequestId(RandomGenerator& random) {
 
 // One request from arrival to its answer (Envoy's ActiveStream): the request, its StreamInfo,
 // where the chain stopped, the router's state, and the connection manager's list links.
-class ConnectionManager::ActiveStream : public filters::StreamCallbacks,
-                                        public std::enable_shared_from_this<ActiveStream> {
+class ConnectionManager::ActiveStream final : public filters::StreamCallbacks,
+                                              public std::enable_shared_from_this<ActiveStream> {
 public:
   ActiveStream(ConnectionManager& hcm, http::RequestPtr request, ResponseCallback done)
       : hcm_(hcm), request_(std::move(request)), done_(std::move(done)) {}

@@ -4,11 +4,6 @@
 
 namespace meshsim::proxy::http {
 
-const HeaderMap::Entries& HeaderMap::emptyEntries() {
-  static const Entries kEmpty;
-  return kEmpty;
-}
-
 HeaderMap::Entries& HeaderMap::mutableEntries() {
   if (entries_ == nullptr) {
     entries_ = std::make_shared<Entries>();

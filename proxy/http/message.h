@@ -87,7 +87,10 @@ private:
   const Entries& entries() const { return entries_ != nullptr ? *entries_ : emptyEntries(); }
   // This map's own entries, copied first if another map shares them.
   Entries& mutableEntries();
-  static const Entries& emptyEntries();
+  static const Entries& emptyEntries() {
+    static const Entries kEmpty;
+    return kEmpty;
+  }
   void append(HeaderName name, std::string value);
   // set() and friends: `value` replaces every value of `name` (a string_view, or a HeaderName
   // compared by its interned copy); the name is made only when it is appended.

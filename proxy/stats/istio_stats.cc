@@ -163,12 +163,17 @@ void IstioStats::Buckets::add(uint64_t value) {
 
 void IstioStats::record(const RequestRecord& r) {
   const Key key{r.peer.get(), r.service.get(), r.response_code, r.flags, r.reporter, r.mtls};
-  auto [it, inserted] = index_.try_emplace(key, entries_.size());
-  if (inserted) {
-    entries_.emplace_back();
-    entries_.back().exemplar = r;
+  // Consecutive requests usually share their labels: the last series is checked first.
+  if (last_ == kNoEntry || !(key == last_key_)) {
+    auto [it, inserted] = index_.try_emplace(key, entries_.size());
+    if (inserted) {
+      entries_.emplace_back();
+      entries_.back().exemplar = r;
+    }
+    last_key_ = key;
+    last_ = it->second;
   }
-  Entry& e = entries_[it->second];
+  Entry& e = entries_[last_];
   ++e.count;
   ++total_;
   e.duration_ms.add(r.duration_ms);

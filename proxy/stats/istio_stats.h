@@ -136,6 +136,10 @@ private:
 
   config::WorkloadInfoConstSharedPtr local_;
   std::unordered_map<Key, size_t, KeyHash> index_;
+  // The entry of the last record() and its key (entries are never removed).
+  static constexpr size_t kNoEntry = ~size_t{0};
+  Key last_key_{};
+  size_t last_ = kNoEntry;
   std::vector<Entry> entries_;
   uint64_t total_ = 0;
 };
