@@ -15,6 +15,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/optional.hpp>
 
+#include "proxy/core/assert.h"
+
 namespace meshsim::proxy::http {
 namespace {
 
@@ -892,6 +894,9 @@ std::string serializeRequest(const Request& request) {
 }
 
 std::string serializeResponse(const Response& response) {
+  // A body left out because nothing would read it exists only inside a simulation; bytes that
+  // say otherwise must never reach a socket.
+  MESHSIM_CHECK(response.unread_body_bytes == 0);
   const int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
   std::string header = "HTTP/1.1 " + std::to_string(status) + " ";
   header.append(reasonPhrase(status)).append("\r\n");

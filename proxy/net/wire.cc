@@ -167,8 +167,8 @@ bool writeRequestFast(const http::Request& request, std::string& out) {
 
 bool writeResponseFast(const http::Response& response, std::string& out) {
   const int status = response.status;
-  if (status < 100 || status > 999) {
-    return false;
+  if (status < 100 || status > 999 || response.unread_body_bytes != 0) {
+    return false;  // the general writer, which answers for these (and refuses the second)
   }
   out.append("HTTP/1.1 ");
   appendNumber(static_cast<uint64_t>(status), out);

@@ -209,6 +209,14 @@ TEST(CodecTest, RepeatedFieldsKeepMapOrderBothWays) {
   EXPECT_EQ(entries({{"x-b", "1"}, {"x-a", "2"}, {"x-b", "3"}}), entries((*parsed)->headers));
 }
 
+// A body left out of a simulated response (Response::unread_body_bytes) must never be written
+// to a socket as if it were empty: the writer stops the process instead.
+TEST(CodecDeathTest, AResponseWithAnUnreadBodyIsNeverSerialized) {
+  Response r;
+  r.unread_body_bytes = 600;
+  EXPECT_DEATH(serializeResponse(r), "MESHSIM_CHECK failed: response.unread_body_bytes == 0");
+}
+
 TEST(CodecTest, SerializeGetWithoutBodyHasNoContentLength) {
   Request request;
   request.authority = "a";
