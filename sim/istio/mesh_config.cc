@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/duration.h"
+
 namespace meshsim::sim::istio {
 
 namespace {
@@ -94,6 +96,37 @@ Status defaultExportTo(yaml::Reader& r, std::string_view key) {
   return notModelled(r, key, "anything but [\"*\"] (the default) is ");
 }
 
+// connectTimeout as agent.ValidateMeshConfig checks it (ValidateConnectTimeout): a duration in
+// Go's syntax (how istiod's jsonpb reads a google.protobuf.Duration), whole milliseconds, at
+// least 1ms and at most 1h. A valid value other than Istio's default, 10s, is not modelled.
+Status checkConnectTimeout(yaml::Reader& r) {
+  if (!r.has("connectTimeout")) {
+    return okStatus();
+  }
+  MESHSIM_ASSIGN_OR_RETURN(std::string text, r.string("connectTimeout"));
+  const auto nanos = parseGoDuration(text);
+  const std::string invalid = "invalid connect timeout \"" + text + "\": ";
+  if (!nanos.ok()) {
+    return r.error("connectTimeout", invalid + std::string(nanos.status().message()) +
+                                         " (Istio reads durations as Go's time.ParseDuration, "
+                                         "e.g. 250ms, 1.5s, 1m30s)");
+  }
+  constexpr int64_t kMs = 1000000;
+  if (*nanos < kMs) {
+    return r.error("connectTimeout", invalid + "duration must be at least 1ms");
+  }
+  if (*nanos % kMs != 0) {
+    return r.error("connectTimeout", invalid + "only durations to ms precision are supported");
+  }
+  if (*nanos > 3600 * 1000 * kMs) {
+    return r.error("connectTimeout", invalid + "must be between 1ms and 1h");
+  }
+  if (*nanos != 10 * 1000 * kMs) {
+    return notModelled(r, "connectTimeout", "\"" + text + "\" (the default is \"10s\"): ");
+  }
+  return okStatus();
+}
+
 Status parseProxyConfig(yaml::Reader& pc) {
   MESHSIM_RETURN_IF_ERROR(pc.expectMap(true));
   for (const auto key : kProxyConfigUnmodelled) {
@@ -119,7 +152,7 @@ StatusOr<MeshConfig> parseMesh(const yaml::Document& doc, MeshConfig mc, std::st
       return notModelled(r, key, "");
     }
   }
-  MESHSIM_RETURN_IF_ERROR(defaultOnly(r, "connectTimeout", "10s"));
+  MESHSIM_RETURN_IF_ERROR(checkConnectTimeout(r));
   MESHSIM_RETURN_IF_ERROR(defaultOnly(r, "rootNamespace", "istio-system"));
   MESHSIM_RETURN_IF_ERROR(defaultOnly(r, "h2UpgradePolicy", "DO_NOT_UPGRADE"));
   if (r.has("enableAutoMtls")) {

@@ -50,6 +50,7 @@ const std::set<std::string_view>& istioFields(std::string_view message) {
       {"CorsPolicy",
        {"allowOrigin", "allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge",
         "allowCredentials", "unmatchedPreflights"}},
+      {"Delegate", {"name", "namespace"}},
       {"Destination", {"host", "subset", "port"}},
       {"DestinationRule", {"host", "trafficPolicy", "subsets", "exportTo", "workloadSelector"}},
       {"Gateway", {"servers", "selector"}},
@@ -83,10 +84,14 @@ const std::set<std::string_view>& istioFields(std::string_view message) {
        {"consecutiveErrors", "splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures",
         "consecutiveGatewayErrors", "consecutive5xxErrors", "interval", "baseEjectionTime",
         "maxEjectionPercent", "minHealthPercent", "outlierDetectionHttpErrorCodes"}},
+      {"L4MatchAttributes",
+       {"destinationSubnets", "port", "sourceSubnet", "sourceLabels", "gateways",
+        "sourceNamespace"}},
       {"Percent", {"value"}},
       {"Port", {"number", "protocol", "name", "targetPort"}},
       {"PortSelector", {"number"}},
       {"RegexRewrite", {"match", "rewrite"}},
+      {"RouteDestination", {"destination", "weight"}},
       {"Server", {"port", "bind", "hosts", "tls", "defaultEndpoint", "name"}},
       {"ServerTLSSettings",
        {"httpsRedirect", "mode", "serverCertificate", "privateKey", "caCertificates", "caCrl",
@@ -99,6 +104,10 @@ const std::set<std::string_view>& istioFields(std::string_view message) {
       {"ServicePort", {"number", "protocol", "name", "targetPort"}},
       {"StringMatch", {"exact", "prefix", "regex"}},
       {"Subset", {"name", "labels", "trafficPolicy"}},
+      {"TCPRoute", {"match", "route"}},
+      {"TLSMatchAttributes",
+       {"sniHosts", "destinationSubnets", "port", "sourceLabels", "gateways", "sourceNamespace"}},
+      {"TLSRoute", {"match", "route"}},
       {"TrafficPolicy",
        {"loadBalancer", "connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel",
         "proxyProtocol", "retryBudget"}},
@@ -130,6 +139,19 @@ std::string upper(std::string s) {
   return s;
 }
 
+// Istio's duration syntax: Go's time.ParseDuration ("1.5s", "500ms", "1m30s", "+1s"), which is
+// how istiod's legacy jsonpb unmarshal reads a google.protobuf.Duration (and the CRD's CEL
+// duration() rules agree). Returns signed nanoseconds, or an error naming the field.
+StatusOr<int64_t> istioDuration(yaml::Reader& r, std::string_view key, const std::string& text) {
+  auto parsed = parseGoDuration(text);
+  if (!parsed.ok()) {
+    return r.error(key, "invalid duration \"" + text + "\" (" + parsed.status().message() +
+                            "): Istio reads durations as Go's time.ParseDuration, e.g. 250ms, "
+                            "1.5s, 1m30s");
+  }
+  return *parsed;
+}
+
 // A duration field in milliseconds; `min_ms` > 0 rejects shorter ones (Istio: >= 1 ms).
 StatusOr<double> durationField(yaml::Reader& r, std::string_view key, double def, double min_ms) {
   if (!r.has(key)) {
@@ -137,25 +159,25 @@ StatusOr<double> durationField(yaml::Reader& r, std::string_view key, double def
     return def;
   }
   MESHSIM_ASSIGN_OR_RETURN(std::string text, r.string(key));
-  const auto parsed = parseDuration(text);
-  if (!parsed.ok()) {
-    return r.error(key, parsed.status().message());
-  }
-  const auto ms = std::optional<double>(static_cast<double>(parsed->count()) / 1e6);
-  if (*ms < min_ms) {
+  MESHSIM_ASSIGN_OR_RETURN(int64_t nanos, istioDuration(r, key, text));
+  const double ms = static_cast<double>(nanos) / 1e6;
+  if (min_ms > 0 && ms < min_ms) {  // agent.ValidateDuration; CEL: duration(self) >= 1ms
     return r.error(key, "duration must be at least 1ms, got \"" + text + "\"");
   }
+  if (nanos < 0) {
+    return r.error(key, "duration must not be negative, got \"" + text + "\"");
+  }
   // Istio's agent.ValidateDuration: whole milliseconds only.
-  if (min_ms > 0 && parsed->count() % 1000000 != 0) {
+  if (min_ms > 0 && nanos % 1000000 != 0) {
     return r.error(key, "only durations to ms precision are supported, got \"" + text + "\"");
   }
   // The virtual clock counts nanoseconds in 64 bits: about 292 years. Longer durations would
   // overflow it; nothing real waits that long.
   constexpr double kMaxMs = 1e12;  // about 31 years
-  if (*ms > kMaxMs) {
+  if (ms > kMaxMs) {
     return r.error(key, "duration \"" + text + "\" is longer than meshsim models (about 31 years)");
   }
-  return *ms;
+  return ms;
 }
 
 StatusOr<uint32_t> positiveField(yaml::Reader& r, std::string_view key) {
@@ -297,6 +319,12 @@ StatusOr<std::vector<std::pair<std::string, StringMatch>>> parseMatchMap(
   yaml::Reader names(doc, n, parent.pathOf(key), parent.context());
   for (const auto& kv : n) {
     const std::string name = kv.first.Scalar();
+    if (kv.second.IsNull()) {
+      // `foo: ~` or `foo:` (YAML null). The Kubernetes API server prunes a null map value
+      // before the webhook or istiod sees it (PruneNonNullableNullsWithoutDefaults): there is no
+      // condition on `foo`. (`foo: {}` is a presence match.)
+      continue;
+    }
     if (header_names) {
       if (const std::string why = validation::matchHeaderNameError(name); !why.empty()) {
         return names.error(name, why);
@@ -505,10 +533,8 @@ StatusOr<HttpMatchRequest> parseMatch(const yaml::Document& doc, const YAML::Nod
                    "sourceNamespace match " + mr.source_namespace + " is invalid");
   }
   MESHSIM_ASSIGN_OR_RETURN(mr.gateways, m.stringList("gateways"));
-  for (const auto& g : mr.gateways) {
-    if (const std::string why = validation::gatewayNameError(g); !why.empty()) {
-      return m.error("gateways", why);
-    }
+  if (const std::string why = validation::gatewayNamesError(mr.gateways); !why.empty()) {
+    return m.error("gateways", why);
   }
   MESHSIM_RETURN_IF_ERROR(finishIstio(m, "HTTPMatchRequest"));
   return mr;
@@ -582,11 +608,34 @@ StatusOr<CorsPolicy> parseCors(const yaml::Document& doc, yaml::Reader& h,
   return cors;
 }
 
+// An HTTP route of a VirtualService; `in_delegate`: of a delegate VirtualService (no hosts).
+// `is_root` is set when the route hands over to a delegate (`delegate`), which Istio checks as a
+// root route (validateHTTPRouteConflict) and meshsim then refuses as not modelled.
 StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& node,
-                                   const std::string& path, const std::string& context) {
+                                   const std::string& path, const std::string& context,
+                                   bool in_delegate, bool& is_root) {
   yaml::Reader h(doc, node, path, context);
   MESHSIM_RETURN_IF_ERROR(h.expectMap());
-  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(h, {"delegate"}));
+  is_root = h.has("delegate");
+  if (is_root) {
+    if (in_delegate) {
+      return h.error("delegate", "delegate HTTP route cannot contain delegate");
+    }
+    yaml::Reader dg(doc, h.child("delegate"), h.pathOf("delegate"), context);
+    MESHSIM_RETURN_IF_ERROR(dg.expectMap());
+    MESHSIM_RETURN_IF_ERROR(dg.string("name").status());
+    MESHSIM_RETURN_IF_ERROR(dg.string("namespace").status());
+    MESHSIM_RETURN_IF_ERROR(finishIstio(dg, "Delegate"));
+    MESHSIM_ASSIGN_OR_RETURN(std::string name, h.string("name"));
+    const std::string root = "root HTTP route " + (name.empty() ? "" : name + " ");
+    // Only the delegate may say where requests go (an empty list is no route).
+    if (const YAML::Node r = yaml::get(node, "route"); r.IsSequence() && r.size() > 0) {
+      return h.error("route", root + "must not specify route");
+    }
+    if (h.has("redirect")) {
+      return h.error("redirect", root + "must not specify redirect");
+    }
+  }
   HttpRoute route;
   route.location = h.location();
   route.path = h.path();
@@ -918,6 +967,10 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
     route.mirrors.push_back(std::move(m));
   }
 
+  MESHSIM_RETURN_IF_ERROR(finishIstio(h, "HTTPRoute"));
+  if (is_root) {  // Istio checks a root route's route and redirect only (above)
+    return route;
+  }
   // Only one of route, redirect, directResponse (reference section 2.6).
   const int actions =
       (route.route.empty() ? 0 : 1) + (route.redirect ? 1 : 0) + (route.direct_response ? 1 : 0);
@@ -936,7 +989,6 @@ StatusOr<HttpRoute> parseHttpRoute(const yaml::Document& doc, const YAML::Node& 
   if (route.direct_response && route.rewrite) {
     return h.error("rewrite", "rewrite cannot be combined with directResponse");
   }
-  MESHSIM_RETURN_IF_ERROR(finishIstio(h, "HTTPRoute"));
   return route;
 }
 
@@ -1176,8 +1228,9 @@ StatusOr<TrafficPolicy> parseTrafficPolicy(const yaml::Document& doc, const YAML
       MESHSIM_RETURN_IF_ERROR(durationField(tcp, "maxConnectionDuration", 0, 1).status());
       if (tcp.has("idleTimeout")) {
         MESHSIM_ASSIGN_OR_RETURN(std::string idle, tcp.string("idleTimeout"));
-        const auto zero = parseDuration(idle);
-        if (!zero.ok() || zero->count() >= 1000000) {
+        // Istio skips the check when Duration.Milliseconds() (truncated) is 0.
+        const auto nanos = parseGoDuration(idle);
+        if (!nanos.ok() || *nanos / 1000000 != 0) {
           MESHSIM_RETURN_IF_ERROR(durationField(tcp, "idleTimeout", 0, 1).status());
         } else {  // "0s" disables it, since Istio 1.26 (before, the webhook refused it)
           versioned.push_back({tcp.location("idleTimeout"), tcp.pathOf("idleTimeout"),
@@ -1445,23 +1498,205 @@ StatusOr<Gateway> parseGateway(const yaml::Document& doc, k8s::ObjectMeta meta) 
   return g;
 }
 
+// The destinations of a TCP or TLS route (validateRouteDestinations).
+Status checkRouteDestinations(const yaml::Document& doc, yaml::Reader& r,
+                              const std::string& context) {
+  const YAML::Node dests = r.child("route");
+  if (dests.IsDefined() && !dests.IsNull() && !dests.IsSequence()) {
+    return r.error("route", "expected a list of destinations");
+  }
+  int64_t total = 0;
+  for (size_t j = 0; dests.IsSequence() && j < dests.size(); ++j) {
+    yaml::Reader d(doc, dests[j], r.pathOf("route", j), context);
+    MESHSIM_RETURN_IF_ERROR(d.expectMap());
+    if (!d.has("destination")) {
+      return d.errorHere("destination is required");
+    }
+    MESHSIM_RETURN_IF_ERROR(
+        parseDestination(doc, d.child("destination"), d.pathOf("destination"), context).status());
+    MESHSIM_ASSIGN_OR_RETURN(int64_t w, d.integer("weight"));
+    if (w < 0) {
+      return d.error("weight", "weight " + std::to_string(w) + " < 0");
+    }
+    if (w > INT32_MAX) {  // an int32 in Istio's API
+      return d.error("weight", "weight must be at most 2147483647");
+    }
+    total += w;
+    MESHSIM_RETURN_IF_ERROR(finishIstio(d, "RouteDestination"));
+  }
+  if (dests.IsSequence() && dests.size() > 1 && total == 0) {
+    return r.error("route", "total destination weight = 0");
+  }
+  return okStatus();
+}
+
+// The fields TCP and TLS matches share (validateTCPMatch, validateTLSMatch).
+Status checkL4MatchFields(yaml::Reader& m) {
+  MESHSIM_ASSIGN_OR_RETURN(auto subnets, m.stringList("destinationSubnets"));
+  for (const auto& subnet : subnets) {
+    if (const std::string why = validation::ipSubnetError(subnet); !why.empty()) {
+      return m.error("destinationSubnets", why);
+    }
+  }
+  MESHSIM_ASSIGN_OR_RETURN(int64_t port, m.integer("port", 0));
+  if (port != 0 && (port < 1 || port > 65535)) {
+    return m.error("port",
+                   "port number " + std::to_string(port) + " must be in the range 1..65535");
+  }
+  MESHSIM_ASSIGN_OR_RETURN(auto labels, m.stringMap("sourceLabels"));
+  if (const std::string why = validation::labelsError(labels); !why.empty()) {
+    return m.error("sourceLabels", why);
+  }
+  MESHSIM_ASSIGN_OR_RETURN(auto gateways, m.stringList("gateways"));
+  if (const std::string why = validation::gatewayNamesError(gateways); !why.empty()) {
+    return m.error("gateways", why);
+  }
+  return m.string("sourceNamespace").status();  // not validated by Istio
+}
+
+// Istio's checks of a VirtualService's `tls` and `tcp` routes (validateTLSRoute,
+// validateTCPRoute), which meshsim does not model: it reports Istio's errors, then refuses the
+// valid ones as not modelled.
+Status checkTlsAndTcpRoutes(const yaml::Document& doc, yaml::Reader& spec, const VirtualService& vs,
+                            const std::string& context) {
+  const YAML::Node tls = spec.child("tls");
+  if (tls.IsDefined() && !tls.IsNull() && !tls.IsSequence()) {
+    return spec.error("tls", "expected a list of TLS routes");
+  }
+  // validateSniHost: Istio's isGateway() is true unless "mesh" is named (also with no gateways).
+  const bool sni_is_gateway =
+      std::find(vs.gateways.begin(), vs.gateways.end(), "mesh") == vs.gateways.end();
+  for (size_t i = 0; tls.IsSequence() && i < tls.size(); ++i) {
+    yaml::Reader t(doc, tls[i], spec.pathOf("tls", i), context);
+    MESHSIM_RETURN_IF_ERROR(t.expectMap());
+    const YAML::Node match = t.child("match");
+    if (match.IsDefined() && !match.IsNull() && !match.IsSequence()) {
+      return t.error("match", "expected a list of TLS match conditions");
+    }
+    if (!match.IsSequence() || match.size() == 0) {
+      return t.error("match", "TLS route must have at least one match condition");
+    }
+    for (size_t j = 0; j < match.size(); ++j) {
+      yaml::Reader m(doc, match[j], t.pathOf("match", j), context);
+      if (match[j].IsNull()) {
+        return m.errorHere("TLS match may not be null");
+      }
+      MESHSIM_RETURN_IF_ERROR(m.expectMap());
+      MESHSIM_ASSIGN_OR_RETURN(auto sni_hosts, m.stringList("sniHosts"));
+      if (sni_hosts.empty()) {
+        return m.error("sniHosts", "TLS match must have at least one SNI host");
+      }
+      for (const auto& sni : sni_hosts) {
+        const std::string why = sni_is_gateway ? validation::gatewayBoundDomainError(true, sni)
+                                               : validation::wildcardDomainError(sni);
+        if (!why.empty()) {
+          if (validation::isIpAddress(sni)) {
+            continue;  // Istio only warns: an IP address goes against the SNI spec
+          }
+          return m.error("sniHosts", why);
+        }
+        if (std::none_of(vs.hosts.begin(), vs.hosts.end(), [&](const std::string& host) {
+              return validation::hostSubsetOf(sni, host);
+            })) {
+          std::string hosts;
+          for (const auto& host : vs.hosts) {
+            hosts += (hosts.empty() ? "" : ", ") + host;
+          }
+          return m.error("sniHosts", "SNI host \"" + sni +
+                                         "\" is not a compatible subset of any of the virtual "
+                                         "service hosts: [" +
+                                         hosts + "]");
+        }
+      }
+      MESHSIM_RETURN_IF_ERROR(checkL4MatchFields(m));
+      MESHSIM_RETURN_IF_ERROR(finishIstio(m, "TLSMatchAttributes"));
+    }
+    const YAML::Node route = t.child("route");
+    if (!route.IsSequence() || route.size() == 0) {
+      if (route.IsDefined() && !route.IsNull() && !route.IsSequence()) {
+        return t.error("route", "expected a list of destinations");
+      }
+      return t.error("route", "TLS route is required");
+    }
+    MESHSIM_RETURN_IF_ERROR(checkRouteDestinations(doc, t, context));
+    MESHSIM_RETURN_IF_ERROR(finishIstio(t, "TLSRoute"));
+  }
+  const YAML::Node tcp = spec.child("tcp");
+  if (tcp.IsDefined() && !tcp.IsNull() && !tcp.IsSequence()) {
+    return spec.error("tcp", "expected a list of TCP routes");
+  }
+  for (size_t i = 0; tcp.IsSequence() && i < tcp.size(); ++i) {
+    yaml::Reader t(doc, tcp[i], spec.pathOf("tcp", i), context);
+    MESHSIM_RETURN_IF_ERROR(t.expectMap());
+    const YAML::Node match = t.child("match");
+    if (match.IsDefined() && !match.IsNull() && !match.IsSequence()) {
+      return t.error("match", "expected a list of TCP match conditions");
+    }
+    for (size_t j = 0; match.IsSequence() && j < match.size(); ++j) {
+      yaml::Reader m(doc, match[j], t.pathOf("match", j), context);
+      if (match[j].IsNull()) {
+        return m.errorHere("tcp match may not be nil");
+      }
+      MESHSIM_RETURN_IF_ERROR(m.expectMap());
+      MESHSIM_RETURN_IF_ERROR(checkL4MatchFields(m));
+      MESHSIM_RETURN_IF_ERROR(m.string("sourceSubnet").status());  // not validated by Istio
+      MESHSIM_RETURN_IF_ERROR(finishIstio(m, "L4MatchAttributes"));
+    }
+    const YAML::Node route = t.child("route");
+    if (!route.IsSequence() || route.size() == 0) {
+      if (route.IsDefined() && !route.IsNull() && !route.IsSequence()) {
+        return t.error("route", "expected a list of destinations");
+      }
+      return t.error("route", "TCP route is required");
+    }
+    MESHSIM_RETURN_IF_ERROR(checkRouteDestinations(doc, t, context));
+    MESHSIM_RETURN_IF_ERROR(finishIstio(t, "TCPRoute"));
+  }
+  return okStatus();
+}
+
+// Whether a VirtualService has a TLS match with SNI hosts (Istio's isSniHost).
+bool hasSniHosts(const YAML::Node& tls) {
+  for (size_t i = 0; tls.IsSequence() && i < tls.size(); ++i) {
+    const YAML::Node match = yaml::get(tls[i], "match");
+    for (size_t j = 0; match.IsSequence() && j < match.size(); ++j) {
+      const YAML::Node sni = yaml::get(match[j], "sniHosts");
+      if (sni.IsSequence() && sni.size() > 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::ObjectMeta meta) {
   VirtualService vs;
   vs.meta = std::move(meta);
   const std::string context = "VirtualService " + vs.meta.id();
   yaml::Reader spec(doc, yaml::get(doc.root, "spec"), "spec", context);
   MESHSIM_RETURN_IF_ERROR(spec.expectMap());
-  MESHSIM_RETURN_IF_ERROR(rejectUnmodelled(spec, {"tcp", "tls"}));
   MESHSIM_ASSIGN_OR_RETURN(vs.hosts, spec.stringList("hosts"));
   MESHSIM_ASSIGN_OR_RETURN(vs.gateways, spec.stringList("gateways"));
   MESHSIM_ASSIGN_OR_RETURN(vs.export_to, spec.stringList("exportTo"));
-  if (vs.hosts.empty()) {
-    return spec.error("hosts", "delegate VirtualServices (no hosts) are not modelled yet");
-  }
-  for (const auto& g : vs.gateways) {
-    if (const std::string why = validation::gatewayNameError(g); !why.empty()) {
-      return spec.error("gateways", why);
+  const YAML::Node tls = yaml::get(spec.node(), "tls");
+  const YAML::Node tcp = yaml::get(spec.node(), "tcp");
+  const bool has_tls = tls.IsSequence() && tls.size() > 0;
+  const bool has_tcp = tcp.IsSequence() && tcp.size() > 0;
+  // No hosts: a delegate VirtualService, which holds HTTP routes for a root's `delegate`.
+  const bool is_delegate = vs.hosts.empty();
+  if (is_delegate) {
+    if (!vs.gateways.empty()) {
+      return spec.error("gateways", "delegate virtual service must have no gateways specified");
     }
+    if (has_tls) {
+      return spec.error("tls", "delegate virtual service must have no tls route specified");
+    }
+    if (has_tcp) {
+      return spec.error("tcp", "delegate virtual service must have no tcp route specified");
+    }
+  }
+  if (const std::string why = validation::gatewayNamesError(vs.gateways); !why.empty()) {
+    return spec.error("gateways", why);
   }
   // Istio's isGateway(): a VirtualService naming gateways but not "mesh" applies to gateways
   // only.
@@ -1469,10 +1704,12 @@ StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::Obj
       !vs.gateways.empty() &&
       std::find(vs.gateways.begin(), vs.gateways.end(), "mesh") == vs.gateways.end();
   const bool bound_to_mesh = !gateway_only;
+  const bool sni = hasSniHosts(tls);
   for (size_t i = 0; i < vs.hosts.size(); ++i) {
     const std::string& host = vs.hosts[i];
-    if (const std::string why = validation::wildcardDomainError(host);
-        !why.empty() && !validation::isIpAddress(host)) {
+    const std::string why = gateway_only ? validation::gatewayBoundDomainError(sni, host)
+                                         : validation::wildcardDomainError(host);
+    if (!why.empty() && !validation::isIpAddress(host)) {
       return spec.error("hosts", why);
     }
     if (host == "*" && bound_to_mesh) {
@@ -1492,12 +1729,18 @@ StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::Obj
   if (http.IsDefined() && !http.IsNull() && !http.IsSequence()) {
     return spec.error("http", "expected a list of routes");
   }
-  if (!http.IsSequence() || http.size() == 0) {
+  if ((!http.IsSequence() || http.size() == 0) && !has_tls && !has_tcp) {
     return spec.errorHere("http, tcp or tls must be provided in virtual service");
   }
+  MESHSIM_RETURN_IF_ERROR(checkTlsAndTcpRoutes(doc, spec, vs, context));
+  std::optional<size_t> root_route;  // the first route with a `delegate`
   for (size_t i = 0; http.IsSequence() && i < http.size(); ++i) {
-    MESHSIM_ASSIGN_OR_RETURN(auto route,
-                             parseHttpRoute(doc, http[i], spec.pathOf("http", i), context));
+    bool is_root = false;
+    MESHSIM_ASSIGN_OR_RETURN(auto route, parseHttpRoute(doc, http[i], spec.pathOf("http", i),
+                                                        context, is_delegate, is_root));
+    if (is_root && !root_route) {
+      root_route = i;
+    }
     // Routing on JWT claims (@request.auth.claims.*): gateways only, and it needs a
     // RequestAuthentication, which is not modelled.
     for (const auto& m : route.match) {
@@ -1520,6 +1763,21 @@ StatusOr<VirtualService> parseVirtualService(const yaml::Document& doc, k8s::Obj
     vs.http.push_back(std::move(route));
   }
   MESHSIM_RETURN_IF_ERROR(finishIstio(spec, "VirtualService"));
+  // Istio's checks passed: what meshsim does not model is refused now, never before an error
+  // Istio would report.
+  if (is_delegate) {
+    return spec.error("hosts",
+                      "a delegate VirtualService (no hosts) is valid Istio, but not modelled by "
+                      "this version of meshsim yet");
+  }
+  if (root_route) {
+    yaml::Reader h(doc, http[*root_route], spec.pathOf("http", *root_route), context);
+    return rejectUnmodelled(h, {"delegate"});
+  }
+  if (has_tls || has_tcp) {
+    return spec.error(has_tls ? "tls" : "tcp",
+                      "valid Istio, but not modelled by this version of meshsim yet");
+  }
   return vs;
 }
 

@@ -75,6 +75,24 @@ std::string gatewayHostError(std::string_view host);
 std::string exportToError(std::string_view own_namespace, const std::vector<std::string>& export_to,
                           bool is_service_entry);
 
+// agent.ValidateWildcardDomainForVirtualServiceBoundToGateway: the host of a VirtualService bound
+// to gateways only (or an SNI host of a TLS route not bound to "mesh"). With `sni` (the
+// VirtualService has a TLS match with SNI hosts) a name led by "outbound_" is an auto-generated
+// SNI name of AUTO_PASSTHROUGH ("outbound_.80_._.foo.bar.svc") and passes when it has four "_"
+// parts, a digit in the port part and a letter in the host part; the rest is
+// wildcardDomainError().
+std::string gatewayBoundDomainError(bool sni, std::string_view domain);
+// host.Name.SubsetOf: `h` is `o`, or is covered by the wildcard `o` ("*.a.b" and "x.a.b" are
+// subsets of "*.b"; no name is a subset of a longer wildcard; a wildcard is never a subset of a
+// plain name).
+bool hostSubsetOf(std::string_view h, std::string_view o);
+// agent.ValidateIPSubnet: an address, or with exactly one "/" a CIDR prefix (netip.ParsePrefix:
+// the length decimal without leading zeros, at most 32 or 128).
+std::string ipSubnetError(std::string_view subnet);
+// validateGatewayNames over a list: Istio stops at the first name without a "/" (it checks that
+// name as an FQDN and returns), so names after it are not checked.
+std::string gatewayNamesError(const std::vector<std::string>& names);
+
 // Whether host names `a` and `b` overlap as Istio's host.Name.Matches sees it (either equal, or
 // one is a wildcard covering the other): duplicate hosts of a VirtualService.
 bool hostsOverlap(std::string_view a, std::string_view b);

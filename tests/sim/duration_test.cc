@@ -47,5 +47,31 @@ TEST(DurationTest, RefusesWhatIsNotADuration) {
   EXPECT_THAT(parseDuration("9999999h").status().message(), HasSubstr("is too long"));
 }
 
+// Istio's duration fields take exactly Go's time.ParseDuration (sim/duration.h): a sign, no
+// spaces, integer nanoseconds, Go's own error texts.
+TEST(DurationTest, GoDurationIsTimeParseDuration) {
+  EXPECT_EQ(*parseGoDuration("+1s"), 1000000000);
+  EXPECT_EQ(*parseGoDuration("-1.5s"), -1500000000);
+  EXPECT_EQ(*parseGoDuration("-0"), 0);
+  EXPECT_EQ(*parseGoDuration("1h30m"), int64_t{5400} * 1000000000);
+  EXPECT_EQ(*parseGoDuration("0.000000001s"), 1);
+  EXPECT_EQ(*parseGoDuration("1.0005s"), 1000500000);
+  EXPECT_EQ(*parseGoDuration("5.s"), 5000000000);
+  EXPECT_EQ(*parseGoDuration(".5ms"), 500000);
+  EXPECT_EQ(*parseGoDuration("1.00000000000000000000000001s"), 1000000000);  // dropped digits
+  EXPECT_EQ(*parseGoDuration("9223372036854775807ns"), INT64_MAX);
+  EXPECT_EQ(*parseGoDuration("-9223372036854775808ns"), INT64_MIN);
+  for (const char* bad : {"", "+", "s", " 1s", "1s ", "1 s", ".s", "1d", "10", "1.5.5s",
+                          "9223372036854775808ns", "2562048h", "99999999999999999999s"}) {
+    EXPECT_FALSE(parseGoDuration(bad).ok()) << bad;
+  }
+  EXPECT_THAT(parseGoDuration("10").status().message(),
+              HasSubstr("time: missing unit in duration \"10\""));
+  EXPECT_THAT(parseGoDuration("1d").status().message(),
+              HasSubstr("time: unknown unit \"d\" in duration \"1d\""));
+  EXPECT_THAT(parseGoDuration("ten").status().message(),
+              HasSubstr("time: invalid duration \"ten\""));
+}
+
 }  // namespace
 }  // namespace meshsim::sim

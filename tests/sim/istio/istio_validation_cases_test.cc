@@ -148,6 +148,187 @@ std::vector<Case> virtualServiceCases() {
       {"Test_validateExportTo/., ns1", "VirtualService",
        "{hosts: [foo.bar], exportTo: [., ns1], http: [" + routeWith("") + "]}", kOk, ""},
 
+      {"TestValidateVirtualService/allow sni based domains", "VirtualService",
+       "{hosts: [outbound_.15010_._.istiod.istio-system.svc.cluster.local], gateways: "
+       "[ns1/gateway], tls: [{match: [{sniHosts: "
+       "[outbound_.15010_._.istiod.istio-system.svc.cluster.local]}], route: [{destination: "
+       "{host: istio.istio-system.svc.cluster.local}}]}]}",
+       kUnmodelled, "spec.tls"},
+      {"ValidateWildcardDomainForVirtualServiceBoundToGateway/outbound_ without SNI",
+       "VirtualService",
+       "{hosts: [outbound_.15010_._.istiod.istio-system.svc.cluster.local], gateways: "
+       "[ns1/gateway], http: [" +
+           routeWith("") + "]}",
+       kBad, "spec.hosts: VirtualService default/c: domain name"},
+      {"ValidateWildcardDomainForVirtualServiceBoundToGateway/outbound_ port without digits",
+       "VirtualService",
+       "{hosts: [outbound_.http_._.foo.bar], gateways: [ns1/gateway], tls: [{match: [{sniHosts: "
+       "[outbound_.http_._.foo.bar]}], route: [{destination: {host: foo.bar}}]}]}",
+       kBad, "(label \"http\" invalid). should follow outbound_.<PORT>_._.<HOSTNAME> format"},
+      {"TestValidateVirtualService/missing tcp route", "VirtualService",
+       "{hosts: [foo.bar], tcp: [{match: [{port: 999}]}]}", kBad,
+       "spec.tcp[0].route: VirtualService default/c: TCP route is required"},
+      {"TestValidateVirtualService/missing tls route", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{port: 999, sniHosts: [foo.bar]}]}]}", kBad,
+       "spec.tls[0].route: VirtualService default/c: TLS route is required"},
+      {"TestValidateVirtualService/ip address as sni host (a warning)", "VirtualService",
+       "{hosts: [foo.bar], tls: [{route: [{destination: {host: foo.baz}}], match: [{port: 999, "
+       "sniHosts: [1.1.1.1]}]}]}",
+       kUnmodelled, "spec.tls"},
+      {"TestValidateVirtualService/invalid wildcard as sni host", "VirtualService",
+       "{hosts: [foo.bar], tls: [{route: [{destination: {host: foo.baz}}], match: [{port: 999, "
+       "sniHosts: [foo.*.com]}]}]}",
+       kBad,
+       "spec.tls[0].match[0].sniHosts: VirtualService default/c: domain name \"*.com\" invalid "
+       "(label \"*\" invalid)"},
+      {"validateTLSRoute/no match (CRD: match is required)", "VirtualService",
+       "{hosts: [foo.bar], tls: [{route: [{destination: {host: foo.baz}}]}]}", kBad,
+       "spec.tls[0].match: VirtualService default/c: TLS route must have at least one match "
+       "condition"},
+      {"validateTLSMatch/no SNI hosts (CRD: sniHosts is required)", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{port: 443}], route: [{destination: {host: "
+       "foo.baz}}]}]}",
+       kBad,
+       "spec.tls[0].match[0].sniHosts: VirtualService default/c: TLS match must have at least "
+       "one SNI host"},
+      {"validateTLSMatch/empty SNI hosts", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{sniHosts: []}], route: [{destination: {host: "
+       "foo.baz}}]}]}",
+       kBad, "TLS match must have at least one SNI host"},
+      {"validateSniHost/not a subset of the hosts", "VirtualService",
+       "{hosts: [foo.bar, '*.baz'], tls: [{match: [{sniHosts: [other.bar]}], route: "
+       "[{destination: {host: foo.baz}}]}]}",
+       kBad,
+       "spec.tls[0].match[0].sniHosts: VirtualService default/c: SNI host \"other.bar\" is not "
+       "a compatible subset of any of the virtual service hosts: [foo.bar, *.baz]"},
+      {"validateSniHost/covered by a wildcard host", "VirtualService",
+       "{hosts: ['*.bar'], gateways: [ns1/gw], tls: [{match: [{sniHosts: [a.foo.bar, "
+       "'*.foo.bar']}], route: [{destination: {host: foo.baz}}]}]}",
+       kUnmodelled, "spec.tls"},
+      {"validateSniHost/a wildcard is not a subset of a plain host", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{sniHosts: ['*.bar']}], route: [{destination: "
+       "{host: foo.baz}}]}]}",
+       kBad, "SNI host \"*.bar\" is not a compatible subset"},
+      {"validateTLSMatch/bad destination subnet", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{sniHosts: [foo.bar], destinationSubnets: "
+       "[10.0.0.0/33]}], route: [{destination: {host: foo.baz}}]}]}",
+       kBad,
+       "spec.tls[0].match[0].destinationSubnets: VirtualService default/c: 10.0.0.0/33 is not "
+       "a valid CIDR block"},
+      {"validateTLSMatch/bad port", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{sniHosts: [foo.bar], port: 70000}], route: "
+       "[{destination: {host: foo.baz}}]}]}",
+       kBad,
+       "spec.tls[0].match[0].port: VirtualService default/c: port number 70000 must be in the "
+       "range 1..65535"},
+      {"validateTLSMatch/bad gateway", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{sniHosts: [foo.bar], gateways: ['*/gw']}], route: "
+       "[{destination: {host: foo.baz}}]}]}",
+       kBad,
+       "spec.tls[0].match[0].gateways: VirtualService default/c: invalid value for "
+       "namespace: \"*\""},
+      {"validateTCPRoute/simple", "VirtualService",
+       "{hosts: [foo.bar], tcp: [{match: [{port: 9000, destinationSubnets: [10.0.0.0/8, "
+       "'2001:db8::/32', 1.2.3.4], sourceLabels: {app: a}, gateways: [mesh]}], route: "
+       "[{destination: {host: foo.baz, port: {number: 9000}}, weight: 60}, {destination: "
+       "{host: foo.qux}, weight: 40}]}]}",
+       kUnmodelled, "spec.tcp"},
+      {"validateTCPRoute/tcp and http routes", "VirtualService",
+       "{hosts: [foo.bar], http: [" + routeWith("") +
+           "], tcp: [{route: [{destination: {host: foo.baz}}]}]}",
+       kUnmodelled, "spec.tcp"},
+      {"validateTCPRoute/invalid tcp route next to http routes", "VirtualService",
+       "{hosts: [foo.bar], http: [" + routeWith("") +
+           "], tcp: [{route: [{destination: {host: foo.baz}, weight: -1}]}]}",
+       kBad, "spec.tcp[0].route[0].weight: VirtualService default/c: weight -1 < 0"},
+      {"validateTCPMatch/null match", "VirtualService",
+       "{hosts: [foo.bar], tcp: [{match: [~], route: [{destination: {host: foo.baz}}]}]}", kBad,
+       "spec.tcp[0].match[0]: VirtualService default/c: tcp match may not be nil"},
+      {"validateTCPMatch/not an IP", "VirtualService",
+       "{hosts: [foo.bar], tcp: [{match: [{destinationSubnets: [foo]}], route: [{destination: "
+       "{host: foo.baz}}]}]}",
+       kBad,
+       "spec.tcp[0].match[0].destinationSubnets: VirtualService default/c: foo is not a "
+       "valid IP"},
+      {"validateTCPMatch/bad source labels", "VirtualService",
+       "{hosts: [foo.bar], tcp: [{match: [{sourceLabels: {'a b': c}}], route: [{destination: "
+       "{host: foo.baz}}]}]}",
+       kBad, "spec.tcp[0].match[0].sourceLabels: VirtualService default/c: invalid tag key"},
+      {"validateTCPMatch/unknown field", "VirtualService",
+       "{hosts: [foo.bar], tcp: [{match: [{sniHosts: [foo.bar]}], route: [{destination: {host: "
+       "foo.baz}}]}]}",
+       kBad, "spec.tcp[0].match[0].sniHosts: VirtualService default/c: unknown field"},
+      {"TestValidateRouteDestination/no destination (tcp)", "VirtualService",
+       "{hosts: [foo.bar], tcp: [{route: [{weight: 1}]}]}", kBad,
+       "spec.tcp[0].route[0]: VirtualService default/c: destination is required"},
+      {"TestValidateRouteDestination/wildcard (tls)", "VirtualService",
+       "{hosts: [foo.bar], tls: [{match: [{sniHosts: [foo.bar]}], route: [{destination: {host: "
+       "'*'}}]}]}",
+       kBad,
+       "spec.tls[0].route[0].destination.host: VirtualService default/c: invalid destination "
+       "host *"},
+      {"TestValidateRouteDestination/total weight = 0 with multi RouteDestination (tcp)",
+       "VirtualService",
+       "{hosts: [foo.bar], tcp: [{route: [{destination: {host: foo.baz.south}, weight: 0}, "
+       "{destination: {host: foo.baz.east}, weight: 0}]}]}",
+       kBad, "spec.tcp[0].route: VirtualService default/c: total destination weight = 0"},
+      {"validateGatewayNames/names after a bare name are not checked", "VirtualService",
+       "{hosts: [foo.bar], gateways: [gw, 'ns1/*'], http: [" + routeWith("") + "]}", kOk, ""},
+
+      // TestValidateChainingVirtualService (virtualservice_test.go): delegates
+      {"TestValidateChainingVirtualService/root simple", "VirtualService",
+       "{hosts: [foo.bar], gateways: [test-gateway], http: [{delegate: {name: test, namespace: "
+       "test}}]}",
+       kUnmodelled, "spec.http[0].delegate"},
+      {"TestValidateChainingVirtualService/root applies to sidecar with delegate", "VirtualService",
+       vs("{delegate: {name: test, namespace: test}}"), kUnmodelled, "spec.http[0].delegate"},
+      {"TestValidateChainingVirtualService/root with delegate and destination in one route",
+       "VirtualService", vs(routeWith("delegate: {name: test, namespace: test}")), kBad,
+       "root HTTP route must not specify route"},
+      {"TestValidateChainingVirtualService/delegate with no destination", "VirtualService",
+       "{hosts: [], http: [{}]}", kBad,
+       "spec.http[0]: VirtualService default/c: HTTP route, redirect or direct_response is "
+       "required"},
+      {"TestValidateChainingVirtualService/delegate with delegate", "VirtualService",
+       "{hosts: [], http: [{delegate: {name: test, namespace: test}}]}", kBad,
+       "spec.http[0].delegate: VirtualService default/c: delegate HTTP route cannot contain "
+       "delegate"},
+      {"TestValidateChainingVirtualService/delegate with TCP route", "VirtualService",
+       "{hosts: [], tcp: [{route: [{destination: {host: foo.baz}}]}]}", kBad,
+       "spec.tcp: VirtualService default/c: delegate virtual service must have no tcp route "
+       "specified"},
+      {"ValidateVirtualService/delegate with TLS route", "VirtualService",
+       "{tls: [{match: [{sniHosts: [foo.bar]}], route: [{destination: {host: foo.baz}}]}]}", kBad,
+       "spec.tls: VirtualService default/c: delegate virtual service must have no tls route "
+       "specified"},
+      {"TestValidateChainingVirtualService/delegate with gateway", "VirtualService",
+       "{hosts: [], gateways: [test], http: [" + routeWith("") + "]}", kBad,
+       "spec.gateways: VirtualService default/c: delegate virtual service must have no gateways "
+       "specified"},
+      {"TestValidateChainingVirtualService/delegate with sourceNamespace", "VirtualService",
+       "{hosts: [], http: [" + routeWith("match: [{sourceNamespace: test}]") + "]}", kUnmodelled,
+       "spec.hosts"},
+      // TestValidateDelegateHTTPRoute: the routes of a delegate VirtualService
+      {"TestValidateDelegateHTTPRoute/no destination", "VirtualService",
+       "{http: [{route: [{weight: 1}]}]}", kBad,
+       "spec.http[0].route[0]: VirtualService default/c: destination is required"},
+      {"TestValidateDelegateHTTPRoute/conflicting redirect and route", "VirtualService",
+       "{http: [" + routeWith("redirect: {uri: /lerp, authority: foo.biz}") + "]}", kBad,
+       "only one of route, redirect and directResponse may be set"},
+      {"TestValidateDelegateHTTPRoute/empty header name - request add", "VirtualService",
+       "{http: [{route: [{destination: {host: foo.baz}, headers: {request: {add: {'': "
+       "value}}}}]}]}",
+       kBad, "header name cannot be empty"},
+      {"TestValidateDelegateHTTPRoute/invalid mirror percentage", "VirtualService",
+       "{http: [" + routeWith("mirror: {host: foo.baz}, mirrorPercentage: {value: 101}") + "]}",
+       kBad, "spec.http[0].mirrorPercentage.value"},
+      {"TestValidateDelegateHTTPRoute/simple redirect", "VirtualService",
+       "{http: [{redirect: {uri: /lerp, authority: foo.biz}}]}", kUnmodelled, "spec.hosts"},
+      {"ValidateVirtualService/delegate JWT claim route (mesh)", "VirtualService",
+       "{http: [" + routeWith("match: [{headers: {'@request.auth.claims.foo': {exact: bar}}}]") +
+           "]}",
+       kBad, "is only supported for gateway"},
+
       // TestValidateHTTPRoute
       {"TestValidateHTTPRoute/empty", "VirtualService", vs("{name: r}"), kBad,
        "spec.http[0]: VirtualService default/c: HTTP route, redirect or direct_response is "
@@ -213,6 +394,31 @@ std::vector<Case> virtualServiceCases() {
        "spec.http[0].match[0].headers.emptyprefix.prefix: VirtualService default/c: prefix "
        "string match should not be empty"},
       {"TestValidateHTTPRoute/nil match", "VirtualService", vs(routeWith("match: null")), kOk, ""},
+      {"TestValidateDelegateHTTPRoute/null header match (YAML null: pruned, no condition)",
+       "VirtualService", vsMatch("{headers: {header: ~, 'bad name': }, uri: {prefix: /}}"), kOk,
+       ""},
+      {"validateHTTPRouteMatchRequest/null exact is an empty StringMatch (presence)",
+       "VirtualService", vsMatch("{headers: {header: {exact: ~}}}"), kOk, ""},
+      {"validateHTTPRoute/timeout with a sign (Go's time.ParseDuration)", "VirtualService",
+       vs(routeWith("timeout: '+1s'")), kOk, ""},
+      {"validateHTTPRoute/timeout 1.5s", "VirtualService", vs(routeWith("timeout: 1.5s")), kOk, ""},
+      {"validateHTTPRoute/timeout 1h", "VirtualService", vs(routeWith("timeout: 1h")), kOk, ""},
+      {"validateHTTPRoute/timeout 1m30.5s", "VirtualService", vs(routeWith("timeout: 1m30.5s")),
+       kOk, ""},
+      {"validateHTTPRoute/negative timeout", "VirtualService", vs(routeWith("timeout: -1s")), kBad,
+       "spec.http[0].timeout: VirtualService default/c: duration must be at least 1ms, got "
+       "\"-1s\""},
+      {"validateHTTPRoute/timeout of 1ns", "VirtualService", vs(routeWith("timeout: 0.000000001s")),
+       kBad, "spec.http[0].timeout: VirtualService default/c: duration must be at least 1ms"},
+      {"validateHTTPRoute/timeout in days", "VirtualService", vs(routeWith("timeout: 1d")), kBad,
+       "spec.http[0].timeout: VirtualService default/c: invalid duration \"1d\" (time: unknown "
+       "unit \"d\" in duration \"1d\")"},
+      {"validateHTTPRoute/timeout without a unit", "VirtualService", vs(routeWith("timeout: 10")),
+       kBad, "time: missing unit in duration \"10\""},
+      {"validateHTTPRoute/timeout with spaces", "VirtualService", vs(routeWith("timeout: ' 1s'")),
+       kBad, "time: invalid duration \" 1s\""},
+      {"validateHTTPRetry/perTryTimeout with a sign", "VirtualService",
+       vs(routeWith("retries: {attempts: 3, perTryTimeout: '+250ms'}")), kOk, ""},
       {"TestValidateHTTPRoute/invalid mirror percent", "VirtualService",
        vs(routeWith("mirror: {host: foo.baz}, mirrorPercent: 101")), kBad,
        "spec.http[0].mirrorPercent"},
@@ -292,9 +498,28 @@ std::vector<Case> virtualServiceCases() {
        "invalid: v1.0"},
 
       // TestValidateRootHTTPRoute (virtualservice_test.go), the independent-route cases
+      {"TestValidateRootHTTPRoute/simple", "VirtualService",
+       vs("{delegate: {name: test, namespace: test}}"), kUnmodelled, "spec.http[0].delegate"},
       {"TestValidateRootHTTPRoute/route and delegate conflict", "VirtualService",
-       vs(routeWith("delegate: {name: test, namespace: test}")), kUnmodelled,
+       vs(routeWith("delegate: {name: test, namespace: test}")), kBad,
+       "spec.http[0].route: VirtualService default/c: root HTTP route must not specify route"},
+      {"TestValidateRootHTTPRoute/redirect and delegate conflict", "VirtualService",
+       vs("{redirect: {uri: /lerp, authority: foo.biz}, delegate: {name: test, namespace: "
+          "test}}"),
+       kBad,
+       "spec.http[0].redirect: VirtualService default/c: root HTTP route must not specify "
+       "redirect"},
+      {"TestValidateRootHTTPRoute/empty prefix header match (delegate)", "VirtualService",
+       vs("{delegate: {name: test, namespace: test}, match: [{headers: {header: {prefix: "
+          "''}}}]}"),
+       kBad, "spec.http[0].match[0].headers.header.prefix"},
+      {"TestValidateRootHTTPRoute/regex uri match (delegate)", "VirtualService",
+       vs("{delegate: {name: test, namespace: test}, match: [{uri: {regex: test}}]}"), kUnmodelled,
        "spec.http[0].delegate"},
+      {"validateHTTPRouteConflict/a root route checks only route and redirect", "VirtualService",
+       vs("{name: r, delegate: {name: test}, directResponse: {status: 200}, fault: {abort: "
+          "{httpStatus: 500}}}"),
+       kUnmodelled, "spec.http[0].delegate"},
       {"TestValidateRootHTTPRoute/prefix header match", "VirtualService",
        vsMatch("{headers: {header: {prefix: test}}}"), kOk, ""},
       {"TestValidateRootHTTPRoute/exact header match", "VirtualService",
@@ -1169,6 +1394,25 @@ TEST(IstioValidationCasesTest, ConsecutiveErrorsIsNotTranslated) {
   const auto& od = m.istio.destination_rules.at(0).traffic_policy->outlier_detection;
   ASSERT_TRUE(od.has_value());
   EXPECT_FALSE(od->consecutive_5xx_errors.has_value());
+}
+
+// A YAML-null header match value (`foo: ~`) is pruned by the Kubernetes API server before Istio
+// sees it: the match has no condition on that header. A null match type (`{exact: ~}`) leaves an
+// empty StringMatch, which istiod translates to a presence match.
+TEST(IstioValidationCasesTest, NullHeaderMatchValues) {
+  Manifests m;
+  ASSERT_THAT(addText("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: "
+                      "{name: c}\nspec: {hosts: [a.b], http: [{match: [{headers: {x-gone: ~, "
+                      "x-present: {exact: ~}}, withoutHeaders: {x-also-gone: }, queryParams: {q: "
+                      "~}}], route: [{destination: {host: a.b}}]}]}\n",
+                      "c.yaml", 1, m),
+              ::meshsim::testing::IsOk());
+  const auto& match = m.istio.virtual_services.at(0).http.at(0).match.at(0);
+  ASSERT_EQ(match.headers.size(), 1u);
+  EXPECT_EQ(match.headers[0].first, "x-present");
+  EXPECT_EQ(match.headers[0].second.kind, istio::StringMatch::Kind::Present);
+  EXPECT_TRUE(match.without_headers.empty());
+  EXPECT_TRUE(match.query_params.empty());
 }
 
 // "%%" in a header value is Envoy's escaped "%": the header carries one.

@@ -124,5 +124,47 @@ data:
                                  "(while parsing a flow sequence at line 7, column 15)")));
 }
 
+// connectTimeout is checked as agent.ValidateMeshConfig checks it (ValidateConnectTimeout): Go's
+// duration syntax, whole milliseconds, in [1ms, 1h]; an invalid one is an error at its line, a
+// valid one other than the default 10s is not modelled, and the default in any spelling loads.
+TEST(MeshConfigTest, ConnectTimeoutIsValidatedAsIstioDoes) {
+  const std::string head = R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |-
+    accessLogFile: /dev/stdout
+)";
+  const auto invalid = [&](const std::string& value, const std::string& why) {
+    SCOPED_TRACE(value);
+    const auto m = load(head + "    connectTimeout: " + value + "\n");
+    ASSERT_FALSE(m.ok());
+    EXPECT_THAT(m.status().message(),
+                HasSubstr("mesh.yaml:7:21: connectTimeout: MeshConfig: invalid connect timeout"));
+    EXPECT_THAT(m.status().message(), HasSubstr(why));
+    EXPECT_THAT(m.status().message(), ::testing::Not(HasSubstr("not modelled")));
+  };
+  invalid("0s", "duration must be at least 1ms");
+  invalid("-1s", "duration must be at least 1ms");
+  invalid("500us", "duration must be at least 1ms");
+  invalid("1.0005s", "only durations to ms precision are supported");
+  invalid("2h", "must be between 1ms and 1h");
+  invalid("10", "time: missing unit in duration \"10\"");
+  invalid("ten", "time: invalid duration \"ten\"");
+  invalid("1d", "time: unknown unit \"d\"");
+  for (const char* value : {"10s", "10000ms", "+10s", "0.1m4s"}) {
+    SCOPED_TRACE(value);
+    EXPECT_THAT(load(head + "    connectTimeout: " + value + "\n"), IsOk());
+  }
+  for (const char* value : {"1ms", "1h", "1.5s"}) {
+    EXPECT_THAT(
+        load(head + "    connectTimeout: " + value + "\n"),
+        StatusIs(StatusCode::InvalidArgument,
+                 HasSubstr("mesh.yaml:7:21: connectTimeout: MeshConfig: \"" + std::string(value) +
+                           "\" (the default is \"10s\"): valid Istio "
+                           "MeshConfig, but not modelled")));
+  }
+}
+
 }  // namespace
 }  // namespace meshsim::sim::istio
