@@ -118,10 +118,10 @@ Status checkConnectTimeout(yaml::Reader& r) {
   if (*nanos % kMs != 0) {
     return r.error("connectTimeout", invalid + "only durations to ms precision are supported");
   }
-  if (*nanos > 3600 * 1000 * kMs) {
+  if (*nanos > int64_t{3600} * 1000 * kMs) {
     return r.error("connectTimeout", invalid + "must be between 1ms and 1h");
   }
-  if (*nanos != 10 * 1000 * kMs) {
+  if (*nanos != int64_t{10} * 1000 * kMs) {
     return notModelled(r, "connectTimeout", "\"" + text + "\" (the default is \"10s\"): ");
   }
   return okStatus();

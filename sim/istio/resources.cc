@@ -1598,14 +1598,13 @@ Status checkTlsAndTcpRoutes(const yaml::Document& doc, yaml::Reader& spec, const
         if (std::none_of(vs.hosts.begin(), vs.hosts.end(), [&](const std::string& host) {
               return validation::hostSubsetOf(sni, host);
             })) {
-          std::string hosts;
-          for (const auto& host : vs.hosts) {
-            hosts += (hosts.empty() ? "" : ", ") + host;
+          std::string why_not = "SNI host \"" + sni +
+                                "\" is not a compatible subset of any of the virtual service "
+                                "hosts: [";
+          for (size_t k = 0; k < vs.hosts.size(); ++k) {
+            why_not.append(k == 0 ? "" : ", ").append(vs.hosts[k]);
           }
-          return m.error("sniHosts", "SNI host \"" + sni +
-                                         "\" is not a compatible subset of any of the virtual "
-                                         "service hosts: [" +
-                                         hosts + "]");
+          return m.error("sniHosts", why_not + "]");
         }
       }
       MESHSIM_RETURN_IF_ERROR(checkL4MatchFields(m));

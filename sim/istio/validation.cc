@@ -492,7 +492,7 @@ std::string gatewayBoundDomainError(bool sni, std::string_view domain) {
   if (parts.size() < 4) {
     return "domain name " + std::string(domain) + " invalid, should follow '" + format + "' format";
   }
-  const auto trimDots = [](std::string_view s) {
+  const auto trim_dots = [](std::string_view s) {
     while (!s.empty() && s.front() == '.') {
       s.remove_prefix(1);
     }
@@ -501,8 +501,8 @@ std::string gatewayBoundDomainError(bool sni, std::string_view domain) {
     }
     return s;
   };
-  const std::string_view port = trimDots(parts[1]);
-  const std::string_view hostname = trimDots(parts[3]);
+  const std::string_view port = trim_dots(parts[1]);
+  const std::string_view hostname = trim_dots(parts[3]);
   // regexp.MatchString("([0-9].*)") and ("([a-zA-Z].*)") are unanchored: one digit, one letter.
   if (port.find_first_of("0123456789") == std::string_view::npos) {
     return "domain name \"" + std::string(domain) + "\" invalid (label \"" + std::string(port) +
