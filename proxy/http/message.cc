@@ -1,6 +1,7 @@
 #include "proxy/http/message.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace meshsim::proxy::http {
 
@@ -36,7 +37,9 @@ void HeaderMap::replace(const Name& name, Value&& value) {
   const auto first =
       std::find_if(shared.begin(), shared.end(), [&](const Entry& e) { return e.first == name; });
   if (first == shared.end()) {
-    append(HeaderName(name), std::string(std::forward<Value>(value)));
+    // Built in place: no name or value moved into the entry afterwards.
+    mutableEntries().emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                                  std::forward_as_tuple(std::forward<Value>(value)));
     return;
   }
   const auto more =
@@ -71,7 +74,8 @@ void HeaderMap::setReferenceKeyOwned(const HeaderName& name, std::string value) 
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
-  append(HeaderName(name), std::string(value));
+  mutableEntries().emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                                std::forward_as_tuple(value));
 }
 
 void HeaderMap::addOwned(std::string name, std::string value) {
