@@ -163,7 +163,8 @@ void ConnectionManager::onRequest(const ConnectionInfo& connection, http::Reques
   stream->inline_ = true;
   // The edge limits of the HTTP codec (`meshsim serve` parses bytes under the same ones), for a
   // request handed over as an object: an oversized header section never reaches the filters.
-  if (const int status = http::limitStatus(req); status != 0) {
+  if (const int status = http::limitStatus(req, info.request_bytes - req.body.size());
+      status != 0) {
     finish(*stream, filters::localResponse(status, ""), 0);
     return;
   }

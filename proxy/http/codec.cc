@@ -987,6 +987,17 @@ size_t requestFieldCount(const Request& request) {
   return n + (writesContentLength(request) ? 1 : 0);
 }
 
+int limitStatus(const Request& request, uint64_t header_bytes, const CodecLimits& limits) {
+  // A request has at most its header entries, host and content-length as field lines: only a
+  // request near the count limit needs them counted.
+  if (header_bytes > limits.max_header_bytes ||
+      (request.headers.size() + 2 > limits.max_header_count &&
+       requestFieldCount(request) > limits.max_header_count)) {
+    return 431;
+  }
+  return request.body.size() > limits.max_body_bytes ? 413 : 0;
+}
+
 int limitStatus(const Request& request, const CodecLimits& limits) {
   // Every proxied request is checked, and nearly all are far within the limits: first a bound
   // that needs no look at the field names (every field counted with its framing, a

@@ -222,6 +222,9 @@ size_t requestFieldCount(const Request& request);
 // The same defaults apply to `meshsim serve`'s sockets and the simulated proxies, so both
 // modes refuse the same requests.
 int limitStatus(const Request& request, const CodecLimits& limits = {});
+// The same, for a caller that has requestHeaderBytes(request) already (a proxy measures every
+// request it receives for its metrics): no second walk over the fields for their sizes.
+int limitStatus(const Request& request, uint64_t header_bytes, const CodecLimits& limits = {});
 
 // Returns OK if serializeRequest() writes `request` unchanged, so that parsing the bytes gives
 // it back; otherwise InvalidArgument naming the first offending part (method not a token, path

@@ -136,6 +136,7 @@ const std::string kChunkedResponse =
 TEST(CodecTest, LimitStatusAgreesWithTheParser) {
   const auto check = [](const Request& r, int want) {
     EXPECT_EQ(limitStatus(r), want);
+    EXPECT_EQ(limitStatus(r, requestHeaderBytes(r)), want);  // the proxy's form
     const auto parsed = parseRequest(serializeRequest(r));
     if (want == 0) {
       EXPECT_TRUE(parsed.ok()) << parsed.status().message();
