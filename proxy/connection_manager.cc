@@ -163,6 +163,7 @@ void ConnectionManager::onRequest(const ConnectionInfo& connection, http::Reques
   stream->inline_ = true;
   // The edge limits of the HTTP codec (`meshsim serve` parses bytes under the same ones), for a
   // request handed over as an object: an oversized header section never reaches the filters.
+  // stats::wireSize() is the header section's size plus the body's: the header size is reused.
   if (const int status = http::limitStatus(req, info.request_bytes - req.body.size());
       status != 0) {
     finish(*stream, filters::localResponse(status, ""), 0);

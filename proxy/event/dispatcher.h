@@ -73,7 +73,8 @@ public:
   // inside it (Envoy's deferredDelete): for an object whose own code may still be on the stack,
   // such as a stream answered from one of its timers. Objects go in the order they came. This
   // default posts one task per batch, which holds the batch (it may outlive the dispatcher);
-  // VirtualDispatcher empties its list after every event instead.
+  // VirtualDispatcher empties its list after every event instead. On the loop's thread only
+  // (unlike post()).
   virtual void deferredDelete(std::shared_ptr<void> object) {
     if (posted_deletes_->empty()) {
       post([list = posted_deletes_] { clearDeferredDeletes(*list); });

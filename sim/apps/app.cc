@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "proxy/core/assert.h"
 #include "sim/json.h"
 
 namespace meshsim::sim::apps {
@@ -293,6 +294,9 @@ std::string App::echoDocument(const proxy::http::Request& request) const {
     string(v);
   }
   put(kEnd);
+  // The sizing and the writing walk the same strings; a document of another length would be a
+  // bug here, never a consequence of the request.
+  MESHSIM_CHECK(p == out.data() + out.size());
   return out;
 }
 
